@@ -1,0 +1,450 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+"""Test frames with ground truth: Ethernet (+802.1Q / QinQ), IPv4/IPv6, UDP/TCP.
+
+Every frame's L4 payload starts with::
+
+    b"XDPHINT1"  u32 packet id (LE)  u32 flags (LE)  padding
+
+``flags`` describes the frame so a guest log is readable on its own:
+bit 0 IPv6, bit 1 TCP, bits 2-3 number of VLAN tags.  The id is the only
+key used to match observations to packets (never the order).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import random
+import struct
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+MAGIC = b"XDPHINT1"
+HEADER_LEN = len(MAGIC) + 8
+
+ETH_P_IP = 0x0800
+ETH_P_IPV6 = 0x86DD
+ETH_P_8021Q = 0x8100
+ETH_P_8021AD = 0x88A8
+IPPROTO_TCP = 6
+IPPROTO_UDP = 17
+
+FLAG_IPV6 = 1 << 0
+FLAG_TCP = 1 << 1
+FLAG_VLAN_SHIFT = 2
+
+TCP_FLAGS_PSH_ACK = 0x18
+MIN_FRAME = 60  # without FCS
+
+#: tag layouts: name -> TPIDs outermost first
+VLAN_LAYOUTS: dict[str, tuple[int, ...]] = {
+    "untagged": (),
+    "dot1q": (ETH_P_8021Q,),
+    "qinq": (ETH_P_8021AD, ETH_P_8021Q),
+}
+
+#: default mix for make_plan: every L3 x L4 x tag layout
+DEFAULT_KINDS: tuple[str, ...] = tuple(
+    f"{l3}-{l4}-{tags}"
+    for tags in ("untagged", "dot1q", "qinq")
+    for l3 in ("ipv4", "ipv6")
+    for l4 in ("udp", "tcp")
+)
+
+
+@dataclass
+class SentPacket:
+    """One frame the host sent, with everything the oracle needs."""
+
+    id: int
+    frame: bytes
+    src_mac: str
+    dst_mac: str
+    src_ip: str
+    dst_ip: str
+    sport: int
+    dport: int
+    l3: str  # "ipv4" | "ipv6"
+    l4: str  # "udp" | "tcp"
+    vlans: list[tuple[int, int]] = field(default_factory=list)  # [(tpid, tci)], outer first
+    flags: int = 0
+    sent_realtime_ns: int | None = None
+    sent_monotonic_ns: int | None = None
+
+    @property
+    def kind(self) -> str:
+        """E.g. ``ipv4-udp-qinq``."""
+        layout = next(
+            (n for n, t in VLAN_LAYOUTS.items() if t == tuple(v[0] for v in self.vlans)),
+            "tags" + "-".join(f"{v[0]:04x}" for v in self.vlans),
+        )
+        return f"{self.l3}-{self.l4}-{layout}"
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-friendly record (frame as hex)."""
+        return {
+            "id": self.id,
+            "kind": self.kind,
+            "src_mac": self.src_mac,
+            "dst_mac": self.dst_mac,
+            "src_ip": self.src_ip,
+            "dst_ip": self.dst_ip,
+            "sport": self.sport,
+            "dport": self.dport,
+            "l3": self.l3,
+            "l4": self.l4,
+            "vlans": [list(v) for v in self.vlans],
+            "flags": self.flags,
+            "sent_realtime_ns": self.sent_realtime_ns,
+            "sent_monotonic_ns": self.sent_monotonic_ns,
+            "frame": self.frame.hex(),
+        }
+
+
+# --- checksums -------------------------------------------------------------
+
+
+def ones_complement_sum(data: bytes) -> int:
+    """16-bit one's complement sum (folded, not inverted)."""
+    if len(data) % 2:
+        data += b"\x00"
+    total = sum(struct.unpack(f"!{len(data) // 2}H", data))
+    while total >> 16:
+        total = (total & 0xFFFF) + (total >> 16)
+    return total
+
+
+def inet_checksum(data: bytes) -> int:
+    """RFC 1071 Internet checksum."""
+    return ~ones_complement_sum(data) & 0xFFFF
+
+
+def _pseudo_header(src: bytes, dst: bytes, proto: int, length: int) -> bytes:
+    if len(src) == 4:
+        return src + dst + struct.pack("!BBH", 0, proto, length)
+    return src + dst + struct.pack("!IxxxB", length, proto)
+
+
+def l4_checksum(src: bytes, dst: bytes, proto: int, segment: bytes) -> int:
+    """UDP/TCP checksum over pseudo header + segment (checksum field zeroed)."""
+    csum = inet_checksum(_pseudo_header(src, dst, proto, len(segment)) + segment)
+    if proto == IPPROTO_UDP and csum == 0:
+        csum = 0xFFFF
+    return csum
+
+
+# --- builders --------------------------------------------------------------
+
+
+def mac_bytes(mac: str) -> bytes:
+    """``aa:bb:cc:dd:ee:ff`` -> 6 bytes."""
+    parts = mac.replace("-", ":").split(":")
+    if len(parts) != 6:
+        raise ValueError(f"bad MAC: {mac!r}")
+    return bytes(int(p, 16) for p in parts)
+
+
+def make_payload(pkt_id: int, flags: int = 0, length: int = 32) -> bytes:
+    """Magic, LE u32 id, LE u32 flags, then deterministic padding up to ``length``."""
+    head = MAGIC + struct.pack("<II", pkt_id & 0xFFFFFFFF, flags & 0xFFFFFFFF)
+    pad = bytes((pkt_id + i) & 0xFF for i in range(max(0, length - len(head))))
+    return head + pad
+
+
+def build_frame(
+    *,
+    src_mac: str,
+    dst_mac: str,
+    src_ip: str,
+    dst_ip: str,
+    sport: int,
+    dport: int,
+    l4: str,
+    payload: bytes,
+    vlans: Sequence[tuple[int, int]] = (),
+    ip_id: int = 0,
+    tcp_seq: int = 1,
+    tcp_ack: int = 1,
+    ttl: int = 64,
+) -> bytes:
+    """Build an Ethernet frame with correct IPv4 header and L4 checksums."""
+    src = ipaddress.ip_address(src_ip)
+    dst = ipaddress.ip_address(dst_ip)
+    if src.version != dst.version:
+        raise ValueError("address families differ")
+    proto = {"udp": IPPROTO_UDP, "tcp": IPPROTO_TCP}[l4]
+    if l4 == "udp":
+        seg = struct.pack("!HHHH", sport, dport, 8 + len(payload), 0) + payload
+        csum = l4_checksum(src.packed, dst.packed, proto, seg)
+        seg = seg[:6] + struct.pack("!H", csum) + seg[8:]
+    else:
+        seg = (
+            struct.pack(
+                "!HHIIBBHHH", sport, dport, tcp_seq, tcp_ack, 5 << 4, TCP_FLAGS_PSH_ACK, 65535, 0, 0
+            )
+            + payload
+        )
+        csum = l4_checksum(src.packed, dst.packed, proto, seg)
+        seg = seg[:16] + struct.pack("!H", csum) + seg[18:]
+    if src.version == 4:
+        ethertype = ETH_P_IP
+        hdr = struct.pack(
+            "!BBHHHBBH4s4s",
+            0x45,
+            0,
+            20 + len(seg),
+            ip_id & 0xFFFF,
+            0x4000,  # DF
+            ttl,
+            proto,
+            0,
+            src.packed,
+            dst.packed,
+        )
+        hdr = hdr[:10] + struct.pack("!H", inet_checksum(hdr)) + hdr[12:]
+    else:
+        ethertype = ETH_P_IPV6
+        hdr = struct.pack("!IHBB", 6 << 28, len(seg), proto, ttl) + src.packed + dst.packed
+    l2 = mac_bytes(dst_mac) + mac_bytes(src_mac)
+    for tpid, tci in vlans:
+        l2 += struct.pack("!HH", tpid, tci)
+    l2 += struct.pack("!H", ethertype)
+    frame = l2 + hdr + seg
+    if len(frame) < MIN_FRAME:
+        frame += b"\x00" * (MIN_FRAME - len(frame))  # Ethernet padding after IP datagram
+    return frame
+
+
+def make_packet(
+    pkt_id: int,
+    *,
+    src_mac: str,
+    dst_mac: str,
+    src_ip: str,
+    dst_ip: str,
+    sport: int,
+    dport: int,
+    l4: str,
+    vlans: Sequence[tuple[int, int]] = (),
+    payload_len: int = 32,
+) -> SentPacket:
+    """Build one SentPacket (frame + ground truth)."""
+    l3 = "ipv6" if ipaddress.ip_address(src_ip).version == 6 else "ipv4"
+    flags = (
+        (FLAG_IPV6 if l3 == "ipv6" else 0)
+        | (FLAG_TCP if l4 == "tcp" else 0)
+        | (len(vlans) << FLAG_VLAN_SHIFT)
+    )
+    frame = build_frame(
+        src_mac=src_mac,
+        dst_mac=dst_mac,
+        src_ip=src_ip,
+        dst_ip=dst_ip,
+        sport=sport,
+        dport=dport,
+        l4=l4,
+        payload=make_payload(pkt_id, flags, payload_len),
+        vlans=vlans,
+        ip_id=pkt_id,
+    )
+    return SentPacket(
+        id=pkt_id,
+        frame=frame,
+        src_mac=src_mac.lower(),
+        dst_mac=dst_mac.lower(),
+        src_ip=str(ipaddress.ip_address(src_ip)),
+        dst_ip=str(ipaddress.ip_address(dst_ip)),
+        sport=sport,
+        dport=dport,
+        l3=l3,
+        l4=l4,
+        vlans=[(int(t), int(c)) for t, c in vlans],
+        flags=flags,
+    )
+
+
+def parse_kind(kind: str) -> tuple[str, str, tuple[int, ...]]:
+    """``ipv6-tcp-qinq`` -> ("ipv6", "tcp", (0x88a8, 0x8100)); the tag part is optional."""
+    parts = kind.split("-")
+    if len(parts) == 2:
+        parts.append("untagged")
+    if (
+        len(parts) != 3
+        or parts[0] not in ("ipv4", "ipv6")
+        or parts[1] not in ("udp", "tcp")
+        or parts[2] not in VLAN_LAYOUTS
+    ):
+        raise ValueError(f"bad packet kind {kind!r} (e.g. ipv4-udp, ipv6-tcp-dot1q, ipv4-udp-qinq)")
+    return parts[0], parts[1], VLAN_LAYOUTS[parts[2]]
+
+
+def make_plan(
+    n: int,
+    dst_mac: str,
+    kinds: Iterable[str] = DEFAULT_KINDS,
+    seed: int = 0,
+    *,
+    src_mac: str = "02:58:44:50:00:01",
+    dst_ip4: str = "192.0.2.1",
+    dst_ip6: str = "2001:db8::1",
+    src_net4: str = "198.18.0.0/15",
+    src_net6: str = "2001:db8:1::/64",
+    dports: Sequence[int] = (),
+    vids: Sequence[int] = (100, 200),
+    outer_vids: Sequence[int] = (10, 20),
+    first_id: int = 1,
+    payload_len: int = 32,
+) -> list[SentPacket]:
+    """A deterministic mix of ``n`` packets cycling through ``kinds``.
+
+    Source address and both ports are drawn from ``random.Random(seed)``, so
+    the flows spread over RSS queues.  VLAN TCIs carry a random PCP and a VID
+    from ``vids`` (inner / only tag) or ``outer_vids`` (802.1ad outer tag).
+    """
+    kind_list = [parse_kind(k) for k in kinds]
+    if not kind_list:
+        raise ValueError("no packet kinds")
+    rng = random.Random(seed)
+    net4 = ipaddress.ip_network(src_net4)
+    net6 = ipaddress.ip_network(src_net6)
+    plan: list[SentPacket] = []
+    for i in range(n):
+        l3, l4, tpids = kind_list[i % len(kind_list)]
+        net = net4 if l3 == "ipv4" else net6
+        src_ip = str(net[rng.randrange(1, min(net.num_addresses - 1, 1 << 32))])
+        sport = rng.randrange(1024, 65536)
+        dport = rng.choice(list(dports)) if dports else rng.randrange(1024, 65536)
+        vlans: list[tuple[int, int]] = []
+        for depth, tpid in enumerate(tpids):
+            outer = depth < len(tpids) - 1
+            vid = rng.choice(list(outer_vids if outer else vids))
+            vlans.append((tpid, (rng.randrange(8) << 13) | (vid & 0xFFF)))
+        plan.append(
+            make_packet(
+                first_id + i,
+                src_mac=src_mac,
+                dst_mac=dst_mac,
+                src_ip=src_ip,
+                dst_ip=dst_ip4 if l3 == "ipv4" else dst_ip6,
+                sport=sport,
+                dport=dport,
+                l4=l4,
+                vlans=vlans,
+                payload_len=payload_len,
+            )
+        )
+    return plan
+
+
+# --- parsers ---------------------------------------------------------------
+
+
+def parse_payload(payload: bytes) -> tuple[int, int] | None:
+    """(id, flags) if ``payload`` starts with the magic, else None."""
+    if len(payload) < HEADER_LEN or not payload.startswith(MAGIC):
+        return None
+    pkt_id, flags = struct.unpack_from("<II", payload, len(MAGIC))
+    return pkt_id, flags
+
+
+def find_payload_id(data: bytes) -> int | None:
+    """Packet id found by searching for the magic anywhere in ``data``."""
+    pos = data.find(MAGIC)
+    if pos < 0:
+        return None
+    got = parse_payload(data[pos:])
+    return got[0] if got else None
+
+
+@dataclass
+class ParsedFrame:
+    """What :func:`parse_frame` read back from a frame."""
+
+    dst_mac: str
+    src_mac: str
+    vlans: list[tuple[int, int]]
+    l3: str
+    src_ip: str
+    dst_ip: str
+    l4: str
+    sport: int
+    dport: int
+    l3_offset: int  # offset of the IP header in the frame
+    l4_offset: int  # offset of the UDP/TCP header in the frame
+    l4_length: int
+    payload: bytes
+    id: int | None
+    flags: int | None
+
+
+def _mac_str(b: bytes) -> str:
+    return ":".join(f"{x:02x}" for x in b)
+
+
+def parse_frame(frame: bytes) -> ParsedFrame:
+    """Parse one of our frames (any number of 802.1Q/802.1ad tags); raise ValueError."""
+    if len(frame) < 14:
+        raise ValueError("short frame")
+    off = 12
+    vlans: list[tuple[int, int]] = []
+    (etype,) = struct.unpack_from("!H", frame, off)
+    while etype in (ETH_P_8021Q, ETH_P_8021AD):
+        (tci,) = struct.unpack_from("!H", frame, off + 2)
+        vlans.append((etype, tci))
+        off += 4
+        (etype,) = struct.unpack_from("!H", frame, off)
+    off += 2
+    if etype == ETH_P_IP:
+        ihl = (frame[off] & 0x0F) * 4
+        total = struct.unpack_from("!H", frame, off + 2)[0]
+        proto = frame[off + 9]
+        src = ipaddress.IPv4Address(frame[off + 12 : off + 16])
+        dst = ipaddress.IPv4Address(frame[off + 16 : off + 20])
+        l3, l4off, l4len = "ipv4", off + ihl, total - ihl
+    elif etype == ETH_P_IPV6:
+        plen = struct.unpack_from("!H", frame, off + 4)[0]
+        proto = frame[off + 6]
+        src = ipaddress.IPv6Address(frame[off + 8 : off + 24])
+        dst = ipaddress.IPv6Address(frame[off + 24 : off + 40])
+        l3, l4off, l4len = "ipv6", off + 40, plen
+    else:
+        raise ValueError(f"not IPv4/IPv6: ethertype 0x{etype:04x}")
+    if proto == IPPROTO_UDP:
+        l4, hlen = "udp", 8
+    elif proto == IPPROTO_TCP:
+        l4, hlen = "tcp", (frame[l4off + 12] >> 4) * 4
+    else:
+        raise ValueError(f"not UDP/TCP: protocol {proto}")
+    sport, dport = struct.unpack_from("!HH", frame, l4off)
+    payload = frame[l4off + hlen : l4off + l4len]
+    got = parse_payload(payload)
+    return ParsedFrame(
+        dst_mac=_mac_str(frame[0:6]),
+        src_mac=_mac_str(frame[6:12]),
+        vlans=vlans,
+        l3=l3,
+        src_ip=str(src),
+        dst_ip=str(dst),
+        l4=l4,
+        sport=sport,
+        dport=dport,
+        l3_offset=off,
+        l4_offset=l4off,
+        l4_length=l4len,
+        payload=payload,
+        id=got[0] if got else None,
+        flags=got[1] if got else None,
+    )
+
+
+def checksums_ok(frame: bytes) -> bool:
+    """True if the IPv4 header checksum (if any) and the L4 checksum verify."""
+    p = parse_frame(frame)
+    src = ipaddress.ip_address(p.src_ip).packed
+    dst = ipaddress.ip_address(p.dst_ip).packed
+    if p.l3 == "ipv4":
+        if ones_complement_sum(frame[p.l3_offset : p.l4_offset]) != 0xFFFF:
+            return False
+    seg = frame[p.l4_offset : p.l4_offset + p.l4_length]
+    proto = IPPROTO_UDP if p.l4 == "udp" else IPPROTO_TCP
+    return ones_complement_sum(_pseudo_header(src, dst, proto, len(seg)) + seg) == 0xFFFF
