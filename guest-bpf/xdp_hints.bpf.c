@@ -1,0 +1,472 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * BPF side of the xdp-hints guest runner.  One object, several programs:
+ *
+ *   xh_xdp_dev     device-bound XDP program on the NIC under test: calls the
+ *                  RX metadata kfuncs, records them, writes struct xh_meta into
+ *                  data_meta and acts by cfg.mode (pass / veth / cpumap / xsk).
+ *   xh_xdp_veth    device-bound XDP program on the veth peer (frames arrive by
+ *                  XDP_REDIRECT): calls the kfuncs again, reads data_meta.
+ *   xh_xdp_cpumap  program in the cpumap entry (BPF_XDP_CPUMAP): reads data_meta.
+ *   xh_tc          TC ingress (tcx or clsact): skb view + data_meta (direct and
+ *                  through bpf_dynptr_from_skb_meta where the kernel has it).
+ *
+ * Every observation of a test frame is one struct xh_rec in the ring buffer
+ * "events".  kfuncs are weak externs; the runner tells the programs which ones
+ * the kernel has (cfg.kfuncs, from the kernel BTF) so calls to absent ones sit
+ * in branches the verifier prunes as dead (libbpf turns an unresolved weak
+ * kfunc call into a poisoned call that is only an error when reachable), and
+ * one object loads everywhere.  This is the bpf_ksym_exists() idea without its
+ * ld_imm64-of-a-kfunc, which needs kernel 6.4+ and a newer libbpf than
+ * bookworm's 1.1; the mask comes from the same source of truth (kernel BTF).
+ */
+#include <linux/types.h>
+#include <linux/bpf.h>
+#include <linux/pkt_cls.h>
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_endian.h>
+
+#include "xdp_hints_common.h"
+
+#ifndef ETH_P_IP
+#define ETH_P_IP	0x0800
+#endif
+#ifndef ETH_P_IPV6
+#define ETH_P_IPV6	0x86DD
+#endif
+#ifndef ETH_P_8021Q
+#define ETH_P_8021Q	0x8100
+#endif
+#ifndef ETH_P_8021AD
+#define ETH_P_8021AD	0x88A8
+#endif
+#define XH_IPPROTO_TCP	6
+#define XH_IPPROTO_UDP	17
+
+/* include/net/xdp.h (kernel-internal, 6.3+): declared here for the kfunc prototype. */
+enum xdp_rss_hash_type {
+	XDP_RSS_TYPE_NONE = 0,
+};
+
+extern int bpf_xdp_metadata_rx_timestamp(const struct xdp_md *ctx, __u64 *timestamp) __ksym __weak;
+extern int bpf_xdp_metadata_rx_hash(const struct xdp_md *ctx, __u32 *hash,
+				    enum xdp_rss_hash_type *rss_type) __ksym __weak;
+extern int bpf_xdp_metadata_rx_vlan_tag(const struct xdp_md *ctx, __be16 *vlan_proto,
+					__u16 *vlan_tci) __ksym __weak;
+extern int bpf_dynptr_from_skb_meta(struct __sk_buff *skb, __u64 flags,
+				    struct bpf_dynptr *ptr__uninit) __ksym __weak;
+
+const volatile struct xh_cfg cfg SEC(".rodata.cfg") = {};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 1 << 20);
+} events SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, XH_STATS_ENTRIES);
+	__type(key, __u32);
+	__type(value, __u64);
+} stats SEC(".maps");
+
+/* XH_MODE_VETH: slot 0 holds the ifindex of the veth end we transmit on. */
+struct {
+	__uint(type, BPF_MAP_TYPE_DEVMAP);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u32);
+} tx_port SEC(".maps");
+
+/* XH_MODE_CPUMAP: max_entries is set to the number of possible CPUs by the runner. */
+struct {
+	__uint(type, BPF_MAP_TYPE_CPUMAP);
+	__uint(max_entries, 64);
+	__type(key, __u32);
+	__type(value, struct bpf_cpumap_val);
+} cpu_map SEC(".maps");
+
+/* XH_MODE_XSK: one AF_XDP socket per rx queue. */
+struct {
+	__uint(type, BPF_MAP_TYPE_XSKMAP);
+	__uint(max_entries, 64);
+	__type(key, __u32);
+	__type(value, __u32);
+} xsks SEC(".maps");
+
+static __always_inline void stat_inc(__u32 point, __u32 counter)
+{
+	__u32 key = point * XH_ST_NR + counter;
+	__u64 *v = bpf_map_lookup_elem(&stats, &key);
+
+	if (v)
+		__sync_fetch_and_add(v, 1);
+}
+
+/*
+ * Frame parser over a load-bytes helper, so the same code works on an
+ * xdp_md (bpf_xdp_load_bytes) and an __sk_buff (bpf_skb_load_bytes), linear
+ * or not.  Returns 1 for a test frame (magic found), 0 for any other frame.
+ */
+static __always_inline long xh_load(void *ctx, int is_skb, __u32 off, void *buf, __u32 len)
+{
+	if (is_skb)
+		return bpf_skb_load_bytes(ctx, off, buf, len);
+	return bpf_xdp_load_bytes(ctx, off, buf, len);
+}
+
+static __always_inline int xh_parse(void *ctx, int is_skb, struct xh_pkt *p)
+{
+	__u8 eth[14];
+	__u8 tag[4];
+	__u8 l3[40];
+	__u8 l4[20];
+	__u8 payload[16];
+	__u32 off = 14, l4off, ploff;
+	__u16 proto;
+	__u64 magic;
+	__u32 v;
+	int i;
+
+	if (xh_load(ctx, is_skb, 0, eth, sizeof(eth)))
+		return 0;
+	proto = ((__u16)eth[12] << 8) | eth[13];
+
+#pragma clang loop unroll(full)
+	for (i = 0; i < 2; i++) {
+		__u16 tci;
+
+		if (proto != ETH_P_8021Q && proto != ETH_P_8021AD)
+			break;
+		if (xh_load(ctx, is_skb, off, tag, sizeof(tag)))
+			return 0;
+		tci = ((__u16)tag[0] << 8) | tag[1];
+		if (i == 0) {
+			p->vlan0_proto = proto;
+			p->vlan0_tci = tci;
+		} else {
+			p->vlan1_proto = proto;
+			p->vlan1_tci = tci;
+		}
+		p->vlan_count = i + 1;
+		proto = ((__u16)tag[2] << 8) | tag[3];
+		off += 4;
+	}
+	p->eth_proto = proto;
+
+	if (proto == ETH_P_IP) {
+		__u32 ihl;
+
+		if (xh_load(ctx, is_skb, off, l3, 20))
+			return 0;
+		if ((l3[0] >> 4) != 4)
+			return 0;
+		ihl = (l3[0] & 0x0f) * 4;
+		if (ihl < 20)
+			return 0;
+		/* fragments other than the first carry no L4 header */
+		if ((l3[6] & 0x1f) || l3[7])
+			return 0;
+		p->l4_proto = l3[9];
+		l4off = off + ihl;
+	} else if (proto == ETH_P_IPV6) {
+		if (xh_load(ctx, is_skb, off, l3, 40))
+			return 0;
+		if ((l3[0] >> 4) != 6)
+			return 0;
+		p->l4_proto = l3[6];
+		l4off = off + 40;
+	} else {
+		return 0;
+	}
+
+	if (p->l4_proto == XH_IPPROTO_UDP) {
+		ploff = l4off + 8;
+	} else if (p->l4_proto == XH_IPPROTO_TCP) {
+		__u32 doff;
+
+		if (xh_load(ctx, is_skb, l4off, l4, 20))
+			return 0;
+		doff = (l4[12] >> 4) * 4;
+		if (doff < 20)
+			return 0;
+		ploff = l4off + doff;
+	} else {
+		return 0;
+	}
+
+	/* keep the offset provably small for the verifier */
+	if (ploff > 512)
+		return 0;
+	if (xh_load(ctx, is_skb, ploff, payload, sizeof(payload)))
+		return 0;
+	__builtin_memcpy(&magic, payload, 8);
+	if (magic != XH_PKT_MAGIC_U64)
+		return 0;
+	v = payload[8] | (payload[9] << 8) | (payload[10] << 16) | ((__u32)payload[11] << 24);
+	p->id = v;
+	v = payload[12] | (payload[13] << 8) | (payload[14] << 16) | ((__u32)payload[15] << 24);
+	p->pkt_flags = v;
+	return 1;
+}
+
+/* The RX metadata kfuncs, called before anything touches data_meta. */
+struct xh_hints {
+	__u32 called;
+	__s32 ts_rc, hash_rc, vlan_rc;
+	__u64 ts;
+	__u32 hash;
+	enum xdp_rss_hash_type hash_type;
+	__be16 vlan_proto;
+	__u16 vlan_tci;
+};
+
+static __always_inline void xh_read_hints(struct xdp_md *ctx, struct xh_hints *h)
+{
+	h->ts_rc = h->hash_rc = h->vlan_rc = XH_RC_NOT_CALLED;
+	if (cfg.kfuncs & XH_KF_RX_TS) {
+		h->called |= XH_KF_RX_TS;
+		h->ts_rc = bpf_xdp_metadata_rx_timestamp(ctx, &h->ts);
+	}
+	if (cfg.kfuncs & XH_KF_RX_HASH) {
+		h->called |= XH_KF_RX_HASH;
+		h->hash_rc = bpf_xdp_metadata_rx_hash(ctx, &h->hash, &h->hash_type);
+	}
+	if (cfg.kfuncs & XH_KF_RX_VLAN) {
+		h->called |= XH_KF_RX_VLAN;
+		h->vlan_rc = bpf_xdp_metadata_rx_vlan_tag(ctx, &h->vlan_proto, &h->vlan_tci);
+	}
+}
+
+static __always_inline void xh_fill_hints(struct xh_rec *r, const struct xh_hints *h)
+{
+	r->kfuncs_called = h->called;
+	r->ts_rc = h->ts_rc;
+	r->hash_rc = h->hash_rc;
+	r->vlan_rc = h->vlan_rc;
+	r->rx_ts = h->ts_rc == 0 ? h->ts : 0;
+	r->rx_hash = h->hash_rc == 0 ? h->hash : 0;
+	r->rx_hash_type = h->hash_rc == 0 ? (__u32)h->hash_type : 0;
+	r->vlan_proto = h->vlan_rc == 0 ? bpf_ntohs(h->vlan_proto) : 0;
+	r->vlan_tci = h->vlan_rc == 0 ? h->vlan_tci : 0;
+}
+
+static __always_inline int xh_meta_ok(const struct xh_meta *m)
+{
+	return m->magic == XH_META_MAGIC && m->version == XH_META_VERSION &&
+	       m->size == sizeof(struct xh_meta);
+}
+
+/* Copy a struct xh_meta found at data_meta (XDP side) into the record. */
+static __always_inline void xh_read_xdp_meta(struct xdp_md *ctx, struct xh_rec *r)
+{
+	void *data = (void *)(long)ctx->data;
+	void *meta = (void *)(long)ctx->data_meta;
+
+	r->meta_len = (long)data - (long)meta;
+	if (meta + sizeof(struct xh_meta) > data)
+		return;
+	__builtin_memcpy(&r->meta, meta, sizeof(struct xh_meta));
+	r->meta_found = xh_meta_ok(&r->meta);
+}
+
+static __always_inline struct xh_rec *xh_rec_new(__u32 point, __u32 ifindex, __u32 queue,
+						  const struct xh_pkt *p)
+{
+	struct xh_rec *r = bpf_ringbuf_reserve(&events, sizeof(*r), 0);
+
+	if (!r) {
+		stat_inc(point, XH_ST_RB_FULL);
+		return NULL;
+	}
+	__builtin_memset(r, 0, sizeof(*r));
+	r->point = point;
+	r->ifindex = ifindex;
+	r->rx_queue = queue;
+	r->cpu = bpf_get_smp_processor_id();
+	r->ktime = bpf_ktime_get_ns();
+	r->pkt = *p;
+	r->ts_rc = r->hash_rc = r->vlan_rc = XH_RC_NOT_CALLED;
+	r->dynptr_rc = r->dynptr_read_rc = XH_RC_NOT_CALLED;
+	return r;
+}
+
+SEC("xdp")
+int xh_xdp_dev(struct xdp_md *ctx)
+{
+	struct xh_hints h = {};
+	struct xh_pkt p = {};
+	struct xh_meta *m;
+	struct xh_rec *r;
+	void *data, *meta;
+	__s32 meta_len, adj_rc;
+	int act = XDP_PASS;
+
+	/* 1. kfuncs first: igc reads the RX timestamp from the bytes in front of
+	 *    the packet, which writing data_meta would overwrite. */
+	xh_read_hints(ctx, &h);
+	stat_inc(XH_PT_XDP, XH_ST_SEEN);
+
+	/* 2. is this a test frame? */
+	p.pkt_len = ctx->data_end - ctx->data;
+	if (!xh_parse(ctx, 0, &p)) {
+		stat_inc(XH_PT_XDP, XH_ST_NO_MAGIC);
+		return XDP_PASS;
+	}
+	stat_inc(XH_PT_XDP, XH_ST_MATCHED);
+
+	/* 3. write our metadata in front of the packet */
+	meta_len = (long)ctx->data - (long)ctx->data_meta;
+	adj_rc = bpf_xdp_adjust_meta(ctx, -(int)sizeof(struct xh_meta));
+	if (adj_rc == 0) {
+		data = (void *)(long)ctx->data;
+		meta = (void *)(long)ctx->data_meta;
+		if (meta + sizeof(struct xh_meta) > data) {
+			adj_rc = -1;
+		} else {
+			m = meta;
+			m->magic = XH_META_MAGIC;
+			m->version = XH_META_VERSION;
+			m->size = sizeof(struct xh_meta);
+			m->id = p.id;
+			m->pkt_flags = p.pkt_flags;
+			m->rx_ts = h.ts_rc == 0 ? h.ts : 0;
+			m->rx_hash = h.hash_rc == 0 ? h.hash : 0;
+			m->rx_hash_type = h.hash_rc == 0 ? (__u32)h.hash_type : 0;
+			m->ts_rc = h.ts_rc;
+			m->hash_rc = h.hash_rc;
+			m->vlan_rc = h.vlan_rc;
+			m->vlan_proto = h.vlan_rc == 0 ? bpf_ntohs(h.vlan_proto) : 0;
+			m->vlan_tci = h.vlan_rc == 0 ? h.vlan_tci : 0;
+			m->rx_queue = ctx->rx_queue_index;
+			m->ifindex = ctx->ingress_ifindex;
+		}
+	}
+	if (adj_rc)
+		stat_inc(XH_PT_XDP, XH_ST_META_FAIL);
+
+	/* 4. act */
+	switch (cfg.mode) {
+	case XH_MODE_VETH:
+		act = bpf_redirect_map(&tx_port, 0, 0);
+		break;
+	case XH_MODE_CPUMAP:
+		act = bpf_redirect_map(&cpu_map, cfg.cpumap_key, 0);
+		break;
+	case XH_MODE_XSK:
+		/* no socket on this queue: let the frame go up the stack */
+		act = bpf_redirect_map(&xsks, ctx->rx_queue_index, XDP_PASS);
+		break;
+	default:
+		act = XDP_PASS;
+	}
+	if (cfg.mode != XH_MODE_PASS && act != XDP_REDIRECT)
+		stat_inc(XH_PT_XDP, XH_ST_REDIRECT_FAIL);
+
+	r = xh_rec_new(XH_PT_XDP, ctx->ingress_ifindex, ctx->rx_queue_index, &p);
+	if (r) {
+		xh_fill_hints(r, &h);
+		r->meta_len = meta_len;
+		r->adjust_meta_rc = adj_rc;
+		r->xdp_action = act;
+		bpf_ringbuf_submit(r, 0);
+	}
+	return act;
+}
+
+SEC("xdp")
+int xh_xdp_veth(struct xdp_md *ctx)
+{
+	struct xh_hints h = {};
+	struct xh_pkt p = {};
+	struct xh_rec *r;
+
+	xh_read_hints(ctx, &h);
+	stat_inc(XH_PT_VETH_XDP, XH_ST_SEEN);
+	p.pkt_len = ctx->data_end - ctx->data;
+	if (!xh_parse(ctx, 0, &p)) {
+		stat_inc(XH_PT_VETH_XDP, XH_ST_NO_MAGIC);
+		return XDP_PASS;
+	}
+	stat_inc(XH_PT_VETH_XDP, XH_ST_MATCHED);
+	r = xh_rec_new(XH_PT_VETH_XDP, ctx->ingress_ifindex, ctx->rx_queue_index, &p);
+	if (r) {
+		xh_fill_hints(r, &h);
+		xh_read_xdp_meta(ctx, r);
+		r->xdp_action = XDP_PASS;
+		bpf_ringbuf_submit(r, 0);
+	}
+	return XDP_PASS;
+}
+
+SEC("xdp/cpumap")
+int xh_xdp_cpumap(struct xdp_md *ctx)
+{
+	struct xh_pkt p = {};
+	struct xh_rec *r;
+
+	stat_inc(XH_PT_CPUMAP, XH_ST_SEEN);
+	p.pkt_len = ctx->data_end - ctx->data;
+	if (!xh_parse(ctx, 0, &p)) {
+		stat_inc(XH_PT_CPUMAP, XH_ST_NO_MAGIC);
+		return XDP_PASS;
+	}
+	stat_inc(XH_PT_CPUMAP, XH_ST_MATCHED);
+	r = xh_rec_new(XH_PT_CPUMAP, ctx->ingress_ifindex, ctx->rx_queue_index, &p);
+	if (r) {
+		xh_read_xdp_meta(ctx, r);
+		r->xdp_action = XDP_PASS;
+		bpf_ringbuf_submit(r, 0);
+	}
+	return XDP_PASS;
+}
+
+SEC("tc")
+int xh_tc(struct __sk_buff *skb)
+{
+	struct xh_pkt p = {};
+	struct xh_rec *r;
+	void *data, *meta;
+
+	stat_inc(XH_PT_TC, XH_ST_SEEN);
+	p.pkt_len = skb->len;
+	if (!xh_parse(skb, 1, &p)) {
+		stat_inc(XH_PT_TC, XH_ST_NO_MAGIC);
+		return TC_ACT_UNSPEC;
+	}
+	stat_inc(XH_PT_TC, XH_ST_MATCHED);
+	r = xh_rec_new(XH_PT_TC, skb->ifindex, skb->queue_mapping, &p);
+	if (!r)
+		return TC_ACT_UNSPEC;
+
+	r->skb_hash = skb->hash;
+	r->skb_vlan_present = skb->vlan_present;
+	r->skb_vlan_tci = skb->vlan_tci;
+	r->skb_vlan_proto = bpf_ntohs((__u16)skb->vlan_proto);
+	r->skb_tstamp = skb->tstamp;
+	r->skb_hwtstamp = skb->hwtstamp;
+
+	data = (void *)(long)skb->data;
+	meta = (void *)(long)skb->data_meta;
+	r->meta_len = (long)data - (long)meta;
+	if (meta + sizeof(struct xh_meta) <= data) {
+		__builtin_memcpy(&r->meta, meta, sizeof(struct xh_meta));
+		r->meta_found = xh_meta_ok(&r->meta);
+	}
+
+	if (cfg.kfuncs & XH_KF_DYNPTR_SKB_META) {
+		struct bpf_dynptr dp;
+
+		r->dynptr_rc = bpf_dynptr_from_skb_meta(skb, 0, &dp);
+		if (r->dynptr_rc == 0) {
+			r->dynptr_read_rc = bpf_dynptr_read(&r->dynptr_meta, sizeof(struct xh_meta),
+							    &dp, 0, 0);
+			if (r->dynptr_read_rc == 0)
+				r->dynptr_meta_found = xh_meta_ok(&r->dynptr_meta);
+		}
+	}
+	bpf_ringbuf_submit(r, 0);
+	return TC_ACT_UNSPEC;
+}
+
+char _license[] SEC("license") = "GPL";
