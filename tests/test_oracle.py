@@ -1,0 +1,301 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+"""Oracle rules: one or more cases per rule, and every rule is exercised."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+import pytest
+
+from harness import oracle as o
+from harness.packets import SentPacket, make_packet, make_plan
+from harness.toeplitz import MS_RSS_KEY, rss_hash
+
+MAC = "52:54:00:00:00:01"
+KEY2 = bytes(range(40))
+
+
+def pkt(kind: str, seed: int = 0) -> SentPacket:
+    return make_plan(1, MAC, kinds=[kind], seed=seed)[0]
+
+
+def double_dot1q() -> SentPacket:
+    return make_packet(
+        9,
+        src_mac=MAC,
+        dst_mac=MAC,
+        src_ip="10.0.0.1",
+        dst_ip="10.0.0.2",
+        sport=1,
+        dport=2,
+        l4="udp",
+        vlans=[(0x8100, 5), (0x8100, 6)],
+    )
+
+
+VIRTIO = o.Facts(driver="virtio_net", rss_key=KEY2)
+IGC = o.Facts(driver="igc", rss_key=KEY2, hwtstamp_rx=True)
+VETH = o.Facts(driver="veth")
+
+
+def h4(p: SentPacket, key: bytes = KEY2) -> int:
+    return rss_hash(p.src_ip, p.dst_ip, p.sport, p.dport, key=key)
+
+
+def h2(p: SentPacket, key: bytes = KEY2) -> int:
+    return rss_hash(p.src_ip, p.dst_ip, key=key)
+
+
+P_U4 = pkt("ipv4-udp")
+P_T4 = pkt("ipv4-tcp")
+P_U6 = pkt("ipv6-udp")
+P_T6 = pkt("ipv6-tcp")
+P_Q = pkt("ipv4-udp-dot1q")
+P_QQ = pkt("ipv6-tcp-qinq")
+P_2Q = double_dot1q()
+
+# (facts, packet, path, field, expected kind, expected value or None, rule)
+CASES: list[tuple[o.Facts, SentPacket, str, str, str, Any, str]] = [
+    # gates
+    (
+        replace(VIRTIO, kfuncs=frozenset({"bpf_xdp_metadata_rx_hash"})),
+        P_U4,
+        "xdp",
+        "vlan",
+        "skip",
+        None,
+        "kfunc-not-in-btf",
+    ),
+    (replace(IGC, xsk_zc=False), P_U4, "xsk-zc", "hash", "skip", None, "zc-unavailable"),
+    # meta
+    (VIRTIO, P_U4, "xdp", "meta", "skip", None, "meta-at-xdp"),
+    (replace(VIRTIO, data_meta=False), P_U4, "pass", "meta", "skip", None, "meta-unsupported"),
+    (VIRTIO, P_U4, "pass", "meta", "value", True, "meta-carried"),
+    (IGC, P_QQ, "xsk-zc", "meta", "value", True, "meta-carried"),
+    (VIRTIO, P_T6, "cpumap", "meta", "value", True, "meta-carried"),
+    (VIRTIO, P_U4, "veth", "meta", "value", True, "meta-carried"),
+    # veth after redirect
+    (VIRTIO, P_U4, "veth", "hash", "nodata", None, "veth-xdp-frame"),
+    (IGC, P_Q, "veth", "vlan", "nodata", None, "veth-xdp-frame"),
+    (IGC, P_U4, "veth", "timestamp", "nodata", None, "veth-xdp-frame"),
+    # skb points
+    (VIRTIO, P_U4, "pass", "hash_type", "skip", None, "skb-no-hash-type"),
+    (VIRTIO, P_U4, "cpumap", "hash", "nodata", None, "cpumap-hash"),
+    (IGC, P_U4, "cpumap", "timestamp", "nodata", None, "cpumap-timestamp"),
+    (IGC, P_Q, "cpumap", "vlan", "nodata", None, "cpumap-vlan-stripped"),
+    (VIRTIO, P_Q, "cpumap", "vlan", "value", P_Q.vlans[0], "cpumap-vlan-in-data"),
+    (IGC, P_QQ, "cpumap", "vlan", "value", P_QQ.vlans[0], "cpumap-vlan-in-data"),
+    (VIRTIO, P_U4, "cpumap", "vlan", "nodata", None, "cpumap-vlan-untagged"),
+    # NIC kfuncs: callbacks missing
+    (VIRTIO, P_U4, "xdp", "timestamp", "unsupported", None, "no-callback"),
+    (VIRTIO, P_Q, "xdp", "vlan", "unsupported", None, "no-callback"),
+    (IGC, P_Q, "xdp", "vlan", "unsupported", None, "no-callback"),
+    (IGC, P_Q, "xsk", "vlan", "unsupported", None, "no-callback"),
+    (
+        replace(VIRTIO, xdp_features=frozenset()),
+        P_U4,
+        "xdp",
+        "hash",
+        "unsupported",
+        None,
+        "no-callback",
+    ),
+    # hash
+    (replace(VIRTIO, rxhash=False), P_U4, "xdp", "hash", "nodata", None, "rxhash-off"),
+    (replace(IGC, rxhash=False), P_T4, "pass", "hash", "nodata", None, "rxhash-off"),
+    (VETH, P_U4, "xdp", "hash", "present", None, "veth-nic-hash"),
+    (VETH, P_U4, "xdp", "hash_type", "value", 0x08, "veth-nic-hash-type"),
+    (VIRTIO, P_U4, "xdp", "hash", "value", h4(P_U4), "nic-hash"),
+    (VIRTIO, P_U4, "xdp", "hash_type", "value", 0x29, "nic-hash"),
+    (VIRTIO, P_T4, "xdp", "hash_type", "value", 0x19, "nic-hash"),
+    (VIRTIO, P_U6, "xsk", "hash_type", "value", 0x2A, "nic-hash"),
+    (VIRTIO, P_T6, "xsk-zc", "hash_type", "value", 0x1A, "nic-hash"),
+    (VIRTIO, P_QQ, "xdp", "hash", "value", h4(P_QQ), "nic-hash"),
+    (VIRTIO, P_2Q, "xdp", "hash", "value", 0, "nic-hash"),
+    (VIRTIO, P_2Q, "xdp", "hash_type", "value", 0, "nic-hash"),
+    (IGC, P_U4, "xdp", "hash", "value", h2(P_U4), "nic-hash"),
+    (IGC, P_U4, "xdp", "hash_type", "value", 0x01, "nic-hash"),
+    (IGC, P_U6, "xdp", "hash_type", "value", 0x02, "nic-hash"),
+    (IGC, P_T6, "xdp", "hash", "value", h4(P_T6), "nic-hash"),
+    (IGC, P_Q, "xdp", "hash", "value", h2(P_Q), "nic-hash"),
+    # timestamp
+    (replace(IGC, hwtstamp_rx=False), P_U4, "xdp", "timestamp", "nodata", None, "igc-ts-no-filter"),
+    (
+        replace(IGC, hwtstamp_rx=False),
+        P_U4,
+        "pass",
+        "timestamp",
+        "nodata",
+        None,
+        "igc-ts-no-filter",
+    ),
+    (IGC, P_U4, "xdp", "timestamp", "present", None, "igc-ts"),
+    (VETH, P_U4, "xdp", "timestamp", "value", 0, "veth-nic-ts"),
+    (
+        replace(VIRTIO, xdp_features=frozenset({"hash", "timestamp"})),
+        P_U4,
+        "xdp",
+        "timestamp",
+        "present",
+        None,
+        "nic-ts-other",
+    ),
+    # vlan
+    (
+        replace(VETH, skb_vlan_offload=True),
+        P_Q,
+        "xdp",
+        "vlan",
+        "value",
+        P_Q.vlans[0],
+        "veth-nic-vlan",
+    ),
+    (VETH, P_Q, "xdp", "vlan", "nodata", None, "nic-vlan-none"),
+    (
+        replace(IGC, xdp_features=frozenset({"hash", "timestamp", "vlan_tag"})),
+        P_Q,
+        "xdp",
+        "vlan",
+        "value",
+        P_Q.vlans[0],
+        "nic-vlan-stripped",
+    ),
+    (
+        replace(IGC, xdp_features=frozenset({"hash", "timestamp", "vlan-tag"})),
+        P_QQ,
+        "xdp",
+        "vlan",
+        "nodata",
+        None,
+        "nic-vlan-none",
+    ),
+    # XDP_PASS
+    (VETH, P_U4, "pass", "hash", "skip", None, "pass-hash-veth"),
+    (VIRTIO, P_T4, "pass", "hash", "value", h4(P_T4), "pass-hash"),
+    (IGC, P_U6, "pass", "hash", "value", h2(P_U6), "pass-hash"),
+    (VIRTIO, P_2Q, "pass", "hash", "nodata", None, "pass-hash"),
+    (
+        replace(VIRTIO, hash_fields={"udp4": frozenset({"ip_src"})}),
+        P_U4,
+        "pass",
+        "hash",
+        "skip",
+        None,
+        "pass-hash",
+    ),
+    (VIRTIO, P_U4, "pass", "timestamp", "nodata", None, "pass-ts"),
+    (VIRTIO, P_QQ, "pass", "vlan", "value", P_QQ.vlans[0], "pass-vlan"),
+    (IGC, P_Q, "pass", "vlan", "value", P_Q.vlans[0], "pass-vlan"),
+    (IGC, P_T4, "pass", "vlan", "nodata", None, "pass-vlan-untagged"),
+]
+
+
+@pytest.mark.parametrize(
+    "facts,p,path,fld,kind,val,rule",
+    CASES,
+    ids=[f"{c[0].driver}-{c[1].kind}-{c[2]}-{c[3]}-{c[6]}" for c in CASES],
+)
+def test_rule_cases(
+    facts: o.Facts, p: SentPacket, path: str, fld: str, kind: str, val: Any, rule: str
+) -> None:
+    exp = o.expect(facts, p, path, fld)
+    assert (exp.rule, exp.kind) == (rule, kind), exp
+    if kind == "value":
+        assert exp.value == val
+    if kind != "skip":
+        assert exp.rc == {"value": 0, "present": 0, "unsupported": -95, "nodata": -61}[kind]
+
+
+def test_every_rule_has_a_case() -> None:
+    covered = {c[6] for c in CASES}
+    assert covered == {r.name for r in o.RULES}
+
+
+def test_rule_names_unique_and_sourced() -> None:
+    names = [r.name for r in o.RULES]
+    assert len(names) == len(set(names))
+    assert all(r.source for r in o.RULES)
+    table = o.rules_table()
+    assert table[0]["rule"] == names[0] and set(table[0]) >= {"drivers", "paths", "source"}
+
+
+def test_every_combination_has_an_expectation() -> None:
+    plan = make_plan(12, MAC)
+    for facts in (VIRTIO, IGC, VETH):
+        allx = o.expect_all(facts, plan)
+        assert len(allx) == len(o.PATHS) * len(o.FIELDS)
+        for (path, fld), per_id in allx.items():
+            assert set(per_id) == {p.id for p in plan}
+            for exp in per_id.values():
+                assert exp.rule, (facts.driver, path, fld)
+
+
+def test_hash_uses_the_programmed_key() -> None:
+    a = o.expect(VIRTIO, P_T4, "xdp", "hash").value
+    b = o.expect(replace(VIRTIO, rss_key=MS_RSS_KEY), P_T4, "xdp", "hash").value
+    assert a == h4(P_T4, KEY2) and b == h4(P_T4, MS_RSS_KEY) and a != b
+
+
+def test_hash_fields_from_ethtool() -> None:
+    text = (
+        "UDP over IPV4 flows use these fields for computing Hash flow key:\n"
+        "IP SA\nIP DA\nL4 bytes 0 & 1 [TCP/UDP src port]\nL4 bytes 2 & 3 [TCP/UDP dst port]\n"
+    )
+    fields = o.parse_rx_flow_hash(text)
+    assert fields == o.FOUR_TUPLE
+    assert o.parse_rx_flow_hash("TCP over IPV4 flows use these fields...:\nIP SA\nIP DA\n") == (
+        o.TWO_TUPLE
+    )
+    assert o.parse_rx_flow_hash("... Hash flow key:\nNone\n") == frozenset()
+    # igc with UDP 4-tuple enabled (ethtool -N eth1 rx-flow-hash udp4 sdfn)
+    facts = replace(IGC, hash_fields={"udp4": fields})
+    assert o.expect(facts, P_U4, "xdp", "hash_type").value == 0x29
+    assert o.expect(facts, P_U4, "xdp", "hash").value == h4(P_U4)
+    # no fields: NIC reports no hash
+    facts = replace(VIRTIO, hash_fields={"udp4": frozenset()})
+    assert o.expect(facts, P_U4, "xdp", "hash").value == 0
+    assert o.expect(facts, P_U4, "xdp", "hash_type").value == 0
+
+
+def test_timestamp_sources() -> None:
+    p1, p2 = make_plan(2, MAC)
+    clock = o.DeterministicClock(start_ns=1_000_000, step_ns=500)
+    facts = replace(IGC, clock=clock)
+    assert o.expect(facts, p1, "xdp", "timestamp").value == 1_000_000
+    assert o.expect(facts, p2, "xsk", "timestamp").value == 1_000_500
+    assert o.expect(facts, p2, "pass", "timestamp").value == 1_000_500
+    facts = replace(IGC, ts_window=(10, 20))
+    exp = o.expect(facts, p1, "xdp", "timestamp")
+    assert (exp.kind, exp.lo, exp.hi) == ("window", 10, 20)
+    facts = replace(IGC, ts_by_id={p1.id: 42}, clock=clock)
+    assert o.expect(facts, p1, "xdp", "timestamp").value == 42
+    assert o.expect(facts, p2, "xdp", "timestamp").value == 1_000_500  # falls back to clock
+
+
+def test_kfunc_gate_only_for_kfunc_paths() -> None:
+    facts = replace(VIRTIO, kfuncs=frozenset())
+    assert o.expect(facts, P_U4, "xdp", "hash").kind == "skip"
+    assert o.expect(facts, P_U4, "pass", "hash").kind == "value"  # skb hash needs no kfunc
+
+
+def test_unknown_path_or_field() -> None:
+    with pytest.raises(ValueError):
+        o.expect(VIRTIO, P_U4, "tc", "hash")
+    with pytest.raises(ValueError):
+        o.expect(VIRTIO, P_U4, "xdp", "csum")
+
+
+def test_describe() -> None:
+    assert o.expect(VIRTIO, P_U4, "xdp", "hash_type").describe("hash_type") == (
+        "0x29 (L4_IPV4_UDP)"
+    )
+    assert o.unsupported("x").describe() == "rc=-95 (EOPNOTSUPP)"
+    assert o.value((0x8100, 0x2064)).describe("vlan") == "0x8100/0x2064"
+    assert o.nodata("x").describe() == "rc=-61 (ENODATA)"
+
+
+def test_feature_names_normalized() -> None:
+    facts = replace(VETH, xdp_features=frozenset({"VLAN_TAG", "hash"}))
+    assert facts.features() == frozenset({"vlan-tag", "hash"})
+    assert o.expect(facts, P_U4, "xdp", "timestamp").kind == "unsupported"
