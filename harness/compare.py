@@ -1,0 +1,260 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+"""Match guest observations to sent packets by id and judge them field by field.
+
+Observations are dicts from the guest runner, one per (point, packet), e.g.::
+
+    {"point": "xdp", "id": 7, "rx_hash_rc": 0, "rx_hash": 123, "rx_hash_type": 41,
+     "rx_ts_rc": -95, "rx_ts": 0, "rx_vlan_rc": -95, "vlan_proto": 0, "vlan_tci": 0,
+     "meta_ok": true}
+
+Return codes are negative errnos; ``vlan_proto`` is in host byte order
+(0x8100).  The record keys per field live in :data:`FIELD_KEYS` only.
+Matching is by packet id, never by order.
+"""
+
+from __future__ import annotations
+
+import errno
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from harness.oracle import FIELDS, PATHS, Expectation, Facts, expect, format_value
+from harness.packets import SentPacket
+
+POINT_KEY = "point"
+ID_KEY = "id"
+
+
+@dataclass(frozen=True)
+class FieldKeys:
+    """Record keys of one field: its return code (None = always 0) and value(s)."""
+
+    rc: str | None
+    values: tuple[str, ...]
+
+
+#: field -> record keys; the one place to adapt when the runner's records change
+FIELD_KEYS: dict[str, FieldKeys] = {
+    "hash": FieldKeys("rx_hash_rc", ("rx_hash",)),
+    "hash_type": FieldKeys("rx_hash_rc", ("rx_hash_type",)),
+    "timestamp": FieldKeys("rx_ts_rc", ("rx_ts",)),
+    "vlan": FieldKeys("rx_vlan_rc", ("vlan_proto", "vlan_tci")),
+    "meta": FieldKeys(None, ("meta_ok",)),
+}
+
+VERDICTS = ("pass", "fail", "expected-unsupported", "skip")
+MAX_SHOWN = 5
+
+Oracle = Callable[[Facts, SentPacket, str, str], Expectation]
+
+
+@dataclass
+class Row:
+    """Verdict for one (nic, path, field)."""
+
+    nic: str
+    path: str
+    field: str
+    verdict: str
+    checked: int = 0
+    matched: int = 0
+    detail: str = ""
+    mismatches: list[dict[str, Any]] = field(default_factory=list)
+    missing: list[int] = field(default_factory=list)
+    extra: list[int] = field(default_factory=list)
+    duplicates: list[int] = field(default_factory=list)
+    rules: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-friendly form."""
+        return asdict(self)
+
+
+def id_ranges(ids: Iterable[int]) -> str:
+    """``[1,2,3,7]`` -> ``"1-3,7"``."""
+    out: list[str] = []
+    s = sorted(set(ids))
+    i = 0
+    while i < len(s):
+        j = i
+        while j + 1 < len(s) and s[j + 1] == s[j] + 1:
+            j += 1
+        out.append(str(s[i]) if i == j else f"{s[i]}-{s[j]}")
+        i = j + 1
+    return ",".join(out)
+
+
+def _errname(rc: int) -> str:
+    return errno.errorcode.get(-rc, "?") if rc < 0 else "?"
+
+
+def observed_of(rec: Mapping[str, Any], fld: str) -> tuple[int | None, Any, bool]:
+    """(rc, value, reported) of ``fld`` in one record; reported=False if keys are absent."""
+    keys = FIELD_KEYS[fld]
+    if any(k not in rec for k in keys.values) or (keys.rc is not None and keys.rc not in rec):
+        return None, None, False
+    rc = 0 if keys.rc is None else rec[keys.rc]
+    vals = tuple(rec[k] for k in keys.values)
+    return rc, vals[0] if len(vals) == 1 else vals, True
+
+
+def describe_observed(fld: str, rc: int | None, val: Any) -> str:
+    """Human form of an observation."""
+    if rc is None:
+        return "not reported"
+    if rc != 0:
+        return f"rc={rc} ({_errname(rc)})"
+    return format_value(fld, val)
+
+
+def judge(exp: Expectation, rc: int | None, val: Any) -> bool:
+    """True if the observation meets the expectation (skip is always True)."""
+    if exp.kind == "skip":
+        return True
+    if rc is None or rc != exp.rc:
+        return False
+    if exp.kind == "value":
+        if isinstance(exp.value, tuple):
+            return tuple(val) == exp.value
+        if isinstance(exp.value, bool):
+            return val is exp.value or val == exp.value
+        return val == exp.value
+    if exp.kind == "window":
+        return (
+            isinstance(val, int)
+            and exp.lo is not None
+            and exp.hi is not None
+            and (exp.lo <= val <= exp.hi)
+        )
+    return True  # present / unsupported / nodata: the rc is the whole check
+
+
+def _group(
+    observations: Iterable[Mapping[str, Any]],
+) -> tuple[dict[str, dict[int, list[Mapping[str, Any]]]], int]:
+    by_point: dict[str, dict[int, list[Mapping[str, Any]]]] = {}
+    bad = 0
+    for rec in observations:
+        try:
+            pid = int(rec[ID_KEY])
+            point = str(rec[POINT_KEY])
+        except (KeyError, TypeError, ValueError):
+            bad += 1
+            continue
+        by_point.setdefault(point, {}).setdefault(pid, []).append(rec)
+    return by_point, bad
+
+
+def compare_field(
+    nic: str,
+    facts: Facts,
+    plan: list[SentPacket],
+    recs: Mapping[int, list[Mapping[str, Any]]],
+    path: str,
+    fld: str,
+    oracle: Oracle = expect,
+    allow_missing: int = 0,
+    bad_records: int = 0,
+) -> Row:
+    """Judge one (path, field) over the plan; ``recs`` maps packet id -> records at ``path``."""
+    exps = {p.id: oracle(facts, p, path, fld) for p in plan}
+    rules = sorted({e.rule for e in exps.values() if e.rule})
+    row = Row(nic, path, fld, "skip", rules=rules)
+    live = {pid: e for pid, e in exps.items() if e.kind != "skip"}
+    skipped = {e.reason for e in exps.values() if e.kind == "skip"}
+    if not live:
+        row.detail = "; ".join(sorted(skipped)) or "nothing to check"
+        return row
+    reported = any(observed_of(r[0], fld)[2] for r in recs.values() if r)
+    if recs and not reported:
+        row.detail = f"point {path!r} does not report {fld!r}"
+        return row
+
+    plan_ids = {p.id for p in plan}
+    row.extra = sorted(set(recs) - plan_ids)
+    row.duplicates = sorted(pid for pid in live if len(recs.get(pid, ())) > 1)
+    row.missing = sorted(pid for pid in live if pid not in recs)
+    row.checked = len(live)
+    bad: list[dict[str, Any]] = []
+    for pid, exp in sorted(live.items()):
+        if pid not in recs:
+            continue
+        rc, val, _ = observed_of(recs[pid][0], fld)
+        if judge(exp, rc, val):
+            row.matched += 1
+        else:
+            bad.append(
+                {
+                    "id": pid,
+                    "expected": exp.describe(fld),
+                    "observed": describe_observed(fld, rc, val),
+                    "rule": exp.rule,
+                    "reason": exp.reason,
+                }
+            )
+    row.mismatches = bad[:MAX_SHOWN]
+
+    failed = bool(bad or row.extra or row.duplicates or bad_records) or len(row.missing) > (
+        allow_missing
+    )
+    parts = [f"{row.matched}/{row.checked} matched"]
+    for m in row.mismatches:
+        parts.append(f"id {m['id']}: expected {m['expected']}, observed {m['observed']}")
+    if len(bad) > MAX_SHOWN:
+        parts.append(f"... {len(bad) - MAX_SHOWN} more mismatches")
+    if row.missing:
+        parts.append(f"missing ids: {id_ranges(row.missing)}")
+    if row.extra:
+        parts.append(f"unexpected ids: {id_ranges(row.extra)}")
+    if row.duplicates:
+        parts.append(f"duplicate ids: {id_ranges(row.duplicates)}")
+    if bad_records:
+        parts.append(f"{bad_records} records without point/id")
+    if len(exps) > len(live):
+        parts.append(f"{len(exps) - len(live)} not checked ({'; '.join(sorted(skipped))})")
+
+    if failed:
+        row.verdict = "fail"
+    elif all(e.kind in ("unsupported", "nodata") for e in live.values()):
+        row.verdict = "expected-unsupported"
+        reasons = sorted({f"{e.describe(fld)}: {e.reason}" for e in live.values()})
+        parts.append("as expected: " + "; ".join(reasons))
+    else:
+        row.verdict = "pass"
+    row.detail = "; ".join(parts)
+    return row
+
+
+def compare(
+    nic: str,
+    facts: Facts,
+    packets: Iterable[SentPacket],
+    observations: Iterable[Mapping[str, Any]],
+    paths: Iterable[str] | None = None,
+    fields: Iterable[str] = FIELDS,
+    oracle: Oracle = expect,
+    allow_missing: int = 0,
+) -> list[Row]:
+    """One Row per (path, field).
+
+    ``paths`` defaults to the known points present in ``observations``; a path
+    asked for explicitly but absent from the observations fails (all missing).
+    """
+    plan = list(packets)
+    by_point, bad_records = _group(observations)
+    if paths is None:
+        paths = [p for p in PATHS if p in by_point]
+    rows: list[Row] = []
+    for path in paths:
+        recs = by_point.get(path, {})
+        for fld in fields:
+            rows.append(
+                compare_field(nic, facts, plan, recs, path, fld, oracle, allow_missing, bad_records)
+            )
+    return rows
+
+
+def exit_code(rows: Iterable[Row]) -> int:
+    """0 if no row failed, else 1 (the CLI's test-failure code)."""
+    return 1 if any(r.verdict == "fail" for r in rows) else 0

@@ -1,0 +1,240 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+"""Comparison: matching by id, verdicts, details."""
+
+from __future__ import annotations
+
+import random
+from dataclasses import replace
+from typing import Any
+
+import pytest
+
+from harness import compare as c
+from harness import oracle as o
+from harness.packets import SentPacket, make_plan
+
+MAC = "52:54:00:00:00:01"
+VIRTIO = o.Facts(driver="virtio_net", rss_key=bytes(range(40)))
+IGC = o.Facts(driver="igc", hwtstamp_rx=True, ts_window=(1000, 2000))
+PLAN = make_plan(24, MAC, seed=4)
+
+
+def fake_records(facts: o.Facts, plan: list[SentPacket], path: str) -> list[dict[str, Any]]:
+    """What a perfect guest runner would report at ``path``."""
+    out = []
+    for p in plan:
+        rec: dict[str, Any] = {"point": path, "id": p.id}
+        exps = {f: o.expect(facts, p, path, f) for f in o.FIELDS}
+        for fld, exp in sorted(exps.items(), key=lambda kv: kv[1].kind == "skip"):
+            keys = c.FIELD_KEYS[fld]
+            if exp.kind == "skip" and keys.rc in rec:
+                continue
+            if exp.kind == "value":
+                val = exp.value
+            elif exp.kind == "window":
+                val = exp.lo
+            elif exp.kind == "present":
+                val = 1
+            else:
+                val = (0, 0) if len(keys.values) == 2 else 0
+            if keys.rc is not None:
+                rec[keys.rc] = exp.rc if exp.rc is not None else 0
+            vals = val if len(keys.values) == 2 else (val,)
+            for k, v in zip(keys.values, vals, strict=True):
+                rec[k] = v
+        out.append(rec)
+    return out
+
+
+def rows_by(rows: list[c.Row]) -> dict[tuple[str, str], c.Row]:
+    return {(r.path, r.field): r for r in rows}
+
+
+def test_perfect_virtio_run_shuffled() -> None:
+    recs = fake_records(VIRTIO, PLAN, "xdp") + fake_records(VIRTIO, PLAN, "pass")
+    random.Random(1).shuffle(recs)
+    rows = rows_by(c.compare("virtio-net", VIRTIO, PLAN, recs))
+    assert {k[0] for k in rows} == {"xdp", "pass"}
+    assert rows["xdp", "hash"].verdict == "pass"
+    assert rows["xdp", "hash"].checked == rows["xdp", "hash"].matched == len(PLAN)
+    assert rows["xdp", "hash_type"].verdict == "pass"
+    assert rows["xdp", "timestamp"].verdict == "expected-unsupported"
+    assert "no xmo_rx_timestamp" in rows["xdp", "timestamp"].detail
+    assert rows["xdp", "vlan"].verdict == "expected-unsupported"
+    assert rows["xdp", "meta"].verdict == "skip"
+    assert rows["pass", "vlan"].verdict == "pass"  # tagged values + untagged ENODATA
+    assert rows["pass", "timestamp"].verdict == "expected-unsupported"
+    assert rows["pass", "hash_type"].verdict == "skip"
+    assert c.exit_code(rows.values()) == 0
+
+
+def test_order_never_matters() -> None:
+    recs = fake_records(VIRTIO, PLAN, "xdp")
+    bad = dict(recs[3], rx_hash=recs[3]["rx_hash"] ^ 1)
+    recs[3] = bad
+    a = c.compare("n", VIRTIO, PLAN, recs)
+    b = c.compare("n", VIRTIO, PLAN, list(reversed(recs)))
+    plan_rev = list(reversed(PLAN))
+    d = c.compare("n", VIRTIO, plan_rev, recs)
+    assert [r.to_dict() for r in a] == [r.to_dict() for r in b] == [r.to_dict() for r in d]
+    assert rows_by(a)["xdp", "hash"].mismatches[0]["id"] == PLAN[3].id
+
+
+def test_hash_mismatch_reports_ids_and_values() -> None:
+    recs = fake_records(VIRTIO, PLAN, "xdp")
+    want = recs[5]["rx_hash"]
+    recs[5]["rx_hash"] = 0xDEADBEEF
+    row = rows_by(c.compare("virtio-net", VIRTIO, PLAN, recs))["xdp", "hash"]
+    assert row.verdict == "fail"
+    assert (row.checked, row.matched) == (len(PLAN), len(PLAN) - 1)
+    m = row.mismatches[0]
+    assert m["id"] == PLAN[5].id
+    assert m["expected"] == f"0x{want:08x}" and m["observed"] == "0xdeadbeef"
+    assert f"id {PLAN[5].id}: expected 0x{want:08x}, observed 0xdeadbeef" in row.detail
+
+
+def test_mismatch_list_is_capped() -> None:
+    recs = fake_records(VIRTIO, PLAN, "xdp")
+    for r in recs:
+        r["rx_hash_type"] = 0
+    row = rows_by(c.compare("n", VIRTIO, PLAN, recs))["xdp", "hash_type"]
+    assert row.verdict == "fail" and row.matched == 0
+    assert len(row.mismatches) == c.MAX_SHOWN
+    assert f"{len(PLAN) - c.MAX_SHOWN} more" in row.detail
+
+
+def test_missing_packets_by_id() -> None:
+    recs = [r for r in fake_records(VIRTIO, PLAN, "xdp") if r["id"] not in (2, 3, 4, 9)]
+    row = rows_by(c.compare("n", VIRTIO, PLAN, recs))["xdp", "hash"]
+    assert row.verdict == "fail"
+    assert row.missing == [2, 3, 4, 9]
+    assert "missing ids: 2-4,9" in row.detail
+    # the same loss is tolerated when allowed
+    row = rows_by(c.compare("n", VIRTIO, PLAN, recs, allow_missing=4))["xdp", "hash"]
+    assert row.verdict == "pass" and row.matched == len(PLAN) - 4
+
+
+def test_unexpected_and_duplicate_ids() -> None:
+    recs = fake_records(VIRTIO, PLAN, "xdp")
+    recs.append(dict(recs[0], id=999))
+    recs.append(dict(recs[1]))
+    row = rows_by(c.compare("n", VIRTIO, PLAN, recs))["xdp", "hash"]
+    assert row.verdict == "fail"
+    assert row.extra == [999] and row.duplicates == [PLAN[1].id]
+    assert "unexpected ids: 999" in row.detail and "duplicate ids" in row.detail
+
+
+def test_value_where_unsupported_expected_fails() -> None:
+    recs = fake_records(VIRTIO, PLAN, "xdp")
+    recs[0]["rx_ts_rc"] = 0
+    recs[0]["rx_ts"] = 123456
+    row = rows_by(c.compare("n", VIRTIO, PLAN, recs))["xdp", "timestamp"]
+    assert row.verdict == "fail"
+    assert row.mismatches[0]["expected"] == "rc=-95 (EOPNOTSUPP)"
+    assert row.mismatches[0]["observed"] == "123456"
+
+
+def test_wrong_error_code_fails() -> None:
+    recs = fake_records(VIRTIO, PLAN, "xdp")
+    recs[7]["rx_vlan_rc"] = -61
+    row = rows_by(c.compare("n", VIRTIO, PLAN, recs))["xdp", "vlan"]
+    assert row.verdict == "fail"
+    assert row.mismatches[0]["observed"] == "rc=-61 (ENODATA)"
+
+
+def test_veth_nodata_is_expected_unsupported() -> None:
+    recs = fake_records(VIRTIO, PLAN, "veth")
+    rows = rows_by(c.compare("virtio-net", VIRTIO, PLAN, recs))
+    for fld in ("hash", "hash_type", "timestamp", "vlan"):
+        assert rows["veth", fld].verdict == "expected-unsupported", fld
+        assert "ENODATA" in rows["veth", fld].detail
+    assert rows["veth", "meta"].verdict == "pass"
+    recs[0]["meta_ok"] = False
+    assert rows_by(c.compare("n", VIRTIO, PLAN, recs))["veth", "meta"].verdict == "fail"
+
+
+def test_timestamp_window() -> None:
+    recs = fake_records(IGC, PLAN, "xdp")
+    rows = rows_by(c.compare("igc", IGC, PLAN, recs))
+    assert rows["xdp", "timestamp"].verdict == "pass"
+    recs[2]["rx_ts"] = 2001
+    row = rows_by(c.compare("igc", IGC, PLAN, recs))["xdp", "timestamp"]
+    assert row.verdict == "fail" and "[1000, 2000]" in row.detail
+
+
+def test_vlan_tuple_compare() -> None:
+    facts = replace(IGC, xdp_features=frozenset({"hash", "timestamp", "vlan-tag"}))
+    recs = fake_records(facts, PLAN, "xdp")
+    assert rows_by(c.compare("igc", facts, PLAN, recs))["xdp", "vlan"].verdict == "pass"
+    tagged = next(r for r in recs if r["rx_vlan_rc"] == 0)
+    tagged["vlan_tci"] ^= 0x1000
+    row = rows_by(c.compare("igc", facts, PLAN, recs))["xdp", "vlan"]
+    assert row.verdict == "fail" and row.mismatches[0]["expected"].startswith("0x8100/")
+
+
+def test_requested_path_without_records_fails() -> None:
+    rows = rows_by(c.compare("n", VIRTIO, PLAN, [], paths=["cpumap"], fields=["meta"]))
+    row = rows["cpumap", "meta"]
+    assert row.verdict == "fail" and len(row.missing) == len(PLAN)
+    assert c.exit_code(rows.values()) == 1
+
+
+def test_point_not_reporting_a_field_is_skipped() -> None:
+    recs = [{"point": "cpumap", "id": p.id, "meta_ok": True} for p in PLAN]
+    rows = rows_by(c.compare("n", VIRTIO, PLAN, recs))
+    assert rows["cpumap", "meta"].verdict == "pass"
+    assert rows["cpumap", "hash"].verdict == "skip"
+    assert "does not report" in rows["cpumap", "hash"].detail
+
+
+def test_records_without_id_fail_rows() -> None:
+    recs = fake_records(VIRTIO, PLAN, "xdp") + [{"point": "xdp", "rx_hash_rc": 0}]
+    row = rows_by(c.compare("n", VIRTIO, PLAN, recs))["xdp", "hash"]
+    assert row.verdict == "fail" and "without point/id" in row.detail
+
+
+def test_string_ids_accepted() -> None:
+    recs = fake_records(VIRTIO, PLAN, "xdp")
+    for r in recs:
+        r["id"] = str(r["id"])
+    assert rows_by(c.compare("n", VIRTIO, PLAN, recs))["xdp", "hash"].verdict == "pass"
+
+
+def test_all_skip_row() -> None:
+    facts = replace(VIRTIO, kfuncs=frozenset())
+    rows = rows_by(c.compare("n", facts, PLAN, fake_records(VIRTIO, PLAN, "xdp")))
+    assert rows["xdp", "hash"].verdict == "skip"
+    assert "not in kernel BTF" in rows["xdp", "hash"].detail
+    assert rows["xdp", "hash"].checked == 0
+
+
+def test_row_to_dict() -> None:
+    row = c.compare("virtio-net", VIRTIO, PLAN, fake_records(VIRTIO, PLAN, "xdp"))[0]
+    d = row.to_dict()
+    for k in ("nic", "path", "field", "verdict", "checked", "matched", "detail"):
+        assert k in d
+    assert d["nic"] == "virtio-net" and d["verdict"] in c.VERDICTS
+
+
+def test_field_keys_single_table(monkeypatch: pytest.MonkeyPatch) -> None:
+    recs = fake_records(VIRTIO, PLAN, "xdp")
+    for r in recs:
+        r["hash32"] = r.pop("rx_hash")
+    keys = dict(c.FIELD_KEYS, hash=c.FieldKeys("rx_hash_rc", ("hash32",)))
+    monkeypatch.setattr(c, "FIELD_KEYS", keys)
+    assert rows_by(c.compare("n", VIRTIO, PLAN, recs))["xdp", "hash"].verdict == "pass"
+
+
+@pytest.mark.parametrize(
+    "ids,text", [([], ""), ([5], "5"), ([3, 1, 2], "1-3"), ([1, 2, 4, 6, 7], "1-2,4,6-7")]
+)
+def test_id_ranges(ids: list[int], text: str) -> None:
+    assert c.id_ranges(ids) == text
+
+
+def test_judge_kinds() -> None:
+    assert c.judge(o.present(), 0, 5)
+    assert not c.judge(o.present(), -61, 0)
+    assert not c.judge(o.value(5), None, None)
+    assert c.judge(o.window(1, 3), 0, 3) and not c.judge(o.window(1, 3), 0, 4)
+    assert c.judge(o.skip("x"), None, None)
