@@ -33,9 +33,9 @@ the inner IP header):
   not registered (VIRTIO_NET_F_CTRL_VLAN) unless the interface is promiscuous;
   that shows up as missing packets, not in these rules.
 * igc: ASSUMED to follow the same QEMU helpers (our emulated igc uses
-  ``net_rx_pkt``); CTRL.VME strips a single outer 0x8100 tag into the
-  descriptor (VET default 0x8100) and leaves 802.1ad outer tags in the frame.
-  Real i225 hardware behaviour for QinQ is not modelled.
+  ``net_rx_pkt``); with CTRL.VME (ethtool rx-vlan-offload on; off by default)
+  it strips a single outer 0x8100 tag into the descriptor (VET = 0x8100) and
+  leaves 802.1ad outer tags in the frame.  Real i225 QinQ handling is not modelled.
 * veth as the NIC: its "hardware" is the skb; values are software ones.
 """
 
@@ -125,7 +125,9 @@ NIC_PARSED_VLAN_STACKS: dict[str, frozenset[tuple[int, ...]]] = {
 }
 
 #: drivers that strip the outer 0x8100 tag into RX metadata by default
-DEFAULT_VLAN_STRIP = {"igc": True}
+#: (igc: NETIF_F_HW_VLAN_CTAG_RX is user-selectable and off by default -- commit
+#: "igc: Enable HW VLAN Insertion and HW VLAN Stripping", 2021; virtio_net never strips)
+DEFAULT_VLAN_STRIP: dict[str, bool] = {}
 
 
 @dataclass(frozen=True)
@@ -161,7 +163,7 @@ class Facts:
     clock: DeterministicClock | None = None
     ts_window: tuple[int, int] | None = None  # PHC read before/after the run
     ts_by_id: Mapping[int, int] | None = None  # exact stamps, e.g. from the igc model over QMP
-    vlan_strip: bool | None = None  # None = driver default
+    vlan_strip: bool | None = None  # rx-vlan-offload (ethtool -k); None = driver default
     skb_vlan_offload: bool = False  # veth as NIC: tag arrives in skb metadata, not in data
     xsk_zc: bool | None = None  # False = driver refused XDP_ZEROCOPY
     data_meta: bool = True  # driver reserves data_meta headroom
@@ -200,6 +202,16 @@ _ETHTOOL_FIELDS = (
     ("vlan tag", "vlan"),
     ("l3 proto", "l3_proto"),
 )
+
+
+def parse_ethtool_features(text: str) -> dict[str, bool]:
+    """``ethtool -k <if>`` -> {feature: on}, e.g. ``rx-vlan-offload``, ``receive-hashing``."""
+    out: dict[str, bool] = {}
+    for line in text.splitlines():
+        m = re.match(r"\s*([a-z0-9-]+):\s+(on|off)\b", line)
+        if m:
+            out[m.group(1)] = m.group(2) == "on"
+    return out
 
 
 def parse_rx_flow_hash(text: str) -> frozenset[str]:
@@ -718,6 +730,7 @@ __all__ = [
     "expect",
     "expect_all",
     "match_rule",
+    "parse_ethtool_features",
     "parse_rx_flow_hash",
     "rules_table",
 ]

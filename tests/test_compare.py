@@ -163,7 +163,7 @@ def test_timestamp_window() -> None:
 
 
 def test_vlan_tuple_compare() -> None:
-    facts = replace(IGC, xdp_features=frozenset({"hash", "timestamp", "vlan-tag"}))
+    facts = replace(IGC, vlan_strip=True, xdp_features=frozenset({"hash", "timestamp", "vlan-tag"}))
     recs = fake_records(facts, PLAN, "xdp")
     assert rows_by(c.compare("igc", facts, PLAN, recs))["xdp", "vlan"].verdict == "pass"
     tagged = next(r for r in recs if r["rx_vlan_rc"] == 0)

@@ -37,6 +37,7 @@ def double_dot1q() -> SentPacket:
 VIRTIO = o.Facts(driver="virtio_net", rss_key=KEY2)
 IGC = o.Facts(driver="igc", rss_key=KEY2, hwtstamp_rx=True)
 VETH = o.Facts(driver="veth")
+IGC_STRIP = replace(IGC, vlan_strip=True)  # ethtool -K <if> rxvlan on
 
 
 def h4(p: SentPacket, key: bytes = KEY2) -> int:
@@ -83,7 +84,9 @@ CASES: list[tuple[o.Facts, SentPacket, str, str, str, Any, str]] = [
     (VIRTIO, P_U4, "pass", "hash_type", "skip", None, "skb-no-hash-type"),
     (VIRTIO, P_U4, "cpumap", "hash", "nodata", None, "cpumap-hash"),
     (IGC, P_U4, "cpumap", "timestamp", "nodata", None, "cpumap-timestamp"),
-    (IGC, P_Q, "cpumap", "vlan", "nodata", None, "cpumap-vlan-stripped"),
+    (IGC_STRIP, P_Q, "cpumap", "vlan", "nodata", None, "cpumap-vlan-stripped"),
+    (IGC, P_Q, "cpumap", "vlan", "value", P_Q.vlans[0], "cpumap-vlan-in-data"),
+    (IGC_STRIP, P_QQ, "cpumap", "vlan", "value", P_QQ.vlans[0], "cpumap-vlan-in-data"),
     (VIRTIO, P_Q, "cpumap", "vlan", "value", P_Q.vlans[0], "cpumap-vlan-in-data"),
     (IGC, P_QQ, "cpumap", "vlan", "value", P_QQ.vlans[0], "cpumap-vlan-in-data"),
     (VIRTIO, P_U4, "cpumap", "vlan", "nodata", None, "cpumap-vlan-untagged"),
@@ -153,7 +156,7 @@ CASES: list[tuple[o.Facts, SentPacket, str, str, str, Any, str]] = [
     ),
     (VETH, P_Q, "xdp", "vlan", "nodata", None, "nic-vlan-none"),
     (
-        replace(IGC, xdp_features=frozenset({"hash", "timestamp", "vlan_tag"})),
+        replace(IGC_STRIP, xdp_features=frozenset({"hash", "timestamp", "vlan_tag"})),
         P_Q,
         "xdp",
         "vlan",
@@ -187,6 +190,7 @@ CASES: list[tuple[o.Facts, SentPacket, str, str, str, Any, str]] = [
     (VIRTIO, P_U4, "pass", "timestamp", "nodata", None, "pass-ts"),
     (VIRTIO, P_QQ, "pass", "vlan", "value", P_QQ.vlans[0], "pass-vlan"),
     (IGC, P_Q, "pass", "vlan", "value", P_Q.vlans[0], "pass-vlan"),
+    (IGC_STRIP, P_Q, "pass", "vlan", "value", P_Q.vlans[0], "pass-vlan"),
     (IGC, P_T4, "pass", "vlan", "nodata", None, "pass-vlan-untagged"),
 ]
 
@@ -299,3 +303,16 @@ def test_feature_names_normalized() -> None:
     facts = replace(VETH, xdp_features=frozenset({"VLAN_TAG", "hash"}))
     assert facts.features() == frozenset({"vlan-tag", "hash"})
     assert o.expect(facts, P_U4, "xdp", "timestamp").kind == "unsupported"
+
+
+def test_ethtool_features() -> None:
+    text = (
+        "Features for eth1:\nrx-checksumming: on\nreceive-hashing: off [fixed]\n"
+        "rx-vlan-offload: on\ntx-vlan-offload: off [requested on]\n"
+    )
+    got = o.parse_ethtool_features(text)
+    assert got["rx-vlan-offload"] is True and got["receive-hashing"] is False
+    assert got["tx-vlan-offload"] is False and "Features for eth1" not in got
+    facts = replace(IGC, vlan_strip=got["rx-vlan-offload"], rxhash=got["receive-hashing"])
+    assert facts.strips(P_Q) and not facts.strips(P_QQ) and not facts.strips(P_U4)
+    assert o.expect(facts, P_U4, "xdp", "hash").kind == "nodata"
