@@ -124,6 +124,10 @@ NIC_PARSED_VLAN_STACKS: dict[str, frozenset[tuple[int, ...]]] = {
     "igc": frozenset({(), (ETH_P_8021Q,), (ETH_P_8021AD,), (ETH_P_8021AD, ETH_P_8021Q)}),
 }
 
+#: igc_ptp_rx_pktstamp(): RX latency subtracted from the SYSTIM stamp, by link speed
+#: (drivers/net/ethernet/intel/igc/igc.h IGC_I225_RX_LATENCY_*; unknown speed -> 0)
+IGC_RX_LATENCY_NS = {10: 6450, 100: 185, 1000: 300, 2500: 1485}
+
 #: drivers that strip the outer 0x8100 tag into RX metadata by default
 #: (igc: NETIF_F_HW_VLAN_CTAG_RX is user-selectable and off by default -- commit
 #: "igc: Enable HW VLAN Insertion and HW VLAN Stripping", 2021; virtio_net never strips)
@@ -167,6 +171,7 @@ class Facts:
     skb_vlan_offload: bool = False  # veth as NIC: tag arrives in skb metadata, not in data
     xsk_zc: bool | None = None  # False = driver refused XDP_ZEROCOPY
     data_meta: bool = True  # driver reserves data_meta headroom
+    link_speed_mbps: int | None = None  # ethtool speed; igc subtracts an RX latency per speed
 
     def features(self) -> frozenset[str]:
         """xdp-rx-metadata-features: measured, else the driver's table entry."""
@@ -179,6 +184,14 @@ class Facts:
         ft = f"{pkt.l4}{'4' if pkt.l3 == 'ipv4' else '6'}"
         table = self.hash_fields or DEFAULT_HASH_FIELDS.get(self.driver, {})
         return frozenset(table.get(ft, FOUR_TUPLE))
+
+    def rx_latency_ns(self) -> int | None:
+        """What the driver subtracts from the device stamp; None = unknown (igc, no speed)."""
+        if self.driver != "igc":
+            return 0
+        if self.link_speed_mbps is None:
+            return None
+        return IGC_RX_LATENCY_NS.get(self.link_speed_mbps, 0)
 
     def strips(self, pkt: SentPacket) -> bool:
         """True if the NIC moved the outer tag out of the frame into RX metadata."""
@@ -339,13 +352,28 @@ def nic_hash(facts: Facts, pkt: SentPacket) -> tuple[int, int] | None:
 
 
 def ts_expectation(facts: Facts, pkt: SentPacket, why: str) -> Expectation:
-    """Hardware timestamp: exact (QMP truth or deterministic clock), window, or present."""
+    """Hardware timestamp: exact (QMP truth or deterministic clock), window, or present.
+
+    Device stamps (``ts_by_id``, ``clock``, the PHC window) are raw SYSTIM values;
+    the driver reports them minus its link-speed RX latency.  With the link
+    speed unknown, an exact stamp becomes a window [stamp - max latency, stamp].
+    """
+    lat = facts.rx_latency_ns()
+    stamp: int | None = None
     if facts.ts_by_id is not None and pkt.id in facts.ts_by_id:
-        return value(facts.ts_by_id[pkt.id], why + "; exact stamp from the device model")
-    if facts.clock is not None:
-        return value(facts.clock.at(pkt.id), why + "; deterministic clock")
+        stamp, src = facts.ts_by_id[pkt.id], "exact stamp from the device model"
+    elif facts.clock is not None:
+        stamp, src = facts.clock.at(pkt.id), "deterministic clock"
+    if stamp is not None:
+        if lat is None:
+            return window(
+                stamp - max(IGC_RX_LATENCY_NS.values()), stamp, f"{why}; {src}, link speed unknown"
+            )
+        return value(stamp - lat, f"{why}; {src} minus RX latency {lat} ns")
     if facts.ts_window is not None:
-        return window(facts.ts_window[0], facts.ts_window[1], why + "; inside the PHC window")
+        lo, hi = facts.ts_window
+        slack = max(IGC_RX_LATENCY_NS.values()) if lat is None else lat
+        return window(lo - slack, hi, why + "; inside the PHC window")
     return present(why + "; no clock reference given")
 
 

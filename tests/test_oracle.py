@@ -265,16 +265,22 @@ def test_hash_fields_from_ethtool() -> None:
 def test_timestamp_sources() -> None:
     p1, p2 = make_plan(2, MAC)
     clock = o.DeterministicClock(start_ns=1_000_000, step_ns=500)
-    facts = replace(IGC, clock=clock)
-    assert o.expect(facts, p1, "xdp", "timestamp").value == 1_000_000
-    assert o.expect(facts, p2, "xsk", "timestamp").value == 1_000_500
-    assert o.expect(facts, p2, "pass", "timestamp").value == 1_000_500
-    facts = replace(IGC, ts_window=(10, 20))
+    facts = replace(IGC, clock=clock, link_speed_mbps=1000)  # igc subtracts 300 ns at 1G
+    assert o.expect(facts, p1, "xdp", "timestamp").value == 1_000_000 - 300
+    assert o.expect(facts, p2, "xsk", "timestamp").value == 1_000_500 - 300
+    assert o.expect(facts, p2, "pass", "timestamp").value == 1_000_500 - 300
+    facts = replace(facts, link_speed_mbps=2500)
+    assert o.expect(facts, p1, "xdp", "timestamp").value == 1_000_000 - 1485
+    facts = replace(IGC, ts_window=(10_000, 20_000), link_speed_mbps=100)
     exp = o.expect(facts, p1, "xdp", "timestamp")
-    assert (exp.kind, exp.lo, exp.hi) == ("window", 10, 20)
-    facts = replace(IGC, ts_by_id={p1.id: 42}, clock=clock)
-    assert o.expect(facts, p1, "xdp", "timestamp").value == 42
-    assert o.expect(facts, p2, "xdp", "timestamp").value == 1_000_500  # falls back to clock
+    assert (exp.kind, exp.lo, exp.hi) == ("window", 10_000 - 185, 20_000)
+    facts = replace(IGC, ts_by_id={p1.id: 42_000}, clock=clock, link_speed_mbps=1000)
+    assert o.expect(facts, p1, "xdp", "timestamp").value == 42_000 - 300
+    assert o.expect(facts, p2, "xdp", "timestamp").value == 1_000_500 - 300  # clock fallback
+    # unknown link speed: exact stamp widens to the largest latency
+    exp = o.expect(replace(IGC, clock=clock), p1, "xdp", "timestamp")
+    assert (exp.kind, exp.lo, exp.hi) == ("window", 1_000_000 - 6450, 1_000_000)
+    assert o.Facts(driver="virtio_net").rx_latency_ns() == 0
 
 
 def test_kfunc_gate_only_for_kfunc_paths() -> None:
