@@ -5,21 +5,25 @@ The rules are one ordered table (:data:`RULES`); the first rule whose
 driver/path/field match and whose condition holds gives the expectation.
 Every rule names the kernel/QEMU fact it encodes.
 
-Paths (where the guest observes):
-  ``xdp``     device-bound XDP program on the NIC, kfunc results
-  ``pass``    XDP_PASS -> skb, seen by a TC ingress program / socket
-  ``veth``    XDP_REDIRECT into a veth, XDP program on the peer (kfuncs on an xdp_frame)
-  ``cpumap``  XDP_REDIRECT into a cpumap; the skb the cpumap builds
-  ``xsk``     AF_XDP copy mode: the metadata the NIC's XDP program stored in front of the frame
-  ``xsk-zc``  the same in zero-copy mode
+Paths (where the guest observes; guest runner point in brackets):
+  ``xdp``         device-bound XDP program on the NIC, kfunc results [xdp]
+  ``pass``        XDP_PASS -> skb, seen by a TC ingress program on the NIC [tc]
+  ``veth``        XDP_REDIRECT into a veth, XDP program on the peer: kfuncs on an
+                  xdp_frame [veth_xdp]
+  ``veth-skb``    the skb the veth peer builds from that frame, TC on the peer [veth_skb]
+  ``cpumap``      XDP program in the cpumap entry (not device-bound: no kfuncs) [cpumap]
+  ``cpumap-skb``  the skb the cpumap builds, TC on the NIC [cpumap_skb]
+  ``xsk``         AF_XDP copy mode: the metadata the NIC's XDP program stored in front of
+                  the frame [xsk, xsk_mode copy]
+  ``xsk-zc``      the same in zero-copy mode [xsk, xsk_mode zerocopy]
 
 Fields: ``hash``, ``hash_type``, ``timestamp``, ``vlan`` ((tpid, tci) tuple), ``meta``
 (the custom ``data_meta`` struct arrived intact).
 
-Observation convention assumed for non-kfunc points (``pass``, ``cpumap``):
-the guest runner reports rc 0 with the value when the skb carries it
-(``skb->hash != 0``, hw timestamp != 0, vlan tag present) and rc -ENODATA
-otherwise.
+Observation convention for skb points (``pass``, ``veth-skb``, ``cpumap-skb``):
+rc 0 with the value when the skb carries it (``skb->hash != 0``, hw timestamp
+!= 0, vlan tag present), rc -ENODATA otherwise (harness.compare converts the
+runner's records that way).
 
 Per-NIC parsing assumptions (which VLAN stacks the NIC looks through to hash
 the inner IP header):
@@ -50,7 +54,17 @@ from typing import Any
 from harness.packets import ETH_P_8021AD, ETH_P_8021Q, SentPacket
 from harness.toeplitz import MS_RSS_KEY, rss_hash
 
-PATHS: tuple[str, ...] = ("xdp", "pass", "veth", "cpumap", "xsk", "xsk-zc")
+PATHS: tuple[str, ...] = (
+    "xdp",
+    "pass",
+    "veth",
+    "veth-skb",
+    "cpumap",
+    "cpumap-skb",
+    "xsk",
+    "xsk-zc",
+)
+SKB_FROM_FRAME_PATHS = frozenset({"veth-skb", "cpumap-skb"})  # __xdp_build_skb_from_frame
 FIELDS: tuple[str, ...] = ("hash", "hash_type", "timestamp", "vlan", "meta")
 KFUNC_PATHS = frozenset({"xdp", "veth", "xsk", "xsk-zc"})
 KFUNC_OF_FIELD = {
@@ -172,6 +186,7 @@ class Facts:
     xsk_zc: bool | None = None  # False = driver refused XDP_ZEROCOPY
     data_meta: bool = True  # driver reserves data_meta headroom
     link_speed_mbps: int | None = None  # ethtool speed; igc subtracts an RX latency per speed
+    rx_busy_poll: bool = True  # CONFIG_NET_RX_BUSY_POLL (Debian: y): igc skb stamp is a pointer
 
     def features(self) -> frozenset[str]:
         """xdp-rx-metadata-features: measured, else the driver's table entry."""
@@ -509,45 +524,54 @@ RULES: tuple[Rule, ...] = (
     # --- skb-only points have no hash type -----------------------------------------
     Rule(
         "skb-no-hash-type",
-        paths=_fs("pass", "cpumap"),
+        paths=_fs("pass") | SKB_FROM_FRAME_PATHS,
         fields=_fs("hash_type"),
         then=lambda c: skip("__sk_buff exposes no RSS hash type"),
         source="struct __sk_buff has hash but no hash type",
     ),
-    # --- cpumap: skb built from an xdp_frame -----------------------------------------
+    # --- program in a cpumap entry: not device-bound ------------------------------------
     Rule(
-        "cpumap-hash",
+        "cpumap-prog-no-kfuncs",
         paths=_fs("cpumap"),
+        fields=KFUNC_FIELDS,
+        then=lambda c: skip("programs in cpumap entries cannot call the device-bound kfuncs"),
+        source="kernel: dev-bound programs are refused in cpumap/devmap/prog-array",
+    ),
+    # --- skb built from an xdp_frame (cpumap, veth) -----------------------------------
+    Rule(
+        "frame-skb-hash",
+        paths=SKB_FROM_FRAME_PATHS,
         fields=_fs("hash"),
-        then=lambda c: nodata("cpumap builds the skb without the RX hash"),
-        source="kernel/bpf/cpumap.c __xdp_build_skb_from_frame (no rx meta in xdp_frame)",
+        then=lambda c: nodata("skb built from an xdp_frame carries no RX hash"),
+        source="net/core/xdp.c __xdp_build_skb_from_frame (used by cpumap and veth); "
+        "no rx meta in xdp_frame",
     ),
     Rule(
-        "cpumap-timestamp",
-        paths=_fs("cpumap"),
+        "frame-skb-timestamp",
+        paths=SKB_FROM_FRAME_PATHS,
         fields=_fs("timestamp"),
-        then=lambda c: nodata("cpumap builds the skb without the hardware timestamp"),
-        source="kernel/bpf/cpumap.c __xdp_build_skb_from_frame",
+        then=lambda c: nodata("skb built from an xdp_frame carries no hardware timestamp"),
+        source="net/core/xdp.c __xdp_build_skb_from_frame",
     ),
     Rule(
-        "cpumap-vlan-stripped",
-        paths=_fs("cpumap"),
+        "frame-skb-vlan-stripped",
+        paths=SKB_FROM_FRAME_PATHS,
         fields=_fs("vlan"),
         when=lambda c: c.facts.strips(c.pkt),
         then=lambda c: nodata("tag stripped by the NIC is not carried in the xdp_frame"),
         source="xdp_frame has no VLAN metadata; igc CTRL.VME strip",
     ),
     Rule(
-        "cpumap-vlan-in-data",
-        paths=_fs("cpumap"),
+        "frame-skb-vlan-in-data",
+        paths=SKB_FROM_FRAME_PATHS,
         fields=_fs("vlan"),
         when=lambda c: bool(c.pkt.vlans),
         then=_vlan_value("tag still in the frame; netif_receive_skb untags it in software"),
         source="net/core/dev.c __netif_receive_skb_core: skb_vlan_untag()",
     ),
     Rule(
-        "cpumap-vlan-untagged",
-        paths=_fs("cpumap"),
+        "frame-skb-vlan-untagged",
+        paths=SKB_FROM_FRAME_PATHS,
         fields=_fs("vlan"),
         then=lambda c: nodata("untagged frame"),
         source="-",
@@ -605,6 +629,18 @@ RULES: tuple[Rule, ...] = (
         when=lambda c: not c.facts.hwtstamp_rx,
         then=lambda c: nodata("igc: no RX hwtstamp filter, TSIP clear"),
         source="igc_xdp_rx_timestamp: TSIP set ? 0 : -ENODATA",
+    ),
+    Rule(
+        "igc-ts-skb-busy-poll",
+        drivers=_fs("igc"),
+        paths=_fs("pass"),
+        fields=_fs("timestamp"),
+        when=lambda c: c.facts.rx_busy_poll,
+        then=lambda c: present(
+            "igc: skb hwtstamps holds a netdev_data pointer (CONFIG_NET_RX_BUSY_POLL); "
+            "the value is only exact through SO_TIMESTAMPING"
+        ),
+        source="igc_construct_skb_timestamps: SKBTX_HW_TSTAMP_NETDEV + netdev_data",
     ),
     Rule(
         "igc-ts",

@@ -180,11 +180,11 @@ def test_requested_path_without_records_fails() -> None:
 
 
 def test_point_not_reporting_a_field_is_skipped() -> None:
-    recs = [{"point": "cpumap", "id": p.id, "meta_ok": True} for p in PLAN]
+    recs = [{"point": "cpumap-skb", "id": p.id, "meta_ok": True} for p in PLAN]
     rows = rows_by(c.compare("n", VIRTIO, PLAN, recs))
-    assert rows["cpumap", "meta"].verdict == "pass"
-    assert rows["cpumap", "hash"].verdict == "skip"
-    assert "does not report" in rows["cpumap", "hash"].detail
+    assert rows["cpumap-skb", "meta"].verdict == "pass"
+    assert rows["cpumap-skb", "hash"].verdict == "skip"
+    assert "does not report" in rows["cpumap-skb", "hash"].detail
 
 
 def test_records_without_id_fail_rows() -> None:

@@ -74,7 +74,7 @@ CASES: list[tuple[o.Facts, SentPacket, str, str, str, Any, str]] = [
     (replace(VIRTIO, data_meta=False), P_U4, "pass", "meta", "skip", None, "meta-unsupported"),
     (VIRTIO, P_U4, "pass", "meta", "value", True, "meta-carried"),
     (IGC, P_QQ, "xsk-zc", "meta", "value", True, "meta-carried"),
-    (VIRTIO, P_T6, "cpumap", "meta", "value", True, "meta-carried"),
+    (VIRTIO, P_T6, "cpumap-skb", "meta", "value", True, "meta-carried"),
     (VIRTIO, P_U4, "veth", "meta", "value", True, "meta-carried"),
     # veth after redirect
     (VIRTIO, P_U4, "veth", "hash", "nodata", None, "veth-xdp-frame"),
@@ -82,14 +82,22 @@ CASES: list[tuple[o.Facts, SentPacket, str, str, str, Any, str]] = [
     (IGC, P_U4, "veth", "timestamp", "nodata", None, "veth-xdp-frame"),
     # skb points
     (VIRTIO, P_U4, "pass", "hash_type", "skip", None, "skb-no-hash-type"),
-    (VIRTIO, P_U4, "cpumap", "hash", "nodata", None, "cpumap-hash"),
-    (IGC, P_U4, "cpumap", "timestamp", "nodata", None, "cpumap-timestamp"),
-    (IGC_STRIP, P_Q, "cpumap", "vlan", "nodata", None, "cpumap-vlan-stripped"),
-    (IGC, P_Q, "cpumap", "vlan", "value", P_Q.vlans[0], "cpumap-vlan-in-data"),
-    (IGC_STRIP, P_QQ, "cpumap", "vlan", "value", P_QQ.vlans[0], "cpumap-vlan-in-data"),
-    (VIRTIO, P_Q, "cpumap", "vlan", "value", P_Q.vlans[0], "cpumap-vlan-in-data"),
-    (IGC, P_QQ, "cpumap", "vlan", "value", P_QQ.vlans[0], "cpumap-vlan-in-data"),
-    (VIRTIO, P_U4, "cpumap", "vlan", "nodata", None, "cpumap-vlan-untagged"),
+    (VIRTIO, P_U4, "cpumap-skb", "hash", "nodata", None, "frame-skb-hash"),
+    (IGC, P_U4, "veth-skb", "timestamp", "nodata", None, "frame-skb-timestamp"),
+    (IGC_STRIP, P_Q, "cpumap-skb", "vlan", "nodata", None, "frame-skb-vlan-stripped"),
+    (IGC, P_Q, "cpumap-skb", "vlan", "value", P_Q.vlans[0], "frame-skb-vlan-in-data"),
+    (IGC_STRIP, P_QQ, "cpumap-skb", "vlan", "value", P_QQ.vlans[0], "frame-skb-vlan-in-data"),
+    (VIRTIO, P_Q, "cpumap-skb", "vlan", "value", P_Q.vlans[0], "frame-skb-vlan-in-data"),
+    (IGC, P_QQ, "cpumap-skb", "vlan", "value", P_QQ.vlans[0], "frame-skb-vlan-in-data"),
+    (VIRTIO, P_U4, "cpumap-skb", "vlan", "nodata", None, "frame-skb-vlan-untagged"),
+    (VIRTIO, P_QQ, "veth-skb", "vlan", "value", P_QQ.vlans[0], "frame-skb-vlan-in-data"),
+    (VIRTIO, P_U6, "veth-skb", "hash", "nodata", None, "frame-skb-hash"),
+    (VIRTIO, P_U4, "veth-skb", "hash_type", "skip", None, "skb-no-hash-type"),
+    (VIRTIO, P_U4, "cpumap", "hash", "skip", None, "cpumap-prog-no-kfuncs"),
+    (IGC, P_Q, "cpumap", "vlan", "skip", None, "cpumap-prog-no-kfuncs"),
+    (IGC, P_Q, "cpumap", "meta", "value", True, "meta-carried"),
+    (IGC, P_U4, "pass", "timestamp", "present", None, "igc-ts-skb-busy-poll"),
+    (replace(IGC, rx_busy_poll=False), P_U4, "pass", "timestamp", "present", None, "igc-ts"),
     # NIC kfuncs: callbacks missing
     (VIRTIO, P_U4, "xdp", "timestamp", "unsupported", None, "no-callback"),
     (VIRTIO, P_Q, "xdp", "vlan", "unsupported", None, "no-callback"),
@@ -268,7 +276,9 @@ def test_timestamp_sources() -> None:
     facts = replace(IGC, clock=clock, link_speed_mbps=1000)  # igc subtracts 300 ns at 1G
     assert o.expect(facts, p1, "xdp", "timestamp").value == 1_000_000 - 300
     assert o.expect(facts, p2, "xsk", "timestamp").value == 1_000_500 - 300
-    assert o.expect(facts, p2, "pass", "timestamp").value == 1_000_500 - 300
+    assert o.expect(facts, p2, "pass", "timestamp").kind == "present"  # netdev_data pointer
+    nobp = replace(facts, rx_busy_poll=False)
+    assert o.expect(nobp, p2, "pass", "timestamp").value == 1_000_500 - 300
     facts = replace(facts, link_speed_mbps=2500)
     assert o.expect(facts, p1, "xdp", "timestamp").value == 1_000_000 - 1485
     facts = replace(IGC, ts_window=(10_000, 20_000), link_speed_mbps=100)
