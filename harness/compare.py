@@ -1,15 +1,18 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 """Match guest observations to sent packets by id and judge them field by field.
 
-Observations are dicts from the guest runner, one per (point, packet), e.g.::
+Canonical observations, one per (path, packet)::
 
     {"point": "xdp", "id": 7, "rx_hash_rc": 0, "rx_hash": 123, "rx_hash_type": 41,
      "rx_ts_rc": -95, "rx_ts": 0, "rx_vlan_rc": -95, "vlan_proto": 0, "vlan_tci": 0,
      "meta_ok": true}
 
-Return codes are negative errnos; ``vlan_proto`` is in host byte order
-(0x8100).  The record keys per field live in :data:`FIELD_KEYS` only.
-Matching is by packet id, never by order.
+Return codes are negative errnos (None = kfunc not called); ``vlan_proto`` is
+in host byte order (0x8100).  The record keys per field live in
+:data:`FIELD_KEYS` only.  Records of the guest runner (guest-bpf/, JSON lines
+with ``frame_vlan_count``) are converted by :func:`from_runner`, whose key
+mapping is :data:`RUNNER_POINTS` / :data:`RUNNER_KFUNC_KEYS`.  Matching is by
+packet id, never by order.
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from harness.oracle import FIELDS, PATHS, Expectation, Facts, expect, format_value
+from harness.oracle import ENODATA, FIELDS, PATHS, Expectation, Facts, expect, format_value
 from harness.packets import SentPacket
 
 POINT_KEY = "point"
@@ -42,6 +45,30 @@ FIELD_KEYS: dict[str, FieldKeys] = {
     "vlan": FieldKeys("rx_vlan_rc", ("vlan_proto", "vlan_tci")),
     "meta": FieldKeys(None, ("meta_ok",)),
 }
+
+#: guest runner point -> path ("xsk" becomes "xsk-zc" when xsk_mode is "zerocopy")
+RUNNER_POINTS: dict[str, str] = {
+    "xdp": "xdp",
+    "tc": "pass",
+    "veth_xdp": "veth",
+    "veth_skb": "veth-skb",
+    "cpumap": "cpumap",
+    "cpumap_skb": "cpumap-skb",
+    "xsk": "xsk",
+}
+#: canonical key -> runner key of the kfunc results (top level at xdp/veth_xdp,
+#: inside the "meta" object the XDP program wrote, at xsk)
+RUNNER_KFUNC_KEYS: dict[str, str] = {
+    "rx_ts_rc": "rx_timestamp_rc",
+    "rx_ts": "rx_timestamp",
+    "rx_hash_rc": "rx_hash_rc",
+    "rx_hash": "rx_hash",
+    "rx_hash_type": "rx_hash_type",
+    "rx_vlan_rc": "rx_vlan_tag_rc",
+    "vlan_proto": "rx_vlan_proto",
+    "vlan_tci": "rx_vlan_tci",
+}
+RUNNER_SKB_POINTS = frozenset({"tc", "veth_skb", "cpumap_skb"})
 
 VERDICTS = ("pass", "fail", "expected-unsupported", "skip")
 MAX_SHOWN = 5
@@ -71,6 +98,49 @@ class Row:
         return asdict(self)
 
 
+def from_runner(rec: Mapping[str, Any]) -> dict[str, Any]:
+    """Canonical form of one guest-runner record; other records are returned as they are.
+
+    skb points report rc 0 when the skb carries the value (hash != 0, hw
+    timestamp != 0, vlan tag present) and -ENODATA otherwise.  ``meta_ok``:
+    the custom struct was found and carries this packet's id and flags.
+    """
+    point = rec.get(POINT_KEY)
+    if "frame_vlan_count" not in rec or point not in RUNNER_POINTS:
+        return dict(rec)
+    path = RUNNER_POINTS[point]
+    if point == "xsk" and rec.get("xsk_mode") == "zerocopy":
+        path = "xsk-zc"
+    out: dict[str, Any] = {POINT_KEY: path, ID_KEY: rec.get(ID_KEY)}
+    src: Mapping[str, Any] = {}
+    if point in ("xdp", "veth_xdp"):
+        src = rec
+    elif point == "xsk":
+        src = rec.get("meta") or {}
+    for canon, key in RUNNER_KFUNC_KEYS.items():
+        if key in src:
+            out[canon] = src[key]
+    if point in RUNNER_SKB_POINTS:
+        if "skb_hash" in rec:
+            out["rx_hash_rc"] = 0 if rec["skb_hash"] else ENODATA
+            out["rx_hash"] = rec["skb_hash"]
+        if "skb_hwtstamp" in rec:
+            out["rx_ts_rc"] = 0 if rec["skb_hwtstamp"] else ENODATA
+            out["rx_ts"] = rec["skb_hwtstamp"]
+        if "skb_vlan_present" in rec:
+            out["rx_vlan_rc"] = 0 if rec["skb_vlan_present"] else ENODATA
+            out["vlan_proto"] = rec.get("skb_vlan_proto", 0)
+            out["vlan_tci"] = rec.get("skb_vlan_tci", 0)
+    if "meta_found" in rec:
+        meta = rec.get("meta") or {}
+        out["meta_ok"] = (
+            bool(rec["meta_found"])
+            and meta.get("id") == rec.get(ID_KEY)
+            and meta.get("pkt_flags") == rec.get("pkt_flags")
+        )
+    return out
+
+
 def id_ranges(ids: Iterable[int]) -> str:
     """``[1,2,3,7]`` -> ``"1-3,7"``."""
     out: list[str] = []
@@ -92,7 +162,9 @@ def _errname(rc: int) -> str:
 def observed_of(rec: Mapping[str, Any], fld: str) -> tuple[int | None, Any, bool]:
     """(rc, value, reported) of ``fld`` in one record; reported=False if keys are absent."""
     keys = FIELD_KEYS[fld]
-    if any(k not in rec for k in keys.values) or (keys.rc is not None and keys.rc not in rec):
+    if any(k not in rec for k in keys.values) or (
+        keys.rc is not None and rec.get(keys.rc) is None  # absent, or kfunc not called
+    ):
         return None, None, False
     rc = 0 if keys.rc is None else rec[keys.rc]
     vals = tuple(rec[k] for k in keys.values)
@@ -135,7 +207,8 @@ def _group(
 ) -> tuple[dict[str, dict[int, list[Mapping[str, Any]]]], int]:
     by_point: dict[str, dict[int, list[Mapping[str, Any]]]] = {}
     bad = 0
-    for rec in observations:
+    for raw in observations:
+        rec = from_runner(raw)
         try:
             pid = int(rec[ID_KEY])
             point = str(rec[POINT_KEY])

@@ -238,3 +238,148 @@ def test_judge_kinds() -> None:
     assert not c.judge(o.value(5), None, None)
     assert c.judge(o.window(1, 3), 0, 3) and not c.judge(o.window(1, 3), 0, 4)
     assert c.judge(o.skip("x"), None, None)
+
+
+# --- guest runner records (guest-bpf/xdp_hints_guest.c on_record, xh_xsk.c) ---------
+
+RUNNER_POINT = {
+    "xdp": "xdp",
+    "pass": "tc",
+    "veth": "veth_xdp",
+    "veth-skb": "veth_skb",
+    "cpumap": "cpumap",
+    "cpumap-skb": "cpumap_skb",
+    "xsk": "xsk",
+    "xsk-zc": "xsk",
+}
+
+
+def to_runner(rec: dict[str, Any], p: SentPacket) -> dict[str, Any]:
+    """The JSON line the guest runner would print for a canonical record."""
+    path = rec["point"]
+    point = RUNNER_POINT[path]
+    out: dict[str, Any] = {
+        "point": point,
+        "id": p.id,
+        "pkt_flags": p.flags,
+        "ifindex": 2,
+        "rx_queue": 0,
+        "frame_vlan_count": len(p.vlans),
+    }
+    kf = {k: rec[c] for c, k in c.RUNNER_KFUNC_KEYS.items() if c in rec}
+    meta = {"version": 1, "id": p.id, "pkt_flags": p.flags}
+    if point in ("xdp", "veth_xdp"):
+        out.update(kf)
+    if point == "xsk":
+        meta.update(kf)
+        out["xsk_mode"] = "zerocopy" if path == "xsk-zc" else "copy"
+    if point in ("tc", "veth_skb", "cpumap_skb"):
+        out["skb_hash"] = rec.get("rx_hash", 0) if rec.get("rx_hash_rc") == 0 else 0
+        out["skb_hwtstamp"] = rec.get("rx_ts", 0) if rec.get("rx_ts_rc") == 0 else 0
+        present = rec.get("rx_vlan_rc") == 0
+        out["skb_vlan_present"] = present
+        out["skb_vlan_proto"] = rec["vlan_proto"] if present else 0
+        out["skb_vlan_tci"] = rec["vlan_tci"] if present else 0
+    if point != "xdp":
+        out["meta_found"] = rec.get("meta_ok", True)
+        out["meta"] = meta if out["meta_found"] else None
+    else:
+        out["adjust_meta_rc"] = 0
+    return out
+
+
+def runner_run(facts: o.Facts, paths: list[str]) -> list[dict[str, Any]]:
+    by_id = {p.id: p for p in PLAN}
+    return [to_runner(r, by_id[r["id"]]) for path in paths for r in fake_records(facts, PLAN, path)]
+
+
+ALL_PATHS = list(o.PATHS)
+
+
+@pytest.mark.parametrize("facts", [VIRTIO, IGC], ids=["virtio", "igc"])
+def test_runner_records_same_verdicts_as_canonical(facts: o.Facts) -> None:
+    canon = [r for path in ALL_PATHS for r in fake_records(facts, PLAN, path)]
+    runner = runner_run(facts, ALL_PATHS)
+    random.Random(3).shuffle(runner)
+    a = {(r.path, r.field): r.verdict for r in c.compare("n", facts, PLAN, canon)}
+    b = {(r.path, r.field): r.verdict for r in c.compare("n", facts, PLAN, runner)}
+    assert a == b
+    assert {p for p, _ in b} == set(o.PATHS)
+    assert "fail" not in b.values()
+
+
+def test_runner_tc_record_conversion() -> None:
+    p = next(x for x in PLAN if x.kind == "ipv4-udp-dot1q")
+    raw = {
+        "point": "tc",
+        "id": p.id,
+        "pkt_flags": p.flags,
+        "frame_vlan_count": 1,
+        "skb_hash": 0,
+        "skb_vlan_present": True,
+        "skb_vlan_proto": 0x8100,
+        "skb_vlan_tci": p.vlans[0][1],
+        "skb_hwtstamp": 0,
+        "meta_found": True,
+        "meta": {"id": p.id, "pkt_flags": p.flags},
+    }
+    got = c.from_runner(raw)
+    assert got["point"] == "pass" and got["rx_hash_rc"] == o.ENODATA
+    assert (got["rx_vlan_rc"], got["vlan_proto"], got["vlan_tci"]) == (0, 0x8100, p.vlans[0][1])
+    assert got["rx_ts_rc"] == o.ENODATA and got["meta_ok"] is True
+    wrong = dict(raw, meta={"id": p.id + 1, "pkt_flags": p.flags})
+    assert c.from_runner(wrong)["meta_ok"] is False
+    # hash 0 on the skb where virtio-net reported one: a fail
+    rows = rows_by(c.compare("n", VIRTIO, [p], [raw]))
+    assert rows["pass", "hash"].verdict == "fail"
+    assert rows["pass", "vlan"].verdict == "pass"
+
+
+def test_runner_xsk_modes_and_meta_values() -> None:
+    p = PLAN[0]
+    meta = {
+        "version": 1,
+        "id": p.id,
+        "pkt_flags": p.flags,
+        "rx_timestamp_rc": -95,
+        "rx_timestamp": 0,
+        "rx_hash_rc": 0,
+        "rx_hash": 5,
+        "rx_hash_type": 0x29,
+        "rx_vlan_tag_rc": -95,
+        "rx_vlan_proto": 0,
+        "rx_vlan_tci": 0,
+    }
+    raw = {
+        "point": "xsk",
+        "id": p.id,
+        "pkt_flags": p.flags,
+        "frame_vlan_count": 0,
+        "xsk_mode": "zerocopy",
+        "meta_found": True,
+        "meta": meta,
+    }
+    got = c.from_runner(raw)
+    assert got["point"] == "xsk-zc"
+    assert (got["rx_hash_rc"], got["rx_hash"], got["rx_hash_type"]) == (0, 5, 0x29)
+    assert got["rx_ts_rc"] == -95 and got["meta_ok"] is True
+    assert c.from_runner(dict(raw, xsk_mode="copy"))["point"] == "xsk"
+    lost = c.from_runner(dict(raw, meta_found=False, meta=None))
+    assert lost["meta_ok"] is False and "rx_hash" not in lost
+
+
+def test_runner_kfunc_not_called_is_not_reported() -> None:
+    recs = runner_run(VIRTIO, ["xdp"])
+    for r in recs:
+        r["rx_vlan_tag_rc"] = None  # kernel without bpf_xdp_metadata_rx_vlan_tag
+    rows = rows_by(c.compare("n", VIRTIO, PLAN, recs))
+    assert rows["xdp", "vlan"].verdict == "skip"
+    assert rows["xdp", "hash"].verdict == "pass"
+    recs[0]["rx_vlan_tag_rc"] = -95  # mixed: the others now count as not reported
+    row = rows_by(c.compare("n", VIRTIO, PLAN, recs))["xdp", "vlan"]
+    assert row.verdict == "fail" and "not reported" in row.detail
+
+
+def test_canonical_records_pass_through() -> None:
+    rec = {"point": "xdp", "id": 1, "rx_hash_rc": 0, "rx_hash": 1}
+    assert c.from_runner(rec) == rec
