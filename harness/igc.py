@@ -1,0 +1,160 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+"""Host-side view of the emulated igc NIC, over QMP (QOM properties of the device).
+
+The device (``-device igc,netdev=N,mac=M,id=ID``) exposes:
+
+==================  =====  ==========================================================
+property            mode   meaning
+==================  =====  ==========================================================
+``rss-key``         r      40-byte Toeplitz key as programmed in RSSRK (hex string)
+``reta``            r      JSON list of the 128 RETA entries as programmed
+``stats``           r      JSON object: per-queue ``rx_packets/rx_bytes/rx_drops/
+                           tx_packets/tx_bytes`` lists + error counters
+``rx-log``          r/w    JSON list of the metadata of the last 256 frames delivered
+                           (``seq, queue, len, hash, rss_type, vlan_stripped, vlan_tci,
+                           ts_valid, ts_ns``); write ``"clear"`` to empty it
+``clock-mode``      r/w    ``"realtime"`` (SYSTIM follows the guest clock) or
+                           ``"deterministic"`` (frozen; advances ``clock-step-ns`` per
+                           timestamped frame)
+``systim-ns``       r/w    SYSTIM in ns (seconds * 1e9 + ns)
+``clock-step-ns``   r/w    step per timestamped frame in deterministic mode
+``fault-skip-ts``   r/w    the next N frames are delivered without an RX timestamp
+==================  =====  ==========================================================
+
+``rss_type`` values are the I225 writeback codes (1 TCPv4, 2 IPv4, 3 TCPv6, 5 IPv6,
+7 UDPv4, 8 UDPv6, 0 none); :data:`RSS_TYPE_NAMES` maps them.  Timestamps in the log
+are the raw SYSTIM values the model wrote into the 16-byte header; the Linux driver
+subtracts its RX latency (1485 ns at 2500 Mb/s) before handing them to the stack
+and to the ``rx_timestamp`` kfunc: see :data:`LINUX_RX_LATENCY_NS`.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+RSS_TYPE_NAMES = {
+    0: "none", 1: "tcp-ipv4", 2: "ipv4", 3: "tcp-ipv6", 4: "ipv6-ex", 5: "ipv6",
+    6: "tcp-ipv6-ex", 7: "udp-ipv4", 8: "udp-ipv6", 9: "udp-ipv6-ex",
+}
+# enum xdp_rss_hash_type values the igc driver reports for each writeback code
+_L3_IPV4, _L3_IPV6, _L3_DYN, _L4, _L4_TCP, _L4_UDP = 1 << 0, 1 << 1, 1 << 2, 1 << 3, 1 << 4, 1 << 5
+XDP_RSS_TYPE = {
+    0: 0,
+    1: _L3_IPV4 | _L4 | _L4_TCP,
+    2: _L3_IPV4,
+    3: _L3_IPV6 | _L4 | _L4_TCP,
+    4: _L3_IPV6 | _L3_DYN,
+    5: _L3_IPV6,
+    6: _L3_IPV6 | _L3_DYN | _L4 | _L4_TCP,
+    7: _L3_IPV4 | _L4 | _L4_UDP,
+    8: _L3_IPV6 | _L4 | _L4_UDP,
+    9: _L3_IPV6 | _L3_DYN | _L4 | _L4_UDP,
+}
+# igc_ptp_rx_pktstamp() subtracts this from the header value (by link speed)
+LINUX_RX_LATENCY_NS = {10: 6450, 100: 185, 1000: 300, 2500: 1485}
+DEVICE_IDS = {"i225": 0x15F2, "i226": 0x125B}
+
+
+@dataclass(frozen=True)
+class RxRecord:
+    """Metadata of one frame the model delivered into a guest RX ring."""
+
+    seq: int
+    queue: int
+    len: int
+    hash: int
+    rss_type: int
+    vlan_stripped: bool
+    vlan_tci: int
+    ts_valid: bool
+    ts_ns: int
+
+    @property
+    def rss_type_name(self) -> str:
+        return RSS_TYPE_NAMES.get(self.rss_type, f"reserved-{self.rss_type}")
+
+    @property
+    def xdp_rss_type(self) -> int:
+        return XDP_RSS_TYPE.get(self.rss_type, 0)
+
+    def linux_ts_ns(self, link_speed: int = 2500) -> int | None:
+        """The timestamp the Linux igc driver reports for this frame (None if none)."""
+        if not self.ts_valid:
+            return None
+        return self.ts_ns - LINUX_RX_LATENCY_NS.get(link_speed, 0)
+
+
+def device_args(netdev: str, mac: str, qdev_id: str, model: str = "i225") -> str:
+    """The ``-device`` value for one igc NIC."""
+    dev = f"igc,netdev={netdev},mac={mac},id={qdev_id}"
+    if model != "i225":
+        dev += f",device-id={DEVICE_IDS[model]:#x}"
+    return dev
+
+
+class IgcModel:
+    """QOM hooks of one igc device.
+
+    ``command`` is a QMP command callable ``command(name, **args) -> result`` such as
+    :meth:`harness.qmp.Qmp.command`; ``qdev_id`` is the ``id=`` of the device.
+    """
+
+    def __init__(self, command: Callable[..., Any], qdev_id: str) -> None:
+        self._cmd = command
+        self.path = qdev_id if qdev_id.startswith("/") else f"/machine/peripheral/{qdev_id}"
+
+    def _get(self, prop: str) -> Any:
+        return self._cmd("qom-get", path=self.path, property=prop)
+
+    def _set(self, prop: str, value: Any) -> None:
+        self._cmd("qom-set", path=self.path, property=prop, value=value)
+
+    # RSS state as the guest driver programmed it
+    def rss_key(self) -> bytes:
+        return bytes.fromhex(self._get("rss-key"))
+
+    def reta(self) -> list[int]:
+        return json.loads(self._get("reta"))
+
+    def expected_queue(self, rss_hash: int, num_queues: int = 4) -> int:
+        return self.reta()[rss_hash & 0x7F] % num_queues
+
+    # counters and the delivered-frame log
+    def stats(self) -> dict[str, Any]:
+        return json.loads(self._get("stats"))
+
+    def rx_log(self) -> list[RxRecord]:
+        return [RxRecord(**e) for e in json.loads(self._get("rx-log"))]
+
+    def clear_rx_log(self) -> None:
+        self._set("rx-log", "clear")
+
+    # clock
+    def systim_ns(self) -> int:
+        return int(self._get("systim-ns"))
+
+    def set_systim_ns(self, ns: int) -> None:
+        self._set("systim-ns", int(ns))
+
+    def clock_mode(self) -> str:
+        return self._get("clock-mode")
+
+    def set_deterministic(self, start_ns: int, step_ns: int) -> None:
+        """Freeze SYSTIM at ``start_ns``; each timestamped frame advances it by ``step_ns``."""
+        self._set("clock-mode", "deterministic")
+        self._set("clock-step-ns", int(step_ns))
+        self._set("systim-ns", int(start_ns))
+
+    def set_realtime(self) -> None:
+        self._set("clock-mode", "realtime")
+
+    # fault injection
+    def skip_timestamps(self, n: int) -> None:
+        """Deliver the next ``n`` frames without an RX timestamp."""
+        self._set("fault-skip-ts", int(n))
+
+    def pending_timestamp_skips(self) -> int:
+        return int(self._get("fault-skip-ts"))

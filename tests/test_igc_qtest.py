@@ -1,0 +1,538 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+"""Device tests of the emulated igc over QEMU's qtest protocol (no guest kernel).
+
+QEMU runs with ``-accel qtest``; the test plays the driver: it programs PCI config
+space through 0xcf8/0xcfc, the registers through BAR0, rings and buffers in guest
+RAM, and injects frames through a ``-netdev dgram`` UDP socket.  MSI-X messages are
+pointed at guest RAM so a raised interrupt shows up as a word written there.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import os
+import shutil
+import socket
+import struct
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+import pytest
+
+from harness.igc import IgcModel
+from harness.qemu_build import find_qemu, firmware_args
+
+QEMU = find_qemu()
+pytestmark = pytest.mark.skipif(
+    QEMU is None, reason="no QEMU build with igc in the cache (run: xdp-hints qemu build)")
+
+MAC = "52:54:00:12:34:56"
+MAC_B = bytes.fromhex(MAC.replace(":", ""))
+BAR0 = 0xE0000000
+BAR3 = 0xE0100000
+DEVFN = 3 << 3                      # 00:03.0
+MSI_ADDR = 0x00300000               # MSI-X messages land here (RAM)
+RING = {0: 0x00100000, 1: 0x00110000}
+BUFS = {0: 0x00200000, 1: 0x00240000}
+TX_RING, TX_BUF = 0x00120000, 0x00280000
+NDESC = 8
+BUFSZ = 2048
+
+# registers (offsets from the I225 datasheet / Linux igc_regs.h)
+CTRL, STATUS, EECD, MDIC, VET = 0x0, 0x8, 0x10, 0x20, 0x38
+RCTL, TCTL, EERD = 0x100, 0x400, 0x12014
+ICR, IMS, GPIE, EIMS, EIAC, EIAM = 0x1500, 0x1508, 0x1514, 0x1524, 0x152C, 0x1530
+IVAR0, IVAR_MISC = 0x1700, 0x1740
+RAL0, RAH0, MRQC, RETA, RSSRK = 0x5400, 0x5404, 0x5818, 0x5C00, 0x5C80
+TSYNCRXCTL, RLPML = 0xB620, 0x5004
+
+
+def RDBAL(n): return 0xC000 + 0x40 * n          # noqa: E302,E704
+def RDLEN(n): return 0xC008 + 0x40 * n          # noqa: E302,E704
+def SRRCTL(n): return 0xC00C + 0x40 * n         # noqa: E302,E704
+def RDH(n): return 0xC010 + 0x40 * n            # noqa: E302,E704
+def RDT(n): return 0xC018 + 0x40 * n            # noqa: E302,E704
+def RXDCTL(n): return 0xC028 + 0x40 * n         # noqa: E302,E704
+def TDBAL(n): return 0xE000 + 0x40 * n          # noqa: E302,E704
+
+
+KEY = bytes.fromhex(
+    "6d5a56da255b0ec24167253d43a38fb0d0ca2bcbae7b30b477cb2da38030f20c6a42b73bbeac01fa")
+
+
+# ---------------------------------------------------------------- independent oracle
+
+def toeplitz(key: bytes, data: bytes) -> int:
+    """Reference Toeplitz hash, written here independently of QEMU's and the harness's."""
+    k = int.from_bytes(key, "big")
+    klen = len(key) * 8
+    h = 0
+    for i, byte in enumerate(data):
+        for b in range(8):
+            if byte & (0x80 >> b):
+                bit = i * 8 + b
+                h ^= (k >> (klen - 32 - bit)) & 0xFFFFFFFF
+    return h
+
+
+def csum(data: bytes) -> int:
+    if len(data) % 2:
+        data += b"\0"
+    s = sum(struct.unpack(f"!{len(data) // 2}H", data))
+    while s >> 16:
+        s = (s & 0xFFFF) + (s >> 16)
+    return ~s & 0xFFFF
+
+
+def udp4_frame(src: str, dst: str, sport: int, dport: int, payload: bytes,
+               vlan: int | None = None, proto: int = 17) -> bytes:
+    l4 = struct.pack("!HHHH", sport, dport, 8 + len(payload), 0) + payload
+    if proto == 6:
+        l4 = struct.pack("!HHIIBBHHH", sport, dport, 1, 0, 5 << 4, 0x02, 1024, 0, 0) + payload
+    s, d = ipaddress.IPv4Address(src).packed, ipaddress.IPv4Address(dst).packed
+    pseudo = s + d + struct.pack("!BBH", 0, proto, len(l4))
+    c = csum(pseudo + l4)
+    off = 6 if proto == 17 else 16
+    l4 = l4[:off] + struct.pack("!H", c) + l4[off + 2:]
+    ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(l4), 1, 0, 64, proto, 0, s, d)
+    ip = ip[:10] + struct.pack("!H", csum(ip)) + ip[12:]
+    eth = MAC_B + bytes.fromhex("020000000001")
+    if vlan is not None:
+        eth += struct.pack("!HH", 0x8100, vlan)
+    return eth + b"\x08\x00" + ip + l4
+
+
+# ---------------------------------------------------------------- qtest / qmp clients
+
+class QTest:
+    """Minimal client of QEMU's qtest text protocol."""
+
+    def __init__(self, sock: socket.socket) -> None:
+        self.sock = sock
+        self.buf = b""
+
+    def _cmd(self, line: str) -> str:
+        self.sock.sendall(line.encode() + b"\n")
+        while True:
+            while b"\n" not in self.buf:
+                chunk = self.sock.recv(65536)
+                if not chunk:
+                    raise ConnectionError("qtest connection closed (QEMU died?)")
+                self.buf += chunk
+            resp, self.buf = self.buf.split(b"\n", 1)
+            text = resp.decode()
+            if text.startswith("IRQ"):
+                continue
+            if not text.startswith("OK"):
+                raise RuntimeError(f"qtest {line!r}: {text}")
+            return text[3:]
+
+    def readl(self, addr: int) -> int:
+        return int(self._cmd(f"readl {addr:#x}"), 16)
+
+    def writel(self, addr: int, val: int) -> None:
+        self._cmd(f"writel {addr:#x} {val & 0xFFFFFFFF:#x}")
+
+    def outl(self, port: int, val: int) -> None:
+        self._cmd(f"outl {port:#x} {val:#x}")
+
+    def inl(self, port: int) -> int:
+        return int(self._cmd(f"inl {port:#x}"), 16)
+
+    def memread(self, addr: int, size: int) -> bytes:
+        return bytes.fromhex(self._cmd(f"read {addr:#x} {size:#x}")[2:])
+
+    def memwrite(self, addr: int, data: bytes) -> None:
+        self._cmd(f"write {addr:#x} {len(data):#x} 0x{data.hex()}")
+
+    # PCI config through the legacy ports
+    def cfg_read(self, reg: int) -> int:
+        self.outl(0xCF8, 0x80000000 | (DEVFN << 8) | (reg & 0xFC))
+        return self.inl(0xCFC)
+
+    def cfg_write(self, reg: int, val: int) -> None:
+        self.outl(0xCF8, 0x80000000 | (DEVFN << 8) | (reg & 0xFC))
+        self.outl(0xCFC, val)
+
+
+class Qmp:
+    def __init__(self, path: str) -> None:
+        self.sock = socket.socket(socket.AF_UNIX)
+        self.sock.connect(path)
+        self.f = self.sock.makefile("rwb")
+        json.loads(self.f.readline())
+        self.command("qmp_capabilities")
+
+    def command(self, name: str, **args):
+        self.f.write(json.dumps({"execute": name, "arguments": args}).encode() + b"\n")
+        self.f.flush()
+        while True:
+            msg = json.loads(self.f.readline())
+            if "return" in msg:
+                return msg["return"]
+            if "error" in msg:
+                raise RuntimeError(f"QMP {name}: {msg['error']}")
+
+
+class Dev:
+    """One QEMU with one igc, driven over qtest; frames in/out over UDP."""
+
+    def __init__(self, extra: str = "") -> None:
+        self.tmp = tempfile.mkdtemp(prefix="igcqt-")
+        qsock = os.path.join(self.tmp, "qtest.sock")
+        msock = os.path.join(self.tmp, "qmp.sock")
+        srv = socket.socket(socket.AF_UNIX)
+        srv.bind(qsock)
+        srv.listen(1)
+        self.udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.udp.bind(("127.0.0.1", 0))
+        self.udp.settimeout(5)
+        host_port = self.udp.getsockname()[1]
+        probe = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        probe.bind(("127.0.0.1", 0))
+        self.qemu_port = probe.getsockname()[1]
+        probe.close()
+        cmd = [str(QEMU), *firmware_args(), "-machine", "q35", "-accel", "qtest",
+               "-qtest", f"unix:{qsock}", "-qmp", f"unix:{msock},server=on,wait=off",
+               "-display", "none", "-nodefaults", "-m", "256",
+               "-netdev", f"dgram,id=n0,local.type=inet,local.host=127.0.0.1,"
+               f"local.port={self.qemu_port},remote.type=inet,remote.host=127.0.0.1,"
+               f"remote.port={host_port}",
+               "-device", f"igc,netdev=n0,mac={MAC},id=tnic0,addr=0x3{extra}"]
+        self.log = open(os.path.join(self.tmp, "qemu.log"), "w+")
+        self.proc = subprocess.Popen(cmd, stdout=self.log, stderr=subprocess.STDOUT)
+        srv.settimeout(20)
+        try:
+            conn, _ = srv.accept()
+        except TimeoutError:
+            self.proc.kill()
+            raise RuntimeError("QEMU did not connect to qtest: " + self.qemu_log())
+        srv.close()
+        self.qt = QTest(conn)
+        for _ in range(100):
+            if os.path.exists(msock):
+                break
+            time.sleep(0.05)
+        self.qmp = Qmp(msock)
+        self.model = IgcModel(self.qmp.command, "tnic0")
+
+    def qemu_log(self) -> str:
+        self.log.flush()
+        self.log.seek(0)
+        return self.log.read()
+
+    def close(self) -> None:
+        self.proc.kill()
+        self.proc.wait()
+        self.udp.close()
+        self.log.close()
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+    # device access
+    def r(self, off: int) -> int:
+        return self.qt.readl(BAR0 + off)
+
+    def w(self, off: int, val: int) -> None:
+        self.qt.writel(BAR0 + off, val)
+
+    def send(self, frame: bytes) -> None:
+        self.udp.sendto(frame, ("127.0.0.1", self.qemu_port))
+
+    def enable_pci(self, msix: bool = True) -> None:
+        self.qt.cfg_write(0x10, BAR0)
+        self.qt.cfg_write(0x1C, BAR3)
+        self.qt.cfg_write(0x04, 0x0006)              # memory + bus master
+        if msix:
+            ctl = self.qt.cfg_read(0x70)
+            assert ctl & 0xFF == 0x11, f"MSI-X capability expected at 0x70: {ctl:#x}"
+            self.qt.cfg_write(0x70, ctl | (1 << 31))  # MSI-X enable
+            for v in range(5):
+                e = BAR3 + 16 * v
+                self.qt.writel(e + 0, MSI_ADDR + 4 * v)
+                self.qt.writel(e + 4, 0)
+                self.qt.writel(e + 8, 0xA0 + v)
+                self.qt.writel(e + 12, 0)            # unmasked
+            self.qt.memwrite(MSI_ADDR, bytes(32))
+
+    def msix_fired(self, v: int) -> bool:
+        return struct.unpack("<I", self.qt.memread(MSI_ADDR + 4 * v, 4))[0] == 0xA0 + v
+
+    def setup_rx(self, queues=(0, 1), timestamp=True, vlan_strip=True, bufsz=BUFSZ) -> None:
+        for i in range(10):
+            self.w(RSSRK + 4 * i, int.from_bytes(KEY[4 * i:4 * i + 4], "little"))
+        for i in range(32):                         # RETA: entry j -> queue j % 2
+            self.w(RETA + 4 * i, 0x01000100)
+        self.w(MRQC, 0x2 | (1 << 16) | (1 << 17) | (1 << 20) | (1 << 21) | (1 << 22)
+               | (1 << 23))
+        self.w(GPIE, (1 << 4) | (1 << 30) | (1 << 31) | 1)
+        self.w(IVAR0, (0x80 | 1) | ((0x80 | 2) << 16))  # rx q0 -> vec 1, rx q1 -> vec 2
+        self.w(IVAR_MISC, (0x80 | 0) << 8)
+        self.w(EIAC, 0x1F)
+        self.w(EIAM, 0x1F)
+        self.w(EIMS, 0x1F)
+        self.w(VET, 0x8100)
+        self.w(CTRL, self.r(CTRL) | ((1 << 30) if vlan_strip else 0))
+        if timestamp:
+            self.w(TSYNCRXCTL, 0x10 | 0x08)
+        for q in queues:
+            ring, bufs = RING[q], BUFS[q]
+            desc = b"".join(struct.pack("<QQ", bufs + i * bufsz, 0) for i in range(NDESC))
+            self.qt.memwrite(ring, desc)
+            self.w(RDBAL(q), ring)
+            self.w(RDBAL(q) + 4, 0)
+            self.w(RDLEN(q), NDESC * 16)
+            self.w(SRRCTL(q), (bufsz // 1024) | (1 << 25) | ((1 << 30) if timestamp else 0))
+            self.w(RDH(q), 0)
+            self.w(RDT(q), NDESC - 1)
+            self.w(RXDCTL(q), 1 << 25)
+        self.w(RLPML, 1522)
+        self.w(RCTL, (1 << 1) | (1 << 15) | (1 << 5) | (1 << 26))
+
+    def wait_rdh(self, q: int, value: int, timeout: float = 5.0) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.r(RDH(q)) == value:
+                return
+            time.sleep(0.02)
+        raise AssertionError(f"RDH({q}) stayed {self.r(RDH(q))}, expected {value}; "
+                             f"stats {self.model.stats()}")
+
+    def desc(self, q: int, i: int) -> tuple[int, int, int, int, int]:
+        lo, hsh, st, ln, vl = struct.unpack("<IIIHH", self.qt.memread(RING[q] + 16 * i, 16))
+        return lo, hsh, st, ln, vl
+
+
+@pytest.fixture
+def dev():
+    d = Dev()
+    try:
+        yield d
+    finally:
+        d.close()
+
+
+# ---------------------------------------------------------------- tests
+
+def test_pci_identity_and_reset_values(dev):
+    ids = dev.qt.cfg_read(0x00)
+    assert ids == 0x15F28086
+    dev.enable_pci(msix=False)
+    status = dev.r(STATUS)
+    assert status & 0x3 == 0x3, "link up + full duplex"
+    assert status & (1 << 7) and status & (1 << 22), "2500 Mb/s = SPEED_1000|SPEED_2500"
+    assert status & (1 << 19), "GIO master enabled"
+    assert dev.r(EECD) & (1 << 9), "NVM auto-read done"
+    ral, rah = dev.r(RAL0), dev.r(RAH0)
+    assert struct.pack("<IH", ral, rah & 0xFFFF) == MAC_B
+    assert rah & (1 << 31), "RAH0 address valid"
+    # global reset keeps the MAC, clears the rings
+    dev.w(RDLEN(0), 0x400)
+    dev.w(CTRL, dev.r(CTRL) | (1 << 26))
+    assert dev.r(CTRL) & (1 << 26) == 0
+    assert dev.r(RDLEN(0)) == 0
+    assert dev.r(RAL0) == ral
+
+
+def test_i226_device_id():
+    d = Dev(extra=",device-id=0x125b")
+    try:
+        assert d.qt.cfg_read(0x00) == 0x125B8086
+    finally:
+        d.close()
+
+
+def mdic_read(dev, reg: int, phy: int = 0) -> int:
+    dev.w(MDIC, (reg << 16) | (phy << 21) | (1 << 27))
+    v = dev.r(MDIC)
+    assert v & (1 << 28), "MDIC ready"
+    return v
+
+
+def test_phy_over_mdic_and_nvm_over_eerd(dev):
+    dev.enable_pci(msix=False)
+    assert mdic_read(dev, 2) & 0xFFFF == 0x67C9
+    assert mdic_read(dev, 3) & 0xFFF0 == 0xDC00
+    st = mdic_read(dev, 1) & 0xFFFF
+    assert st & 0x0004 and st & 0x0020, "PHY link + autoneg complete"
+    assert mdic_read(dev, 1, phy=1) & (1 << 30), "PHY address != 0 -> MDIC error"
+    # MMD 7 register 0x20 through MMDAC/MMDAAD
+    dev.w(MDIC, (13 << 16) | (1 << 26) | 7)
+    dev.w(MDIC, (14 << 16) | (1 << 26) | 0x20)
+    dev.w(MDIC, (13 << 16) | (1 << 26) | 0x4007)
+    assert mdic_read(dev, 14) & 0xFFFF == 0x0080
+    words = []
+    for a in range(3):
+        dev.w(EERD, (a << 2) | 1)
+        v = dev.r(EERD)
+        assert v & 2, "EERD done"
+        words.append(v >> 16)
+    assert struct.pack("<HHH", *words) == MAC_B
+    total = 0
+    for a in range(0x40):
+        dev.w(EERD, (a << 2) | 1)
+        total += dev.r(EERD) >> 16
+    assert total & 0xFFFF == 0xBABA, "NVM checksum"
+
+
+def test_rx_rss_vlan_timestamp_msix(dev):
+    dev.enable_pci()
+    dev.setup_rx()
+    start = 1_700_000_000 * 10**9 + 123_456_789
+    dev.model.set_deterministic(start, 1000)
+    assert dev.model.clock_mode() == "deterministic"
+    assert dev.model.rss_key() == KEY
+    assert dev.model.reta()[:4] == [0, 1, 0, 1]
+
+    flows = [("10.0.0.1", "10.0.0.2", 1000 + i, 4791) for i in range(6)]
+    expect = []
+    for n, (s, d, sp, dp) in enumerate(flows):
+        frame = udp4_frame(s, d, sp, dp, b"id%04d" % n + bytes(40), vlan=100 + n)
+        data = (ipaddress.IPv4Address(s).packed + ipaddress.IPv4Address(d).packed
+                + struct.pack("!HH", sp, dp))
+        h = toeplitz(KEY, data)
+        expect.append((h, h & 1, len(frame) - 4, 100 + n))
+        dev.send(frame)
+        # wait until the model took it (keeps the deterministic ts order == send order)
+        deadline = time.monotonic() + 5
+        while dev.model.stats()["rx_seq"] < n + 1 and time.monotonic() < deadline:
+            time.sleep(0.02)
+
+    per_q = {0: 0, 1: 0}
+    log = dev.model.rx_log()
+    assert len(log) == len(flows)
+    for n, (h, q, ln, tci) in enumerate(expect):
+        i = per_q[q]
+        per_q[q] += 1
+        lo, hsh, st, dlen, vlan = dev.desc(q, i)
+        assert st & 0x3 == 0x3, f"frame {n}: DD+EOP, status {st:#x}"
+        assert st & 0x8, "VP: VLAN stripped"
+        assert st & 0x8000, "TSIP: timestamp in packet"
+        assert lo & 0xF == 7, "RSS type UDP/IPv4"
+        assert hsh == h, f"frame {n}: hash {hsh:#x} != Toeplitz {h:#x}"
+        assert vlan == tci
+        assert dlen == ln + 16, "length includes the 16-byte timestamp header"
+        buf = dev.qt.memread(BUFS[q] + i * BUFSZ, dlen)
+        t1l, t1h, t0l, t0h = struct.unpack("<IIII", buf[:16])
+        ts = start + 1000 * n
+        assert (t0h, t0l) == (ts // 10**9, ts % 10**9), f"frame {n}: timer0"
+        assert (t1h, t1l) == (t0h, t0l)
+        assert buf[16:22] == MAC_B and buf[28:30] == b"\x08\x00", "VLAN tag removed"
+        rec = log[n]
+        assert (rec.queue, rec.hash, rec.rss_type, rec.vlan_tci) == (q, h, 7, tci)
+        assert rec.ts_valid and rec.ts_ns == ts
+        assert rec.xdp_rss_type == 0x29
+    assert per_q[0] and per_q[1], "RETA spread the flows over both queues"
+    assert dev.r(RDH(0)) == per_q[0] and dev.r(RDH(1)) == per_q[1]
+    stats = dev.model.stats()
+    assert stats["rx_packets"][:2] == [per_q[0], per_q[1]]
+    assert dev.msix_fired(1) and dev.msix_fired(2), "RX vectors raised"
+    assert dev.model.systim_ns() == start + 1000 * len(flows)
+
+
+def test_fault_skip_timestamp_and_realtime_clock(dev):
+    dev.enable_pci()
+    dev.setup_rx(queues=(0,), vlan_strip=False)
+    dev.w(MRQC, 0)                                   # RSS off: all to queue 0
+    dev.model.skip_timestamps(1)
+    f = udp4_frame("10.1.0.1", "10.1.0.2", 5, 6, b"x" * 30)
+    dev.send(f)
+    dev.wait_rdh(0, 1)
+    lo, hsh, st, ln, _ = dev.desc(0, 0)
+    assert not st & 0x8000 and ln == len(f), "first frame without timestamp"
+    assert lo & 0xF == 0 and hsh == 0, "RSS disabled: no hash"
+    assert dev.model.pending_timestamp_skips() == 0
+    dev.send(f)
+    dev.wait_rdh(0, 2)
+    _, _, st, ln, _ = dev.desc(0, 1)
+    assert st & 0x8000 and ln == len(f) + 16
+    # VLAN frame with CTRL.VME clear: tag stays in the data, no VP
+    dev.send(udp4_frame("10.1.0.1", "10.1.0.2", 5, 6, b"y" * 30, vlan=7))
+    dev.wait_rdh(0, 3)
+    _, _, st, ln, _ = dev.desc(0, 2)
+    assert not st & 0x8 and ln == len(f) + 4 + 16
+
+
+def test_ptp_clock_registers(dev):
+    dev.enable_pci(msix=False)
+    SYSTIML, SYSTIMH, TIMINCA = 0xB600, 0xB604, 0xB608
+    dev.w(SYSTIML, 500)
+    dev.w(SYSTIMH, 42)
+    ns, sec = dev.r(SYSTIML), dev.r(SYSTIMH)
+    assert sec == 42 and 500 <= ns < 500 + 10**6
+    dev.qt._cmd("clock_step 1000000000")             # 1 s of virtual time
+    ns2, sec2 = dev.r(SYSTIML), dev.r(SYSTIMH)
+    assert (sec2 * 10**9 + ns2) - (sec * 10**9 + ns) == pytest.approx(10**9, abs=10**6)
+    # +100 ppm: INCVALUE = ppm * 2^30 / 78125 (the driver's adjfine formula)
+    dev.w(TIMINCA, 100 * 2**30 // 78125)
+    t0 = dev.r(SYSTIML) + dev.r(SYSTIMH) * 10**9
+    dev.qt._cmd("clock_step 1000000000")
+    t1 = dev.r(SYSTIML) + dev.r(SYSTIMH) * 10**9
+    assert t1 - t0 == pytest.approx(10**9 + 100_000, abs=2000)
+
+
+def test_tx_frame_reaches_backend_and_writes_back(dev):
+    dev.enable_pci()
+    frame = udp4_frame("10.2.0.1", "10.2.0.2", 7, 9, b"hello-igc" * 5)
+    dev.qt.memwrite(TX_BUF, frame)
+    cmd = len(frame) | (0x3 << 20) | (1 << 24) | (1 << 25) | (1 << 27) | (1 << 29)
+    dev.qt.memwrite(TX_RING, struct.pack("<QII", TX_BUF, cmd, len(frame) << 14)
+                    + bytes(16 * 7))
+    dev.w(TDBAL(0), TX_RING)
+    dev.w(TDBAL(0) + 4, 0)
+    dev.w(TDBAL(0) + 8, NDESC * 16)
+    dev.w(TDBAL(0) + 0x28, 1 << 25)
+    dev.w(IVAR0, (0x80 | 3) << 8)                    # tx q0 -> vector 3
+    dev.w(GPIE, (1 << 4) | (1 << 30))
+    dev.w(EIMS, 0x1F)
+    dev.w(TCTL, 1 << 1)
+    dev.w(TDBAL(0) + 0x18, 1)                        # TDT = 1
+    got, _ = dev.udp.recvfrom(65536)
+    assert got == frame
+    assert dev.r(TDBAL(0) + 0x10) == 1, "TDH advanced"
+    assert struct.unpack("<I", dev.qt.memread(TX_RING + 12, 4))[0] & 1, "DD written back"
+    assert dev.msix_fired(3)
+    assert dev.model.stats()["tx_packets"][0] == 1
+
+
+def test_legacy_intx_cause_and_icr_clear(dev):
+    dev.enable_pci(msix=False)
+    dev.w(IMS, 1 << 2)
+    dev.w(0x1504, 1 << 2)                            # ICS: LSC
+    v = dev.r(ICR)
+    assert v & (1 << 2) and v & (1 << 31), f"ICR {v:#x}: LSC + INT_ASSERTED"
+    assert dev.r(ICR) == 0, "ICR clears on read"
+
+
+def test_bad_input_does_not_crash(dev):
+    dev.enable_pci()
+    dev.setup_rx(queues=(0,))
+    dev.w(MRQC, 0)
+    before = dev.model.stats()
+    dev.w(0x1F000, 0xDEADBEEF)                       # reserved register
+    dev.r(0x1F004)
+    assert dev.model.stats()["unknown_reg_access"] == before["unknown_reg_access"] + 2
+    dev.send(b"\x01" * 10)                            # runt
+    good = udp4_frame("10.3.0.1", "10.3.0.2", 1, 2, b"z" * 20)
+    broken = good[:14] + b"\x4f" + good[15:24]       # IHL 15 but truncated header
+    dev.send(broken)
+    dev.wait_rdh(0, 1)
+    lo, _, st, ln, _ = dev.desc(0, 0)
+    assert st & 1 and ln == len(broken) + 16, "broken IP still delivered"
+    deadline = time.monotonic() + 5
+    while dev.model.stats()["rx_runt"] == 0 and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert dev.model.stats()["rx_runt"] == 1
+    dev.send(good[:14] + bytes(2000))                # oversize vs RLPML 1522
+    # ring outside guest RAM: frame dropped, counted, device still answers
+    dev.w(RDBAL(0), 0xFFFF0000)
+    dev.w(RDBAL(0) + 4, 0xFF)
+    dev.send(good)
+    deadline = time.monotonic() + 5
+    while dev.model.stats()["rx_bad_ring"] == 0 and time.monotonic() < deadline:
+        time.sleep(0.02)
+    st = dev.model.stats()
+    assert st["rx_bad_ring"] >= 1 and st["rx_oversize"] == 1
+    assert dev.r(STATUS) & 2 and dev.proc.poll() is None
