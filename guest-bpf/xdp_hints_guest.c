@@ -614,7 +614,6 @@ static int do_run(struct run_opts *o)
 	struct tc_att ta_nic = {}, ta_veth = {};
 	struct hwts_state hw = {};
 	struct xh_cfg cfg = {};
-	bool veth_created = false;
 	int err = 0, rc = 1, ncpus;
 	double t_end;
 	struct jbuf j;
@@ -630,15 +629,24 @@ static int do_run(struct run_opts *o)
 	cfg.cpumap_key = (__u32)o->cpumap_cpu;
 
 	if (o->mode == XH_MODE_VETH) {
-		run_cmd("ip link del %s >/dev/null 2>&1", o->veth);
-		if (run_cmd("ip link add %s type veth peer name %s", o->veth, o->veth_peer) ||
-		    run_cmd("ip link set %s up", o->veth) ||
-		    run_cmd("ip link set %s up", o->veth_peer)) {
+		/*
+		 * The pair is created once and then kept: deleting a netdev that
+		 * has (or just had) a device-bound program bound to it hit a
+		 * use-after-free in bpf_dev_bound_netdev_unregister on 6.18
+		 * (oops with rtnl_lock held).  A leftover veth pair is harmless.
+		 */
+		if (!if_nametoindex(o->veth) &&
+		    run_cmd("ip link add %s type veth peer name %s", o->veth, o->veth_peer)) {
 			emit_error("veth", 0, "could not create veth pair %s/%s", o->veth,
 				   o->veth_peer);
 			goto out;
 		}
-		veth_created = true;
+		if (run_cmd("ip link set %s up", o->veth) ||
+		    run_cmd("ip link set %s up", o->veth_peer)) {
+			emit_error("veth", 0, "could not bring up veth pair %s/%s", o->veth,
+				   o->veth_peer);
+			goto out;
+		}
 		st.veth_ifindex = (int)if_nametoindex(o->veth);
 		st.veth_peer_ifindex = (int)if_nametoindex(o->veth_peer);
 	}
@@ -829,8 +837,6 @@ out:
 		hwts_restore(o->ifname, &hw);
 	ring_buffer__free(rb);
 	bpf_object__close(obj);
-	if (veth_created)
-		run_cmd("ip link del %s >/dev/null 2>&1", o->veth);
 	emit_event("exit", "\"rc\":%d,\"records\":%ld", rc, st.records);
 	return rc;
 }
