@@ -1,0 +1,194 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+"""Build the guest-side BPF object and runner on the host, cached by recipe.
+
+    from harness.bpf_build import build
+    art = build()                 # BpfArtifacts; reuses the cache when nothing changed
+    art.bpf_object, art.runner    # Paths: xdp_hints.bpf.o, xdp-hints-guest
+
+What is built (sources in ``guest-bpf/``):
+
+- ``xdp_hints.bpf.o``: ``clang -O2 -g -target bpf`` over ``xdp_hints.bpf.c``;
+  BTF is needed (kfunc externs, ``.rodata.cfg``), hence ``-g``.
+- ``xdp-hints-guest``: ``gcc`` over the runner's C files, linked dynamically
+  against ``libbpf.so.1`` and ``libxdp.so.1``.  Built against bookworm's
+  libbpf 1.1 / libxdp 1.3 / glibc 2.36 and run against the guest's newer
+  (trixie) ones, which keep those symbol versions.
+
+The cache directory is ``<cache>/guest-bpf/<key>``; the key hashes every file
+in ``guest-bpf/``, the flags and the compilers' version lines, so any change
+rebuilds.  A build happens in a temporary directory renamed into place, so
+concurrent builds never see half a result.  Missing host tools raise
+BpfBuildError naming the Debian packages to install.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from harness.paths import REPO, cached, recipe_key
+
+SRC_DIR = REPO / "guest-bpf"
+BPF_SOURCE = "xdp_hints.bpf.c"
+RUNNER_SOURCES = ("xdp_hints_guest.c", "xh_util.c", "xh_netlink.c", "xh_xsk.c")
+BPF_OBJECT = "xdp_hints.bpf.o"
+RUNNER = "xdp-hints-guest"
+
+BPF_CFLAGS = ("-O2", "-g", "-target", "bpf", "-Wall", "-Werror")
+CFLAGS = ("-O2", "-g", "-Wall", "-Wextra", "-Werror")
+LDLIBS = ("-Wl,--as-needed", "-lxdp", "-lbpf", "-lelf", "-lz")
+
+#: (what is checked, Debian package that provides it)
+REQUIRED = (
+    ("clang", "clang"),
+    ("gcc", "gcc"),
+    ("/usr/include/bpf/bpf_helpers.h", "libbpf-dev"),
+    ("/usr/include/xdp/xsk.h", "libxdp-dev"),
+    ("/usr/include/gelf.h", "libelf-dev"),
+    ("/usr/include/zlib.h", "zlib1g-dev"),
+    ("/usr/include/linux/bpf.h", "linux-libc-dev"),
+)
+
+
+class BpfBuildError(RuntimeError):
+    """The guest BPF build failed or cannot run on this host."""
+
+
+@dataclass(frozen=True)
+class BpfArtifacts:
+    """A finished build in the cache."""
+
+    dir: Path
+    key: str
+
+    @property
+    def bpf_object(self) -> Path:
+        return self.dir / BPF_OBJECT
+
+    @property
+    def runner(self) -> Path:
+        return self.dir / RUNNER
+
+    def files(self) -> list[Path]:
+        """What has to go into the guest (the runner looks for the object next to itself)."""
+        return [self.runner, self.bpf_object]
+
+
+def sources() -> list[Path]:
+    """Every file of the recipe: all of guest-bpf/ except build output."""
+    return sorted(
+        p for p in SRC_DIR.rglob("*")
+        if p.is_file() and (p.suffix in (".c", ".h") or p.name == "Makefile")
+    )
+
+
+def missing_packages() -> list[str]:
+    """Debian packages whose tools/headers are missing on this host."""
+    missing: list[str] = []
+    for what, pkg in REQUIRED:
+        ok = Path(what).exists() if what.startswith("/") else shutil.which(what) is not None
+        if not ok and pkg not in missing:
+            missing.append(pkg)
+    return missing
+
+
+def _tool_version(tool: str) -> str:
+    try:
+        out = subprocess.run([tool, "--version"], capture_output=True, text=True, timeout=30)
+    except (OSError, subprocess.TimeoutExpired):
+        return f"{tool}: unavailable"
+    return (out.stdout.splitlines() or [""])[0]
+
+
+def _multiarch_include() -> list[str]:
+    """``-I/usr/include/<triplet>`` so ``<asm/types.h>`` resolves for -target bpf."""
+    try:
+        triplet = subprocess.run(["gcc", "-print-multiarch"], capture_output=True, text=True,
+                                 timeout=30).stdout.strip()
+    except (OSError, subprocess.TimeoutExpired):
+        triplet = ""
+    if triplet and Path(f"/usr/include/{triplet}").is_dir():
+        return [f"-I/usr/include/{triplet}"]
+    return []
+
+
+def build_key() -> str:
+    return recipe_key(
+        "guest-bpf-v1", " ".join(BPF_CFLAGS), " ".join(CFLAGS), " ".join(LDLIBS),
+        _tool_version("clang"), _tool_version("gcc"),
+        files=sources(),
+    )
+
+
+def _run(cmd: list[str], cwd: Path) -> None:
+    p = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True)
+    if p.returncode != 0:
+        raise BpfBuildError(
+            f"command failed ({p.returncode}): {' '.join(cmd)}\n{p.stdout}{p.stderr}".rstrip()
+        )
+
+
+def compile_into(out: Path) -> None:
+    """Compile the object and the runner into ``out`` (no caching)."""
+    missing = missing_packages()
+    if missing:
+        raise BpfBuildError(
+            "cannot build guest BPF programs, missing host packages: "
+            + " ".join(missing) + f" (apt-get install {' '.join(missing)})"
+        )
+    out.mkdir(parents=True, exist_ok=True)
+    inc = _multiarch_include()
+    _run(["clang", *BPF_CFLAGS, *inc, "-I", str(SRC_DIR), "-c", str(SRC_DIR / BPF_SOURCE),
+          "-o", str(out / BPF_OBJECT)], cwd=out)
+    _run(["gcc", *CFLAGS, "-I", str(SRC_DIR), *[str(SRC_DIR / s) for s in RUNNER_SOURCES],
+          "-o", str(out / RUNNER), *LDLIBS], cwd=out)
+
+
+def build(force: bool = False) -> BpfArtifacts:
+    """Build (or reuse) the guest artifacts; returns where they are."""
+    key = build_key()
+    dest = cached("guest-bpf", key)
+    art = BpfArtifacts(dest, key)
+    if not force and all(f.is_file() for f in art.files()):
+        return art
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".build-{key}-", dir=dest.parent))
+    try:
+        compile_into(tmp)
+        (tmp / "key").write_text(key + "\n")
+        if dest.exists():
+            shutil.rmtree(dest)
+        try:
+            os.rename(tmp, dest)
+        except OSError:
+            # a concurrent build won the race; use its result
+            if not all(f.is_file() for f in art.files()):
+                raise
+    finally:
+        if tmp.exists():
+            shutil.rmtree(tmp, ignore_errors=True)
+    return art
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description="build the guest BPF object and runner")
+    ap.add_argument("--force", action="store_true", help="rebuild even if cached")
+    args = ap.parse_args(argv)
+    try:
+        art = build(force=args.force)
+    except BpfBuildError as e:
+        print(f"bpf_build: {e}", file=sys.stderr)
+        return 2
+    for f in art.files():
+        print(f)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
