@@ -34,6 +34,7 @@
 #include "migration/vmstate.h"
 #include "qom/object.h"
 #include "system/dma.h"
+#include "system/system.h"
 
 #include "net_rx_pkt.h"
 #include "net_tx_pkt.h"
@@ -85,6 +86,8 @@ struct IGCState {
     NICState *nic;
     NICConf conf;
     uint16_t device_id_prop;
+    bool use_msix;
+    bool use_msi;
 
     MemoryRegion mmio;
     MemoryRegion msix;
@@ -1362,15 +1365,17 @@ static void igc_realize(PCIDevice *d, Error **errp)
         error_setg(errp, "igc: PCIe capability init failed");
         return;
     }
-    ret = msix_init(d, IGC_MSIX_VECTORS, &s->msix, 3, 0, &s->msix, 3, 0x2000,
-                    0x70, errp);
-    if (ret) {
-        return;
+    if (s->use_msix) {
+        ret = msix_init(d, IGC_MSIX_VECTORS, &s->msix, 3, 0, &s->msix, 3, 0x2000,
+                        0x70, errp);
+        if (ret) {
+            return;
+        }
+        for (q = 0; q < IGC_MSIX_VECTORS; q++) {
+            msix_vector_use(d, q);
+        }
     }
-    for (q = 0; q < IGC_MSIX_VECTORS; q++) {
-        msix_vector_use(d, q);
-    }
-    if (msi_init(d, 0x50, 1, true, false, NULL)) {
+    if (s->use_msi && msi_init(d, 0x50, 1, true, false, NULL)) {
         trace_igc_msi_init_fail();
     }
     if (pci_pm_init(d, 0x40, errp) < 0) {
@@ -1404,7 +1409,9 @@ static void igc_exit(PCIDevice *d)
     net_rx_pkt_uninit(s->rx_pkt);
     g_free(s->rxbuf);
     qemu_del_nic(s->nic);
-    msix_uninit(d, &s->msix, &s->msix);
+    if (s->use_msix) {
+        msix_uninit(d, &s->msix, &s->msix);
+    }
     msi_uninit(d);
 }
 
@@ -1423,6 +1430,9 @@ static const VMStateDescription igc_vmstate = {
 static const Property igc_properties[] = {
     DEFINE_NIC_PROPERTIES(IGCState, conf),
     DEFINE_PROP_UINT16("device-id", IGCState, device_id_prop, IGC_DEV_ID_I225_LM),
+    /* interrupt fallbacks for driver tests: msix=off -> MSI, both off -> INTx */
+    DEFINE_PROP_BOOL("msix", IGCState, use_msix, true),
+    DEFINE_PROP_BOOL("msi", IGCState, use_msi, true),
 };
 
 static void igc_class_init(ObjectClass *klass, void *data)
