@@ -1,0 +1,353 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+"""Drive the guest-side BPF runner (``xdp-hints-guest``) over the VM's SSH.
+
+Usage from scenario code::
+
+    from harness.guest_runner import GuestRunner
+
+    runner = GuestRunner(vm)            # vm: harness.vm.VM (needs vm.ssh)
+    runner.install()                    # host build (cached) + push into the guest
+    info = runner.probe("eth1")         # kfuncs in BTF, tcx, netdev xdp-rx-metadata-features
+    runner.enable_rxhash("eth1")        # virtio-net: the hash kfunc needs `ethtool -K rxhash on`
+    with runner.observe("eth1", mode="pass") as obs:   # returns once programs are attached
+        ...send packets from the host...
+        obs.wait_for(len(plan), point="xdp", timeout=30)  # optional: poll until they arrived
+    obs.records                         # list[dict], every observation (after the with-block)
+    obs.by_point("tc")                  # records of one point
+    obs.index("xdp")                    # {packet id: record} for one point
+
+``observe(ifname, mode)`` starts ``xdp-hints-guest run`` in the background in
+the guest (stdout/stderr to files there), waits for its ``ready`` event, and on
+exit sends SIGTERM, waits for the runner to detach everything, and parses its
+JSON lines.  Modes: ``pass`` (XDP_PASS to the stack), ``veth`` (devmap
+redirect into a veth pair ``xhv0``/``xhv1`` made in the guest and kept),
+``cpumap`` (redirect into a cpumap entry whose program reads data_meta; the
+NIC's TC program then sees the skb the cpumap built), ``xsk`` (redirect into
+an XSKMAP slot per rx queue; AF_XDP sockets in ``xsk_mode`` copy|zerocopy).
+
+Record schema (one dict per observation; the runner's JSON lines):
+
+all points
+    point            "xdp" | "tc" | "veth_xdp" | "veth_skb" | "cpumap" |
+                     "cpumap_skb" | "xsk"
+    id, pkt_flags    packet id and flags from the payload (``XDPHINT1`` header)
+    ifindex          device the program ran on
+    rx_queue         xdp: rx_queue_index; xsk: the socket's queue; tc points:
+                     raw skb->queue_mapping (drivers that record the rx queue
+                     store queue + 1, e.g. virtio-net queue 0 shows as 1)
+    cpu, ktime_ns    CPU and bpf_ktime_get_ns() (xsk: cpu null, CLOCK_MONOTONIC)
+    pkt_len          frame length seen (xdp: data_end - data; tc: skb->len)
+    eth_proto, l4_proto
+    frame_vlan_count, frame_vlan0_proto, frame_vlan0_tci, frame_vlan1_proto,
+    frame_vlan1_tci  VLAN tags still in the frame bytes (outer first)
+    meta_len         data - data_meta when the program ran (xdp: before writing)
+xdp and veth_xdp (kfunc view)
+    rx_timestamp_rc, rx_timestamp, rx_hash_rc, rx_hash, rx_hash_type,
+    rx_vlan_tag_rc, rx_vlan_proto (host order), rx_vlan_tci
+                     rc: 0 ok, negative errno (-95 EOPNOTSUPP, -61 ENODATA);
+                     null when the kernel lacks the kfunc (not called).
+                     Values are 0 unless rc == 0.
+xdp
+    adjust_meta_rc   bpf_xdp_adjust_meta() result
+    xdp_action       "PASS" | "REDIRECT" | "DROP" | "ABORTED" | "TX"
+veth_xdp, cpumap, tc, veth_skb, cpumap_skb, xsk (metadata view)
+    meta_found       a struct xh_meta with valid magic/version/size was found
+    meta             null, or {version, id, pkt_flags, rx_timestamp_rc,
+                     rx_timestamp, rx_hash_rc, rx_hash, rx_hash_type,
+                     rx_vlan_tag_rc, rx_vlan_proto, rx_vlan_tci, rx_queue, ifindex}
+                     as written by the NIC's XDP program
+veth_xdp, cpumap
+    xdp_action
+tc, veth_skb, cpumap_skb (skb view)
+    skb_hash, skb_vlan_present, skb_vlan_tci, skb_vlan_proto, skb_tstamp,
+    skb_hwtstamp
+    dynptr_rc        bpf_dynptr_from_skb_meta() (null: kfunc absent)
+    dynptr_read_rc   bpf_dynptr_read() of the struct (null: not attempted)
+    dynptr_meta_found, dynptr_meta   as meta, read through the dynptr
+xsk
+    xsk_mode ("copy" | "zerocopy"), umem_addr
+
+Events (lines with "event"): ``ready`` (mode, ifindex, kfuncs_present,
+xdp_attach link|netlink, tc_attach tcx|clsact|none, hwtstamp_rc, meta_size,
+veth/cpumap/xsk details), ``error`` (stage, errno, error, msg), ``stats``
+(per-program counters: seen, matched, no_magic, ringbuf_full,
+adjust_meta_fail, redirect_fail), ``exit`` (rc, records).
+
+data_meta layout (struct xh_meta, 56 bytes, little endian), written by the
+NIC's device-bound XDP program right in front of the packet::
+
+    0  u32 magic 0x31484d58 ("XMH1")   4  u16 version (1)   6  u16 size (56)
+    8  u32 packet id                   12 u32 packet flags
+    16 u64 rx timestamp                24 u32 rx hash       28 u32 rx hash type
+    32 s32 timestamp rc                36 s32 hash rc       40 s32 vlan rc
+    44 u16 vlan proto (host order)     46 u16 vlan tci
+    48 u32 rx queue                    52 u32 ingress ifindex
+    (rc 1 = kfunc absent in this kernel, not called)
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import shlex
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from harness.bpf_build import BpfArtifacts, build
+
+REMOTE_DIR = "/opt/xdp-hints"
+MODES = ("pass", "veth", "cpumap", "xsk")
+POINTS = ("xdp", "tc", "veth_xdp", "veth_skb", "cpumap", "cpumap_skb", "xsk")
+
+META_SIZE = 56
+META_MAGIC = 0x31484D58
+RC_NOT_CALLED = None  # how an absent kfunc shows in a record
+
+
+class RunnerError(RuntimeError):
+    """The guest runner failed to start, attach, or stop."""
+
+    def __init__(self, message: str, events: list[dict] | None = None, stderr: str = "") -> None:
+        errors = [e for e in (events or []) if e.get("event") == "error"]
+        detail = "".join(
+            f"\n  {e.get('stage')}: {e.get('msg')} ({e.get('error')})" for e in errors
+        )
+        tail = "\n".join(stderr.strip().splitlines()[-40:])
+        super().__init__(message + detail + (f"\n--- runner stderr ---\n{tail}" if tail else ""))
+        self.events = events or []
+        self.stderr = stderr
+
+
+def parse_lines(text: str) -> tuple[list[dict], list[dict], list[str]]:
+    """Split runner output into (records, events, non-JSON lines)."""
+    records: list[dict] = []
+    events: list[dict] = []
+    junk: list[str] = []
+    for line in text.splitlines():
+        line = line.strip()
+        if not line:
+            continue
+        try:
+            obj = json.loads(line)
+        except json.JSONDecodeError:
+            junk.append(line)
+            continue
+        if not isinstance(obj, dict):
+            junk.append(line)
+        elif "event" in obj:
+            events.append(obj)
+        elif "point" in obj:
+            records.append(obj)
+        else:
+            junk.append(line)
+    return records, events, junk
+
+
+@dataclass
+class Observation:
+    """One runner invocation: its records and events (complete after stop())."""
+
+    runner: GuestRunner
+    ifname: str
+    mode: str
+    argv: list[str]
+    out_path: str
+    err_path: str
+    pid_path: str
+    records: list[dict] = field(default_factory=list)
+    events: list[dict] = field(default_factory=list)
+    junk: list[str] = field(default_factory=list)
+    stderr: str = ""
+    ready: dict | None = None
+    stopped: bool = False
+
+    # -- results ---------------------------------------------------------
+    def by_point(self, point: str) -> list[dict]:
+        return [r for r in self.records if r.get("point") == point]
+
+    def index(self, point: str) -> dict[int, dict]:
+        """{packet id: record} for one point (the last record wins on duplicates)."""
+        return {int(r["id"]): r for r in self.by_point(point)}
+
+    def points(self) -> set[str]:
+        return {r["point"] for r in self.records}
+
+    @property
+    def errors(self) -> list[dict]:
+        return [e for e in self.events if e.get("event") == "error"]
+
+    @property
+    def stats(self) -> dict | None:
+        return next((e for e in self.events if e.get("event") == "stats"), None)
+
+    @property
+    def exit(self) -> dict | None:
+        return next((e for e in self.events if e.get("event") == "exit"), None)
+
+    # -- live access -----------------------------------------------------
+    def snapshot(self) -> list[dict]:
+        """Records written so far (reads the guest file; the runner keeps going)."""
+        r = self.runner.vm.ssh.run(f"cat {self.out_path} 2>/dev/null", timeout=60)
+        recs, _, _ = parse_lines(r.stdout)
+        return recs
+
+    def wait_for(self, n: int, point: str = "xdp", timeout: float = 30.0,
+                 ids: Iterable[int] | None = None, poll_s: float = 0.5) -> list[dict]:
+        """Poll until ``n`` records at ``point`` (or all of ``ids``) arrived, or timeout.
+
+        Returns the records of that point seen at the end; never raises on timeout
+        (the caller's oracle reports what is missing).
+        """
+        want = set(ids) if ids is not None else None
+        cmd = f"grep -c '\"point\":\"{point}\"' {self.out_path} 2>/dev/null || true"
+        end = time.monotonic() + timeout
+        while True:
+            if want is None:
+                out = self.runner.vm.ssh.run(cmd, timeout=60).stdout.strip()
+                if int(out or 0) >= n or time.monotonic() >= end:
+                    break
+            else:
+                got = {int(r["id"]) for r in self.snapshot() if r.get("point") == point}
+                if want <= got or time.monotonic() >= end:
+                    break
+            time.sleep(poll_s)
+        return [r for r in self.snapshot() if r.get("point") == point]
+
+    # -- lifecycle ---------------------------------------------------------
+    def stop(self, timeout: float = 60.0) -> None:
+        if not self.stopped:
+            self.stopped = True
+            self.runner._stop(self, timeout)
+
+    def __enter__(self) -> Observation:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+class GuestRunner:
+    """Installs and runs ``xdp-hints-guest`` in one VM."""
+
+    _seq = itertools.count(1)
+
+    def __init__(self, vm: Any, artifacts: BpfArtifacts | None = None,
+                 remote_dir: str = REMOTE_DIR) -> None:
+        self.vm = vm
+        self.artifacts = artifacts
+        self.remote_dir = remote_dir
+        self.installed = False
+
+    @property
+    def binary(self) -> str:
+        return f"{self.remote_dir}/xdp-hints-guest"
+
+    def install(self) -> None:
+        """Build on the host if needed (cached) and copy runner + object into the guest."""
+        if self.artifacts is None:
+            self.artifacts = build()
+        ssh = self.vm.ssh
+        ssh.check(f"mkdir -p {self.remote_dir}", timeout=60)
+        ssh.put(self.artifacts.runner, self.binary, mode=0o755)
+        ssh.put(self.artifacts.bpf_object, f"{self.remote_dir}/xdp_hints.bpf.o", mode=0o644)
+        r = ssh.run(f"{self.binary} abi", timeout=60)
+        if r.rc != 0:
+            raise RunnerError(f"runner does not start in the guest (rc {r.rc})", stderr=r.stderr)
+        abi = json.loads(r.stdout.strip().splitlines()[-1])
+        if abi.get("meta_size") != META_SIZE:
+            raise RunnerError(f"runner ABI mismatch: {abi}")
+        self.installed = True
+
+    def _ensure(self) -> None:
+        if not self.installed:
+            self.install()
+
+    def probe(self, *ifnames: str) -> dict:
+        """Kernel/NIC capabilities: kfuncs in BTF, tcx, netdev-genl features per ifname."""
+        self._ensure()
+        args = " ".join(shlex.quote(i) for i in ifnames)
+        out = self.vm.ssh.check(f"{self.binary} probe {args}", timeout=120)
+        return json.loads(out.strip().splitlines()[-1])
+
+    def enable_rxhash(self, ifname: str) -> bool:
+        """``ethtool -K IF rxhash on`` (virtio-net reports no hash without it)."""
+        return self.vm.ssh.run(f"ethtool -K {shlex.quote(ifname)} rxhash on", timeout=60).rc == 0
+
+    def observe(self, ifname: str, mode: str = "pass", *, tc: str = "auto",
+                xsk_mode: str = "copy", queues: int | None = None,
+                cpumap_cpu: int | None = None, hwtstamp: bool = True,
+                duration: float | None = None, count: int | None = None,
+                extra_args: Iterable[str] = (), ready_timeout: float = 180.0) -> Observation:
+        """Start the runner for ``ifname``/``mode``; returns once it reported ready.
+
+        Use as a context manager (stops on exit) or call ``.stop()``.
+        Raises RunnerError if it fails before ready (load/verifier/attach errors
+        are in the exception text, with the tail of the runner's stderr).
+        """
+        if mode not in MODES:
+            raise ValueError(f"mode must be one of {MODES}, not {mode!r}")
+        self._ensure()
+        argv = [self.binary, "run", "--ifname", ifname, "--mode", mode, "--tc", tc,
+                "--xsk-mode", xsk_mode]
+        if queues is not None:
+            argv += ["--queues", str(queues)]
+        if cpumap_cpu is not None:
+            argv += ["--cpumap-cpu", str(cpumap_cpu)]
+        if not hwtstamp:
+            argv.append("--no-hwtstamp")
+        if duration is not None:
+            argv += ["--duration", str(duration)]
+        if count is not None:
+            argv += ["--count", str(count)]
+        argv += list(extra_args)
+        n = next(self._seq)
+        base = f"/tmp/xdp-hints-run{n}"
+        obs = Observation(self, ifname, mode, argv, f"{base}.jsonl", f"{base}.err",
+                          f"{base}.pid")
+        cmd = (f"rm -f {obs.out_path} {obs.err_path}; "
+               f"setsid {' '.join(shlex.quote(a) for a in argv)} "
+               f"> {obs.out_path} 2> {obs.err_path} < /dev/null & echo $! > {obs.pid_path}")
+        self.vm.ssh.check(cmd, timeout=60)
+        end = time.monotonic() + ready_timeout
+        while True:
+            r = self.vm.ssh.run(
+                f"cat {obs.out_path}; kill -0 $(cat {obs.pid_path}) 2>/dev/null && echo __ALIVE__",
+                timeout=60)
+            alive = "__ALIVE__" in r.stdout
+            _, events, _ = parse_lines(r.stdout.replace("__ALIVE__", ""))
+            obs.ready = next((e for e in events if e.get("event") == "ready"), None)
+            if obs.ready is not None:
+                return obs
+            if not alive or any(e.get("event") in ("error", "exit") for e in events):
+                obs.stopped = True
+                self._collect(obs)
+                raise RunnerError(f"runner did not get ready ({ifname}, mode {mode})",
+                                  obs.events, obs.stderr)
+            if time.monotonic() > end:
+                obs.stop()
+                raise RunnerError(f"runner not ready after {ready_timeout:.0f} s "
+                                  f"({ifname}, mode {mode})", obs.events, obs.stderr)
+            time.sleep(0.5)
+
+    def _stop(self, obs: Observation, timeout: float) -> None:
+        t = max(5, int(timeout))
+        # SIGTERM, wait for a clean detach, SIGKILL as the last resort (its BPF
+        # links then go away with the process).
+        self.vm.ssh.run(
+            f"p=$(cat {obs.pid_path} 2>/dev/null); [ -n \"$p\" ] || exit 0; "
+            f"kill -TERM $p 2>/dev/null; i=0; "
+            f"while kill -0 $p 2>/dev/null && [ $i -lt {t * 5} ]; do sleep 0.2; i=$((i+1)); done; "
+            f"kill -0 $p 2>/dev/null && kill -KILL $p; true",
+            timeout=timeout + 30)
+        self._collect(obs)
+
+    def _collect(self, obs: Observation) -> None:
+        out = self.vm.ssh.run(f"cat {obs.out_path} 2>/dev/null", timeout=120).stdout
+        obs.stderr = self.vm.ssh.run(f"cat {obs.err_path} 2>/dev/null", timeout=60).stdout
+        obs.records, obs.events, obs.junk = parse_lines(out)
+
+    def leftovers(self, ifname: str) -> str:
+        """What XDP/TC attachments remain on ``ifname`` (``bpftool net show dev``)."""
+        return self.vm.ssh.run(f"bpftool net show dev {shlex.quote(ifname)}", timeout=60).stdout
