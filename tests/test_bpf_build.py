@@ -1,0 +1,284 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+"""Host build of the guest BPF object + runner, and the guest_runner plumbing.
+
+No BPF is loaded here (that happens in a guest: tests/test_guest_bpf_vm.py).
+The object is checked by reading its ELF sections and BTF; the runner's
+``abi``/``--help`` run on the host; GuestRunner is driven against a fake VM
+whose "SSH" runs commands locally and a fake runner script.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import struct
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from harness import bpf_build
+from harness.guest_runner import META_SIZE, GuestRunner, RunnerError, parse_lines
+
+MISSING = bpf_build.missing_packages()
+needs_toolchain = pytest.mark.skipif(
+    bool(MISSING), reason=f"host lacks packages for the guest BPF build: {' '.join(MISSING)}"
+)
+
+
+@pytest.fixture(scope="module")
+def artifacts(tmp_path_factory):
+    """One build into a private cache (so the test never trusts a stale cache)."""
+    if MISSING:
+        pytest.skip(f"host lacks {' '.join(MISSING)}")
+    cache = tmp_path_factory.mktemp("cache")
+    old = os.environ.get("XDP_HINTS_CACHE")
+    os.environ["XDP_HINTS_CACHE"] = str(cache)
+    try:
+        yield bpf_build.build()
+    finally:
+        if old is None:
+            os.environ.pop("XDP_HINTS_CACHE", None)
+        else:
+            os.environ["XDP_HINTS_CACHE"] = old
+
+
+def elf_sections(path: Path) -> dict[str, bytes]:
+    """Section name -> contents of an ELF64 little-endian file (enough for BPF objects)."""
+    data = path.read_bytes()
+    assert data[:4] == b"\x7fELF", "not an ELF file"
+    assert data[4] == 2 and data[5] == 1, "expected ELF64 little endian"
+    e_shoff = struct.unpack_from("<Q", data, 0x28)[0]
+    e_shentsize, e_shnum, e_shstrndx = struct.unpack_from("<HHH", data, 0x3A)
+    headers = []
+    for i in range(e_shnum):
+        name, _typ, _flags, _addr, off, size = struct.unpack_from(
+            "<IIQQQQ", data, e_shoff + i * e_shentsize)
+        headers.append((name, off, size))
+    str_off, str_size = headers[e_shstrndx][1], headers[e_shstrndx][2]
+    strtab = data[str_off:str_off + str_size]
+    out = {}
+    for name, off, size in headers:
+        n = strtab[name:strtab.index(b"\0", name)].decode()
+        out[n] = data[off:off + size]
+    return out
+
+
+@needs_toolchain
+def test_build_outputs_and_cache_reuse(artifacts):
+    assert artifacts.bpf_object.is_file() and artifacts.runner.is_file()
+    assert os.access(artifacts.runner, os.X_OK)
+    assert artifacts.dir.name == artifacts.key == bpf_build.build_key()
+    before = artifacts.runner.stat().st_mtime_ns
+    again = bpf_build.build()
+    assert again.dir == artifacts.dir
+    assert again.runner.stat().st_mtime_ns == before, "second build did not reuse the cache"
+
+
+@needs_toolchain
+def test_object_sections(artifacts):
+    secs = elf_sections(artifacts.bpf_object)
+    for name in ("xdp", "xdp/cpumap", "tc", ".maps", ".rodata.cfg", "license", ".BTF",
+                 ".BTF.ext"):
+        assert name in secs, f"section {name} missing; have {sorted(secs)}"
+    assert secs["license"].rstrip(b"\0") == b"GPL"
+    # struct xh_cfg: 4 x u32, all zero until the runner fills it
+    assert len(secs[".rodata.cfg"]) == 16
+    assert secs[".rodata.cfg"] == bytes(16)
+    # relocations against the kfunc externs exist only if the programs call them
+    assert ".relxdp" in secs and ".reltc" in secs
+
+
+@needs_toolchain
+@pytest.mark.skipif(shutil.which("bpftool") is None, reason="bpftool not installed")
+def test_object_btf_programs_maps_kfuncs(artifacts):
+    out = subprocess.run(["bpftool", "btf", "dump", "file", str(artifacts.bpf_object)],
+                         capture_output=True, text=True, check=True).stdout
+    for prog in ("xh_xdp_dev", "xh_xdp_veth", "xh_xdp_cpumap", "xh_tc"):
+        assert f"FUNC '{prog}'" in out and "linkage=global" in out, prog
+    for kf in ("bpf_xdp_metadata_rx_timestamp", "bpf_xdp_metadata_rx_hash",
+               "bpf_xdp_metadata_rx_vlan_tag", "bpf_dynptr_from_skb_meta"):
+        line = next((ln for ln in out.splitlines() if f"FUNC '{kf}'" in ln), "")
+        assert "linkage=extern" in line, f"{kf} is not an extern kfunc: {line!r}"
+    maps_sec = out.split("DATASEC '.maps'")[1].split("DATASEC")[0]
+    for m in ("events", "stats", "tx_port", "cpu_map", "xsks"):
+        assert f"VAR '{m}'" in maps_sec, f"map {m} missing"
+    # the kfunc's hash-type argument must be an enum pointer (libbpf checks the
+    # prototype against the kernel's; an int pointer would silently not resolve)
+    assert "ENUM 'xdp_rss_hash_type'" in out
+
+
+@needs_toolchain
+def test_runner_abi_and_usage(artifacts):
+    r = subprocess.run([str(artifacts.runner), "abi"], capture_output=True, text=True,
+                       timeout=30)
+    assert r.returncode == 0, r.stderr
+    abi = json.loads(r.stdout)
+    assert abi["meta_size"] == META_SIZE
+    assert abi["meta_magic"] == 0x31484D58
+    assert abi["pkt_magic"] == "XDPHINT1"
+    r = subprocess.run([str(artifacts.runner), "run"], capture_output=True, text=True,
+                       timeout=30)
+    assert r.returncode == 2 and "--ifname is required" in r.stderr
+    r = subprocess.run([str(artifacts.runner), "run", "--ifname", "lo", "--mode", "bogus"],
+                       capture_output=True, text=True, timeout=30)
+    assert r.returncode == 2
+    r = subprocess.run([str(artifacts.runner), "run", "--ifname", "no-such-if0"],
+                       capture_output=True, text=True, timeout=30)
+    assert r.returncode == 2
+    assert json.loads(r.stdout.splitlines()[0])["event"] == "error"
+
+
+@needs_toolchain
+def test_runner_links_only_against_sonames_the_guest_has(artifacts):
+    if shutil.which("readelf") is None:
+        pytest.skip("readelf not installed")
+    out = subprocess.run(["readelf", "-d", str(artifacts.runner)], capture_output=True,
+                         text=True, check=True).stdout
+    needed = {ln.split("[")[1].rstrip("]") for ln in out.splitlines() if "(NEEDED)" in ln}
+    assert {"libbpf.so.1", "libxdp.so.1", "libc.so.6"} <= needed
+    assert needed <= {"libbpf.so.1", "libxdp.so.1", "libc.so.6", "libelf.so.1", "libz.so.1"}
+
+
+def test_key_changes_with_sources(tmp_path, monkeypatch):
+    src = tmp_path / "guest-bpf"
+    shutil.copytree(bpf_build.SRC_DIR, src,
+                    ignore=shutil.ignore_patterns("*.o", "xdp-hints-guest"))
+    monkeypatch.setattr(bpf_build, "SRC_DIR", src)
+    k1 = bpf_build.build_key()
+    assert bpf_build.build_key() == k1
+    f = src / "xdp_hints_common.h"
+    f.write_text(f.read_text() + "\n/* changed */\n")
+    assert bpf_build.build_key() != k1
+
+
+def test_missing_packages_are_named(monkeypatch, tmp_path):
+    monkeypatch.setattr(bpf_build, "REQUIRED", (("no-such-compiler-xyz", "clang-99"),
+                                                ("/no/such/header.h", "libfoo-dev")))
+    assert bpf_build.missing_packages() == ["clang-99", "libfoo-dev"]
+    with pytest.raises(bpf_build.BpfBuildError, match="clang-99 libfoo-dev"):
+        bpf_build.compile_into(tmp_path / "out")
+
+
+@needs_toolchain
+def test_compile_error_is_reported(tmp_path, monkeypatch):
+    src = tmp_path / "guest-bpf"
+    shutil.copytree(bpf_build.SRC_DIR, src)
+    bad = src / "xdp_hints.bpf.c"
+    bad.write_text(bad.read_text() + "\nthis is not C;\n")
+    monkeypatch.setattr(bpf_build, "SRC_DIR", src)
+    with pytest.raises(bpf_build.BpfBuildError, match="clang"):
+        bpf_build.compile_into(tmp_path / "out")
+
+
+# --- guest_runner against a fake VM ----------------------------------------------
+
+def test_parse_lines():
+    text = "\n".join([
+        '{"event":"ready","mode":"pass"}',
+        '{"point":"xdp","id":3,"rx_hash_rc":0}',
+        "garbage",
+        '{"point":"tc","id":3,"meta_found":true}',
+        '[1,2]',
+        '{"event":"exit","rc":0,"records":2}',
+    ])
+    recs, events, junk = parse_lines(text)
+    assert [r["point"] for r in recs] == ["xdp", "tc"]
+    assert [e["event"] for e in events] == ["ready", "exit"]
+    assert junk == ["garbage", "[1,2]"]
+
+
+class _LocalSsh:
+    """Runs 'guest' commands on the host with bash; put() copies files."""
+
+    def run(self, cmd: str, timeout: float = 60.0, stdin: bytes | None = None):
+        p = subprocess.run(["bash", "-c", cmd], capture_output=True, text=True,
+                           timeout=timeout)
+        return type("Result", (), {"rc": p.returncode, "stdout": p.stdout,
+                                   "stderr": p.stderr})()
+
+    def check(self, cmd: str, timeout: float = 60.0) -> str:
+        r = self.run(cmd, timeout)
+        if r.rc != 0:
+            raise RuntimeError(f"{cmd}: {r.stderr}")
+        return r.stdout
+
+    def put(self, local, remote, mode=None):
+        shutil.copy(local, remote)
+        if mode is not None:
+            os.chmod(remote, mode)
+
+
+FAKE_RUNNER = textwrap.dedent("""\
+    #!{python}
+    import json, signal, sys, time
+    args = sys.argv[1:]
+    if args[0] == "abi":
+        print(json.dumps({{"meta_size": {meta}}})); sys.exit(0)
+    ifname = args[args.index("--ifname") + 1]
+    if ifname == "bad0":
+        print(json.dumps({{"event": "error", "stage": "load", "errno": 13,
+                          "error": "Permission denied", "msg": "verifier said no"}}))
+        print("libbpf: prog 'xh_xdp_dev': failed to load", file=sys.stderr)
+        print(json.dumps({{"event": "exit", "rc": 1, "records": 0}}))
+        sys.exit(1)
+    stop = []
+    signal.signal(signal.SIGTERM, lambda *a: stop.append(1))
+    print(json.dumps({{"event": "ready", "mode": args[args.index("--mode") + 1],
+                      "ifname": ifname}}), flush=True)
+    n = 0
+    while not stop:
+        n += 1
+        print(json.dumps({{"point": "xdp", "id": n, "rx_hash_rc": 0}}), flush=True)
+        print(json.dumps({{"point": "tc", "id": n, "meta_found": True}}), flush=True)
+        time.sleep(0.05)
+    print(json.dumps({{"event": "stats", "xdp": {{"seen": n}}}}))
+    print(json.dumps({{"event": "exit", "rc": 0, "records": 2 * n}}))
+""")
+
+
+@pytest.fixture
+def fake_runner(tmp_path):
+    vm = type("FakeVM", (), {"ssh": _LocalSsh()})()
+    remote = tmp_path / "guest"
+    remote.mkdir()
+    art = bpf_build.BpfArtifacts(tmp_path / "art", "fake")
+    art.dir.mkdir()
+    art.runner.write_text(FAKE_RUNNER.format(python=sys.executable, meta=META_SIZE))
+    art.bpf_object.write_bytes(b"\x7fELF")
+    runner = GuestRunner(vm, artifacts=art, remote_dir=str(remote))
+    runner.install()
+    return runner
+
+
+def test_observe_collects_records_and_stops(fake_runner):
+    with fake_runner.observe("eth1", mode="veth", ready_timeout=20) as obs:
+        assert obs.ready == {"event": "ready", "mode": "veth", "ifname": "eth1"}
+        got = obs.wait_for(3, point="xdp", timeout=20, poll_s=0.1)
+        assert len(got) >= 3
+    assert obs.stopped
+    assert obs.exit == {"event": "exit", "rc": 0, "records": len(obs.records)}
+    assert obs.stats["xdp"]["seen"] >= 3
+    idx = obs.index("xdp")
+    assert set(idx) == set(obs.index("tc")) and 1 in idx
+    assert obs.points() == {"xdp", "tc"}
+    assert "--mode veth" in " ".join(obs.argv)
+    # the process is gone
+    pid = Path(obs.pid_path).read_text().strip()
+    assert subprocess.run(["kill", "-0", pid], capture_output=True).returncode != 0
+
+
+def test_observe_raises_with_errors_and_stderr(fake_runner):
+    with pytest.raises(RunnerError) as ei:
+        fake_runner.observe("bad0", ready_timeout=20)
+    msg = str(ei.value)
+    assert "load: verifier said no (Permission denied)" in msg
+    assert "failed to load" in msg
+
+
+def test_observe_rejects_unknown_mode(fake_runner):
+    with pytest.raises(ValueError):
+        fake_runner.observe("eth1", mode="teleport")
