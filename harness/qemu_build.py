@@ -66,7 +66,7 @@ class QemuBuildError(RuntimeError):
 
 
 def _recipe_files() -> list[Path]:
-    files = [p for p in QEMU_SRC_DIR.rglob("*") if p.is_file()]
+    files = [p for p in QEMU_SRC_DIR.rglob("*") if p.is_file() and p.suffix != ".md"]
     files.append(Path(__file__).resolve())
     return files
 
