@@ -26,7 +26,7 @@ T = TypeVar("T")
 
 CLONE_NEWNET = 0x40000000
 ETH_P_ALL = 0x0003
-NETNS_DIR = Path("/var/run/netns")
+NETNS_DIR = Path("/run/netns")  # where `ip netns add` puts them
 
 #: default gap between frames: a TCG guest drops frames when flooded
 DEFAULT_GAP_S = 0.002

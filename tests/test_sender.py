@@ -31,6 +31,9 @@ pytestmark = pytest.mark.skipif(
 TUNSETIFF = 0x400454CA
 IFF_TAP = 0x0002
 IFF_NO_PI = 0x1000
+IFF_VNET_HDR = 0x4000
+IFF_MULTI_QUEUE = 0x0100
+VNET_HDR_LEN = 10  # struct virtio_net_hdr, the tun default (TUNSETVNETHDRSZ not set)
 SOL_PACKET = 263
 PACKET_AUXDATA = 8
 PACKET_OUTGOING = 4
@@ -38,8 +41,19 @@ TP_STATUS_VLAN_VALID = 0x10
 TP_STATUS_VLAN_TPID_VALID = 0x40
 
 
-def ip(*args: str) -> str:
-    return subprocess.run(["ip", *args], check=True, capture_output=True, text=True).stdout
+def ip(*args: str, timeout: float = 20.0, check: bool = True) -> str:
+    """Run ip(8); fail (not hang) when the host's rtnl is wedged."""
+    proc = subprocess.Popen(
+        ["ip", *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    try:
+        out, err = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()  # may linger in D state; do not wait for it
+        pytest.fail(f"ip {' '.join(args)} hung for {timeout:.0f} s (host rtnl wedged?)")
+    if check and proc.returncode != 0:
+        raise subprocess.CalledProcessError(proc.returncode, ["ip", *args], out, err)
+    return out
 
 
 @pytest.fixture
@@ -50,7 +64,7 @@ def netns() -> Iterator[str]:
         ip("-n", name, "link", "set", "lo", "up")
         yield name
     finally:
-        subprocess.run(["ip", "netns", "del", name], check=False)
+        ip("netns", "del", name, check=False)
 
 
 def mac_of(netns: str, ifname: str) -> str:
@@ -122,6 +136,35 @@ def test_tap_receives_plan_byte_identical(netns: str) -> None:
     assert all(s is not None and s >= before for s in stamps)
     mono = [p.sent_monotonic_ns or 0 for p in plan]
     assert mono == sorted(mono) and len(set(mono)) == len(mono)
+
+
+def test_multiqueue_vnet_tap_like_qemu(netns: str) -> None:
+    """The harness's taps: ``ip tuntap ... vnet_hdr multi_queue``, read by two queues."""
+    ip("-n", netns, "tuntap", "add", "dev", "xmq0", "mode", "tap", "vnet_hdr", "multi_queue")
+
+    def attach() -> int:
+        fd = os.open("/dev/net/tun", os.O_RDWR | os.O_CLOEXEC)
+        flags = IFF_TAP | IFF_NO_PI | IFF_VNET_HDR | IFF_MULTI_QUEUE
+        fcntl.ioctl(fd, TUNSETIFF, struct.pack("16sH22x", b"xmq0", flags))
+        return fd
+
+    fds = [run_in_netns(netns, attach) for _ in range(2)]
+    ip("-n", netns, "link", "set", "xmq0", "up")
+    try:
+        plan = pk.make_plan(4 * len(pk.DEFAULT_KINDS), "52:54:00:00:00:02", seed=12)
+        send_plan(plan, "xmq0", netns, gap_s=0.0002)
+
+        def read_one(left: float) -> bytes | None:
+            r, _, _ = select.select(fds, [], [], max(left, 0))
+            return os.read(r[0], 65536)[VNET_HDR_LEN:] if r else None
+
+        got = collect(read_one, {p.id for p in plan})
+    finally:
+        for fd in fds:
+            os.close(fd)
+    assert set(got) == {p.id for p in plan}
+    for p in plan:
+        assert got[p.id] == [p.frame], f"id {p.id} ({p.kind})"
 
 
 def _recv_with_vlan(sock: socket.socket, left: float) -> bytes | None:
