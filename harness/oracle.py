@@ -253,6 +253,53 @@ def parse_rx_flow_hash(text: str) -> frozenset[str]:
     return frozenset(out)
 
 
+def parse_ethtool_rss_key(text: str) -> bytes:
+    """The key from ``ethtool -x <if>`` (the lines after ``RSS hash key:``)."""
+    lines = text.splitlines()
+    for i, line in enumerate(lines):
+        if line.strip().lower().startswith("rss hash key"):
+            hexpart = "".join(
+                ln.strip()
+                for ln in lines[i + 1 :]
+                if re.fullmatch(r"[0-9a-fA-F]{2}(:[0-9a-fA-F]{2})*", ln.strip())
+            )
+            if hexpart:
+                return bytes.fromhex(hexpart.replace(":", ""))
+    raise ValueError("no 'RSS hash key:' block in ethtool -x output")
+
+
+def parse_ethtool_driver(text: str) -> str:
+    """``driver: virtio_net`` line of ``ethtool -i <if>``."""
+    m = re.search(r"^driver:\s*(\S+)", text, re.MULTILINE)
+    if not m:
+        raise ValueError("no 'driver:' line in ethtool -i output")
+    return m.group(1)
+
+
+def facts_from_probe(probe: Mapping[str, Any], ifname: str, driver: str, **extra: Any) -> Facts:
+    """Facts from ``xdp-hints-guest probe IFNAME`` JSON plus ``extra`` Facts fields.
+
+    Takes the kernel release, the kfuncs present in BTF, the device's
+    xdp-rx-metadata-features (None when the kernel lacks the netlink
+    attribute) and whether it offers AF_XDP zero-copy.
+    """
+    iface = next((i for i in probe.get("ifaces", []) if i.get("ifname") == ifname), None)
+    if iface is None:
+        raise ValueError(f"probe has no interface {ifname!r}")
+    kfuncs = probe.get("kfuncs")
+    meta = iface.get("xdp_rx_metadata")
+    names = iface.get("xdp_features_names")
+    fields: dict[str, Any] = {
+        "driver": driver,
+        "kernel_release": str(probe.get("kernel", "")),
+        "kfuncs": None if kfuncs is None else frozenset(k for k, v in kfuncs.items() if v),
+        "xdp_features": None if meta is None else frozenset(meta),
+        "xsk_zc": None if names is None else "xsk-zerocopy" in names,
+    }
+    fields.update(extra)
+    return Facts(**fields)
+
+
 @dataclass(frozen=True)
 class Expectation:
     """What one observation should show.
@@ -794,7 +841,10 @@ __all__ = [
     "expect",
     "expect_all",
     "match_rule",
+    "facts_from_probe",
+    "parse_ethtool_driver",
     "parse_ethtool_features",
+    "parse_ethtool_rss_key",
     "parse_rx_flow_hash",
     "rules_table",
 ]

@@ -332,3 +332,57 @@ def test_ethtool_features() -> None:
     facts = replace(IGC, vlan_strip=got["rx-vlan-offload"], rxhash=got["receive-hashing"])
     assert facts.strips(P_Q) and not facts.strips(P_QQ) and not facts.strips(P_U4)
     assert o.expect(facts, P_U4, "xdp", "hash").kind == "nodata"
+
+
+ETHTOOL_X = """RX flow hash indirection table for eth1 with 2 RX ring(s):
+    0:      0     1     0     1     0     1     0     1
+RSS hash key:
+6d:5a:56:da:25:5b:0e:c2:41:67:25:3d:43:a3:8f:b0:d0:ca:2b:cb:ae:7b:30:b4:77:cb:2d:a3:80:30:f2:0c:6a:42:b7:3b:be:ac:01:fa
+RSS hash function:
+    toeplitz: on
+    xor: off
+"""
+
+
+def test_parse_ethtool_rss_key_and_driver() -> None:
+    assert o.parse_ethtool_rss_key(ETHTOOL_X) == MS_RSS_KEY
+    with pytest.raises(ValueError):
+        o.parse_ethtool_rss_key("RSS hash function:\n    toeplitz: on\n")
+    assert o.parse_ethtool_driver("driver: virtio_net\nversion: 1.0.0\n") == "virtio_net"
+    with pytest.raises(ValueError):
+        o.parse_ethtool_driver("version: 1\n")
+
+
+PROBE = {
+    "kernel": "7.2.13+deb14-amd64",
+    "btf": True,
+    "kfuncs": {
+        "bpf_xdp_metadata_rx_timestamp": True,
+        "bpf_xdp_metadata_rx_hash": True,
+        "bpf_xdp_metadata_rx_vlan_tag": False,
+        "bpf_dynptr_from_skb_meta": True,
+    },
+    "ifaces": [
+        {
+            "ifname": "eth1",
+            "ifindex": 3,
+            "netdev_genl": True,
+            "xdp_features_names": ["basic", "redirect", "ndo-xmit", "xsk-zerocopy"],
+            "xdp_rx_metadata": ["hash"],
+        }
+    ],
+}
+
+
+def test_facts_from_probe() -> None:
+    f = o.facts_from_probe(PROBE, "eth1", "virtio_net", rss_key=KEY2, rxhash=True)
+    assert f.kernel_release.startswith("7.2") and f.rss_key == KEY2
+    assert f.features() == frozenset({"hash"})
+    assert f.xsk_zc is True
+    assert o.expect(f, P_Q, "xdp", "vlan").kind == "skip"  # rx_vlan_tag absent in this BTF
+    assert o.expect(f, P_U4, "xdp", "timestamp").kind == "unsupported"
+    assert o.expect(f, P_U4, "xdp", "hash").value == h4(P_U4)
+    old = dict(PROBE, ifaces=[dict(PROBE["ifaces"][0], xdp_rx_metadata=None)])
+    assert o.facts_from_probe(old, "eth1", "igc").xdp_features is None  # falls back to table
+    with pytest.raises(ValueError):
+        o.facts_from_probe(PROBE, "eth9", "igc")
