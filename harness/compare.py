@@ -244,7 +244,8 @@ def compare_field(
         row.detail = f"point {path!r} does not report {fld!r}"
         return row
 
-    plan_ids = {p.id for p in plan}
+    by_id = {p.id: p for p in plan}
+    plan_ids = set(by_id)
     row.extra = sorted(set(recs) - plan_ids)
     row.duplicates = sorted(pid for pid in live if len(recs.get(pid, ())) > 1)
     row.missing = sorted(pid for pid in live if pid not in recs)
@@ -260,6 +261,7 @@ def compare_field(
             bad.append(
                 {
                     "id": pid,
+                    "kind": by_id[pid].kind,
                     "expected": exp.describe(fld),
                     "observed": describe_observed(fld, rc, val),
                     "rule": exp.rule,
@@ -284,6 +286,11 @@ def compare_field(
         parts.append(f"duplicate ids: {id_ranges(row.duplicates)}")
     if bad_records:
         parts.append(f"{bad_records} records without point/id")
+    if bad or row.missing:
+        kinds: dict[str, int] = {}
+        for pid in [m["id"] for m in bad] + row.missing:
+            kinds[by_id[pid].kind] = kinds.get(by_id[pid].kind, 0) + 1
+        parts.append("by kind: " + ", ".join(f"{k} x{n}" for k, n in sorted(kinds.items())))
     if len(exps) > len(live):
         parts.append(f"{len(exps) - len(live)} not checked ({'; '.join(sorted(skipped))})")
 

@@ -100,6 +100,26 @@ class SentPacket:
             "frame": self.frame.hex(),
         }
 
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> SentPacket:
+        """Inverse of :meth:`to_dict` (e.g. to judge saved results again)."""
+        return cls(
+            id=int(d["id"]),
+            frame=bytes.fromhex(d["frame"]),
+            src_mac=d["src_mac"],
+            dst_mac=d["dst_mac"],
+            src_ip=d["src_ip"],
+            dst_ip=d["dst_ip"],
+            sport=int(d["sport"]),
+            dport=int(d["dport"]),
+            l3=d["l3"],
+            l4=d["l4"],
+            vlans=[(int(t), int(c)) for t, c in d.get("vlans", [])],
+            flags=int(d.get("flags", 0)),
+            sent_realtime_ns=d.get("sent_realtime_ns"),
+            sent_monotonic_ns=d.get("sent_monotonic_ns"),
+        )
+
 
 # --- checksums -------------------------------------------------------------
 

@@ -91,6 +91,7 @@ def test_hash_mismatch_reports_ids_and_values() -> None:
     assert m["id"] == PLAN[5].id
     assert m["expected"] == f"0x{want:08x}" and m["observed"] == "0xdeadbeef"
     assert f"id {PLAN[5].id}: expected 0x{want:08x}, observed 0xdeadbeef" in row.detail
+    assert m["kind"] == PLAN[5].kind and f"by kind: {PLAN[5].kind} x1" in row.detail
 
 
 def test_mismatch_list_is_capped() -> None:

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import json
 import struct
 
 import pytest
@@ -147,6 +148,9 @@ def test_to_dict_and_kind() -> None:
     assert d["id"] == 3 and d["kind"] == "ipv4-udp-dot1q"
     assert bytes.fromhex(d["frame"]) == p.frame
     assert d["vlans"][0][0] == 0x8100
+    p.sent_realtime_ns, p.sent_monotonic_ns = 5, 6
+    back = pk.SentPacket.from_dict(json.loads(json.dumps(p.to_dict())))
+    assert back == p and back.kind == p.kind
 
 
 @pytest.mark.parametrize("kind", ["ipv5-udp", "ipv4-sctp", "ipv4-udp-triple", "x"])
