@@ -15,7 +15,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser(
         "rss-hash",
         help="compute the Toeplitz RSS hash of an IPv4/IPv6 2-tuple or 4-tuple",
-        description="Print the Toeplitz hash as 0x%%08x. Key: '6d:5a:...' or plain hex "
+        description="Print the Toeplitz hash as 0x%08x. Key: '6d:5a:...' or plain hex "
         "(default: Microsoft's key).",
     )
     p.add_argument("--key", default=None, help="RSS key (default: Microsoft's 40-byte key)")
