@@ -36,10 +36,12 @@ the inner IP header):
   QEMU's virtio-net RX filter drops 802.1Q frames whose VID the guest has
   not registered (VIRTIO_NET_F_CTRL_VLAN) unless the interface is promiscuous;
   that shows up as missing packets, not in these rules.
-* igc: ASSUMED to follow the same QEMU helpers (our emulated igc uses
-  ``net_rx_pkt``); with CTRL.VME (ethtool rx-vlan-offload on; off by default)
-  it strips a single outer 0x8100 tag into the descriptor (VET = 0x8100) and
-  leaves 802.1ad outer tags in the frame.  Real i225 QinQ handling is not modelled.
+* igc: our model (qemu/hw/net/igc.c) parses with the same helpers
+  (``net_rx_pkt_set_protocols``) and, with CTRL.VME (ethtool rx-vlan-offload
+  on; off by default in Linux), strips only an outer tag whose TPID equals
+  VET = 0x8100 (``eth_strip_vlan_ex`` index 0); 802.1ad outer tags stay in the
+  frame.  TCP/IPv6 reports TCP_IPV6 even with MRQC TCP_EX set.  Real i225
+  silicon is not what these rules describe.
 * veth as the NIC: its "hardware" is the skb; values are software ones.
 """
 
