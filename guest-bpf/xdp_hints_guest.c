@@ -247,6 +247,7 @@ struct run_opts {
 	const char *veth;
 	const char *veth_peer;
 	bool hwtstamp;
+	unsigned int kfunc_disable;	/* XH_KF_* to treat as absent */
 };
 
 struct tc_att {
@@ -620,6 +621,7 @@ static int do_run(struct run_opts *o)
 
 	probe_kernel(&ki);
 	cfg.mode = (__u32)o->mode;
+	ki.kfuncs &= ~o->kfunc_disable;
 	cfg.kfuncs = ki.kfuncs;
 	ncpus = libbpf_num_possible_cpus();
 	if (ncpus <= 0)
@@ -851,7 +853,7 @@ static void usage(FILE *f)
 		"  --mode pass|veth|cpumap|xsk   path after the NIC's XDP program (default pass)\n"
 		"  --obj PATH                    BPF object (default: xdp_hints.bpf.o next to the binary)\n"
 		"  --duration SEC                stop after SEC seconds (default: until SIGINT/SIGTERM)\n"
-		"  --count N                     stop after N observation records\n"
+		"  --count N                     stop once at least N observation records were printed\n"
 		"  --tc auto|tcx|clsact|none     TC ingress attach (default auto: tcx if present)\n"
 		"  --xsk-mode copy|zerocopy      AF_XDP bind mode (default copy)\n"
 		"  --queues N                    AF_XDP: bind queues 0..N-1 (default: all rx queues)\n"
@@ -859,6 +861,8 @@ static void usage(FILE *f)
 		"  --cpumap-qsize N              cpumap queue size (default 512)\n"
 		"  --veth NAME --veth-peer NAME  veth pair for mode veth (default xhv0/xhv1)\n"
 		"  --no-hwtstamp                 do not request RX hardware timestamps (SIOCSHWTSTAMP)\n"
+		"  --disable-kfunc NAME          treat a kfunc as absent (repeatable; rx_timestamp,\n"
+		"                                rx_hash, rx_vlan_tag, dynptr_from_skb_meta or all)\n"
 		"  -v, --verbose                 libbpf debug output on stderr\n");
 }
 
@@ -905,6 +909,7 @@ int main(int argc, char **argv)
 		{ "veth", required_argument, NULL, 'e' },
 		{ "veth-peer", required_argument, NULL, 'p' },
 		{ "no-hwtstamp", no_argument, NULL, 'H' },
+		{ "disable-kfunc", required_argument, NULL, 'K' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{}
@@ -974,6 +979,26 @@ int main(int argc, char **argv)
 		case 'e': o.veth = optarg; break;
 		case 'p': o.veth_peer = optarg; break;
 		case 'H': o.hwtstamp = false; break;
+		case 'K': {
+			static const char *const short_names[] = { "rx_timestamp", "rx_hash",
+								    "rx_vlan_tag",
+								    "dynptr_from_skb_meta" };
+			size_t k;
+			bool found = !strcmp(optarg, "all");
+
+			if (found)
+				o.kfunc_disable = ~0U;
+			for (k = 0; k < N_KFUNCS; k++)
+				if (!strcmp(optarg, short_names[k]) || !strcmp(optarg, kfunc_names[k])) {
+					o.kfunc_disable |= kfunc_bits[k];
+					found = true;
+				}
+			if (!found) {
+				fprintf(stderr, "--disable-kfunc: unknown kfunc %s\n", optarg);
+				return 2;
+			}
+			break;
+		}
 		case 'v': verbose = true; break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;

@@ -279,10 +279,13 @@ class GuestRunner:
                 xsk_mode: str = "copy", queues: int | None = None,
                 cpumap_cpu: int | None = None, hwtstamp: bool = True,
                 duration: float | None = None, count: int | None = None,
-                extra_args: Iterable[str] = (), ready_timeout: float = 180.0) -> Observation:
+                disable_kfuncs: Iterable[str] = (), extra_args: Iterable[str] = (),
+                ready_timeout: float = 180.0) -> Observation:
         """Start the runner for ``ifname``/``mode``; returns once it reported ready.
 
         Use as a context manager (stops on exit) or call ``.stop()``.
+        ``disable_kfuncs`` (e.g. ``["rx_vlan_tag"]`` or ``["all"]``) makes the
+        programs skip kfuncs as if the kernel lacked them (their rc is null).
         Raises RunnerError if it fails before ready (load/verifier/attach errors
         are in the exception text, with the tail of the runner's stderr).
         """
@@ -301,6 +304,8 @@ class GuestRunner:
             argv += ["--duration", str(duration)]
         if count is not None:
             argv += ["--count", str(count)]
+        for k in disable_kfuncs:
+            argv += ["--disable-kfunc", k]
         argv += list(extra_args)
         n = next(self._seq)
         base = f"/tmp/xdp-hints-run{n}"
