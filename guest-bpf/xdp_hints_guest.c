@@ -615,6 +615,7 @@ static int do_run(struct run_opts *o)
 	struct tc_att ta_nic = {}, ta_veth = {};
 	struct hwts_state hw = {};
 	struct xh_cfg cfg = {};
+	bool dev_bound;
 	int err = 0, rc = 1, ncpus;
 	double t_end;
 	struct jbuf j;
@@ -675,12 +676,23 @@ static int do_run(struct run_opts *o)
 		emit_error("open", 0, "BPF object lacks one of the xh_* programs");
 		goto out;
 	}
-	bpf_program__set_ifindex(p_dev, (__u32)o->ifindex);
-	bpf_program__set_flags(p_dev, bpf_program__flags(p_dev) | BPF_F_XDP_DEV_BOUND_ONLY);
+	/*
+	 * Programs that call the RX metadata kfuncs must be device-bound.  On a
+	 * kernel without any of them (< 6.3) nothing is called and the programs
+	 * load as ordinary XDP programs (the dev-bound flag would be refused).
+	 */
+	dev_bound = (cfg.kfuncs & (XH_KF_RX_TS | XH_KF_RX_HASH | XH_KF_RX_VLAN)) != 0;
+	if (dev_bound) {
+		bpf_program__set_ifindex(p_dev, (__u32)o->ifindex);
+		bpf_program__set_flags(p_dev,
+				       bpf_program__flags(p_dev) | BPF_F_XDP_DEV_BOUND_ONLY);
+	}
 	if (o->mode == XH_MODE_VETH) {
-		bpf_program__set_ifindex(p_veth, (__u32)st.veth_peer_ifindex);
-		bpf_program__set_flags(p_veth,
-				       bpf_program__flags(p_veth) | BPF_F_XDP_DEV_BOUND_ONLY);
+		if (dev_bound) {
+			bpf_program__set_ifindex(p_veth, (__u32)st.veth_peer_ifindex);
+			bpf_program__set_flags(p_veth, bpf_program__flags(p_veth) |
+						       BPF_F_XDP_DEV_BOUND_ONLY);
+		}
 	} else {
 		bpf_program__set_autoload(p_veth, false);
 	}
@@ -773,6 +785,7 @@ static int do_run(struct run_opts *o)
 		       (ki.kfuncs & kfunc_bits[i]) ? "true" : "false");
 	jb_raw(&j, "}");
 	jb_str(&j, "xdp_attach", xa_nic.legacy ? "netlink" : "link");
+	jb_bool(&j, "dev_bound", dev_bound);
 	jb_str(&j, "tc_attach", !ta_nic.used ? "none" : ta_nic.clsact ? "clsact" : "tcx");
 	if (o->mode == XH_MODE_VETH) {
 		jb_str(&j, "veth", o->veth);

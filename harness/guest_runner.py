@@ -68,7 +68,7 @@ xsk
     xsk_mode ("copy" | "zerocopy"), umem_addr
 
 Events (lines with "event"): ``ready`` (mode, ifindex, kfuncs_present,
-xdp_attach link|netlink, tc_attach tcx|clsact|none, hwtstamp_rc, meta_size,
+xdp_attach link|netlink, dev_bound, tc_attach tcx|clsact|none, hwtstamp_rc, meta_size,
 veth/cpumap/xsk details), ``error`` (stage, errno, error, msg), ``stats``
 (per-program counters: seen, matched, no_magic, ringbuf_full,
 adjust_meta_fail, redirect_fail), ``exit`` (rc, records).
