@@ -1,0 +1,124 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+"""Per-kernel boot artifacts: a minimal initramfs and a modules disk.
+
+The initramfs holds a static busybox, our ``/init`` (load what mounting root
+needs, switch_root) and ``/floor`` (power off at once: the boot floor), plus
+the root-disk modules of ``images/initramfs/modules`` and their dependencies,
+decompressed. The modules disk is an ext4 image of the kernel's whole module
+tree, mounted by the rootfs init at ``/usr/lib/modules`` so ``modprobe`` works.
+"""
+
+from __future__ import annotations
+
+import gzip
+import lzma
+import shutil
+import subprocess
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from harness.kernels import Kernel
+from harness.paths import REPO, cached, recipe_key
+from harness.rootfs import ImageError, ext4_image
+
+RECIPE = REPO / "images" / "initramfs"
+BUSYBOX = Path("/bin/busybox")
+
+
+@dataclass(frozen=True)
+class BootFiles:
+    initramfs: Path | None
+    modules_disk: Path | None
+
+
+def _wanted() -> list[str]:
+    lines = (RECIPE / "modules").read_text().splitlines()
+    return [ln.strip() for ln in lines if ln.strip() and not ln.startswith("#")]
+
+
+def _kernel_id(kernel: Kernel) -> str:
+    st = kernel.image.stat()
+    return f"{kernel.image}:{st.st_size}:{int(st.st_mtime)}:{kernel.modules}"
+
+
+def ensure(kernel: Kernel, progress=None) -> BootFiles:
+    """Cached initramfs + modules disk for ``kernel`` (None where not needed)."""
+    if not kernel.modular:
+        return BootFiles(None, None)
+    key = recipe_key("boot-v1", _kernel_id(kernel), files=sorted(RECIPE.iterdir()))
+    out = cached("boot", key)
+    if (out / "modules.ext4").exists():
+        return BootFiles(out / "initramfs.cpio.gz", out / "modules.ext4")
+    if not BUSYBOX.exists():
+        raise ImageError("static busybox missing (/bin/busybox): run `make setup`")
+    if progress:
+        progress(f"building initramfs and modules disk for {kernel.release}")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=".build-", dir=out.parent))
+    try:
+        stage = tmp / "out"
+        stage.mkdir()
+        _initramfs(kernel, tmp / "initramfs", stage / "initramfs.cpio.gz")
+        ext4_image(kernel.modules, stage / "modules.ext4", "xdphmods", slack_mb=16)
+        shutil.rmtree(out, ignore_errors=True)
+        stage.rename(out)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return BootFiles(out / "initramfs.cpio.gz", out / "modules.ext4")
+
+
+def module_files(kernel: Kernel, names: list[str]) -> list[Path]:
+    """Module files to insmod for ``names``, dependencies first (builtins drop out)."""
+    assert kernel.modules is not None and kernel.release
+    base = tempfile.mkdtemp()
+    try:
+        (Path(base) / "lib").mkdir()
+        (Path(base) / "lib" / "modules").symlink_to(kernel.modules)
+        modprobe = shutil.which("modprobe") or "/usr/sbin/modprobe"
+        files: list[Path] = []
+        for name in names:
+            p = subprocess.run([modprobe, "-d", base, "-S", kernel.release, "--show-depends",
+                                name], capture_output=True, text=True)
+            for line in p.stdout.splitlines():
+                if line.startswith("insmod "):
+                    path = Path(line.split()[1].replace(base + "/lib/modules", str(kernel.modules)))
+                    if path not in files:
+                        files.append(path)
+        return files
+    finally:
+        shutil.rmtree(base, ignore_errors=True)
+
+
+def _decompressed(path: Path) -> bytes:
+    data = path.read_bytes()
+    if path.suffix == ".xz":
+        return lzma.decompress(data)
+    if path.suffix == ".gz":
+        return gzip.decompress(data)
+    if path.suffix == ".zst":
+        return subprocess.run(["zstd", "-dc", str(path)], capture_output=True, check=True).stdout
+    return data
+
+
+def _initramfs(kernel: Kernel, root: Path, dest: Path) -> None:
+    for d in ("bin", "mods", "dev", "proc", "sys", "newroot"):
+        (root / d).mkdir(parents=True)
+    shutil.copy(BUSYBOX, root / "bin" / "busybox")
+    (root / "bin" / "sh").symlink_to("busybox")
+    for f in ("init", "floor"):
+        shutil.copy(RECIPE / f, root / f)
+        (root / f).chmod(0o755)
+    order = []
+    for mod in module_files(kernel, _wanted()):
+        name = mod.name.split(".ko")[0] + ".ko"
+        (root / "mods" / name).write_bytes(_decompressed(mod))
+        order.append(name)
+    (root / "modules.order").write_text("\n".join(order) + "\n")
+    find = subprocess.Popen(["find", ".", "-print0"], cwd=root, stdout=subprocess.PIPE)
+    cpio = subprocess.run(["cpio", "--null", "-o", "-H", "newc", "--quiet"], cwd=root,
+                          stdin=find.stdout, capture_output=True, check=True)
+    find.wait()
+    dest.write_bytes(gzip.compress(cpio.stdout, compresslevel=6))
+    if not cpio.stdout:
+        raise ImageError("empty initramfs")

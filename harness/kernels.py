@@ -1,0 +1,184 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+"""Guest kernels: Debian kernels fetched from the archive, or the user's own build.
+
+Kernel specs:
+  ``debian:sid`` / ``debian:trixie`` / ``debian:experimental`` / ``debian:bookworm-backports``
+      the suite's ``linux-image-amd64`` meta package, resolved through its dependencies
+  ``debian:<version>``  an exact Debian version of ``linux-image-amd64`` (e.g. ``6.12.107-1``),
+      looked up in the known suites
+  a path  a bzImage/vmlinuz (or vmlinux) the user built; ``modules`` optional
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from harness.debian_apt import AptError, AptSuite, depends_names
+from harness.paths import cached, recipe_key
+
+DEFAULT_KERNEL = "debian:sid"
+SUITES = ("sid", "trixie", "experimental", "bookworm-backports")
+KERNEL_PKG = re.compile(r"^linux-(image|binary|modules)-")
+
+
+class KernelError(RuntimeError):
+    """A kernel spec that cannot be resolved, fetched or used."""
+
+
+@dataclass(frozen=True)
+class Kernel:
+    """A bootable kernel and (optionally) its module tree."""
+
+    image: Path                 # bzImage / vmlinuz / vmlinux
+    release: str | None         # uname -r, when known before boot
+    modules: Path | None        # directory containing lib-style ``<release>/`` trees
+    spec: str                   # what the user asked for
+
+    @property
+    def modular(self) -> bool:
+        return self.modules is not None
+
+
+def resolve(spec: str | None, modules: str | Path | None = None, progress=None) -> Kernel:
+    """Turn a kernel spec into a local Kernel, fetching Debian packages if needed."""
+    spec = spec or DEFAULT_KERNEL
+    if spec.startswith("debian:"):
+        if modules:
+            raise KernelError("--modules only goes with --kernel PATH")
+        return fetch_debian(spec[len("debian:"):], progress=progress)
+    return local_kernel(Path(spec), Path(modules) if modules else None, spec)
+
+
+def local_kernel(image: Path, modules: Path | None, spec: str) -> Kernel:
+    """A kernel the user built (``--kernel PATH [--modules DIR]``)."""
+    if not image.is_file():
+        raise KernelError(f"kernel image not found: {image}")
+    release = None
+    mod_root = None
+    if modules is not None:
+        if not modules.is_dir():
+            raise KernelError(f"modules directory not found: {modules}")
+        mod_root = _find_modules_root(modules)
+        if mod_root is None:
+            raise KernelError(
+                f"no lib/modules/<release>/ tree under {modules} "
+                "(expected a `make modules_install INSTALL_MOD_PATH=DIR` tree)")
+        releases = sorted(p.name for p in mod_root.iterdir() if p.is_dir())
+        release = releases[0] if len(releases) == 1 else None
+    release = release or _release_from_image(image)
+    return Kernel(image=image.resolve(), release=release, modules=mod_root, spec=spec)
+
+
+def _find_modules_root(d: Path) -> Path | None:
+    for cand in (d / "lib" / "modules", d / "usr" / "lib" / "modules", d):
+        if cand.is_dir() and any((p / "kernel").is_dir() for p in cand.iterdir() if p.is_dir()):
+            return cand
+    return None
+
+
+def _release_from_image(image: Path) -> str | None:
+    """The version string embedded in a bzImage header (or in a vmlinux)."""
+    data = image.read_bytes()
+    if data[0x202:0x206] == b"HdrS":
+        off = int.from_bytes(data[0x20E:0x210], "little") + 0x200
+        return data[off:off + 128].split(b" ", 1)[0].decode(errors="replace") or None
+    m = re.search(rb"Linux version (\S+)", data)
+    return m.group(1).decode(errors="replace") if m else None
+
+
+def _suite_and_version(what: str) -> tuple[AptSuite, str | None]:
+    if what in SUITES or not re.match(r"^\d", what):
+        return AptSuite(what), None
+    for suite in SUITES:
+        apt = AptSuite(suite)
+        try:
+            if what in apt.versions("linux-image-amd64"):
+                return apt, what
+        except AptError:
+            continue
+    raise KernelError(f"no suite of {', '.join(SUITES)} has linux-image-amd64 version {what}")
+
+
+def _kernel_packages(apt: AptSuite, version: str | None) -> list[str]:
+    """Resolve linux-image-amd64 to the packages that carry vmlinuz and modules."""
+    want = f"linux-image-amd64={version}" if version else "linux-image-amd64"
+    todo, seen, found = [want], set(), []
+    while todo:
+        name = todo.pop()
+        if name in seen:
+            continue
+        seen.add(name)
+        try:
+            fields = apt.show(name)
+        except AptError as e:
+            raise KernelError(f"cannot resolve {name} in {apt.suite}: {e}") from e
+        base = name.split("=")[0]
+        if KERNEL_PKG.match(base) and base != "linux-image-amd64":
+            found.append(f"{base}={fields['Version']}")
+        for dep in depends_names(fields.get("Depends", "")):
+            if dep.startswith(("linux-image-", "linux-binary-", "linux-modules-")):
+                todo.append(dep)
+    # A meta package (sid's linux-image-<ver>) carries nothing: keep only real payloads later.
+    if not found:
+        raise KernelError(f"linux-image-amd64 in {apt.suite} resolves to no kernel package")
+    return sorted(found)
+
+
+def fetch_debian(what: str, progress=None) -> Kernel:
+    """Download and unpack a Debian kernel (cached by exact package versions)."""
+    try:
+        apt, version = _suite_and_version(what)
+        pkgs = _kernel_packages(apt, version)
+    except AptError as e:
+        raise KernelError(str(e)) from e
+    out = cached("kernels", recipe_key("debian-kernel-v1", *pkgs))
+    meta = out / "kernel.json"
+    if meta.exists():
+        info = json.loads(meta.read_text())
+        return Kernel(Path(info["image"]), info["release"], Path(info["modules"]), f"debian:{what}")
+    if progress:
+        progress(f"fetching Debian kernel {', '.join(pkgs)} ({apt.suite})")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=".fetch-", dir=out.parent))
+    try:
+        debs = apt.download(pkgs, tmp / "debs")
+        root = tmp / "root"
+        for deb in debs:
+            subprocess.run(["dpkg-deb", "-x", str(deb), str(root)], check=True)
+        mods = _find_modules_root(root)
+        if mods is None:
+            raise KernelError(f"no module tree in {', '.join(p.name for p in debs)}")
+        release = sorted(p.name for p in mods.iterdir() if (p / "kernel").is_dir())[0]
+        images = [*mods.glob(f"{release}/vmlinuz"), *(root / "boot").glob(f"vmlinuz-{release}")]
+        if not images:
+            raise KernelError(f"no vmlinuz for {release} in {', '.join(p.name for p in debs)}")
+        stage = tmp / "out"
+        stage.mkdir()
+        shutil.move(str(images[0]), stage / "vmlinuz")
+        shutil.move(str(mods), stage / "modules")
+        _depmod(stage / "modules", release)
+        (stage / "kernel.json").write_text(json.dumps({
+            "image": str(out / "vmlinuz"), "release": release,
+            "modules": str(out / "modules"), "packages": pkgs}))
+        shutil.rmtree(out, ignore_errors=True)
+        stage.rename(out)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return Kernel(out / "vmlinuz", release, out / "modules", f"debian:{what}")
+
+
+def _depmod(modules_root: Path, release: str) -> None:
+    """Run depmod on ``<root>/<release>`` (depmod wants a basedir with lib/modules)."""
+    with tempfile.TemporaryDirectory() as base:
+        (Path(base) / "lib").mkdir()
+        (Path(base) / "lib" / "modules").symlink_to(modules_root)
+        depmod = shutil.which("depmod") or "/usr/sbin/depmod"
+        p = subprocess.run([depmod, "-b", base, release], capture_output=True, text=True)
+        if p.returncode != 0:
+            raise KernelError(f"depmod failed for {release}: {p.stderr.strip()[-400:]}")

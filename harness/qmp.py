@@ -1,0 +1,61 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+"""QMP client for one VM, on qemu.qmp's synchronous (legacy) API."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+from qemu.qmp.legacy import QEMUMonitorProtocol
+
+
+class QmpError(RuntimeError):
+    """QMP could not be reached or a command failed."""
+
+
+class Qmp:
+    """``command(name, **args)`` returns QMP's ``return`` value or raises QmpError."""
+
+    def __init__(self, socket_path: Path) -> None:
+        self.path = socket_path
+        self._mon: QEMUMonitorProtocol | None = None
+
+    def connect(self, timeout_s: float, alive=lambda: True) -> None:
+        """Connect, retrying until the socket answers or ``timeout_s`` passes."""
+        deadline = time.monotonic() + timeout_s
+        last: Exception | None = None
+        while time.monotonic() < deadline and alive():
+            if self.path.exists():
+                mon = QEMUMonitorProtocol(str(self.path))
+                try:
+                    mon.connect(negotiate=True)
+                    self._mon = mon
+                    return
+                except Exception as e:  # noqa: BLE001 - qemu.qmp raises several kinds
+                    last = e
+                    mon.close()
+            time.sleep(0.05)
+        raise QmpError(f"QMP socket {self.path} did not answer: {last or 'QEMU exited'}")
+
+    def command(self, name: str, **args: Any) -> Any:
+        if self._mon is None:
+            raise QmpError("QMP not connected")
+        try:
+            return self._mon.cmd(name, **args) if hasattr(self._mon, "cmd") else \
+                self._mon.command(name, **args)
+        except Exception as e:  # noqa: BLE001
+            raise QmpError(f"QMP {name} failed: {e}") from e
+
+    def qom_get(self, path: str, prop: str) -> Any:
+        return self.command("qom-get", path=path, property=prop)
+
+    def qom_set(self, path: str, prop: str, value: Any) -> Any:
+        return self.command("qom-set", path=path, property=prop, value=value)
+
+    def close(self) -> None:
+        if self._mon is not None:
+            try:
+                self._mon.close()
+            finally:
+                self._mon = None

@@ -1,0 +1,141 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+"""The guest root filesystem: Debian trixie minbase + our tools, as an ext4 image.
+
+Recipe: ``images/rootfs/`` (package list, our init, sshd config). The image is
+built with mmdebstrap and ``mkfs.ext4 -d`` (no loop mounts), cached under a key
+of the recipe, and booted ``snapshot=on`` so no run changes it. A manifest of
+package versions is saved next to it.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from harness.debian_apt import host_mirror
+from harness.paths import REPO, cached, recipe_key
+
+RECIPE = REPO / "images" / "rootfs"
+SUITE = "trixie"
+
+
+class ImageError(RuntimeError):
+    """A guest image could not be built."""
+
+
+@dataclass(frozen=True)
+class Rootfs:
+    image: Path
+    manifest: Path
+
+
+def packages() -> list[str]:
+    lines = (RECIPE / "packages").read_text().splitlines()
+    return [ln.strip() for ln in lines if ln.strip() and not ln.startswith("#")]
+
+
+CUSTOM = ("xdp-hints-init", "sshd_config")
+
+
+def ext4_image(src: Path, dest: Path, label: str, slack_mb: int = 64) -> None:
+    """Pack a directory into an ext4 image with ``mkfs.ext4 -d`` (no mounts)."""
+    used = int(subprocess.run(["du", "-sm", str(src)], capture_output=True, text=True,
+                              check=True).stdout.split()[0])
+    size = int(used * 1.25) + slack_mb
+    mkfs = shutil.which("mkfs.ext4") or "/usr/sbin/mkfs.ext4"
+    p = subprocess.run([mkfs, "-q", "-F", "-L", label, "-E", "root_owner=0:0",
+                        "-d", str(src), str(dest), f"{size}M"], capture_output=True, text=True)
+    if p.returncode != 0:
+        raise ImageError(f"mkfs.ext4 failed for {dest.name}: {p.stderr.strip()}")
+
+
+def _base_key() -> str:
+    return recipe_key("rootfs-base-v1", SUITE, files=[RECIPE / "packages"])
+
+
+def _key() -> str:
+    return recipe_key("rootfs-v2", _base_key(), files=[RECIPE / f for f in CUSTOM])
+
+
+def ensure(progress=None) -> Rootfs:
+    """Return the cached rootfs image, building what the recipe changed.
+
+    Two cache levels: the debootstrapped tree (keyed by suite + package list,
+    about a minute to build) and the image with our init and sshd config on
+    top (keyed by those files too, seconds to build).
+    """
+    out = cached("rootfs", _key())
+    if (out / "rootfs.ext4").exists():
+        return Rootfs(out / "rootfs.ext4", out / "manifest.txt")
+    base = _base_tree(progress)
+    if progress:
+        progress("packing the rootfs image")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=".build-", dir=out.parent))
+    try:
+        tree = tmp / "tree"
+        subprocess.run(["cp", "-a", "--reflink=auto", str(base / "tree"), str(tree)], check=True)
+        _customise(tree)
+        stage = tmp / "out"
+        stage.mkdir()
+        shutil.copy(base / "manifest.txt", stage / "manifest.txt")
+        ext4_image(tree, stage / "rootfs.ext4", "xdphroot", slack_mb=256)
+        shutil.rmtree(out, ignore_errors=True)
+        stage.rename(out)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return Rootfs(out / "rootfs.ext4", out / "manifest.txt")
+
+
+def _base_tree(progress=None) -> Path:
+    """The debootstrapped tree plus its package manifest (cached)."""
+    out = cached("rootfs-base", _base_key())
+    if (out / "manifest.txt").exists():
+        return out
+    if not shutil.which("mmdebstrap"):
+        raise ImageError("mmdebstrap is not installed: run `make setup`")
+    if progress:
+        progress(f"building the {SUITE} rootfs tree (mmdebstrap, about a minute)")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=".build-", dir=out.parent))
+    try:
+        stage = tmp / "out"
+        stage.mkdir()
+        tree = stage / "tree"
+        cmd = ["mmdebstrap", "--quiet", "--mode=root", "--variant=minbase",
+               "--include=" + ",".join(packages()),
+               "--dpkgopt=path-exclude=/usr/share/{doc,man,info,locale}/*",
+               "--dpkgopt=path-include=/usr/share/locale/locale.alias",
+               SUITE, str(tree), f"deb {host_mirror()} {SUITE} main"]
+        p = subprocess.run(cmd, capture_output=True, text=True)
+        if p.returncode != 0:
+            tail = "\n".join(p.stderr.strip().splitlines()[-10:])
+            raise ImageError(f"mmdebstrap failed:\n{tail}")
+        manifest = subprocess.run(
+            ["dpkg-query", f"--admindir={tree}/var/lib/dpkg", "-W",
+             "-f", "${Package} ${Version}\n"], capture_output=True, text=True, check=True)
+        (stage / "manifest.txt").write_text(manifest.stdout)
+        shutil.rmtree(tree / "var" / "cache" / "apt", ignore_errors=True)
+        shutil.rmtree(tree / "var" / "lib" / "apt" / "lists", ignore_errors=True)
+        shutil.rmtree(out, ignore_errors=True)
+        stage.rename(out)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return out
+
+
+def _customise(tree: Path) -> None:
+    """Our init, sshd config and host keys, an empty modules mount point."""
+    shutil.copy(RECIPE / "xdp-hints-init", tree / "sbin" / "xdp-hints-init")
+    (tree / "sbin" / "xdp-hints-init").chmod(0o755)
+    shutil.copy(RECIPE / "sshd_config", tree / "etc" / "ssh" / "sshd_config")
+    for f in (tree / "etc" / "ssh").glob("ssh_host_*"):
+        f.unlink()
+    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "",
+                    "-f", str(tree / "etc" / "ssh" / "ssh_host_ed25519_key")], check=True)
+    (tree / "usr" / "lib" / "modules").mkdir(parents=True, exist_ok=True)
+    (tree / "etc" / "hostname").write_text("xdp-hints\n")
+    (tree / "etc" / "fstab").write_text("")

@@ -1,0 +1,288 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+"""One VM from spec to SSH-ready guest, and back to nothing.
+
+``running_vm(spec)`` is the only way in: it resolves the kernel and images,
+picks the accelerator, creates the VM's network namespace and taps, starts
+QEMU, waits for SSH, and on exit -- normal, exception, Ctrl-C or SIGTERM --
+leaves no QEMU process, tap, namespace or temp directory behind. The serial
+console is always saved (``vm.serial_log``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import secrets
+import shutil
+import signal
+import socket
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from harness import accel as accel_mod
+from harness import initramfs, kernels, netns, qemu_cmd, rootfs
+from harness.console import Console
+from harness.paths import cache_dir
+from harness.qmp import Qmp, QmpError
+from harness.ssh import Ssh, SshError, key_pair
+
+Progress = Callable[[str], None]
+BOOT_TIMEOUT_KVM_S = 60.0
+
+
+class VMError(RuntimeError):
+    """Infrastructure failure (exit code 2); ``detail`` has log lines."""
+
+    exit_code = 2
+
+    def __init__(self, message: str, detail: list[str] | None = None) -> None:
+        super().__init__(message)
+        self.detail = detail or []
+
+
+class GuestCrashed(VMError):
+    """The guest kernel crashed (exit code 3); ``detail`` has the panic lines."""
+
+    exit_code = 3
+
+
+@dataclass
+class NicSpec:
+    kind: str = "virtio-net"
+    queues: int = 2
+    # "tap": a multi-queue tap with vnet header in the VM's netns (needs root; the only
+    # backend that gives virtio-net hash reports). "socket": a unix datagram socket pair
+    # (no root, no netns; one datagram per frame).
+    backend: str = "tap"
+
+
+@dataclass
+class VMSpec:
+    kernel: str | None = None          # kernel spec (see harness.kernels), default debian:sid
+    modules: str | None = None         # with a kernel path: a modules_install tree
+    nics: list[NicSpec] = field(default_factory=list)
+    cpus: int = 2
+    memory_mb: int = 2048
+    append: str = ""                   # extra kernel command line
+    boot_timeout_s: float | None = None
+    log_dir: Path | None = None        # where serial.log goes (default: cache/logs/<name>)
+    qemu: Path | None = None           # QEMU binary override
+
+
+@dataclass
+class TestNic:
+    kind: str
+    mac: str
+    tap: str
+    netns: str
+    qdev_id: str
+    queues: int
+    backend: str = "tap"
+    host_sock: Path | None = None     # socket backend: bind here, send to qemu_sock
+    qemu_sock: Path | None = None
+    guest_ifname: str | None = None
+
+
+@dataclass
+class VM:
+    name: str
+    kernel: kernels.Kernel
+    accel: accel_mod.Accel
+    qemu: qemu_cmd.Qemu
+    console: Console
+    qmp: Qmp
+    ssh: Ssh
+    netns: str
+    test_nics: list[TestNic]
+    workdir: Path
+    serial_log: Path
+    ssh_key: Path
+    boot_s: float = 0.0
+
+    @property
+    def release(self) -> str | None:
+        return self.console.release or self.kernel.release
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _mac(tag: str, index: int) -> str:
+    b = bytes.fromhex(tag[:6])
+    return f"52:54:{b[0]:02x}:{b[1]:02x}:{b[2]:02x}:{index:02x}"
+
+
+@contextlib.contextmanager
+def _sigterm_as_interrupt() -> Iterator[None]:
+    """Make SIGTERM unwind like Ctrl-C while a VM is up (main thread only)."""
+    import threading
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def handler(signum, frame):  # noqa: ARG001
+        raise KeyboardInterrupt(f"signal {signum}")
+
+    old = signal.signal(signal.SIGTERM, handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, old)
+
+
+def kernel_cmdline(kernel: kernels.Kernel, has_initramfs: bool, mgmt_mac: str, pubkey: str,
+                   hostname: str, extra: str) -> str:
+    parts = ["console=ttyS0,115200", "loglevel=5", "panic=-1", "mitigations=off",
+             "init=/sbin/xdp-hints-init", f"xdph.mgmt_mac={mgmt_mac}",
+             f"xdph.hostname={hostname}", "xdph.sshkey=" + pubkey.replace(" ", ":", 1)]
+    if has_initramfs:
+        parts.append("rdinit=/init")
+    else:
+        parts += ["root=/dev/vda", "rw", "rootfstype=ext4"]
+    return " ".join(parts + ([extra] if extra else []))
+
+
+@contextlib.contextmanager
+def running_vm(spec: VMSpec, progress: Progress | None = None) -> Iterator[VM]:
+    """Boot ``spec`` and yield the SSH-ready VM; always tear everything down."""
+    say = progress or (lambda _msg: None)
+    with _sigterm_as_interrupt():
+        kernel = kernels.resolve(spec.kernel, spec.modules, progress=say)
+        root = rootfs.ensure(progress=say)
+        boot = initramfs.ensure(kernel, progress=say)
+        qemu = qemu_cmd.find(need_igc=any(n.kind == "igc" for n in spec.nics),
+                             override=spec.qemu)
+        accel = accel_mod.choose(qemu.binary, kernel.image, boot.initramfs)
+        taps = [n for n in spec.nics if n.backend == "tap"]
+        if taps:
+            netns.require_root()
+            if (why := netns.rtnl_wedged()) is not None:
+                raise VMError(why)
+            netns.collect_stale()
+        tag = secrets.token_hex(3)
+        name = f"xdph-{os.getpid()}-{tag}"
+        log_dir = spec.log_dir or cache_dir() / "logs" / f"{time.strftime('%Y%m%d-%H%M%S')}-{tag}"
+        log_dir.mkdir(parents=True, exist_ok=True)
+        serial_log = log_dir / "serial.log"
+        ns = name if taps else ""
+        workdir = Path(tempfile.mkdtemp(prefix=f"{name}-"))
+        nics = [TestNic(kind=n.kind, mac=_mac(tag, i + 1), queues=n.queues, backend=n.backend,
+                        tap=f"xdph{tag}t{i}" if n.backend == "tap" else "",
+                        netns=ns if n.backend == "tap" else "", qdev_id=f"tnic{i}",
+                        host_sock=workdir / f"tn{i}.host" if n.backend == "socket" else None,
+                        qemu_sock=workdir / f"tn{i}.qemu" if n.backend == "socket" else None)
+                for i, n in enumerate(spec.nics)]
+        console: Console | None = None
+        qmp = Qmp(workdir / "qmp.sock")
+        key, pub = key_pair()
+        ssh: Ssh | None = None
+        try:
+            if ns:
+                netns.create_netns(ns)
+            for nic in nics:
+                if nic.tap:
+                    netns.create_tap(nic.tap, multi_queue=nic.queues > 1)
+            mgmt_mac = _mac(tag, 0)
+            port = _free_port()
+            nic_args = [qemu_cmd.NicArgs(n.kind, f"tn{i}", n.qdev_id, n.tap, n.mac, n.queues,
+                                         n.backend, n.qemu_sock, n.host_sock)
+                        for i, n in enumerate(nics)]
+            append = kernel_cmdline(kernel, boot.initramfs is not None, mgmt_mac, pub,
+                                    "xdp-hints", spec.append)
+            argv = qemu_cmd.command(
+                qemu, accel, name=name, kernel=kernel.image, initramfs=boot.initramfs,
+                append=append, rootfs=root.image, modules_disk=boot.modules_disk,
+                cpus=spec.cpus, memory_mb=spec.memory_mb, ssh_port=port, mgmt_mac=mgmt_mac,
+                qmp_socket=workdir / "qmp.sock", nics=nic_args)
+            (log_dir / "qemu-cmdline.json").write_text(json.dumps(argv, indent=1))
+            say(f"booting {kernel.release or kernel.spec} under {accel.name} "
+                f"(serial log {serial_log})")
+            t0 = time.monotonic()
+            console = Console(argv, serial_log, env={**os.environ, "TMPDIR": str(workdir)})
+            try:
+                qmp.connect(timeout_s=30 * min(accel.slowdown, 4), alive=console.alive)
+            except QmpError as e:
+                raise _failure(console, f"QEMU did not start: {e}", serial_log) from e
+            for nic in nics:
+                if nic.tap:
+                    netns.move_into(nic.tap, ns)
+            timeout = spec.boot_timeout_s or BOOT_TIMEOUT_KVM_S * accel.slowdown / 2
+            deadline = t0 + timeout
+            ssh = Ssh(port, key)
+            _wait_ready(console, ssh, deadline, serial_log, timeout)
+            vm = VM(name=name, kernel=kernel, accel=accel, qemu=qemu, console=console, qmp=qmp,
+                    ssh=ssh, netns=ns, test_nics=nics, workdir=workdir,
+                    serial_log=serial_log, ssh_key=key, boot_s=time.monotonic() - t0)
+            _resolve_guest_ifnames(vm)
+            yield vm
+            if console.crashed.is_set():
+                raise _crash(console, serial_log)
+        finally:
+            if ssh is not None:
+                ssh.close()
+            if console is not None:
+                with contextlib.suppress(QmpError):
+                    if console.alive() and qmp._mon is not None:
+                        qmp.command("quit")
+                console.exited.wait(2)
+                console.close()
+            qmp.close()
+            if ns:
+                netns.delete_netns(ns)
+            for nic in nics:
+                if nic.tap:
+                    netns.delete_link(nic.tap)
+            shutil.rmtree(workdir, ignore_errors=True)
+
+
+def _wait_ready(console: Console, ssh: Ssh, deadline: float, serial_log: Path,
+                timeout: float) -> None:
+    """Wait for the ready marker, then SSH; crash or QEMU exit end the wait early."""
+    def keep_going() -> bool:
+        return console.alive() and not console.crashed.is_set()
+
+    while time.monotonic() < deadline and keep_going() and not console.ready.is_set():
+        console.ready.wait(0.1)
+    try:
+        if keep_going() and console.ready.is_set():
+            ssh.wait_ready(deadline, keep_going)
+    except SshError:
+        pass
+    if console.crashed.is_set():
+        console.exited.wait(3)  # let the panic lines reach the log
+        raise _crash(console, serial_log)
+    if ssh.client is None:
+        if not console.alive():
+            raise _failure(console, "QEMU exited before the guest answered SSH", serial_log)
+        raise _failure(console, f"guest did not answer SSH within {timeout:.0f} s", serial_log)
+
+
+def _crash(console: Console, serial_log: Path) -> GuestCrashed:
+    return GuestCrashed(f"guest kernel crashed (serial log {serial_log})",
+                        console.crash_lines[:40])
+
+
+def _failure(console: Console, message: str, serial_log: Path) -> VMError:
+    console.exited.wait(0.5)
+    return VMError(f"{message}; last serial console lines ({serial_log}):", console.tail(30))
+
+
+def _resolve_guest_ifnames(vm: VM) -> None:
+    """Find each test NIC's interface name in the guest by its MAC."""
+    if not vm.test_nics:
+        return
+    links = json.loads(vm.ssh.check("ip -j link show", timeout=30))
+    by_mac = {link.get("address", "").lower(): link["ifname"] for link in links}
+    for nic in vm.test_nics:
+        nic.guest_ifname = by_mac.get(nic.mac.lower())
+        if nic.guest_ifname is None:
+            raise VMError(f"test NIC {nic.qdev_id} ({nic.kind}, {nic.mac}) has no interface in "
+                          "the guest: driver not loaded?",
+                          vm.ssh.run("dmesg | tail -n 30").stdout.splitlines())
