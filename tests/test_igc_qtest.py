@@ -536,3 +536,18 @@ def test_bad_input_does_not_crash(dev):
     st = dev.model.stats()
     assert st["rx_bad_ring"] >= 1 and st["rx_oversize"] == 1
     assert dev.r(STATUS) & 2 and dev.proc.poll() is None
+
+
+def test_link_toggle_raises_lsc_on_other_vector(dev):
+    dev.enable_pci()
+    dev.w(GPIE, (1 << 4) | (1 << 30) | (1 << 31) | 1)
+    dev.w(IVAR_MISC, (0x80 | 0) << 8)                # "other" causes -> vector 0
+    dev.w(IMS, 1 << 2)
+    dev.w(EIMS, 0x1F)
+    dev.qmp.command("set_link", name="n0", up=False)
+    assert dev.r(STATUS) & 2 == 0, "link down in STATUS"
+    assert mdic_read(dev, 1) & 0x4 == 0, "link down in the PHY"
+    assert dev.msix_fired(0), "LSC on the misc vector"
+    assert dev.r(ICR) & (1 << 2)
+    dev.qmp.command("set_link", name="n0", up=True)
+    assert dev.r(STATUS) & 2
