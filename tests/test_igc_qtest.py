@@ -166,7 +166,8 @@ class Qmp:
         json.loads(self.f.readline())
         self.command("qmp_capabilities")
 
-    def command(self, name: str, **args):
+    def command(self, _cmd: str, **args):
+        name = _cmd
         self.f.write(json.dumps({"execute": name, "arguments": args}).encode() + b"\n")
         self.f.flush()
         while True:
