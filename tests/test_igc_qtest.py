@@ -552,3 +552,42 @@ def test_link_toggle_raises_lsc_on_other_vector(dev):
     assert dev.r(ICR) & (1 << 2)
     dev.qmp.command("set_link", name="n0", up=True)
     assert dev.r(STATUS) & 2
+
+
+def tcp6_frame(src: str, dst: str, sport: int, dport: int, payload: bytes) -> bytes:
+    s, d = ipaddress.IPv6Address(src).packed, ipaddress.IPv6Address(dst).packed
+    l4 = struct.pack("!HHIIBBHHH", sport, dport, 1, 0, 5 << 4, 0x18, 1024, 0, 0) + payload
+    c = csum(s + d + struct.pack("!IxxxB", len(l4), 6) + l4)
+    l4 = l4[:16] + struct.pack("!H", c) + l4[18:]
+    ip6 = struct.pack("!IHBB", 6 << 28, len(l4), 6, 64) + s + d
+    return MAC_B + bytes.fromhex("020000000001") + b"\x86\xdd" + ip6 + l4
+
+
+def test_rss_types_tcp4_tcp6_ipv4_fallback(dev):
+    dev.enable_pci()
+    dev.setup_rx(timestamp=False)
+    cases = []
+    f = udp4_frame("192.0.2.1", "192.0.2.2", 1111, 2222, b"t" * 20, proto=6)
+    cases.append((f, 1, ipaddress.IPv4Address("192.0.2.1").packed
+                  + ipaddress.IPv4Address("192.0.2.2").packed + struct.pack("!HH", 1111, 2222)))
+    f = tcp6_frame("2001:db8::1", "2001:db8::2", 3333, 4444, b"s" * 20)
+    cases.append((f, 3, ipaddress.IPv6Address("2001:db8::1").packed
+                  + ipaddress.IPv6Address("2001:db8::2").packed + struct.pack("!HH", 3333, 4444)))
+    # UDP with the IPv4/UDP hash field disabled falls back to the 2-tuple
+    f = udp4_frame("192.0.2.7", "192.0.2.8", 5, 6, b"u" * 20)
+    cases.append((f, 2, ipaddress.IPv4Address("192.0.2.7").packed
+                  + ipaddress.IPv4Address("192.0.2.8").packed))
+    dev.model.clear_rx_log()
+    for n, (frame, _, _) in enumerate(cases):
+        if n == 2:
+            dev.w(MRQC, dev.r(MRQC) & ~(1 << 22))
+        dev.send(frame)
+        deadline = time.monotonic() + 5
+        while dev.model.stats()["rx_seq"] < n + 1 and time.monotonic() < deadline:
+            time.sleep(0.02)
+    log = dev.model.rx_log()
+    assert len(log) == 3
+    for rec, (frame, rtype, data) in zip(log, cases):
+        h = toeplitz(KEY, data)
+        assert (rec.rss_type, rec.hash, rec.queue) == (rtype, h, h & 1), rec
+        assert rec.len == len(frame)
