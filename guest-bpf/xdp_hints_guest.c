@@ -622,6 +622,16 @@ static int do_run(struct run_opts *o)
 
 	probe_kernel(&ki);
 	cfg.mode = (__u32)o->mode;
+	/*
+	 * Programs containing calls to the RX metadata kfuncs must be
+	 * device-bound: the verifier checks every kfunc call instruction, dead
+	 * or not.  When the kernel has none of them (< 6.3), libbpf turns the
+	 * calls into poisoned (dead) helper calls and the programs load as
+	 * ordinary XDP programs (the dev-bound flag would be refused there).
+	 * --disable-kfunc only skips calls at run time; binding still follows
+	 * what the kernel has.
+	 */
+	dev_bound = (ki.kfuncs & (XH_KF_RX_TS | XH_KF_RX_HASH | XH_KF_RX_VLAN)) != 0;
 	ki.kfuncs &= ~o->kfunc_disable;
 	cfg.kfuncs = ki.kfuncs;
 	ncpus = libbpf_num_possible_cpus();
@@ -676,12 +686,6 @@ static int do_run(struct run_opts *o)
 		emit_error("open", 0, "BPF object lacks one of the xh_* programs");
 		goto out;
 	}
-	/*
-	 * Programs that call the RX metadata kfuncs must be device-bound.  On a
-	 * kernel without any of them (< 6.3) nothing is called and the programs
-	 * load as ordinary XDP programs (the dev-bound flag would be refused).
-	 */
-	dev_bound = (cfg.kfuncs & (XH_KF_RX_TS | XH_KF_RX_HASH | XH_KF_RX_VLAN)) != 0;
 	if (dev_bound) {
 		bpf_program__set_ifindex(p_dev, (__u32)o->ifindex);
 		bpf_program__set_flags(p_dev,
