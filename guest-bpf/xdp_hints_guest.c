@@ -7,6 +7,7 @@
  *   xdp-hints-guest probe [IFNAME...]
  *   xdp-hints-guest run --ifname IF [--mode pass|veth|cpumap|xsk] [options]
  *   xdp-hints-guest abi
+ *   xdp-hints-guest parse < hex-encoded frames, one per line
  *
  * See harness/guest_runner.py for the record schema; `--help` lists options.
  * Everything attached is a BPF link held by this process (XDP link, tcx
@@ -212,6 +213,44 @@ static int cmd_probe(int argc, char **argv)
 	j->first = false;
 	jb_end_print(j);
 	free(j);
+	return 0;
+}
+
+/* Parse hex-encoded frames from stdin with the userspace twin of the BPF
+ * parser (used by the AF_XDP reader); one JSON line per input line. */
+static int cmd_parse(void)
+{
+	static char line[65536];
+	static uint8_t frame[32768];
+
+	while (fgets(line, sizeof(line), stdin)) {
+		size_t n = 0, i, len = strcspn(line, "\r\n");
+		struct xh_pkt p;
+		struct jbuf j;
+		int ok;
+
+		for (i = 0; i + 1 < len && n < sizeof(frame); i += 2) {
+			unsigned int b;
+
+			if (sscanf(line + i, "%2x", &b) != 1)
+				break;
+			frame[n++] = (uint8_t)b;
+		}
+		ok = xh_parse_frame(frame, n, &p);
+		jb_begin(&j);
+		jb_bool(&j, "match", ok);
+		jb_uint(&j, "id", p.id);
+		jb_uint(&j, "pkt_flags", p.pkt_flags);
+		jb_uint(&j, "pkt_len", p.pkt_len);
+		jb_uint(&j, "eth_proto", p.eth_proto);
+		jb_uint(&j, "l4_proto", p.l4_proto);
+		jb_uint(&j, "frame_vlan_count", p.vlan_count);
+		jb_uint(&j, "frame_vlan0_proto", p.vlan0_proto);
+		jb_uint(&j, "frame_vlan0_tci", p.vlan0_tci);
+		jb_uint(&j, "frame_vlan1_proto", p.vlan1_proto);
+		jb_uint(&j, "frame_vlan1_tci", p.vlan1_tci);
+		jb_end_print(&j);
+	}
 	return 0;
 }
 
@@ -865,6 +904,7 @@ static void usage(FILE *f)
 	fprintf(f,
 		"usage: xdp-hints-guest probe [IFNAME...]\n"
 		"       xdp-hints-guest abi\n"
+		"       xdp-hints-guest parse < hex-frames   (userspace frame parser, one JSON line each)\n"
 		"       xdp-hints-guest run --ifname IF [options]\n"
 		"run options:\n"
 		"  --mode pass|veth|cpumap|xsk   path after the NIC's XDP program (default pass)\n"
@@ -950,6 +990,8 @@ int main(int argc, char **argv)
 		return cmd_probe(argc - 2, argv + 2);
 	if (!strcmp(cmd, "abi"))
 		return cmd_abi();
+	if (!strcmp(cmd, "parse"))
+		return cmd_parse();
 	if (!strcmp(cmd, "-h") || !strcmp(cmd, "--help")) {
 		usage(stdout);
 		return 0;

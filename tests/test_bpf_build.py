@@ -282,3 +282,36 @@ def test_observe_raises_with_errors_and_stderr(fake_runner):
 def test_observe_rejects_unknown_mode(fake_runner):
     with pytest.raises(ValueError):
         fake_runner.observe("eth1", mode="teleport")
+
+
+@needs_toolchain
+def test_userspace_frame_parser_matches_ground_truth(artifacts):
+    """The AF_XDP reader's parser (twin of the BPF one) on every packet kind."""
+    from harness.packets import ETH_P_IP, ETH_P_IPV6, IPPROTO_TCP, IPPROTO_UDP, make_plan
+    plan = make_plan(36, dst_mac="02:00:00:00:00:02", seed=7, first_id=1000)
+    bad = [
+        plan[0].frame[:30],                                   # truncated
+        plan[0].frame.replace(b"XDPHINT1", b"XDPHINT2"),      # wrong magic
+        bytes.fromhex("ffffffffffff020000000001" "0806") + bytes(28),  # ARP
+    ]
+    # IPv4 non-first fragment of a test frame: no L4 header, must not match
+    v4 = next(p for p in plan if p.l3 == "ipv4" and not p.vlans)
+    frag = bytearray(v4.frame)
+    frag[14 + 6] = 0x00
+    frag[14 + 7] = 0x10
+    bad.append(bytes(frag))
+    stdin = "".join(f.hex() + "\n" for f in [p.frame for p in plan] + bad)
+    r = subprocess.run([str(artifacts.runner), "parse"], input=stdin, capture_output=True,
+                       text=True, timeout=30, check=True)
+    out = [json.loads(ln) for ln in r.stdout.splitlines()]
+    assert len(out) == len(plan) + len(bad)
+    for p, o in zip(plan, out, strict=False):
+        assert o["match"] is True, (p.kind, o)
+        assert o["id"] == p.id and o["pkt_flags"] == p.flags
+        assert o["pkt_len"] == len(p.frame)
+        assert o["eth_proto"] == (ETH_P_IP if p.l3 == "ipv4" else ETH_P_IPV6)
+        assert o["l4_proto"] == (IPPROTO_TCP if p.l4 == "tcp" else IPPROTO_UDP)
+        assert o["frame_vlan_count"] == len(p.vlans)
+        for i, (tpid, tci) in enumerate(p.vlans):
+            assert (o[f"frame_vlan{i}_proto"], o[f"frame_vlan{i}_tci"]) == (tpid, tci)
+    assert [o["match"] for o in out[len(plan):]] == [False] * len(bad)
