@@ -16,6 +16,10 @@ Usage from scenario code::
     obs.by_point("tc")                  # records of one point
     obs.index("xdp")                    # {packet id: record} for one point
 
+    rx, tx = runner.veth_nic()          # a veth pair in the guest as the NIC under test
+    with runner.observe(rx, "pass") as obs:
+        runner.send_in_guest(tx, [p.frame for p in plan])
+
 ``observe(ifname, mode)`` starts ``xdp-hints-guest run`` in the background in
 the guest (stdout/stderr to files there), waits for its ``ready`` event, and on
 exit sends SIGTERM, waits for the runner to detach everything, and parses its
@@ -352,6 +356,36 @@ class GuestRunner:
         out = self.vm.ssh.run(f"cat {obs.out_path} 2>/dev/null", timeout=120).stdout
         obs.stderr = self.vm.ssh.run(f"cat {obs.err_path} 2>/dev/null", timeout=60).stdout
         obs.records, obs.events, obs.junk = parse_lines(out)
+
+    def veth_nic(self, name: str = "xhn0", peer: str = "xhn1") -> tuple[str, str]:
+        """A veth pair in the guest usable as a NIC under test; returns (rx, tx).
+
+        Run the runner on ``rx`` and send frames into ``tx`` with send_in_guest().
+        veth implements all three RX metadata kfuncs (software values).  The
+        pair is created once and kept (see guest-bpf/README.md: deleting a
+        netdev with a device-bound program oopses current kernels).
+        """
+        self.vm.ssh.check(
+            f"ip link show {peer} >/dev/null 2>&1 || ip link add {name} type veth peer name {peer}; "
+            f"ip link set {name} up && ip link set {peer} up", timeout=60)
+        return peer, name
+
+    def send_in_guest(self, ifname: str, frames: Iterable[bytes], gap_s: float = 0.01) -> int:
+        """Write raw Ethernet frames to ``ifname`` from inside the guest (AF_PACKET)."""
+        data = "".join(f.hex() + "\n" for f in frames).encode()
+        script = ("import socket,sys,time\n"
+                  "s=socket.socket(socket.AF_PACKET,socket.SOCK_RAW);s.bind((sys.argv[1],0))\n"
+                  "n=0\n"
+                  "for l in sys.stdin:\n"
+                  " l=l.strip()\n"
+                  " if l:\n"
+                  "  s.send(bytes.fromhex(l));n+=1;time.sleep(float(sys.argv[2]))\n"
+                  "print(n)\n")
+        r = self.vm.ssh.run(f"python3 -c {shlex.quote(script)} {shlex.quote(ifname)} {gap_s}",
+                            timeout=120 + len(data) // 1000, stdin=data)
+        if r.rc != 0:
+            raise RunnerError(f"sending frames in the guest on {ifname} failed", stderr=r.stderr)
+        return int(r.stdout.strip() or 0)
 
     def leftovers(self, ifname: str) -> str:
         """What XDP/TC attachments remain on ``ifname`` (``bpftool net show dev``)."""

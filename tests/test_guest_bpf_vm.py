@@ -184,3 +184,21 @@ def test_absent_kfunc_path_loads_and_reports_null(env):
     for r in obs.by_point("tc"):
         assert r["meta_found"] and r["meta"]["rx_hash_rc"] is None
         assert r["dynptr_rc"] is None
+
+
+def test_veth_as_nic_under_test(env):
+    """veth implements all three kfuncs: every packet gets a hash the skb agrees with."""
+    _vm, nic, runner, _probe, _rxhash = env
+    rx, tx = runner.veth_nic()
+    plan = _plan(nic)
+    ids = {p.id for p in plan}
+    with runner.observe(rx, "pass") as obs:
+        assert runner.send_in_guest(tx, [p.frame for p in plan]) == len(plan)
+        obs.wait_for(len(plan), point="tc", ids=ids, timeout=60)
+    assert not obs.errors and not _missing(obs, "xdp", ids) and not _missing(obs, "tc", ids)
+    tc = obs.index("tc")
+    for pid, x in obs.index("xdp").items():
+        assert x["rx_hash_rc"] == 0 and x["rx_timestamp_rc"] in (0, ENODATA), x
+        assert x["rx_vlan_tag_rc"] in (0, ENODATA), x
+        assert tc[pid]["skb_hash"] == x["rx_hash"], (x, tc[pid])
+    _assert_nothing_attached(runner, rx)
