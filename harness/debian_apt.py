@@ -19,6 +19,9 @@ SOURCES_DIR = Path("/etc/apt/sources.list.d")
 SOURCES_LIST = Path("/etc/apt/sources.list")
 KEYRING = "/usr/share/keyrings/debian-archive-keyring.gpg"
 LISTS_MAX_AGE_S = 6 * 3600
+# apt's AI_ADDRCONFIG makes glibc dump addresses over rtnetlink; on a host whose rtnl
+# lock is stuck that blocks forever. Without it name resolution needs no netlink.
+NO_ADDRCONFIG = ["-o", "Acquire::Connect::AddrConfig=false"]
 
 
 class AptError(RuntimeError):
@@ -72,6 +75,7 @@ class AptSuite:
             "-o", f"APT::Architectures::={self.arch}",
             "-o", "Debug::NoLocking=1",
             "-o", "Acquire::Languages=none",
+            *NO_ADDRCONFIG,
         ]
 
     def update(self, force: bool = False) -> None:

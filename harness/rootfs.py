@@ -109,6 +109,7 @@ def _base_tree(progress=None) -> Path:
                "--include=" + ",".join(packages()),
                "--dpkgopt=path-exclude=/usr/share/{doc,man,info,locale}/*",
                "--dpkgopt=path-include=/usr/share/locale/locale.alias",
+               "--aptopt=Acquire::Connect::AddrConfig \"false\"",
                SUITE, str(tree), f"deb {host_mirror()} {SUITE} main"]
         p = subprocess.run(cmd, capture_output=True, text=True)
         if p.returncode != 0:

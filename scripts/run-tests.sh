@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+# `make test`: build the cached artifacts the VM tests need (live progress on a
+# terminal, quiet in CI), then run the whole pytest suite, VM tests included.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+XH=.venv/bin/xdp-hints
+t0=$(date +%s)
+$XH kernel fetch >/dev/null || exit 2
+$XH image build >/dev/null || exit 2
+if $XH qemu --help >/dev/null 2>&1; then
+  $XH qemu build >/dev/null || echo "[test] QEMU with igc could not be built: igc tests will skip"
+fi
+echo "[test] artifacts ready after $(( $(date +%s) - t0 )) s"
+.venv/bin/ruff check . || exit 1
+.venv/bin/pytest -ra --durations=15 "$@"
+rc=$?
+echo "[test] finished after $(( $(date +%s) - t0 )) s (pytest exit $rc)"
+[ "$rc" = 5 ] && { echo "[test] pytest collected no tests"; exit 1; }
+exit "$rc"

@@ -1,0 +1,126 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+"""VM tests of the boot spine: real QEMU, real Debian kernel, real SSH."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+from harness import netns
+from tests.conftest import REPO, XH, qemu_children, xdp_hints
+
+pytestmark = pytest.mark.vm
+
+
+def test_boot_json_reports_kernel_accel_and_timing(guest_artifacts, tmp_path):
+    r = xdp_hints("boot", "--json", "--log-dir", str(tmp_path))
+    assert r.returncode == 0, r.stderr
+    rep = json.loads(r.stdout)
+    assert rep["kernel_release"] == guest_artifacts["kernel"].release
+    assert rep["kernel_release"].split(".")[0].isdigit()
+    assert rep["accel"] in ("kvm", "tcg")
+    if rep["accel"] == "tcg":
+        assert rep["accel_reason"], "TCG must say why KVM was not used"
+    assert 0 < rep["boot_s"] < 600
+    assert rep["nics"] == []
+    log = tmp_path / "serial.log"
+    assert log.exists() and "XDP-HINTS-READY" in log.read_text(errors="replace")
+
+
+def test_boot_with_virtio_net_hash_reporting(guest_artifacts, taps_usable):
+    r = xdp_hints("boot", "--nic", "virtio-net", "--json")
+    assert r.returncode == 0, r.stderr
+    rep = json.loads(r.stdout)
+    (nic,) = rep["nics"]
+    assert nic["driver"] == "virtio_net" and nic["kind"] == "virtio-net"
+    assert nic["queues"] == 2
+    assert "hash" in nic["xdp_rx_metadata_features"]
+    assert "receive-hashing" in nic["features"]
+
+
+def test_ssh_runs_a_command_and_returns_its_status(guest_artifacts):
+    r = xdp_hints("ssh", "--", "uname -r; cat /proc/cmdline; exit 7")
+    assert r.returncode == 7, r.stderr
+    out = r.stdout.splitlines()
+    assert out[0] == guest_artifacts["kernel"].release
+    assert "init=/sbin/xdp-hints-init" in out[1]
+
+
+def test_guest_has_module_tree_and_tools(guest_artifacts):
+    from harness.vm import VMSpec, running_vm
+    with running_vm(VMSpec()) as vm:
+        assert vm.ssh.run("modprobe veth && test -d /sys/module/veth").rc == 0
+        tools = vm.ssh.run("command -v bpftool ethtool xdp-loader tcpdump phc_ctl python3")
+        assert len(tools.stdout.split()) == 6, tools.stdout
+        assert vm.ssh.check("mount | grep -c ' /sys/fs/bpf '").strip() == "1"
+        local = vm.workdir / "probe.txt"
+        local.write_text("hello guest\n")
+        vm.ssh.put(local, "/tmp/probe.txt")
+        vm.ssh.get("/tmp/probe.txt", vm.workdir / "back.txt")
+        assert (vm.workdir / "back.txt").read_text() == "hello guest\n"
+
+
+def test_kernel_panic_is_exit_3_with_panic_lines(guest_artifacts, tmp_path):
+    r = xdp_hints("boot", "--append", "init=/does-not-exist", "--log-dir", str(tmp_path))
+    assert r.returncode == 3, r.stderr
+    assert "Kernel panic" in r.stderr and "crashed" in r.stderr
+    assert str(tmp_path / "serial.log") in r.stderr
+    assert "Kernel panic" in (tmp_path / "serial.log").read_text(errors="replace")
+
+
+def test_guest_without_ssh_is_exit_2_with_console_tail(guest_artifacts, tmp_path):
+    r = xdp_hints("boot", "--append", "xdph.nosshd", "--boot-timeout", "90",
+                  "--log-dir", str(tmp_path))
+    assert r.returncode == 2, r.stderr
+    assert "did not answer SSH within 90 s" in r.stderr
+    assert str(tmp_path / "serial.log") in r.stderr
+    tail = [ln for ln in r.stderr.splitlines() if ln.startswith("  | ")]
+    assert 0 < len(tail) <= 30
+
+
+def test_two_boots_at_the_same_moment(guest_artifacts):
+    procs = [subprocess.Popen([*XH, "boot", "--json"], cwd=REPO, stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True) for _ in range(2)]
+    outs = [p.communicate(timeout=900) for p in procs]
+    for p, (out, err) in zip(procs, outs, strict=True):
+        assert p.returncode == 0, err
+    reps = [json.loads(out) for out, _ in outs]
+    assert reps[0]["serial_log"] != reps[1]["serial_log"]
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+def test_signal_during_boot_leaves_nothing_behind(guest_artifacts, tmp_path, sig):
+    tmpdir = tmp_path / "tmp"
+    tmpdir.mkdir()
+    use_tap = os.geteuid() == 0 and netns.rtnl_wedged() is None
+    args = ["boot", *(["--nic", "virtio-net"] if use_tap else [])]
+    p = subprocess.Popen([*XH, *args], cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                         text=True, env={**os.environ, "TMPDIR": str(tmpdir)})
+    deadline = time.monotonic() + 120
+    qemus: list[int] = []
+    while time.monotonic() < deadline and not qemus and p.poll() is None:
+        qemus = qemu_children(p.pid)
+        time.sleep(0.2)
+    assert qemus, "QEMU never started"
+    time.sleep(2)  # mid-boot
+    namespaces = netns.owned_by(p.pid)
+    if use_tap:
+        assert namespaces, "the VM's namespace should exist while it boots"
+    p.send_signal(sig)
+    _, err = p.communicate(timeout=60)
+    assert p.returncode == 2, err
+    assert "interrupted" in err
+    for pid in qemus:
+        assert not Path(f"/proc/{pid}").exists() or \
+            Path(f"/proc/{pid}/stat").read_text().split(")")[1].split()[0] == "Z"
+    assert netns.owned_by(p.pid) == []
+    assert list(tmpdir.iterdir()) == []
+    for name in namespaces:  # xdph-<pid>-<tag>: its taps are xdph<tag>t<i>
+        tag = name.rsplit("-", 1)[1]
+        assert not list(Path("/sys/class/net").glob(f"xdph{tag}t*"))
