@@ -366,7 +366,8 @@ class GuestRunner:
         netdev with a device-bound program oopses current kernels).
         """
         self.vm.ssh.check(
-            f"ip link show {peer} >/dev/null 2>&1 || ip link add {name} type veth peer name {peer}; "
+            f"ip link show {peer} >/dev/null 2>&1 || "
+            f"ip link add {name} type veth peer name {peer}; "
             f"ip link set {name} up && ip link set {peer} up", timeout=60)
         return peer, name
 
