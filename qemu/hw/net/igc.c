@@ -1007,6 +1007,9 @@ static uint64_t igc_mmio_read(void *opaque, hwaddr addr, unsigned size)
     }
     case R_PHPM:
         return rreg(s, addr) | PHPM_RST_COMP;
+    case R_PTM_STAT:
+        /* no PTM dialog to run: a triggered cycle completes at once (with zeros) */
+        return rreg(s, addr) | ((rreg(s, R_PTM_CTRL) & PTM_CTRL_TRIG) ? PTM_STAT_VALID : 0);
     default:
         break;
     }
@@ -1122,6 +1125,7 @@ static void igc_mmio_write(void *opaque, hwaddr addr, uint64_t val64,
         return;
     }
     case R_TSICR:
+    case R_PTM_STAT:
         wreg(s, addr, rreg(s, addr) & ~val);
         return;
     case R_TSYNCTXCTL:

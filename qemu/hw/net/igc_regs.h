@@ -107,6 +107,10 @@
 #define R_TSICR         0x0B66C
 #define R_TSIM          0x0B674
 #define R_SYSTIMR       0x0B6F8
+#define R_PTM_CTRL      0x12540
+#define R_PTM_STAT      0x12544
+#define PTM_CTRL_TRIG   (1u << 31)
+#define PTM_STAT_VALID  (1u << 0)
 
 /* CTRL */
 #define CTRL_FD                 (1u << 0)
