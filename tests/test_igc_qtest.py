@@ -591,3 +591,14 @@ def test_rss_types_tcp4_tcp6_ipv4_fallback(dev):
         h = toeplitz(KEY, data)
         assert (rec.rss_type, rec.hash, rec.queue) == (rtype, h, h & 1), rec
         assert rec.len == len(frame)
+
+
+def test_ptm_trigger_completes(dev):
+    """The driver polls PTM_STAT after triggering a cycle (re-probe path)."""
+    dev.enable_pci(msix=False)
+    assert dev.r(0x12544) & 1 == 0
+    dev.w(0x12540, 1 << 31)
+    assert dev.r(0x12544) & 1, "PTM_STAT.VALID once triggered"
+    dev.w(0x12540, 0)
+    dev.w(0x12544, 0xFF)
+    assert dev.r(0x12544) == 0
