@@ -602,3 +602,34 @@ def test_ptm_trigger_completes(dev):
     dev.w(0x12540, 0)
     dev.w(0x12544, 0xFF)
     assert dev.r(0x12544) == 0
+
+
+def test_tx_tso_segments_with_valid_checksums(dev):
+    dev.enable_pci(msix=False)
+    payload = bytes(range(256)) + bytes(144)             # 400 bytes
+    frame = udp4_frame("10.4.0.1", "10.4.0.2", 1000, 2000, payload, proto=6)
+    mss = 100
+    dev.qt.memwrite(TX_BUF, frame)
+    ctx = struct.pack("<IIII", 20 | (14 << 9), 0,
+                      (0x2 << 20) | (1 << 29) | 0x400 | 0x800, (20 << 8) | (mss << 16))
+    cmd = len(frame) | (0x3 << 20) | (1 << 24) | (1 << 25) | (1 << 27) | (1 << 29) | (1 << 31)
+    data = struct.pack("<QII", TX_BUF, cmd, (len(payload) << 14) | 0x300)
+    dev.qt.memwrite(TX_RING, ctx + data + bytes(16 * 6))
+    dev.w(TDBAL(0), TX_RING)
+    dev.w(TDBAL(0) + 8, NDESC * 16)
+    dev.w(TDBAL(0) + 0x28, 1 << 25)
+    dev.w(TCTL, 1 << 1)
+    dev.w(TDBAL(0) + 0x18, 2)
+    segs = [dev.udp.recvfrom(65536)[0] for _ in range(4)]
+    got = b""
+    seq0 = struct.unpack("!I", frame[38:42])[0]
+    for i, seg in enumerate(segs):
+        ip, tcp = seg[14:34], seg[34:54]
+        assert len(seg) == 14 + 20 + 20 + mss
+        assert csum(ip) == 0, "IPv4 header checksum"
+        pseudo = ip[12:20] + struct.pack("!BBH", 0, 6, len(seg) - 34)
+        assert csum(pseudo + seg[34:]) == 0, f"segment {i}: TCP checksum"
+        assert struct.unpack("!I", tcp[4:8])[0] == seq0 + i * mss
+        got += seg[54:]
+    assert got == payload
+    assert struct.unpack("<I", dev.qt.memread(TX_RING + 16 + 12, 4))[0] & 1

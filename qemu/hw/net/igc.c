@@ -789,7 +789,11 @@ static void igc_tx_finish(IGCState *s, int q)
 {
     IGCTxState *t = &s->tx[q];
     uint32_t olinfo = t->first_olinfo, cmd = t->first_cmd;
-    IGCTxCtx *c = &t->ctx[(olinfo >> TXD_OLINFO_IDX_SHIFT) & 1];
+    /*
+     * The I225 driver numbers its context per ring (idx = ring index) and does
+     * not repeat it in the data descriptors: use the ring's last context.
+     */
+    IGCTxCtx *c = &t->ctx[0];
     size_t len;
 
     if (t->bad || !net_tx_pkt_parse(t->pkt)) {
@@ -876,7 +880,7 @@ static void igc_tx_run(IGCState *s, int q)
         dtyp = (cmd >> TXD_DTYP_SHIFT) & TXD_DTYP_MASK;
 
         if ((cmd & TXD_CMD_DEXT) && dtyp == TXD_DTYP_CTXT) {
-            IGCTxCtx *c = &t->ctx[(ldl_le_p(desc + 12) >> 4) & 1];
+            IGCTxCtx *c = &t->ctx[0];
             c->vlan_macip_lens = ldl_le_p(desc + 0);
             c->type_tucmd_mlhl = cmd;
             c->mss_l4len_idx = ldl_le_p(desc + 12);
