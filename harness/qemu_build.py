@@ -29,6 +29,8 @@ from pathlib import Path
 
 from harness.paths import REPO, cache_dir, cached, recipe_key
 
+# Bump when the build steps below change in a way that changes the binary.
+RECIPE_VERSION = "1"
 QEMU_SUITE = "trixie"
 QEMU_VERSION = "1:10.0.13+ds-0+deb13u1"
 VENV_REQUIREMENTS = ["meson==1.5.*", "pycotap>=1.1.0"]
@@ -66,15 +68,13 @@ class QemuBuildError(RuntimeError):
 
 
 def _recipe_files() -> list[Path]:
-    files = [p for p in QEMU_SRC_DIR.rglob("*") if p.is_file() and p.suffix != ".md"]
-    files.append(Path(__file__).resolve())
-    return files
+    return [p for p in QEMU_SRC_DIR.rglob("*") if p.is_file() and p.suffix != ".md"]
 
 
 def key() -> str:
-    """The recipe key: our device sources, this recipe, the pinned version and args."""
-    return recipe_key("qemu", QEMU_SUITE, QEMU_VERSION, *VENV_REQUIREMENTS, *CONFIGURE_ARGS,
-                      files=_recipe_files())
+    """The recipe key: our device sources, the recipe version, pinned version and args."""
+    return recipe_key("qemu", RECIPE_VERSION, QEMU_SUITE, QEMU_VERSION, *VENV_REQUIREMENTS,
+                      *CONFIGURE_ARGS, files=_recipe_files())
 
 
 def install_dir() -> Path:
@@ -155,14 +155,18 @@ def fetch_source(progress: bool, log: Path) -> Path:
     from harness.debian_apt import AptError, AptSuite  # the spine's private apt
 
     apt = AptSuite(QEMU_SUITE)
-    tried = []
-    candidates = [QEMU_VERSION]
-    try:
-        candidates += [v for v in _source_versions(apt) if v != QEMU_VERSION]
-    except AptError as e:
-        _log(progress, f"could not list qemu source versions: {e}")
+    tried: list[str] = []
+
+    def candidates():
+        yield QEMU_VERSION
+        try:
+            apt.update()
+            yield from (v for v in _source_versions(apt) if v != QEMU_VERSION)
+        except AptError as e:
+            _log(progress, f"could not list qemu source versions: {e}")
+
     dl = src_cache / "dl"
-    for ver in candidates:
+    for ver in candidates():
         shutil.rmtree(dl, ignore_errors=True)
         _log(progress, f"fetching Debian source qemu={ver} ({QEMU_SUITE})")
         try:
