@@ -633,3 +633,29 @@ def test_tx_tso_segments_with_valid_checksums(dev):
         got += seg[54:]
     assert got == payload
     assert struct.unpack("<I", dev.qt.memread(TX_RING + 16 + 12, 4))[0] & 1
+
+
+def test_msi_fallback_interrupt():
+    """With msix=off the device offers MSI: an RX frame raises it (ICR.RXT0)."""
+    d = Dev(extra=",msix=off")
+    try:
+        q = d.qt
+        q.cfg_write(0x10, BAR0)
+        q.cfg_write(0x04, 0x0006)
+        cap = q.cfg_read(0x50)
+        assert cap & 0xFF == 0x05, f"MSI capability at 0x50: {cap:#x}"
+        q.cfg_write(0x54, MSI_ADDR)
+        q.cfg_write(0x58, 0)
+        q.cfg_write(0x5C, 0xBEEF)
+        q.cfg_write(0x50, cap | (1 << 16))            # message control: enable
+        q.memwrite(MSI_ADDR, bytes(4))
+        d.setup_rx(queues=(0,), timestamp=False)
+        d.w(MRQC, 0)
+        d.w(GPIE, 0)
+        d.w(IMS, 1 << 7)                              # RXT0
+        d.send(udp4_frame("10.5.0.1", "10.5.0.2", 1, 2, b"m" * 20))
+        d.wait_rdh(0, 1)
+        assert struct.unpack("<I", q.memread(MSI_ADDR, 4))[0] == 0xBEEF, "MSI message written"
+        assert d.r(ICR) & (1 << 7)
+    finally:
+        d.close()
