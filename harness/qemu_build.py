@@ -8,7 +8,8 @@ Recipe (all outputs under the cache dir, keyed by a hash of the recipe):
    the newest 10.x the archive has),
 2. unpack it, drop in ``qemu/hw/net/igc.c`` + ``igc_regs.h`` and append our
    Kconfig / meson / trace-events snippets, plus a minimal device config,
-3. stop meson from unpacking the edk2 blobs (the +ds tarball has none),
+3. stop meson from unpacking the edk2 blobs (the +ds tarball has none) and make
+   q35 the default machine (the i440FX board is not built),
 4. configure with a private venv (meson 1.5 + pycotap, from PyPI) and build
    only ``qemu-system-x86_64`` with ninja,
 5. install the binary into ``<cache>/qemu/<key>/bin``.
@@ -30,7 +31,7 @@ from pathlib import Path
 from harness.paths import REPO, cache_dir, cached, recipe_key
 
 # Bump when the build steps below change in a way that changes the binary.
-RECIPE_VERSION = "1"
+RECIPE_VERSION = "2"
 QEMU_SUITE = "trixie"
 QEMU_VERSION = "1:10.0.13+ds-0+deb13u1"
 VENV_REQUIREMENTS = ["meson==1.5.*", "pycotap>=1.1.0"]
@@ -237,6 +238,13 @@ def apply_device(src: Path) -> None:
     needle = "unpack_edk2_blobs = bzip2.found()"
     if needle in text:
         top.write_text(text.replace(needle, "unpack_edk2_blobs = false"))
+    # Without the i440FX board there is no default machine, and QEMU then refuses
+    # even `-device help`: make the newest q35 the default.
+    q35 = src / "hw" / "i386" / "pc_q35.c"
+    text = q35.read_text()
+    latest = 'pc_q35_init, false, "q35", major, minor)'
+    if latest in text:
+        q35.write_text(text.replace(latest, 'pc_q35_init, true, "q35", major, minor)'))
 
 
 def build(progress: bool = False) -> Path:
