@@ -54,8 +54,11 @@ class Qmp:
         return self.command("qom-set", path=path, property=prop, value=value)
 
     def close(self) -> None:
+        """Disconnect; QEMU having gone away already (e.g. after ``quit``) is fine."""
         if self._mon is not None:
             try:
                 self._mon.close()
+            except Exception:  # noqa: BLE001, S110 - EOF from an exited QEMU
+                pass
             finally:
                 self._mon = None

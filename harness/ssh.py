@@ -7,6 +7,7 @@ committed; its public half reaches the guest on the kernel command line.
 
 from __future__ import annotations
 
+import logging
 import subprocess
 import time
 from collections.abc import Callable
@@ -16,6 +17,10 @@ from pathlib import Path
 import paramiko
 
 from harness.paths import cache_dir
+
+# paramiko's transport thread logs every refused early connection with a traceback;
+# failures reach the caller as exceptions anyway.
+logging.getLogger("paramiko").setLevel(logging.CRITICAL)
 
 
 class SshError(RuntimeError):
