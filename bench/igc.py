@@ -31,6 +31,18 @@ def _rx_packets(vm, ifname: str) -> int:
     return int(vm.ssh.check(f"cat /sys/class/net/{ifname}/statistics/rx_packets"))
 
 
+def _irqs(vm, nic) -> int:
+    """Guest interrupts of the NIC (by interface name, or virtio's 'virtioN-input')."""
+    out = vm.ssh.check("cat /proc/interrupts")
+    dev = vm.ssh.check(f"basename $(readlink /sys/class/net/{nic.guest_ifname}/device)").strip()
+    keys = [nic.guest_ifname + "-", nic.guest_ifname + " ", dev + "-input"]
+    total = 0
+    for ln in out.splitlines():
+        if any(k in ln + " " for k in keys):
+            total += sum(int(x) for x in ln.split()[1:] if x.isdigit())
+    return total
+
+
 def measure(vm, nic, seconds: float, size: int) -> dict:
     """Send as fast as the tap takes frames for ``seconds``; guest-counted RX rate."""
     frames = [build_frame(src_mac=HOST_MAC, dst_mac=nic.mac, src_ip="10.77.0.1",
@@ -45,6 +57,7 @@ def measure(vm, nic, seconds: float, size: int) -> dict:
         sock = open_packet_socket(nic.tap, nic.netns)
     sent = 0
     before = _rx_packets(vm, nic.guest_ifname)
+    irq0 = _irqs(vm, nic)
     t0 = time.monotonic()
     try:
         while time.monotonic() - t0 < seconds:
@@ -59,8 +72,9 @@ def measure(vm, nic, seconds: float, size: int) -> dict:
     elapsed = time.monotonic() - t0
     time.sleep(1.0)                       # let the guest drain its rings
     got = _rx_packets(vm, nic.guest_ifname) - before
+    irqs = _irqs(vm, nic) - irq0
     return {"nic": nic.kind, "backend": nic.backend, "sent": sent, "received": got, "seconds": round(elapsed, 2),
-            "rx_pps": round(got / elapsed, 1)}
+            "rx_pps": round(got / elapsed, 1), "irqs": irqs}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -98,7 +112,8 @@ def main(argv: list[str] | None = None) -> int:
     else:
         for r in results:
             print(f"{r['nic']:>10}: {r['rx_pps']:>10.0f} pkt/s  "
-                  f"(received {r['received']} of {r['sent']} sent in {r['seconds']} s)")
+                  f"(received {r['received']} of {r['sent']} sent in {r['seconds']} s, "
+                  f"{r['irqs']} guest interrupts)")
         print(f"igc / virtio-net = {ratio:.2f}")
     return 0
 
