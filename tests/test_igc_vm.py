@@ -376,3 +376,56 @@ def test_native_xdp_attaches(igc_vm, tmp_path):
         assert r.rc == 0, "traffic still flows with the native XDP program attached"
     finally:
         vm.ssh.run(f"ip link set dev {ifn} xdpdrv off", timeout=60)
+
+
+def _runner(vm):
+    gr = pytest.importorskip("harness.guest_runner")
+    try:
+        runner = gr.GuestRunner(vm)
+        runner.install()
+    except Exception as e:  # noqa: BLE001 - missing clang/libbpf on the host etc.
+        pytest.skip(f"guest BPF runner unavailable: {e}")
+    return runner
+
+
+@pytest.mark.parametrize("mode", ["pass", "xsk-zerocopy"])
+def test_xdp_kfuncs_see_the_models_hash_and_timestamp(igc_vm, mode):
+    """Device-bound XDP: rx_hash / rx_timestamp return exactly what the model wrote."""
+    vm, nic, model, link = igc_vm
+    from harness.toeplitz import rss_hash
+    ifn = nic.guest_ifname
+    runner = _runner(vm)
+    info = runner.probe(ifn)
+    iface = next(i for i in info["ifaces"] if i["ifname"] == ifn)
+    assert {"timestamp", "hash"} <= set(iface["xdp_rx_metadata"])
+    vm.ssh.check(f"ethtool -N {ifn} rx-flow-hash udp4 sdfn")
+    n, start, step = 8, 1_900_000_000 * 10**9 + 4242, 500
+    kw = {"xsk_mode": "zerocopy"} if mode.startswith("xsk") else {}
+    with runner.observe(ifn, "xsk" if mode.startswith("xsk") else "pass", **kw) as obs:
+        model.set_deterministic(start, step)
+        model.clear_rx_log()
+        _send(link, [_frame(nic, 500 + i, 5000 + i) for i in range(n)], gap_s=0.1)
+        obs.wait_for(n, point="xdp", timeout=60)
+        if mode.startswith("xsk"):
+            obs.wait_for(n, point="xsk", timeout=60)
+    model.set_realtime()
+    log = model.rx_log()
+    assert len(log) == n
+    want_ts = {rec.ts_ns - LINUX_RX_LATENCY_NS[2500] for rec in log}
+    assert want_ts == {start + i * step - LINUX_RX_LATENCY_NS[2500] for i in range(n)}
+    key = model.rss_key()
+    xdp = obs.index("xdp")
+    assert set(xdp) == {500 + i for i in range(n)}
+    for i in range(n):
+        r = xdp[500 + i]
+        assert r["rx_hash_rc"] == 0 and r["rx_hash"] == rss_hash(HOST_IP, GUEST_IP, 5000 + i,
+                                                                  PORT, key=key)
+        assert r["rx_hash_type"] == 0x29, "XDP_RSS_TYPE_L4_IPV4_UDP"
+        assert r["rx_timestamp_rc"] == 0 and r["rx_timestamp"] in want_ts
+        assert r["rx_vlan_tag_rc"] == -95, "igc has no rx_vlan_tag kfunc"
+    assert len({r["rx_timestamp"] for r in xdp.values()}) == n
+    if mode.startswith("xsk"):
+        xsk = obs.index("xsk")
+        assert set(xsk) == set(xdp)
+        assert all(r["xsk_mode"] == "zerocopy" and r["meta_found"] for r in xsk.values())
+        assert all(r["meta"]["rx_hash"] == xdp[i]["rx_hash"] for i, r in xsk.items())
