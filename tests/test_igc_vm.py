@@ -156,7 +156,9 @@ class HostLink:
 @pytest.fixture(scope="module")
 def igc_vm():
     vm_mod = pytest.importorskip("harness.vm")
-    spec = vm_mod.VMSpec(nics=[vm_mod.NicSpec(kind="igc", queues=2, backend=_backend())],
+    # XDP_HINTS_IGC_VM_KERNEL=debian:trixie runs the module against another kernel
+    spec = vm_mod.VMSpec(kernel=os.environ.get("XDP_HINTS_IGC_VM_KERNEL") or None,
+                         nics=[vm_mod.NicSpec(kind="igc", queues=2, backend=_backend())],
                          append="xdph.modules=igc")
     with vm_mod.running_vm(spec) as vm:
         nic = vm.test_nics[0]
