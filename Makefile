@@ -43,3 +43,4 @@ qemu: setup
 
 bench: setup
 	$(VENV)/bin/python bench/boot.py
+	$(VENV)/bin/python bench/igc.py

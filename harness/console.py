@@ -76,7 +76,7 @@ class Console:
     def _line(self, line: str) -> None:
         self.lines.append(line)
         if READY_MARKER in line:
-            self.release = line.split(READY_MARKER, 1)[1].strip() or None
+            self.release = (line.split(READY_MARKER, 1)[1].split() or [None])[0]
             self.ready.set()
         if CRASH_RE.search(line):
             self.crash_lines.append(line.strip())

@@ -18,7 +18,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from harness.kernels import Kernel
+from harness.kernels import Kernel, depmod
 from harness.paths import REPO, cached, recipe_key
 from harness.rootfs import ImageError, ext4_image
 
@@ -46,7 +46,7 @@ def ensure(kernel: Kernel, progress=None) -> BootFiles:
     """Cached initramfs + modules disk for ``kernel`` (None where not needed)."""
     if not kernel.modular:
         return BootFiles(None, None)
-    key = recipe_key("boot-v1", _kernel_id(kernel), files=sorted(RECIPE.iterdir()))
+    key = recipe_key("boot-v2", _kernel_id(kernel), files=sorted(RECIPE.iterdir()))
     out = cached("boot", key)
     if (out / "modules.ext4").exists():
         return BootFiles(out / "initramfs.cpio.gz", out / "modules.ext4")
@@ -60,7 +60,8 @@ def ensure(kernel: Kernel, progress=None) -> BootFiles:
         stage = tmp / "out"
         stage.mkdir()
         _initramfs(kernel, tmp / "initramfs", stage / "initramfs.cpio.gz")
-        ext4_image(kernel.modules, stage / "modules.ext4", "xdphmods", slack_mb=16)
+        tree = _decompressed_tree(kernel, tmp / "modules")
+        ext4_image(tree, stage / "modules.ext4", "xdphmods", slack_mb=16)
         shutil.rmtree(out, ignore_errors=True)
         stage.rename(out)
     finally:
@@ -99,6 +100,22 @@ def _decompressed(path: Path) -> bytes:
     if path.suffix == ".zst":
         return subprocess.run(["zstd", "-dc", str(path)], capture_output=True, check=True).stdout
     return data
+
+
+def _decompressed_tree(kernel: Kernel, dest: Path) -> Path:
+    """A copy of the module tree with every module decompressed, depmod'ed again.
+
+    Decompressing xz in a TCG guest costs seconds per boot; once on the host it
+    costs a few seconds per kernel.
+    """
+    assert kernel.modules is not None and kernel.release
+    shutil.copytree(kernel.modules, dest, symlinks=True)
+    for mod in dest.rglob("*.ko.*"):
+        if mod.suffix in (".xz", ".gz", ".zst"):
+            mod.with_suffix("").write_bytes(_decompressed(mod))
+            mod.unlink()
+    depmod(dest, kernel.release)
+    return dest
 
 
 def _initramfs(kernel: Kernel, root: Path, dest: Path) -> None:

@@ -16,11 +16,12 @@ import re
 import shutil
 import subprocess
 import tempfile
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from harness.debian_apt import AptError, AptSuite, depends_names
-from harness.paths import cached, recipe_key
+from harness.debian_apt import LISTS_MAX_AGE_S, AptError, AptSuite, depends_names
+from harness.paths import cache_dir, cached, recipe_key
 
 DEFAULT_KERNEL = "debian:sid"
 SUITES = ("sid", "trixie", "experimental", "bookworm-backports")
@@ -130,24 +131,44 @@ def _kernel_packages(apt: AptSuite, version: str | None) -> list[str]:
     return sorted(found)
 
 
-def fetch_debian(what: str, progress=None) -> Kernel:
-    """Download and unpack a Debian kernel (cached by exact package versions)."""
+def _resolve_packages(what: str) -> tuple[str, list[str]]:
+    """(suite, packages) for a Debian spec; remembered as long as apt lists stay fresh,
+    and reused (stale) when the archive cannot be reached."""
+    memo_path = cache_dir() / "kernels" / "resolved.json"
+    memo = json.loads(memo_path.read_text()) if memo_path.exists() else {}
+    hit = memo.get(what)
+    if hit and time.time() - hit["at"] < LISTS_MAX_AGE_S:
+        return hit["suite"], hit["packages"]
     try:
         apt, version = _suite_and_version(what)
         pkgs = _kernel_packages(apt, version)
     except AptError as e:
+        if hit:
+            return hit["suite"], hit["packages"]
         raise KernelError(str(e)) from e
+    memo[what] = {"suite": apt.suite, "packages": pkgs, "at": time.time()}
+    memo_path.parent.mkdir(parents=True, exist_ok=True)
+    memo_path.write_text(json.dumps(memo, indent=1))
+    return apt.suite, pkgs
+
+
+def fetch_debian(what: str, progress=None) -> Kernel:
+    """Download and unpack a Debian kernel (cached by exact package versions)."""
+    suite, pkgs = _resolve_packages(what)
     out = cached("kernels", recipe_key("debian-kernel-v1", *pkgs))
     meta = out / "kernel.json"
     if meta.exists():
         info = json.loads(meta.read_text())
         return Kernel(Path(info["image"]), info["release"], Path(info["modules"]), f"debian:{what}")
     if progress:
-        progress(f"fetching Debian kernel {', '.join(pkgs)} ({apt.suite})")
+        progress(f"fetching Debian kernel {', '.join(pkgs)} ({suite})")
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=".fetch-", dir=out.parent))
     try:
-        debs = apt.download(pkgs, tmp / "debs")
+        try:
+            debs = AptSuite(suite).download(pkgs, tmp / "debs")
+        except AptError as e:
+            raise KernelError(str(e)) from e
         root = tmp / "root"
         for deb in debs:
             subprocess.run(["dpkg-deb", "-x", str(deb), str(root)], check=True)
@@ -162,7 +183,7 @@ def fetch_debian(what: str, progress=None) -> Kernel:
         stage.mkdir()
         shutil.move(str(images[0]), stage / "vmlinuz")
         shutil.move(str(mods), stage / "modules")
-        _depmod(stage / "modules", release)
+        depmod(stage / "modules", release)
         (stage / "kernel.json").write_text(json.dumps({
             "image": str(out / "vmlinuz"), "release": release,
             "modules": str(out / "modules"), "packages": pkgs}))
@@ -173,7 +194,7 @@ def fetch_debian(what: str, progress=None) -> Kernel:
     return Kernel(out / "vmlinuz", release, out / "modules", f"debian:{what}")
 
 
-def _depmod(modules_root: Path, release: str) -> None:
+def depmod(modules_root: Path, release: str) -> None:
     """Run depmod on ``<root>/<release>`` (depmod wants a basedir with lib/modules)."""
     with tempfile.TemporaryDirectory() as base:
         (Path(base) / "lib").mkdir()

@@ -125,7 +125,8 @@ def _run(cmd: list[str], *, cwd: Path | None = None, log: Path, progress: bool,
             rc = p.wait()
             sys.stderr.write("\n")
         else:
-            rc = subprocess.run(cmd, cwd=cwd, env=env, stdout=lf, stderr=subprocess.STDOUT).returncode
+            rc = subprocess.run(cmd, cwd=cwd, env=env, stdout=lf,
+                                stderr=subprocess.STDOUT).returncode
     if rc != 0:
         tail = "\n".join(log.read_text(errors="replace").splitlines()[-25:])
         raise QemuBuildError(f"{' '.join(cmd[:3])} ... failed (rc={rc}); log {log}:\n{tail}")

@@ -96,10 +96,18 @@ class NicArgs:
             dev = (f"virtio-net-pci,netdev={self.netdev_id},id={self.qdev_id},mac={self.mac},"
                    f"mq=on,vectors={2 * self.queues + 2},rss=on,hash=on")
         elif self.kind == "igc":
-            dev = f"igc,netdev={self.netdev_id},id={self.qdev_id},mac={self.mac}"
+            # Behind a PCIe root port the driver sees a real link (x1 2.5 GT/s).
+            port = f"rp{self.qdev_id}"
+            dev = f"igc,netdev={self.netdev_id},id={self.qdev_id},mac={self.mac},bus={port}"
+            return ["-device", f"pcie-root-port,id={port},chassis={self.chassis}",
+                    "-netdev", netdev, "-device", dev]
         else:
             raise QemuError(f"unknown NIC kind {self.kind!r} (virtio-net, igc)")
         return ["-netdev", netdev, "-device", dev]
+
+    @property
+    def chassis(self) -> int:
+        return 10 + int(self.netdev_id.removeprefix("tn") or 0)
 
 
 def command(qemu: Qemu, accel: Accel, *, name: str, kernel: Path, initramfs: Path | None,

@@ -15,7 +15,7 @@ class QmpError(RuntimeError):
 
 
 class Qmp:
-    """``command(name, **args)`` returns QMP's ``return`` value or raises QmpError."""
+    """``command(cmd, **args)`` returns QMP's ``return`` value or raises QmpError."""
 
     def __init__(self, socket_path: Path) -> None:
         self.path = socket_path
@@ -38,14 +38,14 @@ class Qmp:
             time.sleep(0.05)
         raise QmpError(f"QMP socket {self.path} did not answer: {last or 'QEMU exited'}")
 
-    def command(self, name: str, **args: Any) -> Any:
+    def command(self, cmd: str, /, **args: Any) -> Any:
+        """Run QMP command ``cmd`` (arguments may include ``name``, e.g. set_link)."""
         if self._mon is None:
             raise QmpError("QMP not connected")
         try:
-            return self._mon.cmd(name, **args) if hasattr(self._mon, "cmd") else \
-                self._mon.command(name, **args)
+            return self._mon.cmd(cmd, **args)
         except Exception as e:  # noqa: BLE001
-            raise QmpError(f"QMP {name} failed: {e}") from e
+            raise QmpError(f"QMP {cmd} failed: {e}") from e
 
     def qom_get(self, path: str, prop: str) -> Any:
         return self.command("qom-get", path=path, property=prop)

@@ -275,14 +275,24 @@ def _failure(console: Console, message: str, serial_log: Path) -> VMError:
 
 
 def _resolve_guest_ifnames(vm: VM) -> None:
-    """Find each test NIC's interface name in the guest by its MAC."""
+    """Find each test NIC's interface name in the guest by its MAC.
+
+    The guest loads test NIC drivers in the background after sshd starts, so
+    this polls (bounded, scaled to the accelerator)."""
     if not vm.test_nics:
         return
-    links = json.loads(vm.ssh.check("ip -j link show", timeout=30))
-    by_mac = {link.get("address", "").lower(): link["ifname"] for link in links}
-    for nic in vm.test_nics:
-        nic.guest_ifname = by_mac.get(nic.mac.lower())
-        if nic.guest_ifname is None:
+    deadline = time.monotonic() + 30 * vm.accel.slowdown
+    while True:
+        links = json.loads(vm.ssh.check("ip -j link show", timeout=30))
+        by_mac = {link.get("address", "").lower(): link["ifname"] for link in links}
+        for nic in vm.test_nics:
+            nic.guest_ifname = by_mac.get(nic.mac.lower())
+        missing = [n for n in vm.test_nics if n.guest_ifname is None]
+        if not missing:
+            return
+        if time.monotonic() > deadline:
+            nic = missing[0]
             raise VMError(f"test NIC {nic.qdev_id} ({nic.kind}, {nic.mac}) has no interface in "
-                          "the guest: driver not loaded?",
+                          "the guest: driver not loaded? last dmesg lines:",
                           vm.ssh.run("dmesg | tail -n 30").stdout.splitlines())
+        time.sleep(0.5)
