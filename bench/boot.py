@@ -64,7 +64,8 @@ def main() -> int:
     if args.json:
         print(json.dumps(res, indent=2))
     else:
-        print(f"(a) QEMU start -> SSH ready     {res['ssh_ready_s']:6.2f} s  {res['ssh_ready_all']}")
+        print(f"(a) QEMU start -> SSH ready     {res['ssh_ready_s']:6.2f} s  "
+              f"{res['ssh_ready_all']}")
         print(f"(b) QEMU start -> /floor exit   {res['floor_s']:6.2f} s  {res['floor_all']}")
         print(f"(c) ratio a/b                   {res['ratio']:6.2f}")
     return 0

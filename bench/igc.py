@@ -73,7 +73,8 @@ def measure(vm, nic, seconds: float, size: int) -> dict:
     time.sleep(1.0)                       # let the guest drain its rings
     got = _rx_packets(vm, nic.guest_ifname) - before
     irqs = _irqs(vm, nic) - irq0
-    return {"nic": nic.kind, "backend": nic.backend, "sent": sent, "received": got, "seconds": round(elapsed, 2),
+    return {"nic": nic.kind, "backend": nic.backend, "sent": sent, "received": got,
+            "seconds": round(elapsed, 2),
             "rx_pps": round(got / elapsed, 1), "irqs": irqs}
 
 

@@ -76,7 +76,8 @@ def test_host_mirror_from_deb822(tmp_path, monkeypatch):
 
 
 def test_host_mirror_from_sources_list(tmp_path, monkeypatch):
-    (tmp_path / "sources.list").write_text("# c\ndeb [arch=amd64] http://m.example/debian bookworm main\n")
+    (tmp_path / "sources.list").write_text(
+        "# c\ndeb [arch=amd64] http://m.example/debian bookworm main\n")
     monkeypatch.setattr(debian_apt, "SOURCES_DIR", tmp_path / "nodir")
     monkeypatch.setattr(debian_apt, "SOURCES_LIST", tmp_path / "sources.list")
     monkeypatch.delenv("XDP_HINTS_DEBIAN_MIRROR", raising=False)

@@ -88,7 +88,7 @@ def test_two_boots_at_the_same_moment(guest_artifacts):
     procs = [subprocess.Popen([*XH, "boot", "--json"], cwd=REPO, stdout=subprocess.PIPE,
                               stderr=subprocess.PIPE, text=True) for _ in range(2)]
     outs = [p.communicate(timeout=900) for p in procs]
-    for p, (out, err) in zip(procs, outs, strict=True):
+    for p, (_out, err) in zip(procs, outs, strict=True):
         assert p.returncode == 0, err
     reps = [json.loads(out) for out, _ in outs]
     assert reps[0]["serial_log"] != reps[1]["serial_log"]

@@ -18,7 +18,6 @@ import struct
 import subprocess
 import tempfile
 import time
-from pathlib import Path
 
 import pytest
 
@@ -210,7 +209,7 @@ class Dev:
             conn, _ = srv.accept()
         except TimeoutError:
             self.proc.kill()
-            raise RuntimeError("QEMU did not connect to qtest: " + self.qemu_log())
+            raise RuntimeError("QEMU did not connect to qtest: " + self.qemu_log()) from None
         srv.close()
         self.qt = QTest(conn)
         for _ in range(100):
@@ -587,7 +586,7 @@ def test_rss_types_tcp4_tcp6_ipv4_fallback(dev):
             time.sleep(0.02)
     log = dev.model.rx_log()
     assert len(log) == 3
-    for rec, (frame, rtype, data) in zip(log, cases):
+    for rec, (frame, rtype, data) in zip(log, cases, strict=True):
         h = toeplitz(KEY, data)
         assert (rec.rss_type, rec.hash, rec.queue) == (rtype, h, h & 1), rec
         assert rec.len == len(frame)

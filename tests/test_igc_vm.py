@@ -293,7 +293,7 @@ def test_rss_hash_and_queue_match_toeplitz(igc_vm):
     log = model.rx_log()
     assert len(log) == len(flows)
     queues = set()
-    for rec, sp in zip(log, flows):
+    for rec, sp in zip(log, flows, strict=True):
         h = rss_hash(HOST_IP, GUEST_IP, sp, PORT, key=key)
         assert rec.rss_type == 7 and rec.hash == h, (rec, hex(h))
         assert rec.queue == reta[h & 0x7F]
