@@ -20,6 +20,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from harness import kconfig
 from harness.debian_apt import LISTS_MAX_AGE_S, AptError, AptSuite, depends_names
 from harness.paths import cache_dir, cached, recipe_key
 
@@ -40,6 +41,7 @@ class Kernel:
     release: str | None         # uname -r, when known before boot
     modules: Path | None        # directory containing lib-style ``<release>/`` trees
     spec: str                   # what the user asked for
+    config: Path | None = None  # the .config that was checked (user kernels)
 
     @property
     def modular(self) -> bool:
@@ -73,7 +75,15 @@ def local_kernel(image: Path, modules: Path | None, spec: str) -> Kernel:
         releases = sorted(p.name for p in mod_root.iterdir() if p.is_dir())
         release = releases[0] if len(releases) == 1 else None
     release = release or _release_from_image(image)
-    return Kernel(image=image.resolve(), release=release, modules=mod_root, spec=spec)
+    config = kconfig.find_config(image, mod_root, release)
+    if config is not None:
+        lacking = kconfig.missing(kconfig.parse(config.read_text()), kconfig.required(),
+                                  modules=mod_root is not None)
+        if lacking:
+            raise KernelError(f"{image}: its config ({config}) lacks options the harness needs "
+                              f"(see kconfigs/xdp-hints.config): {', '.join(lacking)}")
+    return Kernel(image=image.resolve(), release=release, modules=mod_root, spec=spec,
+                  config=config)
 
 
 def _find_modules_root(d: Path) -> Path | None:
