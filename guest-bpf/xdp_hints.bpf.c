@@ -231,6 +231,11 @@ static __always_inline void xh_read_hints(struct xdp_md *ctx, struct xh_hints *h
 	if (cfg.kfuncs & XH_KF_RX_HASH) {
 		h->called |= XH_KF_RX_HASH;
 		h->hash_rc = bpf_xdp_metadata_rx_hash(ctx, &h->hash, &h->hash_type);
+#ifdef XH_FAULT_HASH_PLUS_ONE
+		/* test-only build (harness negative test): report hash + 1 */
+		if (h->hash_rc == 0)
+			h->hash += 1;
+#endif
 	}
 	if (cfg.kfuncs & XH_KF_RX_VLAN) {
 		h->called |= XH_KF_RX_VLAN;
