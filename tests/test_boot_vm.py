@@ -40,6 +40,8 @@ def test_boot_with_virtio_net_hash_reporting(guest_artifacts, taps_usable):
     (nic,) = rep["nics"]
     assert nic["driver"] == "virtio_net" and nic["kind"] == "virtio-net"
     assert nic["queues"] == 2
+    assert nic["virtio_features"]["hash_report"], "VIRTIO_NET_F_HASH_REPORT (bit 57) not negotiated"
+    assert nic["virtio_features"]["rss"], "VIRTIO_NET_F_RSS (bit 60) not negotiated"
     assert "hash" in nic["xdp_rx_metadata_features"]
     assert "receive-hashing" in nic["features"]
 

@@ -75,6 +75,19 @@ def netdev_attrs(ifindex):
     return result
 
 
+VIRTIO_BITS = {57: "hash_report", 60: "rss", 22: "mq", 15: "mrg_rxbuf"}
+
+
+def virtio_features(ifname):
+    """Negotiated virtio feature bits by name (virtio devices only)."""
+    try:
+        with open(f"/sys/class/net/{ifname}/device/features") as f:
+            bits = f.read().strip()
+    except OSError:
+        return None
+    return {name: len(bits) > bit and bits[bit] == "1" for bit, name in VIRTIO_BITS.items()}
+
+
 def ethtool(*args):
     p = subprocess.run(["ethtool", *args], capture_output=True, text=True)
     return p.stdout if p.returncode == 0 else ""
@@ -96,6 +109,7 @@ def describe(ifname):
             key, val = line.strip().split(": ", 1)
             feats[key] = val.split()[0] == "on"
     info["features"] = feats
+    info["virtio_features"] = virtio_features(ifname)
     info["queues"] = len([q for q in os.listdir(f"/sys/class/net/{ifname}/queues")
                           if q.startswith("rx-")])
     try:
