@@ -28,6 +28,16 @@ pytestmark = pytest.mark.skipif(
     os.geteuid() != 0 or shutil.which("ip") is None, reason="needs root and iproute2"
 )
 
+
+@pytest.fixture(autouse=True)
+def _rtnl_usable() -> None:
+    """Skip where the host's rtnl is wedged: every ip(8) call would leave a D-state task."""
+    from harness import netns as netns_mod
+
+    why = netns_mod.rtnl_wedged()
+    if why:
+        pytest.skip(why)
+
 TUNSETIFF = 0x400454CA
 IFF_TAP = 0x0002
 IFF_NO_PI = 0x1000
