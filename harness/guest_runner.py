@@ -64,7 +64,8 @@ veth_xdp, cpumap
     xdp_action
 tc, veth_skb, cpumap_skb (skb view)
     skb_hash, skb_vlan_present, skb_vlan_tci, skb_vlan_proto, skb_tstamp,
-    skb_hwtstamp
+    skb_hwtstamp     (raw __sk_buff->hwtstamp: on igc this reads a kernel
+                     pointer, the netdev_data side of the union, not ns)
     dynptr_rc        bpf_dynptr_from_skb_meta() (null: kfunc absent)
     dynptr_read_rc   bpf_dynptr_read() of the struct (null: not attempted)
     dynptr_meta_found, dynptr_meta   as meta, read through the dynptr
