@@ -13,6 +13,7 @@ import ctypes
 import re
 import signal
 import threading
+import time
 from pathlib import Path
 
 import pexpect
@@ -46,6 +47,8 @@ class Console:
         self.crash_lines: list[str] = []
         self.warnings: list[str] = []
         self.release: str | None = None
+        self.started = time.monotonic()
+        self.ready_at: float | None = None   # monotonic time the ready marker was seen
         self._partial = ""
         self._thread = threading.Thread(target=self._reader, name="serial", daemon=True)
         self._thread.start()
@@ -77,6 +80,7 @@ class Console:
         self.lines.append(line)
         if READY_MARKER in line:
             self.release = (line.split(READY_MARKER, 1)[1].split() or [None])[0]
+            self.ready_at = time.monotonic()
             self.ready.set()
         if CRASH_RE.search(line):
             self.crash_lines.append(line.strip())

@@ -104,6 +104,13 @@ class VM:
     boot_s: float = 0.0
 
     @property
+    def ready_s(self) -> float | None:
+        """Seconds from QEMU start to the guest's ready marker (sshd started)."""
+        if self.console.ready_at is None:
+            return None
+        return self.console.ready_at - self.console.started
+
+    @property
     def release(self) -> str | None:
         return self.console.release or self.kernel.release
 

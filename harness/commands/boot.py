@@ -31,6 +31,7 @@ def report(vm: VM) -> dict[str, Any]:
         "accel": vm.accel.name,
         "accel_reason": vm.accel.reason,
         "boot_s": round(vm.boot_s, 2),
+        "ready_s": round(vm.ready_s, 2) if vm.ready_s is not None else None,
         "qemu": str(vm.qemu.binary),
         "serial_log": str(vm.serial_log),
         "nics": nicinfo.describe(vm),
@@ -42,7 +43,8 @@ def print_summary(rep: dict[str, Any]) -> None:
     print(f"kernel   {rep['kernel_release']}  ({rep['kernel_spec']})")
     why = f"  ({rep['accel_reason']})" if rep["accel_reason"] else ""
     print(f"accel    {rep['accel']}{why}")
-    print(f"boot     {rep['boot_s']:.1f} s from QEMU start to SSH ready")
+    print(f"boot     {rep['boot_s']:.1f} s from QEMU start to SSH ready "
+          f"(guest ready marker at {rep['ready_s']} s)")
     print(f"qemu     {rep['qemu']}")
     print(f"serial   {rep['serial_log']}")
     for nic in rep["nics"]:
