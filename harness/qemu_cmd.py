@@ -93,8 +93,12 @@ class NicArgs:
             netdev = (f"tap,id={self.netdev_id},ifname={self.tap},script=no,downscript=no,"
                       f"vhost=off,queues={self.queues}")
         if self.kind == "virtio-net":
+            # rss/hash: hash reports (with a vnet-header backend); iommu_platform +
+            # modern-only: AF_XDP zero-copy; ctrl_vlan=off: no VLAN filter dropping
+            # tagged test frames for VIDs the guest never registered.
             dev = (f"virtio-net-pci,netdev={self.netdev_id},id={self.qdev_id},mac={self.mac},"
-                   f"mq=on,vectors={2 * self.queues + 2},rss=on,hash=on")
+                   f"mq=on,vectors={2 * self.queues + 2},rss=on,hash=on,"
+                   "iommu_platform=on,disable-legacy=on,ctrl_vlan=off")
         elif self.kind == "igc":
             # Behind a PCIe root port the driver sees a real link (x1 2.5 GT/s).
             port = f"rp{self.qdev_id}"

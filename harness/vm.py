@@ -290,7 +290,10 @@ def _resolve_guest_ifnames(vm: VM) -> None:
         return
     deadline = time.monotonic() + 30 * vm.accel.slowdown
     while True:
-        links = json.loads(vm.ssh.check("ip -j link show", timeout=30))
+        try:
+            links = json.loads(vm.ssh.check("ip -j link show", timeout=30))
+        except ValueError:  # a link appearing mid-dump can garble one read
+            links = []
         by_mac = {link.get("address", "").lower(): link["ifname"] for link in links}
         for nic in vm.test_nics:
             nic.guest_ifname = by_mac.get(nic.mac.lower())

@@ -4,13 +4,29 @@
 from __future__ import annotations
 
 import argparse
+import os
 from pathlib import Path
 
+from harness import netns
 from harness.errors import UsageError
 from harness.kernels import DEFAULT_KERNEL
 from harness.vm import NicSpec, VMSpec
 
 NIC_KINDS = ("virtio-net", "igc")
+BACKENDS = ("auto", "tap", "socket")
+
+
+def resolve_backend(asked: str) -> tuple[str, str]:
+    """(backend, why) for ``--backend``: ``auto`` is tap unless not root or the host's
+    rtnl is wedged (then the unix-socket backend, which needs neither)."""
+    if asked != "auto":
+        return asked, f"--backend {asked}"
+    if os.geteuid() != 0:
+        return "socket", "not root: taps and namespaces need root"
+    why = netns.rtnl_wedged()
+    if why:
+        return "socket", why
+    return "tap", "tap with vnet header in a per-VM namespace"
 
 
 def nic_list(text: str) -> list[str]:
@@ -33,6 +49,10 @@ def add_vm_args(p: argparse.ArgumentParser, nics: bool = True) -> None:
         g.add_argument("--nic", type=nic_list, default=[], metavar="KIND[,KIND]",
                        help=f"test NICs to add ({', '.join(NIC_KINDS)})")
         g.add_argument("--queues", type=int, default=2, help="queue pairs per test NIC")
+        g.add_argument("--backend", choices=BACKENDS, default="auto",
+                       help="test NIC backend: tap (vnet header, needed for virtio-net hash "
+                            "reports; root), socket (unix datagrams; no root), auto (tap "
+                            "where usable)")
     g.add_argument("--cpus", type=int, default=2)
     g.add_argument("--memory", type=int, default=2048, metavar="MB")
     g.add_argument("--append", default="", metavar="ARGS", help="extra kernel command line")
@@ -48,7 +68,11 @@ def spec_from_args(args: argparse.Namespace) -> VMSpec:
                         ("--queues", getattr(args, "queues", 1))):
         if value < 1:
             raise UsageError(f"{what} must be at least 1")
+    backend = "tap"
+    if getattr(args, "nic", None):
+        backend, _why = resolve_backend(args.backend)
     return VMSpec(kernel=args.kernel, modules=args.modules,
-                  nics=[NicSpec(kind=k, queues=args.queues) for k in getattr(args, "nic", [])],
+                  nics=[NicSpec(kind=k, queues=args.queues, backend=backend)
+                        for k in getattr(args, "nic", [])],
                   cpus=args.cpus, memory_mb=args.memory, append=args.append,
                   boot_timeout_s=args.boot_timeout, log_dir=args.log_dir, qemu=args.qemu)
