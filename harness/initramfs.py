@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from harness.kernels import Kernel, depmod
-from harness.paths import REPO, cached, recipe_key
+from harness.paths import REPO, cached, recipe_key, staged
 from harness.rootfs import ImageError, ext4_image
 
 RECIPE = REPO / "images" / "initramfs"
@@ -54,18 +54,10 @@ def ensure(kernel: Kernel, progress=None) -> BootFiles:
         raise ImageError("static busybox missing (/bin/busybox): run `make setup`")
     if progress:
         progress(f"building initramfs and modules disk for {kernel.release}")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=".build-", dir=out.parent))
-    try:
-        stage = tmp / "out"
-        stage.mkdir()
-        _initramfs(kernel, tmp / "initramfs", stage / "initramfs.cpio.gz")
-        tree = _decompressed_tree(kernel, tmp / "modules")
+    with staged(out) as (stage, scratch):
+        _initramfs(kernel, scratch / "initramfs", stage / "initramfs.cpio.gz")
+        tree = _decompressed_tree(kernel, scratch / "modules")
         ext4_image(tree, stage / "modules.ext4", "xdphmods", slack_mb=16)
-        shutil.rmtree(out, ignore_errors=True)
-        stage.rename(out)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
     return BootFiles(out / "initramfs.cpio.gz", out / "modules.ext4")
 
 

@@ -22,7 +22,7 @@ from pathlib import Path
 
 from harness import kconfig
 from harness.debian_apt import LISTS_MAX_AGE_S, AptError, AptSuite, depends_names
-from harness.paths import cache_dir, cached, recipe_key
+from harness.paths import cache_dir, cached, recipe_key, staged
 
 DEFAULT_KERNEL = "debian:sid"
 SUITES = ("sid", "trixie", "experimental", "bookworm-backports")
@@ -172,14 +172,12 @@ def fetch_debian(what: str, progress=None) -> Kernel:
         return Kernel(Path(info["image"]), info["release"], Path(info["modules"]), f"debian:{what}")
     if progress:
         progress(f"fetching Debian kernel {', '.join(pkgs)} ({suite})")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=".fetch-", dir=out.parent))
-    try:
+    with staged(out) as (stage, scratch):
         try:
-            debs = AptSuite(suite).download(pkgs, tmp / "debs")
+            debs = AptSuite(suite).download(pkgs, scratch / "debs")
         except AptError as e:
             raise KernelError(str(e)) from e
-        root = tmp / "root"
+        root = scratch / "root"
         for deb in debs:
             subprocess.run(["dpkg-deb", "-x", str(deb), str(root)], check=True)
         mods = _find_modules_root(root)
@@ -189,18 +187,12 @@ def fetch_debian(what: str, progress=None) -> Kernel:
         images = [*mods.glob(f"{release}/vmlinuz"), *(root / "boot").glob(f"vmlinuz-{release}")]
         if not images:
             raise KernelError(f"no vmlinuz for {release} in {', '.join(p.name for p in debs)}")
-        stage = tmp / "out"
-        stage.mkdir()
         shutil.move(str(images[0]), stage / "vmlinuz")
         shutil.move(str(mods), stage / "modules")
         depmod(stage / "modules", release)
         (stage / "kernel.json").write_text(json.dumps({
             "image": str(out / "vmlinuz"), "release": release,
             "modules": str(out / "modules"), "packages": pkgs}))
-        shutil.rmtree(out, ignore_errors=True)
-        stage.rename(out)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
     return Kernel(out / "vmlinuz", release, out / "modules", f"debian:{what}")
 
 

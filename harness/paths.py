@@ -3,9 +3,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
-from collections.abc import Iterable
+import shutil
+import tempfile
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
@@ -35,3 +38,23 @@ def recipe_key(*parts: str | bytes | Path, files: Iterable[Path] = ()) -> str:
 def cached(kind: str, key: str) -> Path:
     """Directory for one cached artifact ``<cache>/<kind>/<key>`` (not created)."""
     return cache_dir() / kind / key
+
+
+@contextlib.contextmanager
+def staged(out: Path) -> Iterator[tuple[Path, Path]]:
+    """Build a cache entry atomically: yields ``(stage, scratch)``.
+
+    Fill ``stage`` (an empty directory) with the artifact, using ``scratch`` for
+    intermediate files. On success ``stage`` replaces ``out`` in one rename; on
+    any failure (or Ctrl-C) both are removed and ``out`` is untouched.
+    """
+    out.parent.mkdir(parents=True, exist_ok=True)
+    scratch = Path(tempfile.mkdtemp(prefix=".build-", dir=out.parent))
+    try:
+        stage = scratch / "out"
+        stage.mkdir()
+        yield stage, scratch
+        shutil.rmtree(out, ignore_errors=True)
+        stage.rename(out)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)

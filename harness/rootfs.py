@@ -11,12 +11,11 @@ from __future__ import annotations
 
 import shutil
 import subprocess
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 from harness.debian_apt import host_mirror
-from harness.paths import REPO, cached, recipe_key
+from harness.paths import REPO, cached, recipe_key, staged
 
 RECIPE = REPO / "images" / "rootfs"
 SUITE = "trixie"
@@ -73,20 +72,12 @@ def ensure(progress=None) -> Rootfs:
     base = _base_tree(progress)
     if progress:
         progress("packing the rootfs image")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=".build-", dir=out.parent))
-    try:
-        tree = tmp / "tree"
+    with staged(out) as (stage, scratch):
+        tree = scratch / "tree"
         subprocess.run(["cp", "-a", "--reflink=auto", str(base / "tree"), str(tree)], check=True)
         _customise(tree)
-        stage = tmp / "out"
-        stage.mkdir()
         shutil.copy(base / "manifest.txt", stage / "manifest.txt")
         ext4_image(tree, stage / "rootfs.ext4", "xdphroot", slack_mb=256)
-        shutil.rmtree(out, ignore_errors=True)
-        stage.rename(out)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
     return Rootfs(out / "rootfs.ext4", out / "manifest.txt")
 
 
@@ -99,11 +90,7 @@ def _base_tree(progress=None) -> Path:
         raise ImageError("mmdebstrap is not installed: run `make setup`")
     if progress:
         progress(f"building the {SUITE} rootfs tree (mmdebstrap, about a minute)")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=".build-", dir=out.parent))
-    try:
-        stage = tmp / "out"
-        stage.mkdir()
+    with staged(out) as (stage, _scratch):
         tree = stage / "tree"
         cmd = ["mmdebstrap", "--quiet", "--mode=root", "--variant=minbase",
                "--include=" + ",".join(packages()),
@@ -121,10 +108,6 @@ def _base_tree(progress=None) -> Path:
         (stage / "manifest.txt").write_text(manifest.stdout)
         shutil.rmtree(tree / "var" / "cache" / "apt", ignore_errors=True)
         shutil.rmtree(tree / "var" / "lib" / "apt" / "lists", ignore_errors=True)
-        shutil.rmtree(out, ignore_errors=True)
-        stage.rename(out)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
     return out
 
 

@@ -190,3 +190,17 @@ def test_user_kernel_missing_option_cli_exit_2(tmp_path):
     image = _fake_build(tmp_path, "CONFIG_BPF_SYSCALL=y\n")
     r = xdp_hints("boot", "--kernel", str(image), timeout=60)
     assert r.returncode == 2 and "CONFIG_XDP_SOCKETS" in r.stderr, r.stderr
+
+
+def test_staged_replaces_atomically_and_cleans_up_on_failure(tmp_path):
+    from harness.paths import staged
+    out = tmp_path / "kind" / "key"
+    with staged(out) as (stage, scratch):
+        (stage / "artifact").write_text("v1")
+        (scratch / "junk").write_text("x")
+    assert (out / "artifact").read_text() == "v1"
+    with pytest.raises(RuntimeError), staged(out) as (stage, _scratch):
+        (stage / "artifact").write_text("half-built")
+        raise RuntimeError("build failed")
+    assert (out / "artifact").read_text() == "v1"
+    assert sorted(p.name for p in out.parent.iterdir()) == ["key"]
