@@ -92,16 +92,30 @@ def default_nics() -> tuple[list[str], list[str]]:
 
 
 def run_suite(vm: Any, kinds: list[str], paths: list[str], opts: Options,
-              say: Any = None) -> list[Scenario]:
-    """Every NIC in ``kinds`` x ``paths`` in the booted ``vm`` (test NICs in kind order)."""
+              say: Any = None, out: list[Scenario] | None = None) -> list[Scenario]:
+    """Every NIC in ``kinds`` x ``paths`` in the booted ``vm`` (test NICs in kind order).
+
+    Finished NICs are appended to ``out`` as they complete (partial results survive an
+    error).  An error while the guest's console shows a crash becomes GuestCrashed.
+    """
     from harness.guest_runner import GuestRunner
-    runner = GuestRunner(vm)
-    runner.install()
-    by_kind = {n.kind: n for n in vm.test_nics}
-    out = []
-    for kind in kinds:
-        scn = NicScenario(vm, runner, kind, by_kind.get(kind), opts, say)
-        out.append(scn.run(paths))
+    from harness.vm import GuestCrashed
+    out = [] if out is None else out
+    try:
+        runner = GuestRunner(vm)
+        runner.install()
+        by_kind = {n.kind: n for n in vm.test_nics}
+        for kind in kinds:
+            scn = NicScenario(vm, runner, kind, by_kind.get(kind), opts, say)
+            out.append(scn.run(paths))
+    except GuestCrashed:
+        raise
+    except Exception as e:
+        console = getattr(vm, "console", None)
+        if console is not None and (console.crashed.is_set() or console.crashed.wait(3)):
+            raise GuestCrashed(f"guest kernel crashed during the suite ({e})",
+                               list(console.crash_lines[:40])) from e
+        raise
     return out
 
 
@@ -138,11 +152,24 @@ def run(args: argparse.Namespace) -> int:
     meta: dict[str, Any] = {"kernel_spec": args.kernel, "backend": backend,
                             "backend_reason": why, "nics": kinds, "paths": args.path,
                             "packets_per_run": args.packets, "notes": notes}
-    with running_vm(spec, progress=say) as vm:
-        meta.update(kernel=vm.release, accel=vm.accel.name, boot_s=round(vm.boot_s, 1),
-                    serial_log=str(vm.serial_log))
-        scenarios = run_suite(vm, kinds, args.path, opts, say)
-        meta["console_warnings"] = list(vm.console.warnings)
+    scenarios: list[Scenario] = []
+    try:
+        with running_vm(spec, progress=say) as vm:
+            meta.update(kernel=vm.release, accel=vm.accel.name, boot_s=round(vm.boot_s, 1),
+                        serial_log=str(vm.serial_log))
+            run_suite(vm, kinds, args.path, opts, say, scenarios)
+            meta["console_warnings"] = list(vm.console.warnings)
+    except Exception as e:
+        # CI still gets a machine-readable file: what finished, and why the rest did not
+        meta["error"] = f"{type(e).__name__}: {e}"
+        meta["error_detail"] = list(getattr(e, "detail", []))
+        meta["duration_s"] = round(time.monotonic() - t0, 1)
+        partial = [r for s in scenarios for r in s.rows]
+        if args.json:
+            report.write_json(args.json, partial, meta)
+        if args.junit:
+            report.write_junit(args.junit, partial, meta)
+        raise
     rows = [r for s in scenarios for r in s.rows]
     meta["duration_s"] = round(time.monotonic() - t0, 1)
     meta["packets_sent"] = sum(st.packets for s in scenarios for st in s.stats)
