@@ -8,7 +8,7 @@ PYTEST := $(VENV)/bin/pytest
 .PHONY: setup run test unit vmtest lint image kernel qemu bench clean-logs help
 
 help:
-	@echo "make run     boot the default kernel and print what XDP RX metadata it offers"
+	@echo "make run     the suite: default kernel, every NIC and path, one verdict row per field"
 	@echo "make test    all tests (unit + VM); installs what it needs first"
 	@echo "make setup   host packages, QEMU >= 10.0, .venv (idempotent)"
 	@echo "make image / kernel / qemu   build the cached guest rootfs / default kernel / QEMU with igc"
@@ -18,7 +18,8 @@ setup:
 	@bash scripts/setup-host.sh
 
 run: setup
-	$(XH) boot --nic virtio-net
+	@$(XH) qemu build >/dev/null
+	$(XH) run
 
 test: setup
 	@bash scripts/run-tests.sh
