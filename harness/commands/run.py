@@ -52,7 +52,9 @@ def register(sub: argparse._SubParsersAction) -> None:
                         "igc where our QEMU build exists; veth, a pair inside the guest, only "
                         "when asked for)")
     p.add_argument("--path", type=_csv(CLI_PATHS, "path"), default=list(CLI_PATHS),
-                   metavar="PATH[,PATH]", help=f"paths ({', '.join(CLI_PATHS)}; default all)")
+                   metavar="PATH[,PATH]",
+                   help=f"paths ({', '.join(CLI_PATHS)}; default all); veth and cpumap also "
+                        "report the skb built from the frame (rows veth-skb, cpumap-skb)")
     p.add_argument("--packets", type=int, default=Options.packets, metavar="N",
                    help=f"packets per path run (default {Options.packets})")
     p.add_argument("--queues", type=int, default=2, help="queue pairs per test NIC")
