@@ -375,7 +375,7 @@ class NicScenario:
             stats.seconds = time.monotonic() - t0
             stats.error = str(e).splitlines()[0]
             if run == "xsk-zc" and any(ev.get("stage") == "xsk_socket" for ev in e.events):
-                why = next((ev.get("msg") or ev.get("error") for ev in e.events
+                why = next((f"{ev.get('msg')}: {ev.get('error')}" for ev in e.events
                             if ev.get("stage") == "xsk_socket"), "")
                 return _skip_rows(self.kind, opaths, f"{self.kind}: AF_XDP zero-copy bind "
                                   f"refused ({why})"), stats
