@@ -44,6 +44,7 @@ FIELD_KEYS: dict[str, FieldKeys] = {
     "timestamp": FieldKeys("rx_ts_rc", ("rx_ts",)),
     "vlan": FieldKeys("rx_vlan_rc", ("vlan_proto", "vlan_tci")),
     "meta": FieldKeys(None, ("meta_ok",)),
+    "queue": FieldKeys(None, ("rx_queue",)),
 }
 
 #: guest runner point -> path ("xsk" becomes "xsk-zc" when xsk_mode is "zerocopy")
@@ -116,6 +117,8 @@ def from_runner(rec: Mapping[str, Any]) -> dict[str, Any]:
     if point == "xsk" and rec.get("xsk_mode") == "zerocopy":
         path = "xsk-zc"
     out: dict[str, Any] = {POINT_KEY: path, ID_KEY: rec.get(ID_KEY)}
+    if point == "xdp" and "rx_queue" in rec:
+        out["rx_queue"] = rec["rx_queue"]
     src: Mapping[str, Any] = {}
     if point in ("xdp", "veth_xdp"):
         src = rec

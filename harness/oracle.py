@@ -67,7 +67,7 @@ PATHS: tuple[str, ...] = (
     "xsk-zc",
 )
 SKB_FROM_FRAME_PATHS = frozenset({"veth-skb", "cpumap-skb"})  # __xdp_build_skb_from_frame
-FIELDS: tuple[str, ...] = ("hash", "hash_type", "timestamp", "vlan", "meta")
+FIELDS: tuple[str, ...] = ("hash", "hash_type", "timestamp", "vlan", "meta", "queue")
 KFUNC_PATHS = frozenset({"xdp", "veth", "xsk", "xsk-zc"})
 KFUNC_OF_FIELD = {
     "hash": "bpf_xdp_metadata_rx_hash",
@@ -189,6 +189,9 @@ class Facts:
     data_meta: bool = True  # driver reserves data_meta headroom
     link_speed_mbps: int | None = None  # ethtool speed; igc subtracts an RX latency per speed
     rx_busy_poll: bool = True  # CONFIG_NET_RX_BUSY_POLL (Debian: y): igc skb stamp is a pointer
+    # RSS indirection table as programmed (igc: the model's RETA over QMP; virtio-net:
+    # ethtool -x); the rx queue is table[hash % len(table)] masked to the NIC's queues
+    reta: tuple[int, ...] | None = None
 
     def features(self) -> frozenset[str]:
         """xdp-rx-metadata-features: measured, else the driver's table entry."""
@@ -268,6 +271,18 @@ def parse_ethtool_rss_key(text: str) -> bytes:
             if hexpart:
                 return bytes.fromhex(hexpart.replace(":", ""))
     raise ValueError("no 'RSS hash key:' block in ethtool -x output")
+
+
+def parse_ethtool_indir(text: str) -> tuple[int, ...]:
+    """The indirection table from ``ethtool -x <if>`` (rows like ``  8:  0  1  0  1``)."""
+    table: list[int] = []
+    for line in text.splitlines():
+        m = re.fullmatch(r"\s*(\d+):((?:\s+\d+)+)\s*", line)
+        if m and int(m.group(1)) == len(table):
+            table += [int(v) for v in m.group(2).split()]
+    if not table:
+        raise ValueError("no indirection table in ethtool -x output")
+    return tuple(table)
 
 
 def parse_ethtool_driver(text: str) -> str:
@@ -517,11 +532,52 @@ def _skb_hash_then(ctx: Ctx) -> Expectation:
     return value(got[0], "driver copies the NIC hash into skb->hash")
 
 
+#: which bits of the RETA entry select the queue (igc: 4 queues in the model)
+QUEUE_MASK = {"igc": 0x3}
+
+
+def _queue_then(ctx: Ctx) -> Expectation:
+    reta = ctx.facts.reta
+    assert reta is not None
+    got = nic_hash(ctx.facts, ctx.pkt)
+    if got is None:
+        return skip(f"hash field set {sorted(ctx.facts.fields_for(ctx.pkt))} not modelled")
+    h, t = got
+    if t == XDP_RSS_TYPE_NONE:
+        if ctx.facts.driver == "igc":
+            return value(0, "not hashed: igc's default queue 0")
+        return skip("not hashed: the NIC's default queue is not modelled")
+    q = reta[h % len(reta)] & QUEUE_MASK.get(ctx.facts.driver, 0xFFFF)
+    return value(q, f"indirection table[{h % len(reta)}] of the programmed RSS table")
+
+
 def _vlan_value(reason: str) -> Then:
     return lambda ctx: value(outer_tag(ctx.pkt), reason)
 
 
 RULES: tuple[Rule, ...] = (
+    # --- rx queue: chosen through the RSS indirection table, seen at the XDP hook ---
+    Rule(
+        "queue-not-at-xdp",
+        fields=_fs("queue"),
+        when=lambda c: c.path != "xdp",
+        then=lambda c: skip("the rx queue is checked at the NIC's XDP hook"),
+        source="xdp_md->rx_queue_index",
+    ),
+    Rule(
+        "queue-no-table",
+        fields=_fs("queue"),
+        when=lambda c: c.facts.reta is None,
+        then=lambda c: skip("the NIC's indirection table was not read"),
+        source="-",
+    ),
+    Rule(
+        "queue-reta",
+        fields=_fs("queue"),
+        then=_queue_then,
+        source="igc: RETA[hash & 127] (qemu/hw/net/igc.c); virtio-net: QEMU "
+        "virtio_net_process_rss indirections_table[hash & (len - 1)]",
+    ),
     # --- gates: things that cannot be observed at all on this run ------------------
     Rule(
         "kfunc-not-in-btf",

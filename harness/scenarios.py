@@ -264,12 +264,15 @@ class NicScenario:
         }
         if self.kind == "igc":
             extra["rss_key"] = self.model.rss_key()
+            extra["reta"] = tuple(self.model.reta())
         elif self.kind == "virtio-net":
-            try:
-                extra["rss_key"] = oracle.parse_ethtool_rss_key(
-                    self._sh(f"ethtool -x {ifn}").stdout)
-            except ValueError:
-                pass
+            ethtool_x = self._sh(f"ethtool -x {ifn}").stdout
+            for key, parse in (("rss_key", oracle.parse_ethtool_rss_key),
+                               ("reta", oracle.parse_ethtool_indir)):
+                try:
+                    extra[key] = parse(ethtool_x)
+                except ValueError:
+                    pass
         self.base = oracle.facts_from_probe(probe, self.ifname, DRIVER_OF[self.kind], **extra)
         if self.opts.fault:
             local = fault_object(self.opts.fault)

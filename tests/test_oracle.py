@@ -50,6 +50,11 @@ def h2(p: SentPacket, key: bytes = KEY2) -> int:
 
 P_U4 = pkt("ipv4-udp")
 P_T4 = pkt("ipv4-tcp")
+# A RETA like the igc driver's (queues 0,1 alternating) but with entries > 3 to
+# show the model's mask (IGC_NUM_QUEUES 4): entry 5 -> queue 1.
+IGC_RETA = replace(IGC, reta=tuple((i % 2) + (4 if i % 3 == 0 else 0) for i in range(128)))
+_T4_INDEX = rss_hash(P_T4.src_ip, P_T4.dst_ip, P_T4.sport, P_T4.dport, key=KEY2) & 0x7F
+T4_QUEUE = IGC_RETA.reta[_T4_INDEX] & 0x3
 P_U6 = pkt("ipv6-udp")
 P_T6 = pkt("ipv6-tcp")
 P_Q = pkt("ipv4-udp-dot1q")
@@ -200,6 +205,9 @@ CASES: list[tuple[o.Facts, SentPacket, str, str, str, Any, str]] = [
     (IGC, P_Q, "pass", "vlan", "value", P_Q.vlans[0], "pass-vlan"),
     (IGC_STRIP, P_Q, "pass", "vlan", "value", P_Q.vlans[0], "pass-vlan"),
     (IGC, P_T4, "pass", "vlan", "nodata", None, "pass-vlan-untagged"),
+    (IGC_RETA, P_T4, "xdp", "queue", "value", T4_QUEUE, "queue-reta"),
+    (IGC_RETA, P_T4, "pass", "queue", "skip", None, "queue-not-at-xdp"),
+    (IGC, P_T4, "xdp", "queue", "skip", None, "queue-no-table"),
 ]
 
 
@@ -386,3 +394,13 @@ def test_facts_from_probe() -> None:
     assert o.facts_from_probe(old, "eth1", "igc").xdp_features is None  # falls back to table
     with pytest.raises(ValueError):
         o.facts_from_probe(PROBE, "eth9", "igc")
+
+
+def test_parse_ethtool_indir() -> None:
+    text = ("RX flow hash indirection table for eth1 with 2 RX ring(s):\n"
+            "    0:      0     1     0     1     0     1     0     1\n"
+            "    8:      1     0     1     0     1     0     1     0\n"
+            "RSS hash key:\n6d:5a:56:da\n")
+    assert o.parse_ethtool_indir(text) == (0, 1) * 4 + (1, 0) * 4
+    with pytest.raises(ValueError):
+        o.parse_ethtool_indir("RSS hash key:\n6d:5a\n")
