@@ -47,6 +47,9 @@ FIELD_KEYS: dict[str, FieldKeys] = {
     "queue": FieldKeys(None, ("rx_queue",)),
 }
 
+#: fields observed on some paths only (no row elsewhere)
+FIELD_PATHS: dict[str, tuple[str, ...]] = {"queue": ("xdp",)}
+
 #: guest runner point -> path ("xsk" becomes "xsk-zc" when xsk_mode is "zerocopy")
 RUNNER_POINTS: dict[str, str] = {
     "xdp": "xdp",
@@ -344,6 +347,8 @@ def compare(
     for path in paths:
         recs = by_point.get(path, {})
         for fld in fields:
+            if path not in FIELD_PATHS.get(fld, (path,)):
+                continue
             rows.append(
                 compare_field(nic, facts, plan, recs, path, fld, oracle, allow_missing, bad_records)
             )

@@ -384,3 +384,15 @@ def test_runner_kfunc_not_called_is_not_reported() -> None:
 def test_canonical_records_pass_through() -> None:
     rec = {"point": "xdp", "id": 1, "rx_hash_rc": 0, "rx_hash": 1}
     assert c.from_runner(rec) == rec
+
+
+def test_queue_rows_only_at_the_xdp_hook() -> None:
+    from harness import compare as c
+    from harness import oracle as o
+    from harness.packets import make_plan
+
+    plan = make_plan(4, "52:54:00:00:00:01", kinds=("ipv4-tcp",))
+    facts = o.Facts(driver="igc", reta=tuple(i % 2 for i in range(128)))
+    obs = [{"point": p, "id": pk.id} for pk in plan for p in ("xdp", "pass")]
+    rows = c.compare("igc", facts, plan, obs, paths=["xdp", "pass"])
+    assert [(r.path, r.field) for r in rows if r.field == "queue"] == [("xdp", "queue")]
