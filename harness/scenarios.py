@@ -52,7 +52,7 @@ from pathlib import Path
 from typing import Any
 
 from harness import oracle
-from harness.compare import Row, compare
+from harness.compare import FIELD_PATHS, Row, compare
 from harness.guest_runner import GuestRunner, RunnerError
 from harness.oracle import DeterministicClock, Facts
 from harness.packets import DEFAULT_KINDS, SentPacket, make_plan
@@ -151,13 +151,17 @@ def fault_object(fault: str) -> Path:
     return out
 
 
-def _skip_rows(nic: str, paths: Iterable[str], reason: str,
-               fields: Iterable[str] = oracle.FIELDS) -> list[Row]:
-    return [Row(nic, p, f, "skip", detail=reason) for p in paths for f in fields]
+def _row_keys(paths: Iterable[str]) -> list[tuple[str, str]]:
+    """(path, field) pairs that get a row, as compare() makes them."""
+    return [(p, f) for p in paths for f in oracle.FIELDS if p in FIELD_PATHS.get(f, (p,))]
+
+
+def _skip_rows(nic: str, paths: Iterable[str], reason: str) -> list[Row]:
+    return [Row(nic, p, f, "skip", detail=reason) for p, f in _row_keys(paths)]
 
 
 def _fail_rows(nic: str, paths: Iterable[str], reason: str) -> list[Row]:
-    return [Row(nic, p, f, "fail", detail=reason) for p in paths for f in oracle.FIELDS]
+    return [Row(nic, p, f, "fail", detail=reason) for p, f in _row_keys(paths)]
 
 
 def _igc_clobbered_stamp(row: Row, records: list[dict], facts: Facts, n: int) -> None:

@@ -174,3 +174,14 @@ def test_igc_skb_stamp_exact_stays_pass() -> None:
     (row,) = compare("igc", facts, plan, recs, paths=["pass"], fields=["timestamp"])
     _igc_clobbered_stamp(row, recs, facts, len(plan))
     assert row.verdict == "pass" and row.matched == 4
+
+
+def test_skip_rows_match_compare_rows() -> None:
+    """Rows made for a refused path have the same (path, field) keys compare() makes."""
+    from harness import scenarios
+    plan = make_plan(2, dst_mac="52:54:00:00:00:01", kinds=("ipv4-udp",))
+    for path in ("xdp", "xsk-zc", "veth-skb"):
+        got = [(r.path, r.field) for r in compare("n", Facts(driver="igc"), plan, [],
+                                                   paths=[path])]
+        assert got == scenarios._row_keys([path])
+        assert [(r.path, r.field) for r in scenarios._skip_rows("n", [path], "x")] == got
