@@ -316,9 +316,14 @@ class GuestRunner:
         base = f"/tmp/xdp-hints-run{n}"
         obs = Observation(self, ifname, mode, argv, f"{base}.jsonl", f"{base}.err",
                           f"{base}.pid")
-        cmd = (f"rm -f {obs.out_path} {obs.err_path}; "
-               f"setsid {' '.join(shlex.quote(a) for a in argv)} "
-               f"> {obs.out_path} 2> {obs.err_path} < /dev/null & echo $! > {obs.pid_path}")
+        # The runner writes its own pid (sh execs it): `$!` would name setsid's parent
+        # where setsid forks, and stop() would then miss the runner.
+        inner = shlex.quote(f"echo $$ > {obs.pid_path}; exec \"$0\" \"$@\"")
+        cmd = (f"rm -f {obs.out_path} {obs.err_path} {obs.pid_path}; "
+               f"setsid sh -c {inner} {' '.join(shlex.quote(a) for a in argv)} "
+               f"> {obs.out_path} 2> {obs.err_path} < /dev/null & "
+               f"i=0; while [ ! -s {obs.pid_path} ] && [ $i -lt 500 ]; do "
+               f"sleep 0.01; i=$((i+1)); done")
         self.vm.ssh.check(cmd, timeout=60)
         end = time.monotonic() + ready_timeout
         while True:
