@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import subprocess
 import time
 from pathlib import Path
@@ -75,6 +76,7 @@ class AptSuite:
             "-o", f"APT::Architectures::={self.arch}",
             "-o", "Debug::NoLocking=1",
             "-o", "Acquire::Languages=none",
+            "-o", "APT::Sandbox::User=root",
             *NO_ADDRCONFIG,
         ]
 
@@ -93,7 +95,15 @@ class AptSuite:
         stamp = r / "updated"
         fresh = stamp.exists() and time.time() - stamp.stat().st_mtime < LISTS_MAX_AGE_S
         if force or changed or not fresh:
-            self._run(["apt-get", *self._opts(), "update", "-q"])
+            try:
+                self._run(["apt-get", *self._opts(), "update", "-q"])
+            except AptError as e:
+                if not stamp.exists():  # never worked: leave no directory behind
+                    shutil.rmtree(r, ignore_errors=True)
+                if "does not have a Release file" in str(e):
+                    raise AptError(f"unknown Debian suite {self.suite!r} "
+                                   "(e.g. sid, trixie, experimental, bookworm-backports)") from e
+                raise
             stamp.touch()
         self._ready = True
 

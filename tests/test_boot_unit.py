@@ -204,3 +204,9 @@ def test_staged_replaces_atomically_and_cleans_up_on_failure(tmp_path):
         raise RuntimeError("build failed")
     assert (out / "artifact").read_text() == "v1"
     assert sorted(p.name for p in out.parent.iterdir()) == ["key"]
+
+
+def test_unknown_debian_suite_is_one_line_exit_2():
+    r = xdp_hints("boot", "--kernel", "debian:nosuch", timeout=120)
+    assert r.returncode == 2
+    assert r.stderr.strip().count("\n") == 0 and "unknown Debian suite 'nosuch'" in r.stderr
