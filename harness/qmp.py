@@ -38,6 +38,10 @@ class Qmp:
             time.sleep(0.05)
         raise QmpError(f"QMP socket {self.path} did not answer: {last or 'QEMU exited'}")
 
+    @property
+    def connected(self) -> bool:
+        return self._mon is not None
+
     def command(self, cmd: str, /, **args: Any) -> Any:
         """Run QMP command ``cmd`` (arguments may include ``name``, e.g. set_link)."""
         if self._mon is None:

@@ -236,7 +236,7 @@ def running_vm(spec: VMSpec, progress: Progress | None = None) -> Iterator[VM]:
                 ssh.close()
             if console is not None:
                 with contextlib.suppress(QmpError):
-                    if console.alive() and qmp._mon is not None:
+                    if console.alive() and qmp.connected:
                         qmp.command("quit")
                 console.exited.wait(2)
                 console.close()
