@@ -241,14 +241,7 @@ static int cmd_parse(void)
 		jb_bool(&j, "match", ok);
 		jb_uint(&j, "id", p.id);
 		jb_uint(&j, "pkt_flags", p.pkt_flags);
-		jb_uint(&j, "pkt_len", p.pkt_len);
-		jb_uint(&j, "eth_proto", p.eth_proto);
-		jb_uint(&j, "l4_proto", p.l4_proto);
-		jb_uint(&j, "frame_vlan_count", p.vlan_count);
-		jb_uint(&j, "frame_vlan0_proto", p.vlan0_proto);
-		jb_uint(&j, "frame_vlan0_tci", p.vlan0_tci);
-		jb_uint(&j, "frame_vlan1_proto", p.vlan1_proto);
-		jb_uint(&j, "frame_vlan1_tci", p.vlan1_tci);
+		jb_pkt(&j, &p);
 		jb_end_print(&j);
 	}
 	return 0;
@@ -364,14 +357,7 @@ static int on_record(void *ctx, void *data, size_t size)
 	jb_uint(&j, "rx_queue", r->rx_queue);
 	jb_uint(&j, "cpu", r->cpu);
 	jb_uint(&j, "ktime_ns", r->ktime);
-	jb_uint(&j, "pkt_len", r->pkt.pkt_len);
-	jb_uint(&j, "eth_proto", r->pkt.eth_proto);
-	jb_uint(&j, "l4_proto", r->pkt.l4_proto);
-	jb_uint(&j, "frame_vlan_count", r->pkt.vlan_count);
-	jb_uint(&j, "frame_vlan0_proto", r->pkt.vlan0_proto);
-	jb_uint(&j, "frame_vlan0_tci", r->pkt.vlan0_tci);
-	jb_uint(&j, "frame_vlan1_proto", r->pkt.vlan1_proto);
-	jb_uint(&j, "frame_vlan1_tci", r->pkt.vlan1_tci);
+	jb_pkt(&j, &r->pkt);
 
 	if (r->point == XH_PT_XDP || r->point == XH_PT_VETH_XDP) {
 		jb_rc(&j, "rx_timestamp_rc", r->ts_rc);

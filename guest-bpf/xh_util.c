@@ -240,3 +240,15 @@ int xh_parse_frame(const uint8_t *pkt, size_t len, struct xh_pkt *p)
 	p->pkt_flags = le32(pkt + ploff + 12);
 	return 1;
 }
+
+void jb_pkt(struct jbuf *j, const struct xh_pkt *p)
+{
+	jb_uint(j, "pkt_len", p->pkt_len);
+	jb_uint(j, "eth_proto", p->eth_proto);
+	jb_uint(j, "l4_proto", p->l4_proto);
+	jb_uint(j, "frame_vlan_count", p->vlan_count);
+	jb_uint(j, "frame_vlan0_proto", p->vlan0_proto);
+	jb_uint(j, "frame_vlan0_tci", p->vlan0_tci);
+	jb_uint(j, "frame_vlan1_proto", p->vlan1_proto);
+	jb_uint(j, "frame_vlan1_tci", p->vlan1_tci);
+}

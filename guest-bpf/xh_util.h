@@ -28,6 +28,8 @@ void jb_bool(struct jbuf *j, const char *key, bool val);
 void jb_null(struct jbuf *j, const char *key);
 /* rc that is XH_RC_NOT_CALLED is written as null */
 void jb_rc(struct jbuf *j, const char *key, int rc);
+/* The parsed-frame fields every observation carries (pkt_len ... frame_vlan1_tci). */
+void jb_pkt(struct jbuf *j, const struct xh_pkt *p);
 void jb_end_print(struct jbuf *j);	/* closes the object, prints it + "\n", flushes stdout */
 void jb_meta(struct jbuf *j, const char *key, const struct xh_meta *m, bool found);
 

@@ -170,14 +170,7 @@ static int xsk_emit(struct xsk_set *s, struct xsk_q *q, const uint8_t *pkt, __u3
 	jb_null(&j, "cpu");
 	jb_uint(&j, "ktime_ns", (unsigned long long)ts.tv_sec * 1000000000ULL +
 				(unsigned long long)ts.tv_nsec);
-	jb_uint(&j, "pkt_len", p.pkt_len);
-	jb_uint(&j, "eth_proto", p.eth_proto);
-	jb_uint(&j, "l4_proto", p.l4_proto);
-	jb_uint(&j, "frame_vlan_count", p.vlan_count);
-	jb_uint(&j, "frame_vlan0_proto", p.vlan0_proto);
-	jb_uint(&j, "frame_vlan0_tci", p.vlan0_tci);
-	jb_uint(&j, "frame_vlan1_proto", p.vlan1_proto);
-	jb_uint(&j, "frame_vlan1_tci", p.vlan1_tci);
+	jb_pkt(&j, &p);
 	jb_str(&j, "xsk_mode", s->zerocopy ? "zerocopy" : "copy");
 	jb_uint(&j, "umem_addr", addr);
 	jb_uint(&j, "meta_len", sizeof(struct xh_meta));

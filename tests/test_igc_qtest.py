@@ -22,6 +22,7 @@ import time
 import pytest
 
 from harness.igc import IgcModel
+from harness.packets import inet_checksum
 from harness.qemu_build import find_qemu, firmware_args
 
 QEMU = find_qemu()
@@ -77,13 +78,6 @@ def toeplitz(key: bytes, data: bytes) -> int:
     return h
 
 
-def csum(data: bytes) -> int:
-    if len(data) % 2:
-        data += b"\0"
-    s = sum(struct.unpack(f"!{len(data) // 2}H", data))
-    while s >> 16:
-        s = (s & 0xFFFF) + (s >> 16)
-    return ~s & 0xFFFF
 
 
 def udp4_frame(src: str, dst: str, sport: int, dport: int, payload: bytes,
@@ -93,11 +87,11 @@ def udp4_frame(src: str, dst: str, sport: int, dport: int, payload: bytes,
         l4 = struct.pack("!HHIIBBHHH", sport, dport, 1, 0, 5 << 4, 0x02, 1024, 0, 0) + payload
     s, d = ipaddress.IPv4Address(src).packed, ipaddress.IPv4Address(dst).packed
     pseudo = s + d + struct.pack("!BBH", 0, proto, len(l4))
-    c = csum(pseudo + l4)
+    c = inet_checksum(pseudo + l4)
     off = 6 if proto == 17 else 16
     l4 = l4[:off] + struct.pack("!H", c) + l4[off + 2:]
     ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(l4), 1, 0, 64, proto, 0, s, d)
-    ip = ip[:10] + struct.pack("!H", csum(ip)) + ip[12:]
+    ip = ip[:10] + struct.pack("!H", inet_checksum(ip)) + ip[12:]
     eth = MAC_B + bytes.fromhex("020000000001")
     if vlan is not None:
         eth += struct.pack("!HH", 0x8100, vlan)
@@ -556,7 +550,7 @@ def test_link_toggle_raises_lsc_on_other_vector(dev):
 def tcp6_frame(src: str, dst: str, sport: int, dport: int, payload: bytes) -> bytes:
     s, d = ipaddress.IPv6Address(src).packed, ipaddress.IPv6Address(dst).packed
     l4 = struct.pack("!HHIIBBHHH", sport, dport, 1, 0, 5 << 4, 0x18, 1024, 0, 0) + payload
-    c = csum(s + d + struct.pack("!IxxxB", len(l4), 6) + l4)
+    c = inet_checksum(s + d + struct.pack("!IxxxB", len(l4), 6) + l4)
     l4 = l4[:16] + struct.pack("!H", c) + l4[18:]
     ip6 = struct.pack("!IHBB", 6 << 28, len(l4), 6, 64) + s + d
     return MAC_B + bytes.fromhex("020000000001") + b"\x86\xdd" + ip6 + l4
@@ -625,9 +619,9 @@ def test_tx_tso_segments_with_valid_checksums(dev):
     for i, seg in enumerate(segs):
         ip, tcp = seg[14:34], seg[34:54]
         assert len(seg) == 14 + 20 + 20 + mss
-        assert csum(ip) == 0, "IPv4 header checksum"
+        assert inet_checksum(ip) == 0, "IPv4 header checksum"
         pseudo = ip[12:20] + struct.pack("!BBH", 0, 6, len(seg) - 34)
-        assert csum(pseudo + seg[34:]) == 0, f"segment {i}: TCP checksum"
+        assert inet_checksum(pseudo + seg[34:]) == 0, f"segment {i}: TCP checksum"
         assert struct.unpack("!I", tcp[4:8])[0] == seq0 + i * mss
         got += seg[54:]
     assert got == payload

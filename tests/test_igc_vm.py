@@ -24,6 +24,7 @@ from pathlib import Path
 import pytest
 
 from harness.igc import LINUX_RX_LATENCY_NS, IgcModel
+from harness.packets import inet_checksum
 from harness.qemu_build import find_qemu
 
 pytestmark = [
@@ -84,13 +85,6 @@ def _backend() -> str:
     return "tap"
 
 
-def _icmp_csum(data: bytes) -> int:
-    if len(data) % 2:
-        data += b"\0"
-    s = sum(struct.unpack(f"!{len(data) // 2}H", data))
-    while s >> 16:
-        s = (s & 0xFFFF) + (s >> 16)
-    return ~s & 0xFFFF
 
 
 class HostLink:
@@ -136,11 +130,11 @@ class HostLink:
                 continue
             icmp[0] = 0
             icmp[2:4] = b"\0\0"
-            icmp[2:4] = struct.pack("!H", _icmp_csum(bytes(icmp)))
+            icmp[2:4] = struct.pack("!H", inet_checksum(bytes(icmp)))
             ip = bytearray(f[14:14 + ihl])
             ip[12:16], ip[16:20] = f[30:34], f[26:30]
             ip[10:12] = b"\0\0"
-            ip[10:12] = struct.pack("!H", _icmp_csum(bytes(ip)))
+            ip[10:12] = struct.pack("!H", inet_checksum(bytes(ip)))
             try:
                 self.send(f[6:12] + f[0:6] + f[12:14] + bytes(ip) + bytes(icmp))
             except OSError:
