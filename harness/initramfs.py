@@ -24,6 +24,9 @@ from harness.rootfs import ImageError, ext4_image
 
 RECIPE = REPO / "images" / "initramfs"
 BUSYBOX = Path("/bin/busybox")
+#: busybox applets /init and /floor use (linked at build time; --install costs time in TCG)
+APPLETS = ("sh", "mkdir", "mount", "umount", "insmod", "cat", "sed", "cut", "sleep", "echo",
+           "switch_root", "poweroff")
 
 
 @dataclass(frozen=True)
@@ -114,7 +117,8 @@ def _initramfs(kernel: Kernel, root: Path, dest: Path) -> None:
     for d in ("bin", "mods", "dev", "proc", "sys", "newroot"):
         (root / d).mkdir(parents=True)
     shutil.copy(BUSYBOX, root / "bin" / "busybox")
-    (root / "bin" / "sh").symlink_to("busybox")
+    for applet in APPLETS:
+        (root / "bin" / applet).symlink_to("busybox")
     for f in ("init", "floor"):
         shutil.copy(RECIPE / f, root / f)
         (root / f).chmod(0o755)
