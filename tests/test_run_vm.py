@@ -44,6 +44,9 @@ def suite(tmp_path_factory: pytest.TempPathFactory) -> dict:
     js, junit = out / "r.json", out / "r.xml"
     p = xdp_hints("run", "--nic", "igc,virtio-net", "--packets", str(PACKETS),
                   "--backend", "auto", "--json", str(js), "--junit", str(junit), timeout=1200)
+    # the table and stderr show up in pytest's report of any failing test of this module
+    print(p.stdout)
+    print(p.stderr[-5000:])
     assert js.exists(), f"no JSON (rc {p.returncode}):\n{p.stdout}\n{p.stderr}"
     doc = json.loads(js.read_text())
     rows = {(r["nic"], r["path"], r["field"]): r for r in doc["results"]}
