@@ -44,9 +44,13 @@ def suite(tmp_path_factory: pytest.TempPathFactory) -> dict:
     js, junit = out / "r.json", out / "r.xml"
     p = xdp_hints("run", "--nic", "igc,virtio-net", "--packets", str(PACKETS),
                   "--backend", "auto", "--json", str(js), "--junit", str(junit), timeout=1200)
-    # the table and stderr show up in pytest's report of any failing test of this module
-    print(p.stdout)
-    print(p.stderr[-5000:])
+    # kept where a failing run can be read afterwards (pytest rotates its tmp dirs)
+    from harness.paths import cache_dir
+    keep = cache_dir() / "logs" / "test_run_vm"
+    keep.mkdir(parents=True, exist_ok=True)
+    (keep / "stdout.txt").write_text(p.stdout + "\n--- stderr ---\n" + p.stderr)
+    if js.exists():
+        (keep / "r.json").write_text(js.read_text())
     assert js.exists(), f"no JSON (rc {p.returncode}):\n{p.stdout}\n{p.stderr}"
     doc = json.loads(js.read_text())
     rows = {(r["nic"], r["path"], r["field"]): r for r in doc["results"]}
