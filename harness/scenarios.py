@@ -436,8 +436,9 @@ class NicScenario:
             f.flush()
             self.vm.ssh.put(Path(f.name), remote)
         out = self.TSRX_OUT
-        self.vm.ssh.check(f"rm -f {out}; setsid python3 {remote} {shlex.quote(self.ifname)} "
-                          f"> {out} 2>&1 < /dev/null & echo $! > {out}.pid", timeout=60)
+        self.vm.ssh.check(f"rm -f {out} {out}.pid; setsid python3 {remote} "
+                          f"{shlex.quote(self.ifname)} {out}.pid > {out} 2>&1 < /dev/null &",
+                          timeout=60)
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             if "ready" in self._sh(f"head -c 200 {out}").stdout:

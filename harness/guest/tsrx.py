@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 """Guest side: hardware RX timestamps of test packets through SO_TIMESTAMPING.
 
-Usage: python3 - IFNAME  ->  "ready", then one JSON line per test frame:
+Usage: python3 tsrx.py IFNAME [PIDFILE]  ->  "ready", then one JSON line per test frame:
 {"id": N, "hw": ns or null, "sw": ns or null}; stops on SIGTERM.
 
 A packet socket (ETH_P_ALL) on IFNAME with SOF_TIMESTAMPING_RX_HARDWARE |
@@ -11,6 +11,7 @@ ndo_get_tstamp), which a TC program cannot read.
 """
 
 import json
+import os
 import signal
 import socket
 import struct
@@ -24,6 +25,9 @@ MAGIC = b"XDPHINT1"
 
 def main() -> None:
     ifname = sys.argv[1]
+    if len(sys.argv) > 2:  # our own pid: a `setsid ... & echo $!` may name another process
+        with open(sys.argv[2], "w") as f:
+            f.write(f"{os.getpid()}\n")
     s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(ETH_P_ALL))
     s.bind((ifname, ETH_P_ALL))
     s.setsockopt(socket.SOL_SOCKET, SO_TIMESTAMPING, SOF_RX_HW | SOF_RX_SW | SOF_SW | SOF_RAW_HW)
