@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from harness import debian_apt, kernels, qemu_cmd, vm
-from harness.accel import TCG
+from harness.accel import _tcg
 from harness.console import CRASH_RE, WARN_RE
 from harness.paths import recipe_key
 from tests.conftest import xdp_hints
@@ -112,7 +112,7 @@ def test_qemu_command_has_nics_and_snapshot(tmp_path):
     nics = [qemu_cmd.NicArgs("virtio-net", "tn0", "tnic0", "tap0", "52:54:00:00:00:02", 4),
             qemu_cmd.NicArgs("igc", "tn1", "tnic1", "", "52:54:00:00:00:03", 2, "socket",
                              tmp_path / "q", tmp_path / "h")]
-    argv = qemu_cmd.command(q, TCG, name="n", kernel=Path("/k"), initramfs=Path("/i"),
+    argv = qemu_cmd.command(q, _tcg(), name="n", kernel=Path("/k"), initramfs=Path("/i"),
                             append="a", rootfs=Path("/r"), modules_disk=Path("/m"), cpus=2,
                             memory_mb=512, ssh_port=2222, mgmt_mac="52:54:00:00:00:01",
                             qmp_socket=tmp_path / "qmp", nics=nics)
@@ -210,3 +210,11 @@ def test_unknown_debian_suite_is_one_line_exit_2():
     r = xdp_hints("boot", "--kernel", "debian:nosuch", timeout=120)
     assert r.returncode == 2
     assert r.stderr.strip().count("\n") == 0 and "unknown Debian suite 'nosuch'" in r.stderr
+
+
+def test_tcg_single_threaded_unless_asked(monkeypatch):
+    from harness.accel import _tcg
+    monkeypatch.delenv("XDP_HINTS_TCG_THREAD", raising=False)
+    assert "tcg,thread=single" in _tcg().args
+    monkeypatch.setenv("XDP_HINTS_TCG_THREAD", "multi")
+    assert "tcg,thread=multi" in _tcg().args
