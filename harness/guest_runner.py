@@ -362,6 +362,13 @@ class GuestRunner:
         out = self.vm.ssh.run(f"cat {obs.out_path} 2>/dev/null", timeout=120).stdout
         obs.stderr = self.vm.ssh.run(f"cat {obs.err_path} 2>/dev/null", timeout=60).stdout
         obs.records, obs.events, obs.junk = parse_lines(out)
+        if not any(e.get("event") == "exit" for e in obs.events):
+            # died without its exit event: say what the guest kernel saw (segfault,
+            # OOM kill, ...), since nobody reaps a setsid'd runner's status
+            klog = self.vm.ssh.run(
+                "dmesg | grep -E 'xdp-hints-gues|Out of memory|segfault' | tail -n 5",
+                timeout=60).stdout.strip()
+            obs.stderr += f"\n[no exit event; guest kernel log: {klog or 'nothing'}]"
 
     def veth_nic(self, name: str = "xhn0", peer: str = "xhn1") -> tuple[str, str]:
         """A veth pair in the guest usable as a NIC under test; returns (rx, tx).
