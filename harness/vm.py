@@ -17,6 +17,7 @@ import secrets
 import shutil
 import signal
 import socket
+import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator
@@ -232,21 +233,35 @@ def running_vm(spec: VMSpec, progress: Progress | None = None) -> Iterator[VM]:
             if console.crashed.is_set():
                 raise _crash(console, serial_log)
         finally:
-            if ssh is not None:
-                ssh.close()
-            if console is not None:
-                with contextlib.suppress(QmpError):
-                    if console.alive() and qmp.connected:
-                        qmp.command("quit")
-                console.exited.wait(2)
-                console.close()
-            qmp.close()
-            if ns:
-                netns.delete_netns(ns)
-            for nic in nics:
-                if nic.tap:
-                    netns.delete_link(nic.tap)
-            shutil.rmtree(workdir, ignore_errors=True)
+            # a teardown error is raised only when no other error is on its way out
+            _teardown(ssh, console, qmp, ns, nics, workdir, raise_errors=sys.exc_info()[1] is None)
+
+
+def _teardown(ssh: Ssh | None, console: Console | None, qmp: Qmp, ns: str,
+              nics: list[TestNic], workdir: Path, raise_errors: bool = True) -> None:
+    """Undo everything in order; every step runs even when an earlier one fails
+    (the first failure is re-raised at the end, after the rest is gone)."""
+    def quit_qemu() -> None:
+        if console is None:
+            return
+        with contextlib.suppress(QmpError):
+            if console.alive() and qmp.connected:
+                qmp.command("quit")
+        console.exited.wait(2)
+        console.close()
+
+    steps = [lambda: ssh and ssh.close(), quit_qemu, qmp.close,
+             lambda: ns and netns.delete_netns(ns),
+             *[(lambda t=n.tap: netns.delete_link(t)) for n in nics if n.tap],
+             lambda: shutil.rmtree(workdir, ignore_errors=True)]
+    first: BaseException | None = None
+    for step in steps:
+        try:
+            step()
+        except BaseException as e:  # noqa: BLE001 - keep tearing down, report after
+            first = first or e
+    if first is not None and raise_errors:
+        raise first
 
 
 def _wait_ready(console: Console, ssh: Ssh, deadline: float, serial_log: Path,

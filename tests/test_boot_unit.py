@@ -218,3 +218,20 @@ def test_tcg_single_threaded_unless_asked(monkeypatch):
     assert "tcg,thread=single" in _tcg().args
     monkeypatch.setenv("XDP_HINTS_TCG_THREAD", "multi")
     assert "tcg,thread=multi" in _tcg().args
+
+
+def test_teardown_runs_every_step_even_when_one_fails(tmp_path):
+    class BrokenQmp:
+        connected = False
+
+        def close(self):
+            raise RuntimeError("monitor went away")
+
+    work = tmp_path / "work"
+    work.mkdir()
+    with pytest.raises(RuntimeError, match="monitor went away"):
+        vm._teardown(None, None, BrokenQmp(), "", [], work)
+    assert not work.exists()
+    work.mkdir()
+    vm._teardown(None, None, BrokenQmp(), "", [], work, raise_errors=False)
+    assert not work.exists()
