@@ -20,13 +20,13 @@ def resolve_backend(asked: str) -> tuple[str, str]:
     """(backend, why) for ``--backend``: ``auto`` is tap unless not root or the host's
     rtnl is wedged (then the unix-socket backend, which needs neither)."""
     if asked != "auto":
-        return asked, f"--backend {asked}"
+        return asked, "asked for"
     if os.geteuid() != 0:
-        return "socket", "not root: taps and namespaces need root"
+        return "socket", "not root: taps need root"
     why = netns.rtnl_wedged()
     if why:
-        return "socket", why
-    return "tap", "tap with vnet header in a per-VM namespace"
+        return "socket", f"taps unusable: {why}"
+    return "tap", "default"
 
 
 def nic_list(text: str) -> list[str]:

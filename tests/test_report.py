@@ -105,22 +105,22 @@ def test_wrong_hash_is_a_failing_row_end_to_end_through_compare() -> None:
 
 
 def test_run_cli_parsing_and_backend_choice(monkeypatch: pytest.MonkeyPatch) -> None:
+    from harness import vmargs
     from harness.cli import build_parser
-    from harness.commands import run as run_cmd
     args = build_parser().parse_args(["run", "--nic", "igc", "--path", "xdp,xsk-zc",
                                       "--backend", "socket", "--packets", "12"])
     assert args.nic == ["igc"] and args.path == ["xdp", "xsk-zc"] and args.packets == 12
-    assert run_cmd.choose_backend("socket") == ("socket", "asked for")
+    assert vmargs.resolve_backend("socket") == ("socket", "asked for")
     with pytest.raises(SystemExit):
         build_parser().parse_args(["run", "--path", "xdp,bogus"])
-    monkeypatch.setattr(run_cmd.os, "geteuid", lambda: 1000)
-    assert run_cmd.choose_backend("auto")[0] == "socket"
-    monkeypatch.setattr(run_cmd.os, "geteuid", lambda: 0)
+    monkeypatch.setattr(vmargs.os, "geteuid", lambda: 1000)
+    assert vmargs.resolve_backend("auto")[0] == "socket"
+    monkeypatch.setattr(vmargs.os, "geteuid", lambda: 0)
     from harness import netns
     monkeypatch.setattr(netns, "rtnl_wedged", lambda: "rtnl wedged")
-    assert run_cmd.choose_backend("auto") == ("socket", "taps unusable: rtnl wedged")
+    assert vmargs.resolve_backend("auto") == ("socket", "taps unusable: rtnl wedged")
     monkeypatch.setattr(netns, "rtnl_wedged", lambda: None)
-    assert run_cmd.choose_backend("auto") == ("tap", "default")
+    assert vmargs.resolve_backend("auto") == ("tap", "default")
 
 
 def test_scenario_path_grouping() -> None:

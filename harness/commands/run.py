@@ -9,7 +9,6 @@ asked for; each NIC runs all its paths in that VM.
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import time
 from pathlib import Path
@@ -21,9 +20,8 @@ from harness.errors import UsageError
 from harness.progress import reporter
 from harness.scenarios import CLI_PATHS, FAULTS, NIC_KINDS, NicScenario, Options, Scenario
 from harness.vm import NicSpec, running_vm
-from harness.vmargs import add_vm_args, spec_from_args
+from harness.vmargs import BACKENDS, add_vm_args, resolve_backend, spec_from_args
 
-BACKENDS = ("auto", "tap", "socket")
 GUEST_MODULES = {"igc": "igc", "virtio-net": "virtio_net", "veth": "veth"}
 
 
@@ -66,19 +64,6 @@ def register(sub: argparse._SubParsersAction) -> None:
     # test-only: load a deliberately wrong BPF program (the suite must fail it)
     p.add_argument("--test-fault", choices=FAULTS, help=argparse.SUPPRESS)
     p.set_defaults(func=run)
-
-
-def choose_backend(asked: str) -> tuple[str, str]:
-    """(backend, why) for ``--backend``; auto = tap unless rtnl is wedged or not root."""
-    if asked != "auto":
-        return asked, "asked for"
-    if os.geteuid() != 0:
-        return "socket", "not root: taps need root"
-    from harness import netns
-    why = netns.rtnl_wedged()
-    if why:
-        return "socket", f"taps unusable: {why}"
-    return "tap", "default"
 
 
 def default_nics() -> tuple[list[str], list[str]]:
@@ -138,7 +123,7 @@ def run(args: argparse.Namespace) -> int:
         kinds = args.nic
     else:
         kinds, notes = default_nics()
-    backend, why = choose_backend(args.backend)
+    backend, why = resolve_backend(args.backend)
     if backend == "tap":
         from harness import netns
         netns.require_root()
