@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from harness.paths import cache_dir
@@ -55,11 +55,11 @@ def choose(qemu: Path, kernel: Path, initramfs: Path | None) -> Accel:
     tcg = _tcg()
     forced = os.environ.get("XDP_HINTS_ACCEL")
     if forced == "tcg":
-        return Accel(**{**tcg.__dict__, "reason": "XDP_HINTS_ACCEL=tcg"})
+        return replace(tcg, reason="XDP_HINTS_ACCEL=tcg")
     if not os.access("/dev/kvm", os.R_OK | os.W_OK):
-        return Accel(**{**tcg.__dict__, "reason": "no usable /dev/kvm"})
+        return replace(tcg, reason="no usable /dev/kvm")
     if initramfs is None:
-        return Accel(**{**tcg.__dict__, "reason": "no initramfs to probe KVM with"})
+        return replace(tcg, reason="no initramfs to probe KVM with")
     cache = cache_dir() / "accel-probe.json"
     key = f"{_boot_id()}:{qemu}:{kernel}"
     verdicts = json.loads(cache.read_text()) if cache.exists() else {}
@@ -68,8 +68,8 @@ def choose(qemu: Path, kernel: Path, initramfs: Path | None) -> Accel:
         cache.write_text(json.dumps(verdicts))
     ok, why = verdicts[key]
     if ok:
-        return Accel(**{**KVM.__dict__, "reason": "probe VM ran under KVM"})
-    return Accel(**{**tcg.__dict__, "reason": f"KVM probe failed: {why}"})
+        return replace(KVM, reason="probe VM ran under KVM")
+    return replace(tcg, reason=f"KVM probe failed: {why}")
 
 
 def _probe(qemu: Path, kernel: Path, initramfs: Path) -> tuple[bool, str]:
