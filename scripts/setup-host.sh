@@ -54,7 +54,8 @@ if [ ${#missing[@]} -gt 0 ]; then
   "${APT[@]}" install -y -q --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
-qemu_major=$(qemu-system-x86_64 --version 2>/dev/null | sed -n 's/.*version \([0-9]*\)\..*/\1/p' | head -n1)
+# `|| true`: on a fresh machine there is no qemu-system-x86_64 yet (pipefail, set -e)
+qemu_major=$( { qemu-system-x86_64 --version 2>/dev/null || true; } | sed -n 's/.*version \([0-9]*\)\..*/\1/p' | head -n1)
 if [ "${qemu_major:-0}" -lt 10 ]; then
   log "installing QEMU >= 10.0 (bookworm-backports on Debian 12)"
   apt_update
