@@ -9,6 +9,14 @@ import time
 from collections.abc import Callable
 
 
+def live() -> bool:
+    """True when progress should be shown: stderr is a terminal and ``CI`` is unset,
+    or ``XDP_HINTS_PROGRESS=1`` forces it."""
+    if os.environ.get("XDP_HINTS_PROGRESS") == "1":
+        return True
+    return sys.stderr.isatty() and not os.environ.get("CI")
+
+
 def reporter(quiet: bool | None = None) -> Callable[[str], None]:
     """A ``say(msg)`` that prints elapsed-time-stamped lines to stderr on a terminal.
 
@@ -16,8 +24,7 @@ def reporter(quiet: bool | None = None) -> Callable[[str], None]:
     is forced (``XDP_HINTS_PROGRESS=1`` does the same).
     """
     if quiet is None:
-        forced = os.environ.get("XDP_HINTS_PROGRESS") == "1"
-        quiet = not forced and (not sys.stderr.isatty() or bool(os.environ.get("CI")))
+        quiet = not live()
     t0 = time.monotonic()
 
     def say(msg: str) -> None:

@@ -27,15 +27,17 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _build(args: argparse.Namespace) -> int:
+    from harness.progress import live
     from harness.qemu_build import QemuBuildError, build
 
     t0 = time.monotonic()
+    quiet = args.quiet or not live()  # quiet in CI logs, live on a terminal
     try:
-        path = build(progress=not args.quiet)
+        path = build(progress=not quiet)
     except QemuBuildError as exc:
         print(f"qemu build failed: {exc}", file=sys.stderr)
         return 2
-    if not args.quiet:
+    if not quiet:
         print(f"[qemu] ready in {time.monotonic() - t0:.1f} s", file=sys.stderr)
     print(path)
     return 0
