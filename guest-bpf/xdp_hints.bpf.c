@@ -4,7 +4,8 @@
  *
  *   xh_xdp_dev     device-bound XDP program on the NIC under test: calls the
  *                  RX metadata kfuncs, records them, writes struct xh_meta into
- *                  data_meta and acts by cfg.mode (pass / veth / cpumap / xsk).
+ *                  data_meta (unless cfg.flags has XH_CFG_NO_META) and acts by
+ *                  cfg.mode (pass / veth / cpumap / xsk).
  *   xh_xdp_veth    device-bound XDP program on the veth peer (frames arrive by
  *                  XDP_REDIRECT): calls the kfuncs again, reads data_meta.
  *   xh_xdp_cpumap  program in the cpumap entry (BPF_XDP_CPUMAP): reads data_meta.
@@ -320,9 +321,14 @@ int xh_xdp_dev(struct xdp_md *ctx)
 	}
 	stat_inc(XH_PT_XDP, XH_ST_MATCHED);
 
-	/* 3. write our metadata in front of the packet */
+	/* 3. write our metadata in front of the packet (not with XH_CFG_NO_META:
+	 *    then the headroom stays as the driver left it, e.g. igc's RX
+	 *    timestamp header, which the skb's hardware stamp is read from) */
 	meta_len = (long)ctx->data - (long)ctx->data_meta;
-	adj_rc = bpf_xdp_adjust_meta(ctx, -(int)sizeof(struct xh_meta));
+	if (cfg.flags & XH_CFG_NO_META)
+		adj_rc = XH_RC_NOT_CALLED;
+	else
+		adj_rc = bpf_xdp_adjust_meta(ctx, -(int)sizeof(struct xh_meta));
 	if (adj_rc == 0) {
 		data = (void *)(long)ctx->data;
 		meta = (void *)(long)ctx->data_meta;
@@ -347,7 +353,7 @@ int xh_xdp_dev(struct xdp_md *ctx)
 			m->ifindex = ctx->ingress_ifindex;
 		}
 	}
-	if (adj_rc)
+	if (adj_rc && adj_rc != XH_RC_NOT_CALLED)
 		stat_inc(XH_PT_XDP, XH_ST_META_FAIL);
 
 	/* 4. act */

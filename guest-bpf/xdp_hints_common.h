@@ -54,12 +54,15 @@ enum xh_mode {
 	XH_MODE_XSK = 3,	/* XDP_REDIRECT into the XSKMAP slot of the rx queue */
 };
 
+/* Bits of xh_cfg.flags. */
+#define XH_CFG_NO_META		(1U << 0)	/* xh_xdp_dev writes no data_meta (--no-meta) */
+
 /* Read-only configuration, section ".rodata.cfg", set by the runner before load. */
 struct xh_cfg {
 	__u32 mode;		/* enum xh_mode */
 	__u32 kfuncs;		/* XH_KF_* */
 	__u32 cpumap_key;	/* cpumap entry (= target CPU) used in XH_MODE_CPUMAP */
-	__u32 pad;
+	__u32 flags;		/* XH_CFG_* */
 };
 
 /* Where an observation was made (BPF side; the runner names them). */
@@ -111,7 +114,8 @@ struct xh_rec {
 	struct xh_meta meta;	/* copy of it (when meta_found) */
 
 	/* writer side (XH_PT_XDP) */
-	__s32 adjust_meta_rc;	/* bpf_xdp_adjust_meta() result */
+	__s32 adjust_meta_rc;	/* bpf_xdp_adjust_meta() result, XH_RC_NOT_CALLED under
+				 * XH_CFG_NO_META */
 	__s32 xdp_action;	/* verdict returned (XDP_REDIRECT, or the fallback) */
 
 	/* skb view (XH_PT_TC) */

@@ -257,6 +257,7 @@ static int cmd_abi(void)
 	jb_uint(&j, "meta_magic", XH_META_MAGIC);
 	jb_uint(&j, "meta_version", XH_META_VERSION);
 	jb_uint(&j, "rec_size", sizeof(struct xh_rec));
+	jb_uint(&j, "cfg_size", sizeof(struct xh_cfg));
 	jb_str(&j, "pkt_magic", XH_PKT_MAGIC);
 	jb_end_print(&j);
 	return 0;
@@ -279,6 +280,7 @@ struct run_opts {
 	const char *veth;
 	const char *veth_peer;
 	bool hwtstamp;
+	bool no_meta;			/* the NIC's XDP program writes no data_meta */
 	unsigned int kfunc_disable;	/* XH_KF_* to treat as absent */
 };
 
@@ -647,6 +649,8 @@ static int do_run(struct run_opts *o)
 
 	probe_kernel(&ki);
 	cfg.mode = (__u32)o->mode;
+	if (o->no_meta)
+		cfg.flags |= XH_CFG_NO_META;
 	/*
 	 * Programs containing calls to the RX metadata kfuncs must be
 	 * device-bound: the verifier checks every kfunc call instruction, dead
@@ -833,6 +837,7 @@ static int do_run(struct run_opts *o)
 		jb_int(&j, "hwtstamp_rx_filter", hw.rx_filter);
 	}
 	jb_uint(&j, "meta_size", sizeof(struct xh_meta));
+	jb_bool(&j, "meta_write", !o->no_meta);
 	jb_str(&j, "runner_version", XH_VERSION);
 	jb_end_print(&j);
 
@@ -904,6 +909,9 @@ static void usage(FILE *f)
 		"  --cpumap-qsize N              cpumap queue size (default 512)\n"
 		"  --veth NAME --veth-peer NAME  veth pair for mode veth (default xhv0/xhv1)\n"
 		"  --no-hwtstamp                 do not request RX hardware timestamps (SIOCSHWTSTAMP)\n"
+		"  --no-meta                     the NIC's XDP program still calls the kfuncs and records,\n"
+		"                                but writes no data_meta (headroom left as the driver\n"
+		"                                put it; xdp records: adjust_meta_rc 1 = not called)\n"
 		"  --disable-kfunc NAME          treat a kfunc as absent (repeatable; rx_timestamp,\n"
 		"                                rx_hash, rx_vlan_tag, dynptr_from_skb_meta or all)\n"
 		"  -v, --verbose                 libbpf debug output on stderr\n");
@@ -952,6 +960,7 @@ int main(int argc, char **argv)
 		{ "veth", required_argument, NULL, 'e' },
 		{ "veth-peer", required_argument, NULL, 'p' },
 		{ "no-hwtstamp", no_argument, NULL, 'H' },
+		{ "no-meta", no_argument, NULL, 'M' },
 		{ "disable-kfunc", required_argument, NULL, 'K' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
@@ -1024,6 +1033,7 @@ int main(int argc, char **argv)
 		case 'e': o.veth = optarg; break;
 		case 'p': o.veth_peer = optarg; break;
 		case 'H': o.hwtstamp = false; break;
+		case 'M': o.no_meta = true; break;
 		case 'K': {
 			static const char *const short_names[] = { "rx_timestamp", "rx_hash",
 								    "rx_vlan_tag",

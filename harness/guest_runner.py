@@ -28,6 +28,10 @@ redirect into a veth pair ``xhv0``/``xhv1`` made in the guest and kept),
 ``cpumap`` (redirect into a cpumap entry whose program reads data_meta; the
 NIC's TC program then sees the skb the cpumap built), ``xsk`` (redirect into
 an XSKMAP slot per rx queue; AF_XDP sockets in ``xsk_mode`` copy|zerocopy).
+``no_meta=True`` (runner ``--no-meta``, any mode): the NIC's XDP program
+still calls the kfuncs and records them but writes no data_meta, so the
+headroom stays as the driver left it (igc: the RX timestamp header the skb's
+hardware stamp is read from); downstream points then find no ``xh_meta``.
 
 Record schema (one dict per observation; the runner's JSON lines):
 
@@ -52,7 +56,7 @@ xdp and veth_xdp (kfunc view)
                      null when the kernel lacks the kfunc (not called).
                      Values are 0 unless rc == 0.
 xdp
-    adjust_meta_rc   bpf_xdp_adjust_meta() result
+    adjust_meta_rc   bpf_xdp_adjust_meta() result (1: not called, ``--no-meta``)
     xdp_action       "PASS" | "REDIRECT" | "DROP" | "ABORTED" | "TX"
 veth_xdp, cpumap, tc, veth_skb, cpumap_skb, xsk (metadata view)
     meta_found       a struct xh_meta with valid magic/version/size was found
@@ -74,9 +78,9 @@ xsk
 
 Events (lines with "event"): ``ready`` (mode, ifindex, kfuncs_present,
 xdp_attach link|netlink, dev_bound, tc_attach tcx|clsact|none, hwtstamp_rc, meta_size,
-veth/cpumap/xsk details), ``error`` (stage, errno, error, msg), ``stats``
-(per-program counters: seen, matched, no_magic, ringbuf_full,
-adjust_meta_fail, redirect_fail), ``exit`` (rc, records).
+meta_write (false under ``--no-meta``), veth/cpumap/xsk details), ``error`` (stage,
+errno, error, msg), ``stats`` (per-program counters: seen, matched, no_magic,
+ringbuf_full, adjust_meta_fail, redirect_fail), ``exit`` (rc, records).
 
 data_meta layout (struct xh_meta, 56 bytes, little endian), written by the
 NIC's device-bound XDP program right in front of the packet::
@@ -284,13 +288,14 @@ class GuestRunner:
                 xsk_mode: str = "copy", queues: int | None = None,
                 cpumap_cpu: int | None = None, hwtstamp: bool = True,
                 duration: float | None = None, count: int | None = None,
-                disable_kfuncs: Iterable[str] = (), extra_args: Iterable[str] = (),
-                ready_timeout: float = 180.0) -> Observation:
+                disable_kfuncs: Iterable[str] = (), no_meta: bool = False,
+                extra_args: Iterable[str] = (), ready_timeout: float = 180.0) -> Observation:
         """Start the runner for ``ifname``/``mode``; returns once it reported ready.
 
         Use as a context manager (stops on exit) or call ``.stop()``.
         ``disable_kfuncs`` (e.g. ``["rx_vlan_tag"]`` or ``["all"]``) makes the
         programs skip kfuncs as if the kernel lacked them (their rc is null).
+        ``no_meta``: the NIC's XDP program writes no data_meta (``--no-meta``).
         Raises RunnerError if it fails before ready (load/verifier/attach errors
         are in the exception text, with the tail of the runner's stderr).
         """
@@ -311,6 +316,8 @@ class GuestRunner:
             argv += ["--count", str(count)]
         for k in disable_kfuncs:
             argv += ["--disable-kfunc", k]
+        if no_meta:
+            argv.append("--no-meta")
         argv += list(extra_args)
         n = next(self._seq)
         base = f"/tmp/xdp-hints-run{n}"
@@ -334,6 +341,10 @@ class GuestRunner:
             _, events, _ = parse_lines(r.stdout.replace("__ALIVE__", ""))
             obs.ready = next((e for e in events if e.get("event") == "ready"), None)
             if obs.ready is not None:
+                if no_meta and obs.ready.get("meta_write") is not False:
+                    obs.stop()
+                    raise RunnerError(f"runner ignored --no-meta ({ifname}): {obs.ready}",
+                                      obs.events, obs.stderr)
                 return obs
             if not alive or any(e.get("event") in ("error", "exit") for e in events):
                 obs.stopped = True

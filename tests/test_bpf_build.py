@@ -85,9 +85,13 @@ def test_object_sections(artifacts):
                  ".BTF.ext"):
         assert name in secs, f"section {name} missing; have {sorted(secs)}"
     assert secs["license"].rstrip(b"\0") == b"GPL"
-    # struct xh_cfg: 4 x u32, all zero until the runner fills it
+    # struct xh_cfg: 4 x u32 (mode, kfuncs, cpumap_key, flags), all zero until the runner
+    # fills it; the runner's struct is the same size
     assert len(secs[".rodata.cfg"]) == 16
     assert secs[".rodata.cfg"] == bytes(16)
+    abi = json.loads(subprocess.run([str(artifacts.runner), "abi"], capture_output=True,
+                                    text=True, timeout=30, check=True).stdout)
+    assert abi["cfg_size"] == len(secs[".rodata.cfg"])
     # relocations against the kfunc externs exist only if the programs call them
     assert ".relxdp" in secs and ".reltc" in secs
 
@@ -123,6 +127,12 @@ def test_runner_abi_and_usage(artifacts):
     r = subprocess.run([str(artifacts.runner), "run"], capture_output=True, text=True,
                        timeout=30)
     assert r.returncode == 2 and "--ifname is required" in r.stderr
+    r = subprocess.run([str(artifacts.runner), "--help"], capture_output=True, text=True,
+                       timeout=30)
+    assert r.returncode == 0 and "--no-meta" in r.stdout
+    r = subprocess.run([str(artifacts.runner), "run", "--no-meta"], capture_output=True,
+                       text=True, timeout=30)
+    assert r.returncode == 2 and "--ifname is required" in r.stderr, "--no-meta is known"
     r = subprocess.run([str(artifacts.runner), "run", "--ifname", "lo", "--mode", "bogus"],
                        capture_output=True, text=True, timeout=30)
     assert r.returncode == 2
@@ -227,8 +237,10 @@ FAKE_RUNNER = textwrap.dedent("""\
         sys.exit(1)
     stop = []
     signal.signal(signal.SIGTERM, lambda *a: stop.append(1))
-    print(json.dumps({{"event": "ready", "mode": args[args.index("--mode") + 1],
-                      "ifname": ifname}}), flush=True)
+    ready = {{"event": "ready", "mode": args[args.index("--mode") + 1], "ifname": ifname}}
+    if ifname != "old0":  # old0: a runner from before --no-meta (no meta_write)
+        ready["meta_write"] = "--no-meta" not in args
+    print(json.dumps(ready), flush=True)
     n = 0
     while not stop:
         n += 1
@@ -256,7 +268,8 @@ def fake_runner(tmp_path):
 
 def test_observe_collects_records_and_stops(fake_runner):
     with fake_runner.observe("eth1", mode="veth", ready_timeout=20) as obs:
-        assert obs.ready == {"event": "ready", "mode": "veth", "ifname": "eth1"}
+        assert obs.ready == {"event": "ready", "mode": "veth", "ifname": "eth1",
+                             "meta_write": True}
         got = obs.wait_for(3, point="xdp", timeout=20, poll_s=0.1)
         assert len(got) >= 3
     assert obs.stopped
@@ -277,6 +290,16 @@ def test_observe_raises_with_errors_and_stderr(fake_runner):
     msg = str(ei.value)
     assert "load: verifier said no (Permission denied)" in msg
     assert "failed to load" in msg
+
+
+def test_observe_no_meta_is_passed_and_checked(fake_runner):
+    with fake_runner.observe("eth1", mode="pass", no_meta=True, ready_timeout=20) as obs:
+        assert obs.ready["meta_write"] is False
+    assert "--no-meta" in obs.argv
+    with pytest.raises(RunnerError, match="ignored --no-meta"):
+        fake_runner.observe("old0", mode="pass", no_meta=True, ready_timeout=20)
+    with fake_runner.observe("old0", mode="pass", ready_timeout=20) as obs:
+        assert "--no-meta" not in obs.argv
 
 
 def test_observe_rejects_unknown_mode(fake_runner):

@@ -172,6 +172,22 @@ def test_pass_xdp_and_tc_see_every_packet(env):
             assert t["dynptr_meta_found"] and t["dynptr_meta"] == t["meta"], t
 
 
+def test_pass_no_meta_calls_kfuncs_but_writes_nothing(env):
+    """--no-meta: the kfuncs are still called and recorded; no xh_meta reaches the skb."""
+    _plan_, ids, obs = _send_and_observe(env, "pass", "tc", no_meta=True)
+    assert obs.ready["meta_write"] is False
+    assert not _missing(obs, "xdp", ids) and not _missing(obs, "tc", ids)
+    tc = obs.index("tc")
+    for pid, x in obs.index("xdp").items():
+        assert x["adjust_meta_rc"] == 1 and x["xdp_action"] == "PASS", x  # 1: not called
+        assert x["rx_hash_rc"] in (0, ENODATA, EOPNOTSUPP), x
+        t = tc[pid]
+        assert t["meta_len"] == 0 and not t["meta_found"], t
+        if x["rx_hash_rc"] == 0:
+            assert t["skb_hash"] == x["rx_hash"], (x, t)
+    assert obs.stats["xdp"]["adjust_meta_fail"] == 0, obs.stats
+
+
 def test_veth_redirect_keeps_data_meta(env):
     _plan_, ids, obs = _send_and_observe(env, "veth", "veth_skb")
     assert not _missing(obs, "veth_xdp", ids)
