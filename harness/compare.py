@@ -11,7 +11,9 @@ Return codes are negative errnos (None = kfunc not called); ``vlan_proto`` is
 in host byte order (0x8100).  The record keys per field live in
 :data:`FIELD_KEYS` only.  Records of the guest runner (guest-bpf/, JSON lines
 with ``frame_vlan_count``) are converted by :func:`from_runner`, whose key
-mapping is :data:`RUNNER_POINTS` / :data:`RUNNER_KFUNC_KEYS`.  Matching is by
+mapping is :data:`RUNNER_POINTS` / :data:`RUNNER_KFUNC_KEYS`; a run whose points
+mean another path passes ``points`` (the ``tc`` records of a ``--no-meta`` run are
+path ``pass-bare``: ``compare(..., points={"tc": "pass-bare"})``).  Matching is by
 packet id, never by order.
 """
 
@@ -106,17 +108,19 @@ class Row:
         return asdict(self)
 
 
-def from_runner(rec: Mapping[str, Any]) -> dict[str, Any]:
+def from_runner(rec: Mapping[str, Any],
+                points: Mapping[str, str] = RUNNER_POINTS) -> dict[str, Any]:
     """Canonical form of one guest-runner record; other records are returned as they are.
 
     skb points report rc 0 when the skb carries the value (hash != 0, hw
     timestamp != 0, vlan tag present) and -ENODATA otherwise.  ``meta_ok``:
     the custom struct was found and carries this packet's id and flags.
+    ``points`` maps runner points to paths (default :data:`RUNNER_POINTS`).
     """
     point = rec.get(POINT_KEY)
-    if "frame_vlan_count" not in rec or point not in RUNNER_POINTS:
+    if "frame_vlan_count" not in rec or point not in points:
         return dict(rec)
-    path = RUNNER_POINTS[point]
+    path = points[point]
     if point == "xsk" and rec.get("xsk_mode") == "zerocopy":
         path = "xsk-zc"
     out: dict[str, Any] = {POINT_KEY: path, ID_KEY: rec.get(ID_KEY)}
@@ -214,11 +218,12 @@ def judge(exp: Expectation, rc: int | None, val: Any) -> bool:
 
 def _group(
     observations: Iterable[Mapping[str, Any]],
+    points: Mapping[str, str] = RUNNER_POINTS,
 ) -> tuple[dict[str, dict[int, list[Mapping[str, Any]]]], int]:
     by_point: dict[str, dict[int, list[Mapping[str, Any]]]] = {}
     bad = 0
     for raw in observations:
-        rec = from_runner(raw)
+        rec = from_runner(raw, points)
         try:
             pid = int(rec[ID_KEY])
             point = str(rec[POINT_KEY])
@@ -333,14 +338,16 @@ def compare(
     fields: Iterable[str] = FIELDS,
     oracle: Oracle = expect,
     allow_missing: int = 0,
+    points: Mapping[str, str] | None = None,
 ) -> list[Row]:
     """One Row per (path, field).
 
     ``paths`` defaults to the known points present in ``observations``; a path
     asked for explicitly but absent from the observations fails (all missing).
+    ``points`` overrides entries of :data:`RUNNER_POINTS` for these observations.
     """
     plan = list(packets)
-    by_point, bad_records = _group(observations)
+    by_point, bad_records = _group(observations, {**RUNNER_POINTS, **(points or {})})
     if paths is None:
         paths = [p for p in PATHS if p in by_point]
     rows: list[Row] = []

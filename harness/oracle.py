@@ -8,6 +8,8 @@ Every rule names the kernel/QEMU fact it encodes.
 Paths (where the guest observes; guest runner point in brackets):
   ``xdp``         device-bound XDP program on the NIC, kfunc results [xdp]
   ``pass``        XDP_PASS -> skb, seen by a TC ingress program on the NIC [tc]
+  ``pass-bare``   the same skb after an XDP program that wrote no data_meta (runner
+                  ``--no-meta``): the headroom is as the driver left it [tc]
   ``veth``        XDP_REDIRECT into a veth, XDP program on the peer: kfuncs on an
                   xdp_frame [veth_xdp]
   ``veth-skb``    the skb the veth peer builds from that frame, TC on the peer [veth_skb]
@@ -18,9 +20,11 @@ Paths (where the guest observes; guest runner point in brackets):
   ``xsk-zc``      the same in zero-copy mode [xsk, xsk_mode zerocopy]
 
 Fields: ``hash``, ``hash_type``, ``timestamp``, ``vlan`` ((tpid, tci) tuple), ``meta``
-(the custom ``data_meta`` struct arrived intact).
+(the custom ``data_meta`` struct arrived intact; ``False`` on ``pass-bare``, where
+none was written).
 
-Observation convention for skb points (``pass``, ``veth-skb``, ``cpumap-skb``):
+Observation convention for skb points (``pass``, ``pass-bare``, ``veth-skb``,
+``cpumap-skb``):
 rc 0 with the value when the skb carries it (``skb->hash != 0``, hw timestamp
 != 0, vlan tag present), rc -ENODATA otherwise (harness.compare converts the
 runner's records that way).
@@ -59,6 +63,7 @@ from harness.toeplitz import MS_RSS_KEY, rss_hash
 PATHS: tuple[str, ...] = (
     "xdp",
     "pass",
+    "pass-bare",
     "veth",
     "veth-skb",
     "cpumap",
@@ -67,6 +72,7 @@ PATHS: tuple[str, ...] = (
     "xsk-zc",
 )
 SKB_FROM_FRAME_PATHS = frozenset({"veth-skb", "cpumap-skb"})  # __xdp_build_skb_from_frame
+PASS_PATHS = frozenset({"pass", "pass-bare"})  # the NIC's skb after XDP_PASS
 FIELDS: tuple[str, ...] = ("hash", "hash_type", "timestamp", "vlan", "meta", "queue")
 KFUNC_PATHS = frozenset({"xdp", "veth", "xsk", "xsk-zc"})
 KFUNC_OF_FIELD = {
@@ -605,6 +611,13 @@ RULES: tuple[Rule, ...] = (
         source="harness design",
     ),
     Rule(
+        "meta-not-written",
+        paths=_fs("pass-bare"),
+        fields=_fs("meta"),
+        then=lambda c: value(False, "the XDP program wrote no data_meta (--no-meta)"),
+        source="no bpf_xdp_adjust_meta(): skb_metadata_len() is 0 after XDP_PASS",
+    ),
+    Rule(
         "meta-unsupported",
         fields=_fs("meta"),
         when=lambda c: not c.facts.data_meta,
@@ -629,7 +642,7 @@ RULES: tuple[Rule, ...] = (
     # --- skb-only points have no hash type -----------------------------------------
     Rule(
         "skb-no-hash-type",
-        paths=_fs("pass") | SKB_FROM_FRAME_PATHS,
+        paths=PASS_PATHS | SKB_FROM_FRAME_PATHS,
         fields=_fs("hash_type"),
         then=lambda c: skip("__sk_buff exposes no RSS hash type"),
         source="struct __sk_buff has hash but no hash type",
@@ -696,7 +709,7 @@ RULES: tuple[Rule, ...] = (
     Rule(
         "rxhash-off",
         drivers=_fs("virtio_net", "igc"),
-        paths=NIC_KFUNC_PATHS | _fs("pass"),
+        paths=NIC_KFUNC_PATHS | PASS_PATHS,
         fields=_fs("hash", "hash_type"),
         when=lambda c: not c.facts.rxhash,
         then=lambda c: nodata("NETIF_F_RXHASH off (ethtool -K <if> rxhash on)"),
@@ -729,7 +742,7 @@ RULES: tuple[Rule, ...] = (
     Rule(
         "igc-ts-no-filter",
         drivers=_fs("igc"),
-        paths=NIC_KFUNC_PATHS | _fs("pass"),
+        paths=NIC_KFUNC_PATHS | PASS_PATHS,
         fields=_fs("timestamp"),
         when=lambda c: not c.facts.hwtstamp_rx,
         then=lambda c: nodata("igc: no RX hwtstamp filter, TSIP clear"),
@@ -738,7 +751,7 @@ RULES: tuple[Rule, ...] = (
     Rule(
         "igc-ts-skb-busy-poll",
         drivers=_fs("igc"),
-        paths=_fs("pass"),
+        paths=PASS_PATHS,
         fields=_fs("timestamp"),
         when=lambda c: c.facts.rx_busy_poll,
         then=lambda c: present(
@@ -750,10 +763,11 @@ RULES: tuple[Rule, ...] = (
     Rule(
         "igc-ts",
         drivers=_fs("igc"),
-        paths=NIC_KFUNC_PATHS | _fs("pass"),
+        paths=NIC_KFUNC_PATHS | PASS_PATHS,
         fields=_fs("timestamp"),
         then=lambda c: ts_expectation(c.facts, c.pkt, "igc: SYSTIM stamp from the RX header"),
-        source="igc_xdp_rx_timestamp / igc_ptp_rx_pktstamp",
+        source="igc_xdp_rx_timestamp / igc_ptp_rx_pktstamp; skb (through SO_TIMESTAMPING): "
+        "igc_get_tstamp reads the same RX header lazily",
     ),
     Rule(
         "veth-nic-ts",
@@ -798,28 +812,28 @@ RULES: tuple[Rule, ...] = (
     Rule(
         "pass-hash-veth",
         drivers=_fs("veth"),
-        paths=_fs("pass"),
+        paths=PASS_PATHS,
         fields=_fs("hash"),
         then=lambda c: skip("veth skb hash is a software hash"),
         source="-",
     ),
     Rule(
         "pass-hash",
-        paths=_fs("pass"),
+        paths=PASS_PATHS,
         fields=_fs("hash"),
         then=_skb_hash_then,
         source="virtio_skb_set_hash / igc_rx_hash: skb_set_hash(NIC hash)",
     ),
     Rule(
         "pass-ts",
-        paths=_fs("pass"),
+        paths=PASS_PATHS,
         fields=_fs("timestamp"),
         then=lambda c: nodata(f"{c.facts.driver}: no hardware RX timestamp on the skb"),
         source="virtio_net/veth never set skb_hwtstamps",
     ),
     Rule(
         "pass-vlan",
-        paths=_fs("pass"),
+        paths=PASS_PATHS,
         fields=_fs("vlan"),
         when=lambda c: bool(c.pkt.vlans),
         then=_vlan_value("outer tag: NIC strip (igc VME) or software skb_vlan_untag"),
@@ -827,7 +841,7 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule(
         "pass-vlan-untagged",
-        paths=_fs("pass"),
+        paths=PASS_PATHS,
         fields=_fs("vlan"),
         then=lambda c: nodata("untagged frame"),
         source="-",

@@ -9,22 +9,31 @@
 
 CLI paths and what they check (oracle paths, see harness.oracle):
 
-=========  ============  ==================================================
-CLI path   runner mode   rows (oracle paths)
-=========  ============  ==================================================
-xdp        pass          ``xdp`` (kfuncs in the NIC's device-bound program)
-pass       pass          ``pass`` (skb at TC ingress after XDP_PASS)
-veth       veth          ``veth`` (kfuncs on the peer), ``veth-skb``
-cpumap     cpumap        ``cpumap`` (cpumap program), ``cpumap-skb``
-xsk        xsk copy      ``xsk`` (metadata area in the UMEM)
-xsk-zc     xsk zerocopy  ``xsk-zc``
-=========  ============  ==================================================
+=========  ==================  ===================================================
+CLI path   runner invocation   rows (oracle paths)
+=========  ==================  ===================================================
+xdp        pass                ``xdp`` (kfuncs in the NIC's device-bound program)
+pass       pass                ``pass`` (skb at TC ingress after XDP_PASS)
+           pass-bare (igc:     ``pass-bare`` (the same skb after an XDP program
+           pass --no-meta)     that wrote no data_meta: igc's skb stamp intact)
+veth       veth                ``veth`` (kfuncs on the peer), ``veth-skb``
+cpumap     cpumap              ``cpumap`` (cpumap program), ``cpumap-skb``
+xsk        xsk copy            ``xsk`` (metadata area in the UMEM)
+xsk-zc     xsk zerocopy        ``xsk-zc``
+=========  ==================  ===================================================
 
-``xdp`` and ``pass`` share one runner invocation.  Every runner invocation
-gets its own plan with ids that no other invocation uses, and is compared on
-its own.  Facts (harness.oracle.Facts) are built at run time: kfuncs from the
-guest's BTF, xdp-rx-metadata-features from netlink (``probe``), ``ethtool``
-(-k features, -n rx-flow-hash, -x key), the link speed, the runner's hwtstamp
+``xdp`` and ``pass`` share one runner invocation; ``pass`` adds a second one,
+``pass-bare``, on the NICs in :data:`BARE_NICS` only (elsewhere its rows are
+``skip``: virtio-net's skb has no hardware stamp and its ``pass`` rows are
+already exact, so a bare run would cost a runner start to repeat them).  Every
+runner invocation gets its own plan with ids that no other invocation uses,
+and is compared on its own.  On igc the skb hardware stamp of ``pass`` and
+``pass-bare`` is the one SO_TIMESTAMPING hands a packet socket
+(harness/guest/tsrx.py).
+
+Facts (harness.oracle.Facts) are built at run time: kfuncs from the guest's
+BTF, xdp-rx-metadata-features from netlink (``probe``), ``ethtool`` (-k
+features, -n rx-flow-hash, -x key), the link speed, the runner's hwtstamp
 result, and for igc the device model over QMP (programmed RSS key, a
 deterministic clock set right before each plan is sent).
 
@@ -61,18 +70,36 @@ CLI_PATHS: tuple[str, ...] = ("xdp", "pass", "veth", "cpumap", "xsk", "xsk-zc")
 NIC_KINDS: tuple[str, ...] = ("igc", "virtio-net", "veth")
 DRIVER_OF = {"igc": "igc", "virtio-net": "virtio_net", "veth": "veth"}
 
-#: runner invocation -> (mode, observe kwargs, point that comes last, CLI paths it serves)
-RUNS: dict[str, tuple[str, dict[str, Any], str]] = {
-    "pass": ("pass", {}, "tc"),
-    "veth": ("veth", {}, "veth_skb"),
-    "cpumap": ("cpumap", {}, "cpumap_skb"),
-    "xsk": ("xsk", {"xsk_mode": "copy"}, "xsk"),
-    "xsk-zc": ("xsk", {"xsk_mode": "zerocopy"}, "xsk"),
+
+@dataclass(frozen=True)
+class Run:
+    """One kind of runner invocation."""
+
+    mode: str
+    observe: dict[str, Any]  # GuestRunner.observe keyword arguments
+    last_point: str  # the point that sees a packet last (waited for)
+    yields: tuple[str, ...]  # oracle paths its records can give
+    points: dict[str, str] | None = None  # runner point -> oracle path, where not compare's
+
+
+RUNS: dict[str, Run] = {
+    "pass": Run("pass", {}, "tc", ("xdp", "pass")),
+    "pass-bare": Run("pass", {"no_meta": True}, "tc", ("pass-bare",), {"tc": "pass-bare"}),
+    "veth": Run("veth", {}, "veth_skb", ("veth", "veth-skb")),
+    "cpumap": Run("cpumap", {}, "cpumap_skb", ("cpumap", "cpumap-skb")),
+    "xsk": Run("xsk", {"xsk_mode": "copy"}, "xsk", ("xsk",)),
+    "xsk-zc": Run("xsk", {"xsk_mode": "zerocopy"}, "xsk", ("xsk-zc",)),
 }
+#: CLI path -> the invocation it shares (xdp and pass: one)
 RUN_OF_PATH = {"xdp": "pass", "pass": "pass", "veth": "veth", "cpumap": "cpumap",
                "xsk": "xsk", "xsk-zc": "xsk-zc"}
-ORACLE_PATHS = {"xdp": ("xdp",), "pass": ("pass",), "veth": ("veth", "veth-skb"),
+#: CLI path -> invocations of its own after that one
+EXTRA_RUNS: dict[str, tuple[str, ...]] = {"pass": ("pass-bare",)}
+ORACLE_PATHS = {"xdp": ("xdp",), "pass": ("pass", "pass-bare"), "veth": ("veth", "veth-skb"),
                 "cpumap": ("cpumap", "cpumap-skb"), "xsk": ("xsk",), "xsk-zc": ("xsk-zc",)}
+#: NICs that get the pass-bare invocation: igc reads the skb stamp lazily from the RX
+#: header our data_meta overwrites; elsewhere pass-bare would repeat pass
+BARE_NICS = frozenset({"igc"})
 
 VIDS = (100, 200)  # make_plan's inner VIDs: registered on the NIC (VLAN filters)
 FLOW_TYPES = ("tcp4", "udp4", "tcp6", "udp6")
@@ -171,7 +198,8 @@ def _igc_clobbered_stamp(row: Row, records: list[dict], facts: Facts, n: int) ->
     header in front of the packet; our XDP program's 56-byte data_meta overwrote
     it.  Timer 0 then holds xh_meta bytes 48..55 (rx_queue, ifindex) read as SYSTIM
     nanoseconds and seconds.  Only when every stamp equals that prediction is the
-    row a documented loss; anything else stays a failure.
+    row a documented loss; anything else stays a failure.  Used on ``pass`` only: the
+    ``pass-bare`` run writes no data_meta and its stamps must be exact.
     """
     if row.verdict != "fail" or row.missing or row.extra:
         return
@@ -368,9 +396,13 @@ class NicScenario:
         return replace(self.base, hwtstamp_rx=hw, clock=clock)
 
     def run_one(self, run: str, paths: Sequence[str]) -> tuple[list[Row], RunStats]:
-        """One runner invocation: observe, send a fresh plan, compare ``paths``."""
-        mode, kw, last_point = RUNS[run]
-        opaths = [op for p in paths for op in ORACLE_PATHS[p]]
+        """One runner invocation: observe, send a fresh plan, compare ``paths``.
+
+        ``paths`` are CLI paths; of their oracle paths, the ones this run yields are judged.
+        """
+        spec = RUNS[run]
+        mode, kw, last_point = spec.mode, spec.observe, spec.last_point
+        opaths = [op for p in paths for op in ORACLE_PATHS[p] if op in spec.yields]
         plan = self._plan()
         ids = {p.id for p in plan}
         t0 = time.monotonic()
@@ -388,7 +420,7 @@ class NicScenario:
                                   f"refused ({why})"), stats
             return _fail_rows(self.kind, opaths, f"runner failed: {e}"), stats
         sots: dict[int, int | None] | None = None
-        tsrx = self.kind == "igc" and run == "pass" and "pass" in paths
+        tsrx = self.kind == "igc" and bool(oracle.PASS_PATHS.intersection(opaths))
         try:
             if tsrx:
                 self._tsrx_start()
@@ -414,11 +446,13 @@ class NicScenario:
             records = [dict(r, skb_hwtstamp=sots.get(int(r["id"])) or 0)
                        if r.get("point") == "tc" else r for r in records]
             facts = replace(facts, rx_busy_poll=False)
-        rows = compare(self.kind, facts, plan, records, paths=opaths, oracle=self._oracle())
+        rows = compare(self.kind, facts, plan, records, paths=opaths, oracle=self._oracle(),
+                       points=spec.points)
         if sots is not None:
             for r in rows:
-                if r.path == "pass" and r.field == "timestamp":
-                    _igc_clobbered_stamp(r, records, facts, len(plan))
+                if r.path in oracle.PASS_PATHS and r.field == "timestamp":
+                    if r.path == "pass":
+                        _igc_clobbered_stamp(r, records, facts, len(plan))
                     r.detail += "; skb stamps read through SO_TIMESTAMPING (packet socket)"
         if obs.errors:
             msg = "; ".join(f"{e.get('stage')}: {e.get('msg')}" for e in obs.errors)
@@ -481,12 +515,17 @@ class NicScenario:
         if self.base is None:
             self.prepare()
         out.facts = self.facts_summary()
-        order: list[str] = []
+        serves: dict[str, list[str]] = {}  # invocation -> CLI paths, in CLI_PATHS order
         for p in CLI_PATHS:
-            if p in paths and RUN_OF_PATH[p] not in order:
-                order.append(RUN_OF_PATH[p])
-        for run in order:
-            mine = [p for p in CLI_PATHS if p in paths and RUN_OF_PATH[p] == run]
+            if p in paths:
+                for run in (RUN_OF_PATH[p], *EXTRA_RUNS.get(p, ())):
+                    serves.setdefault(run, []).append(p)
+        for run, mine in serves.items():
+            if run == "pass-bare" and self.kind not in BARE_NICS:
+                out.rows.extend(_skip_rows(self.kind, RUNS[run].yields, (
+                    f"pass-bare runs on {', '.join(sorted(BARE_NICS))} only (skb stamp read "
+                    f"lazily from the RX header data_meta overwrites); {self.kind}: see pass")))
+                continue
             rows, stats = self.run_one(run, mine)
             out.rows.extend(rows)
             out.stats.append(stats)

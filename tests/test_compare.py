@@ -246,6 +246,7 @@ def test_judge_kinds() -> None:
 RUNNER_POINT = {
     "xdp": "xdp",
     "pass": "tc",
+    "pass-bare": "tc",  # a --no-meta run: compare(..., points=BARE_POINTS)
     "veth": "veth_xdp",
     "veth-skb": "veth_skb",
     "cpumap": "cpumap",
@@ -295,18 +296,43 @@ def runner_run(facts: o.Facts, paths: list[str]) -> list[dict[str, Any]]:
 
 
 ALL_PATHS = list(o.PATHS)
+BARE_POINTS = {"tc": "pass-bare"}
 
 
 @pytest.mark.parametrize("facts", [VIRTIO, IGC], ids=["virtio", "igc"])
 def test_runner_records_same_verdicts_as_canonical(facts: o.Facts) -> None:
     canon = [r for path in ALL_PATHS for r in fake_records(facts, PLAN, path)]
-    runner = runner_run(facts, ALL_PATHS)
-    random.Random(3).shuffle(runner)
     a = {(r.path, r.field): r.verdict for r in c.compare("n", facts, PLAN, canon)}
-    b = {(r.path, r.field): r.verdict for r in c.compare("n", facts, PLAN, runner)}
+    # one runner invocation per run: the bare run's tc records are pass-bare
+    shared = [p for p in ALL_PATHS if p != "pass-bare"]
+    runner = runner_run(facts, shared)
+    random.Random(3).shuffle(runner)
+    rows = c.compare("n", facts, PLAN, runner)
+    rows += c.compare("n", facts, PLAN, runner_run(facts, ["pass-bare"]), points=BARE_POINTS)
+    b = {(r.path, r.field): r.verdict for r in rows}
     assert a == b
     assert {p for p, _ in b} == set(o.PATHS)
     assert "fail" not in b.values()
+
+
+def test_bare_run_tc_records_are_pass_bare() -> None:
+    """A --no-meta run: tc records judged as pass-bare, where no data_meta is right."""
+    recs = runner_run(IGC, ["pass-bare"])
+    assert {r["point"] for r in recs} == {"tc"} and not any(r["meta_found"] for r in recs)
+    rows = rows_by(c.compare("igc", IGC, PLAN, recs, paths=["pass-bare"], points=BARE_POINTS))
+    assert rows["pass-bare", "meta"].verdict == "pass"
+    assert rows["pass-bare", "meta"].matched == len(PLAN)
+    assert rows["pass-bare", "timestamp"].verdict == "pass"
+    assert ("pass-bare", "queue") not in rows
+    # a struct that is there after all (the runner ignored --no-meta): fail
+    wrote = [dict(r, meta_found=True, meta={"id": r["id"], "pkt_flags": r["pkt_flags"]})
+             for r in recs]
+    row = rows_by(c.compare("igc", IGC, PLAN, wrote, paths=["pass-bare"],
+                            points=BARE_POINTS))["pass-bare", "meta"]
+    assert row.verdict == "fail" and "expected False, observed True" in row.detail
+    # without the override the same records are the pass path's
+    assert {r.path for r in c.compare("igc", IGC, PLAN, recs)} == {"pass"}
+    assert c.from_runner(recs[0], {"tc": "pass-bare"})["point"] == "pass-bare"
 
 
 def test_runner_tc_record_conversion() -> None:

@@ -81,12 +81,16 @@ CASES: list[tuple[o.Facts, SentPacket, str, str, str, Any, str]] = [
     (IGC, P_QQ, "xsk-zc", "meta", "value", True, "meta-carried"),
     (VIRTIO, P_T6, "cpumap-skb", "meta", "value", True, "meta-carried"),
     (VIRTIO, P_U4, "veth", "meta", "value", True, "meta-carried"),
+    (IGC, P_U4, "pass-bare", "meta", "value", False, "meta-not-written"),
+    (replace(VIRTIO, data_meta=False), P_U4, "pass-bare", "meta", "value", False,
+     "meta-not-written"),
     # veth after redirect
     (VIRTIO, P_U4, "veth", "hash", "nodata", None, "veth-xdp-frame"),
     (IGC, P_Q, "veth", "vlan", "nodata", None, "veth-xdp-frame"),
     (IGC, P_U4, "veth", "timestamp", "nodata", None, "veth-xdp-frame"),
     # skb points
     (VIRTIO, P_U4, "pass", "hash_type", "skip", None, "skb-no-hash-type"),
+    (IGC, P_U4, "pass-bare", "hash_type", "skip", None, "skb-no-hash-type"),
     (VIRTIO, P_U4, "cpumap-skb", "hash", "nodata", None, "frame-skb-hash"),
     (IGC, P_U4, "veth-skb", "timestamp", "nodata", None, "frame-skb-timestamp"),
     (IGC_STRIP, P_Q, "cpumap-skb", "vlan", "nodata", None, "frame-skb-vlan-stripped"),
@@ -103,6 +107,9 @@ CASES: list[tuple[o.Facts, SentPacket, str, str, str, Any, str]] = [
     (IGC, P_Q, "cpumap", "meta", "value", True, "meta-carried"),
     (IGC, P_U4, "pass", "timestamp", "present", None, "igc-ts-skb-busy-poll"),
     (replace(IGC, rx_busy_poll=False), P_U4, "pass", "timestamp", "present", None, "igc-ts"),
+    (IGC, P_U4, "pass-bare", "timestamp", "present", None, "igc-ts-skb-busy-poll"),
+    (replace(IGC, rx_busy_poll=False), P_U4, "pass-bare", "timestamp", "present", None,
+     "igc-ts"),
     # NIC kfuncs: callbacks missing
     (VIRTIO, P_U4, "xdp", "timestamp", "unsupported", None, "no-callback"),
     (VIRTIO, P_Q, "xdp", "vlan", "unsupported", None, "no-callback"),
@@ -120,6 +127,7 @@ CASES: list[tuple[o.Facts, SentPacket, str, str, str, Any, str]] = [
     # hash
     (replace(VIRTIO, rxhash=False), P_U4, "xdp", "hash", "nodata", None, "rxhash-off"),
     (replace(IGC, rxhash=False), P_T4, "pass", "hash", "nodata", None, "rxhash-off"),
+    (replace(IGC, rxhash=False), P_T4, "pass-bare", "hash", "nodata", None, "rxhash-off"),
     (VETH, P_U4, "xdp", "hash", "present", None, "veth-nic-hash"),
     (VETH, P_U4, "xdp", "hash_type", "value", 0x08, "veth-nic-hash-type"),
     (VIRTIO, P_U4, "xdp", "hash", "value", h4(P_U4), "nic-hash"),
@@ -205,6 +213,15 @@ CASES: list[tuple[o.Facts, SentPacket, str, str, str, Any, str]] = [
     (IGC, P_Q, "pass", "vlan", "value", P_Q.vlans[0], "pass-vlan"),
     (IGC_STRIP, P_Q, "pass", "vlan", "value", P_Q.vlans[0], "pass-vlan"),
     (IGC, P_T4, "pass", "vlan", "nodata", None, "pass-vlan-untagged"),
+    (VETH, P_U4, "pass-bare", "hash", "skip", None, "pass-hash-veth"),
+    (IGC, P_T6, "pass-bare", "hash", "value", h4(P_T6), "pass-hash"),
+    (VIRTIO, P_2Q, "pass-bare", "hash", "nodata", None, "pass-hash"),
+    (VIRTIO, P_U4, "pass-bare", "timestamp", "nodata", None, "pass-ts"),
+    (IGC, P_QQ, "pass-bare", "vlan", "value", P_QQ.vlans[0], "pass-vlan"),
+    (IGC, P_U6, "pass-bare", "vlan", "nodata", None, "pass-vlan-untagged"),
+    (replace(IGC, hwtstamp_rx=False), P_U4, "pass-bare", "timestamp", "nodata", None,
+     "igc-ts-no-filter"),
+    (IGC_RETA, P_T4, "pass-bare", "queue", "skip", None, "queue-not-at-xdp"),
     (IGC_RETA, P_T4, "xdp", "queue", "value", T4_QUEUE, "queue-reta"),
     (IGC_RETA, P_T4, "pass", "queue", "skip", None, "queue-not-at-xdp"),
     (IGC, P_T4, "xdp", "queue", "skip", None, "queue-no-table"),
@@ -287,6 +304,9 @@ def test_timestamp_sources() -> None:
     assert o.expect(facts, p2, "pass", "timestamp").kind == "present"  # netdev_data pointer
     nobp = replace(facts, rx_busy_poll=False)
     assert o.expect(nobp, p2, "pass", "timestamp").value == 1_000_500 - 300
+    # the skb after a program that wrote no data_meta: the same exact stamp
+    bare = o.expect(nobp, p2, "pass-bare", "timestamp")
+    assert (bare.kind, bare.value, bare.rule) == ("value", 1_000_500 - 300, "igc-ts")
     facts = replace(facts, link_speed_mbps=2500)
     assert o.expect(facts, p1, "xdp", "timestamp").value == 1_000_000 - 1485
     facts = replace(IGC, ts_window=(10_000, 20_000), link_speed_mbps=100)
@@ -299,6 +319,22 @@ def test_timestamp_sources() -> None:
     exp = o.expect(replace(IGC, clock=clock), p1, "xdp", "timestamp")
     assert (exp.kind, exp.lo, exp.hi) == ("window", 1_000_000 - 6450, 1_000_000)
     assert o.Facts(driver="virtio_net").rx_latency_ns() == 0
+
+
+def test_pass_bare_has_the_rules_of_pass_but_no_meta() -> None:
+    """Every field but meta: the same expectation on pass and pass-bare."""
+    plan = make_plan(24, MAC)
+    clocked = replace(IGC, clock=o.DeterministicClock(10**18, 1000, first_id=plan[0].id),
+                      link_speed_mbps=2500, rx_busy_poll=False)
+    for facts in (VIRTIO, IGC, IGC_STRIP, VETH, clocked, replace(IGC, rxhash=False)):
+        for p in plan:
+            for fld in o.FIELDS:
+                a, b = o.expect(facts, p, "pass", fld), o.expect(facts, p, "pass-bare", fld)
+                if fld == "meta":
+                    assert (a.value, b.value) == (True, False), (facts.driver, p.kind)
+                else:
+                    assert (a.kind, a.value, a.rule) == (b.kind, b.value, b.rule), (
+                        facts.driver, p.kind, fld)
 
 
 def test_kfunc_gate_only_for_kfunc_paths() -> None:

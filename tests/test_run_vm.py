@@ -103,6 +103,27 @@ def test_igc_skb_path(suite: dict) -> None:
     assert ts["matched"] == ts["checked"] == PACKETS, ts
 
 
+def test_igc_skb_stamp_exact_without_data_meta(suite: dict) -> None:
+    """pass-bare: the XDP program wrote no data_meta, so igc's skb stamp (SO_TIMESTAMPING)
+    equals the deterministic clock minus the RX latency, packet by packet."""
+    ts = _row(suite, "igc", "pass-bare", "timestamp")
+    assert ts["verdict"] == "pass" and ts["checked"] == ts["matched"] == PACKETS, ts
+    assert ts["rules"] == ["igc-ts"] and "SO_TIMESTAMPING" in ts["detail"], ts
+    for fld in ("hash", "vlan", "meta"):  # meta: none written, none found
+        r = _row(suite, "igc", "pass-bare", fld)
+        assert r["verdict"] == "pass" and r["checked"] == r["matched"] == PACKETS, r
+    assert any(st["nic"] == "igc" and st["run"] == "pass-bare" and not st["error"]
+               for st in suite["doc"]["runs"]), suite["doc"]["runs"]
+
+
+def test_virtio_net_has_no_bare_run(suite: dict) -> None:
+    for fld in ("hash", "hash_type", "timestamp", "vlan", "meta"):
+        r = _row(suite, "virtio-net", "pass-bare", fld)
+        assert r["verdict"] == "skip" and "igc only" in r["detail"], r
+    assert not [st for st in suite["doc"]["runs"]
+                if st["nic"] == "virtio-net" and st["run"] == "pass-bare"]
+
+
 @pytest.mark.parametrize("nic", ["igc", "virtio-net"])
 def test_custom_metadata_intact_downstream(suite: dict, nic: str) -> None:
     paths = ["pass", "veth", "veth-skb", "cpumap", "cpumap-skb", "xsk"]

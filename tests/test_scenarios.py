@@ -1,0 +1,177 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+"""NicScenario without a VM: which runner invocations a path set makes, and the
+``pass-bare`` invocation judged end to end on fake runner records."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+import pytest
+
+from harness import oracle as o
+from harness import scenarios as s
+from harness.compare import Row
+from harness.packets import SentPacket
+
+MAC = "52:54:00:00:00:01"
+IGC = o.Facts(driver="igc", rss_key=bytes(range(40)), link_speed_mbps=2500)
+
+
+class _Nic:
+    mac = MAC
+    guest_ifname = "eth1"
+    backend = "tap"
+
+
+def _scenario(kind: str, runner: Any = None) -> s.NicScenario:
+    scn = s.NicScenario(object(), runner, kind, _Nic(), s.Options(packets=8))
+    scn.ifname = "eth1"
+    scn.base = replace(IGC, driver=s.DRIVER_OF[kind])
+    return scn
+
+
+@pytest.mark.parametrize("kind,paths,runs", [
+    ("igc", list(s.CLI_PATHS), [("pass", ["xdp", "pass"]), ("pass-bare", ["pass"]),
+                                ("veth", ["veth"]), ("cpumap", ["cpumap"]), ("xsk", ["xsk"]),
+                                ("xsk-zc", ["xsk-zc"])]),
+    ("igc", ["pass"], [("pass", ["pass"]), ("pass-bare", ["pass"])]),
+    ("igc", ["xdp"], [("pass", ["xdp"])]),
+    ("virtio-net", ["xdp", "pass"], [("pass", ["xdp", "pass"])]),
+])
+def test_invocations_per_path_set(monkeypatch: pytest.MonkeyPatch, kind: str,
+                                  paths: list[str], runs: list[tuple[str, list[str]]]) -> None:
+    calls: list[tuple[str, list[str]]] = []
+
+    def fake_run_one(run: str, mine: list[str]) -> tuple[list[Row], s.RunStats]:
+        calls.append((run, list(mine)))
+        return [], s.RunStats(kind, run, 8, 0.0)
+
+    scn = _scenario(kind)
+    monkeypatch.setattr(scn, "run_one", fake_run_one)
+    monkeypatch.setattr(scn, "facts_summary", dict)
+    out = scn.run(paths)
+    assert calls == runs
+    bare = [r for r in out.rows if r.path == "pass-bare"]
+    if kind == "igc" or "pass" not in paths:
+        assert not bare
+    else:
+        # no invocation, but the rows are there and say why
+        assert [(r.path, r.field) for r in bare] == s._row_keys(["pass-bare"])
+        assert {r.verdict for r in bare} == {"skip"}
+        assert "igc only" in bare[0].detail
+
+
+def test_every_oracle_path_comes_from_exactly_one_invocation() -> None:
+    yielded = [op for run in s.RUNS.values() for op in run.yields]
+    assert sorted(yielded) == sorted(o.PATHS)
+    for cli, ops in s.ORACLE_PATHS.items():
+        runs = [s.RUN_OF_PATH[cli], *s.EXTRA_RUNS.get(cli, ())]
+        assert sorted(ops) == sorted(op for r in runs for op in s.RUNS[r].yields if op in ops)
+
+
+class _Obs:
+    def __init__(self, ready: dict[str, Any]) -> None:
+        self.ready = ready
+        self.records: list[dict[str, Any]] = []
+        self.errors: list[dict[str, Any]] = []
+
+    def wait_for(self, *_a: Any, **_k: Any) -> list[dict[str, Any]]:
+        return []
+
+    def stop(self) -> None:
+        pass
+
+
+class _Runner:
+    """observe() hands out an observation the fake send fills."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, dict[str, Any]]] = []
+        self.obs: _Obs | None = None
+
+    def observe(self, ifname: str, mode: str, extra_args: Any = (), **kw: Any) -> _Obs:
+        self.calls.append((mode, kw))
+        self.obs = _Obs({"hwtstamp_rc": 0, "hwtstamp_rx_filter": 1,
+                         "meta_write": not kw.get("no_meta")})
+        return self.obs
+
+
+def _tc_record(facts: o.Facts, p: SentPacket, meta: bool) -> dict[str, Any]:
+    """The tc line of a correct runner (skb hash and VLAN tag as the oracle has them)."""
+    h = o.expect(facts, p, "pass", "hash")
+    v = o.expect(facts, p, "pass", "vlan")
+    rec: dict[str, Any] = {
+        "point": "tc", "id": p.id, "pkt_flags": p.flags, "frame_vlan_count": 0,
+        "skb_hash": h.value if h.kind == "value" else 0,
+        "skb_vlan_present": v.kind == "value",
+        "skb_vlan_proto": v.value[0] if v.kind == "value" else 0,
+        "skb_vlan_tci": v.value[1] if v.kind == "value" else 0,
+        "skb_hwtstamp": 0xFFFF888000000000,  # netdev_data pointer (replaced by tsrx)
+        "meta_found": meta, "meta": None,
+    }
+    if meta:
+        rec["meta"] = {"id": p.id, "pkt_flags": p.flags, "rx_queue": p.id % 2, "ifindex": 3}
+    return rec
+
+
+def _run_pass(monkeypatch: pytest.MonkeyPatch, run: str,
+              stamp: Any) -> tuple[list[Row], _Runner]:
+    """run_one(run, ["pass"]) for igc; tsrx reports ``stamp(facts, pkt, rec)`` per packet."""
+    runner = _Runner()
+    scn = _scenario("igc", runner)
+    sent: dict[str, Any] = {}
+
+    def send(plan: list[SentPacket]) -> None:
+        facts = scn._facts_for({"hwtstamp_rc": 0}, plan)
+        sent["facts"], sent["plan"] = facts, plan
+        assert runner.obs is not None
+        runner.obs.records = [_tc_record(facts, p, meta=run == "pass") for p in plan]
+
+    def tsrx_stop(ids: set[int]) -> dict[int, int | None]:
+        recs = {r["id"]: r for r in runner.obs.records} if runner.obs else {}
+        facts = replace(sent["facts"], rx_busy_poll=False)
+        return {p.id: stamp(facts, p, recs[p.id]) for p in sent["plan"]}
+
+    monkeypatch.setattr(scn, "_send", send)
+    monkeypatch.setattr(scn, "_tsrx_start", lambda: None)
+    monkeypatch.setattr(scn, "_tsrx_stop", tsrx_stop)
+    rows, stats = scn.run_one(run, ["pass"])
+    assert stats.run == run and stats.packets == 8
+    return rows, runner
+
+
+def _exact(facts: o.Facts, p: SentPacket, _rec: dict[str, Any]) -> int:
+    return o.expect(facts, p, "pass-bare", "timestamp").value
+
+
+def _clobbered(facts: o.Facts, _p: SentPacket, rec: dict[str, Any]) -> int:
+    m = rec["meta"]
+    return m["ifindex"] * 10**9 + m["rx_queue"] - (facts.rx_latency_ns() or 0)
+
+
+def test_bare_run_judges_the_intact_skb_stamp_exactly(monkeypatch: pytest.MonkeyPatch) -> None:
+    rows, runner = _run_pass(monkeypatch, "pass-bare", _exact)
+    assert runner.calls == [("pass", {"no_meta": True})]
+    by = {(r.path, r.field): r for r in rows}
+    assert set(by) == set(s._row_keys(["pass-bare"]))
+    ts = by["pass-bare", "timestamp"]
+    assert ts.verdict == "pass" and ts.checked == ts.matched == 8, ts
+    assert ts.rules == ["igc-ts"] and "SO_TIMESTAMPING" in ts.detail
+    assert by["pass-bare", "meta"].verdict == "pass"  # no data_meta, as asked
+    assert by["pass-bare", "hash"].verdict == "pass"
+    assert by["pass-bare", "vlan"].verdict == "pass"
+
+
+def test_bare_run_does_not_excuse_a_clobbered_stamp(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The clobber is an expected loss on pass only; on pass-bare it fails."""
+    rows, _ = _run_pass(monkeypatch, "pass", _clobbered)
+    ts = next(r for r in rows if (r.path, r.field) == ("pass", "timestamp"))
+    assert ts.verdict == "expected-unsupported" and "data_meta overwrote" in ts.detail
+
+    def clobbered_bare(facts: o.Facts, p: SentPacket, rec: dict[str, Any]) -> int:
+        return 3 * 10**9 + p.id % 2 - (facts.rx_latency_ns() or 0)
+
+    rows, _ = _run_pass(monkeypatch, "pass-bare", clobbered_bare)
+    ts = next(r for r in rows if (r.path, r.field) == ("pass-bare", "timestamp"))
+    assert ts.verdict == "fail" and ts.matched == 0, ts
