@@ -24,8 +24,9 @@ xsk-zc     xsk zerocopy        ``xsk-zc``
 
 ``xdp`` and ``pass`` share one runner invocation; ``pass`` adds a second one,
 ``pass-bare``, on the NICs in :data:`BARE_NICS` only (elsewhere its rows are
-``skip``: virtio-net's skb has no hardware stamp and its ``pass`` rows are
-already exact, so a bare run would cost a runner start to repeat them).  Every
+``skip``: virtio-net's skb has no hardware stamp, and on 7.2.13 its skb rows
+measured the same with and without data_meta, so a bare run would cost a
+runner invocation to repeat them).  Every
 runner invocation gets its own plan with ids that no other invocation uses,
 and is compared on its own.  On igc the skb hardware stamp of ``pass`` and
 ``pass-bare`` is the one SO_TIMESTAMPING hands a packet socket
@@ -98,7 +99,7 @@ EXTRA_RUNS: dict[str, tuple[str, ...]] = {"pass": ("pass-bare",)}
 ORACLE_PATHS = {"xdp": ("xdp",), "pass": ("pass", "pass-bare"), "veth": ("veth", "veth-skb"),
                 "cpumap": ("cpumap", "cpumap-skb"), "xsk": ("xsk",), "xsk-zc": ("xsk-zc",)}
 #: NICs that get the pass-bare invocation: igc reads the skb stamp lazily from the RX
-#: header our data_meta overwrites; elsewhere pass-bare would repeat pass
+#: header our data_meta overwrites; elsewhere pass-bare repeats pass (virtio-net, 7.2.13)
 BARE_NICS = frozenset({"igc"})
 
 VIDS = (100, 200)  # make_plan's inner VIDs: registered on the NIC (VLAN filters)
@@ -524,7 +525,7 @@ class NicScenario:
             if run == "pass-bare" and self.kind not in BARE_NICS:
                 out.rows.extend(_skip_rows(self.kind, RUNS[run].yields, (
                     f"pass-bare runs on {', '.join(sorted(BARE_NICS))} only (skb stamp read "
-                    f"lazily from the RX header data_meta overwrites); {self.kind}: see pass")))
+                    f"lazily from the RX header data_meta overwrites); {self.kind}: as pass")))
                 continue
             rows, stats = self.run_one(run, mine)
             out.rows.extend(rows)
