@@ -5,7 +5,8 @@ The initramfs holds a static busybox, our ``/init`` (load what mounting root
 needs, switch_root) and ``/floor`` (power off at once: the boot floor), plus
 the root-disk modules of ``images/initramfs/modules`` and their dependencies,
 decompressed. The modules disk is an ext4 image of the kernel's whole module
-tree, mounted by the rootfs init at ``/usr/lib/modules`` so ``modprobe`` works.
+tree, mounted at ``/usr/lib/modules`` (by the initramfs, or the rootfs init
+without one) so ``modprobe`` works.
 """
 
 from __future__ import annotations

@@ -121,5 +121,6 @@ def _customise(tree: Path) -> None:
     subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "",
                     "-f", str(tree / "etc" / "ssh" / "ssh_host_ed25519_key")], check=True)
     (tree / "usr" / "lib" / "modules").mkdir(parents=True, exist_ok=True)
+    (tree / "root" / ".ssh").mkdir(mode=0o700, parents=True, exist_ok=True)
     (tree / "etc" / "hostname").write_text("xdp-hints\n")
     (tree / "etc" / "fstab").write_text("")
