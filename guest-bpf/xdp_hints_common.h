@@ -52,6 +52,7 @@ enum xh_mode {
 	XH_MODE_VETH = 1,	/* XDP_REDIRECT through a devmap into a veth */
 	XH_MODE_CPUMAP = 2,	/* XDP_REDIRECT into a cpumap entry */
 	XH_MODE_XSK = 3,	/* XDP_REDIRECT into the XSKMAP slot of the rx queue */
+	XH_MODE_SKB = 4,	/* no XDP program on the NIC: the driver's own skb at TC */
 };
 
 /* Bits of xh_cfg.flags. */

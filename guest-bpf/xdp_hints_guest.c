@@ -5,7 +5,7 @@
  * lines on stdout.
  *
  *   xdp-hints-guest probe [IFNAME...]
- *   xdp-hints-guest run --ifname IF [--mode pass|veth|cpumap|xsk] [options]
+ *   xdp-hints-guest run --ifname IF [--mode pass|veth|cpumap|xsk|skb] [options]
  *   xdp-hints-guest abi
  *   xdp-hints-guest parse < hex-encoded frames, one per line
  *
@@ -315,6 +315,7 @@ static const char *mode_name(int mode)
 	case XH_MODE_VETH: return "veth";
 	case XH_MODE_CPUMAP: return "cpumap";
 	case XH_MODE_XSK: return "xsk";
+	case XH_MODE_SKB: return "skb";
 	}
 	return "?";
 }
@@ -715,7 +716,15 @@ static int do_run(struct run_opts *o)
 		emit_error("open", 0, "BPF object lacks one of the xh_* programs");
 		goto out;
 	}
-	if (dev_bound) {
+	if (o->mode == XH_MODE_SKB) {
+		/* the baseline: what the driver puts in the skb without any XDP program */
+		bpf_program__set_autoload(p_dev, false);
+		if (!strcmp(o->tc, "none")) {
+			emit_error("config", 0, "mode skb observes at TC ingress: --tc none leaves "
+				   "nothing to observe");
+			goto out;
+		}
+	} else if (dev_bound) {
 		bpf_program__set_ifindex(p_dev, (__u32)o->ifindex);
 		bpf_program__set_flags(p_dev,
 				       bpf_program__flags(p_dev) | BPF_F_XDP_DEV_BOUND_ONLY);
@@ -799,7 +808,7 @@ static int do_run(struct run_opts *o)
 	if (o->hwtstamp)
 		hwts_enable(o->ifname, &hw);
 
-	err = xdp_attach(bpf_program__fd(p_dev), o->ifindex, &xa_nic);
+	err = o->mode == XH_MODE_SKB ? 0 : xdp_attach(bpf_program__fd(p_dev), o->ifindex, &xa_nic);
 	if (err) {
 		emit_error("attach_xdp", err, "device-bound XDP (native) on %s", o->ifname);
 		goto out;
@@ -817,7 +826,7 @@ static int do_run(struct run_opts *o)
 		jb_raw(&j, "%s\"%s\":%s", i ? "," : "", kfunc_names[i],
 		       (ki.kfuncs & kfunc_bits[i]) ? "true" : "false");
 	jb_raw(&j, "}");
-	jb_str(&j, "xdp_attach", xa_nic.legacy ? "netlink" : "link");
+	jb_str(&j, "xdp_attach", !xa_nic.used ? "none" : xa_nic.legacy ? "netlink" : "link");
 	jb_bool(&j, "dev_bound", dev_bound);
 	jb_str(&j, "tc_attach", !ta_nic.used ? "none" : ta_nic.clsact ? "clsact" : "tcx");
 	if (o->mode == XH_MODE_VETH) {
@@ -898,7 +907,8 @@ static void usage(FILE *f)
 		"       xdp-hints-guest parse < hex-frames   (userspace frame parser, one JSON line each)\n"
 		"       xdp-hints-guest run --ifname IF [options]\n"
 		"run options:\n"
-		"  --mode pass|veth|cpumap|xsk   path after the NIC's XDP program (default pass)\n"
+		"  --mode pass|veth|cpumap|xsk|skb  path after the NIC's XDP program (default pass);\n"
+		"                                skb: no XDP program, TC ingress sees the driver's skb\n"
 		"  --obj PATH                    BPF object (default: xdp_hints.bpf.o next to the binary)\n"
 		"  --duration SEC                stop after SEC seconds (default: until SIGINT/SIGTERM)\n"
 		"  --count N                     stop once at least N observation records were printed\n"
@@ -927,6 +937,8 @@ static int parse_mode(const char *s)
 		return XH_MODE_CPUMAP;
 	if (!strcmp(s, "xsk"))
 		return XH_MODE_XSK;
+	if (!strcmp(s, "skb"))
+		return XH_MODE_SKB;
 	return -1;
 }
 

@@ -107,7 +107,7 @@ from typing import Any
 from harness.bpf_build import BpfArtifacts, build
 
 REMOTE_DIR = "/opt/xdp-hints"
-MODES = ("pass", "veth", "cpumap", "xsk")
+MODES = ("pass", "veth", "cpumap", "xsk", "skb")  # skb: no XDP program, TC only
 POINTS = ("xdp", "tc", "veth_xdp", "veth_skb", "cpumap", "cpumap_skb", "xsk")
 
 META_SIZE = 56

@@ -6,6 +6,8 @@ driver/path/field match and whose condition holds gives the expectation.
 Every rule names the kernel/QEMU fact it encodes.
 
 Paths (where the guest observes; guest runner point in brackets):
+  ``skb``         no XDP program on the NIC (runner mode ``skb``): the driver's own skb,
+                  seen by the TC ingress program [tc] -- the baseline
   ``xdp``         device-bound XDP program on the NIC, kfunc results [xdp]
   ``pass``        XDP_PASS -> skb, seen by a TC ingress program on the NIC [tc]
   ``pass-bare``   the same skb after an XDP program that wrote no data_meta (runner
@@ -20,10 +22,10 @@ Paths (where the guest observes; guest runner point in brackets):
   ``xsk-zc``      the same in zero-copy mode [xsk, xsk_mode zerocopy]
 
 Fields: ``hash``, ``hash_type``, ``timestamp``, ``vlan`` ((tpid, tci) tuple), ``meta``
-(the custom ``data_meta`` struct arrived intact; ``False`` on ``pass-bare``, where
-none was written).
+(the custom ``data_meta`` struct arrived intact; ``False`` on ``pass-bare`` and
+``skb``, where none was written).
 
-Observation convention for skb points (``pass``, ``pass-bare``, ``veth-skb``,
+Observation convention for skb points (``skb``, ``pass``, ``pass-bare``, ``veth-skb``,
 ``cpumap-skb``):
 rc 0 with the value when the skb carries it (``skb->hash != 0``, hw timestamp
 != 0, vlan tag present), rc -ENODATA otherwise (harness.compare converts the
@@ -61,6 +63,7 @@ from harness.packets import ETH_P_8021AD, ETH_P_8021Q, SentPacket
 from harness.toeplitz import MS_RSS_KEY, rss_hash
 
 PATHS: tuple[str, ...] = (
+    "skb",
     "xdp",
     "pass",
     "pass-bare",
@@ -73,6 +76,7 @@ PATHS: tuple[str, ...] = (
 )
 SKB_FROM_FRAME_PATHS = frozenset({"veth-skb", "cpumap-skb"})  # __xdp_build_skb_from_frame
 PASS_PATHS = frozenset({"pass", "pass-bare"})  # the NIC's skb after XDP_PASS
+NIC_SKB_PATHS = PASS_PATHS | {"skb"}  # the skb the NIC's driver builds, with or without XDP
 FIELDS: tuple[str, ...] = ("hash", "hash_type", "timestamp", "vlan", "meta", "queue")
 KFUNC_PATHS = frozenset({"xdp", "veth", "xsk", "xsk-zc"})
 KFUNC_OF_FIELD = {
@@ -612,9 +616,10 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule(
         "meta-not-written",
-        paths=_fs("pass-bare"),
+        paths=_fs("pass-bare", "skb"),
         fields=_fs("meta"),
-        then=lambda c: value(False, "the XDP program wrote no data_meta (--no-meta)"),
+        then=lambda c: value(False, "no data_meta written (pass-bare: --no-meta; skb: no XDP "
+                             "program)"),
         source="no bpf_xdp_adjust_meta(): skb_metadata_len() is 0 after XDP_PASS",
     ),
     Rule(
@@ -642,7 +647,7 @@ RULES: tuple[Rule, ...] = (
     # --- skb-only points have no hash type -----------------------------------------
     Rule(
         "skb-no-hash-type",
-        paths=PASS_PATHS | SKB_FROM_FRAME_PATHS,
+        paths=NIC_SKB_PATHS | SKB_FROM_FRAME_PATHS,
         fields=_fs("hash_type"),
         then=lambda c: skip("__sk_buff exposes no RSS hash type"),
         source="struct __sk_buff has hash but no hash type",
@@ -709,7 +714,7 @@ RULES: tuple[Rule, ...] = (
     Rule(
         "rxhash-off",
         drivers=_fs("virtio_net", "igc"),
-        paths=NIC_KFUNC_PATHS | PASS_PATHS,
+        paths=NIC_KFUNC_PATHS | NIC_SKB_PATHS,
         fields=_fs("hash", "hash_type"),
         when=lambda c: not c.facts.rxhash,
         then=lambda c: nodata("NETIF_F_RXHASH off (ethtool -K <if> rxhash on)"),
@@ -742,7 +747,7 @@ RULES: tuple[Rule, ...] = (
     Rule(
         "igc-ts-no-filter",
         drivers=_fs("igc"),
-        paths=NIC_KFUNC_PATHS | PASS_PATHS,
+        paths=NIC_KFUNC_PATHS | NIC_SKB_PATHS,
         fields=_fs("timestamp"),
         when=lambda c: not c.facts.hwtstamp_rx,
         then=lambda c: nodata("igc: no RX hwtstamp filter, TSIP clear"),
@@ -751,7 +756,7 @@ RULES: tuple[Rule, ...] = (
     Rule(
         "igc-ts-skb-busy-poll",
         drivers=_fs("igc"),
-        paths=PASS_PATHS,
+        paths=NIC_SKB_PATHS,
         fields=_fs("timestamp"),
         when=lambda c: c.facts.rx_busy_poll,
         then=lambda c: present(
@@ -763,7 +768,7 @@ RULES: tuple[Rule, ...] = (
     Rule(
         "igc-ts",
         drivers=_fs("igc"),
-        paths=NIC_KFUNC_PATHS | PASS_PATHS,
+        paths=NIC_KFUNC_PATHS | NIC_SKB_PATHS,
         fields=_fs("timestamp"),
         then=lambda c: ts_expectation(c.facts, c.pkt, "igc: SYSTIM stamp from the RX header"),
         source="igc_xdp_rx_timestamp / igc_ptp_rx_pktstamp; skb (through SO_TIMESTAMPING): "
@@ -810,30 +815,44 @@ RULES: tuple[Rule, ...] = (
     ),
     # --- XDP_PASS -> skb --------------------------------------------------------------
     Rule(
+        "virtio-xdp-pass-skb-hash",
+        drivers=_fs("virtio_net"),
+        paths=PASS_PATHS,
+        fields=_fs("hash"),
+        then=lambda c: nodata(
+            "virtio_net: the skb built after XDP_PASS gets no virtio-net header in skb->cb, "
+            "so the hash report reads as NONE and skb->hash is 0 (the `skb` path, without "
+            "XDP, carries the hash)"
+        ),
+        source="drivers/net/virtio_net.c receive_small_xdp / receive_mergeable_xdp "
+        "(virtnet_build_skb / build_skb_from_xdp_buff: no header copy) -> "
+        "virtnet_receive_done -> virtio_skb_set_hash(zeroed cb)",
+    ),
+    Rule(
         "pass-hash-veth",
         drivers=_fs("veth"),
-        paths=PASS_PATHS,
+        paths=NIC_SKB_PATHS,
         fields=_fs("hash"),
         then=lambda c: skip("veth skb hash is a software hash"),
         source="-",
     ),
     Rule(
         "pass-hash",
-        paths=PASS_PATHS,
+        paths=NIC_SKB_PATHS,
         fields=_fs("hash"),
         then=_skb_hash_then,
         source="virtio_skb_set_hash / igc_rx_hash: skb_set_hash(NIC hash)",
     ),
     Rule(
         "pass-ts",
-        paths=PASS_PATHS,
+        paths=NIC_SKB_PATHS,
         fields=_fs("timestamp"),
         then=lambda c: nodata(f"{c.facts.driver}: no hardware RX timestamp on the skb"),
         source="virtio_net/veth never set skb_hwtstamps",
     ),
     Rule(
         "pass-vlan",
-        paths=PASS_PATHS,
+        paths=NIC_SKB_PATHS,
         fields=_fs("vlan"),
         when=lambda c: bool(c.pkt.vlans),
         then=_vlan_value("outer tag: NIC strip (igc VME) or software skb_vlan_untag"),
@@ -841,7 +860,7 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule(
         "pass-vlan-untagged",
-        paths=PASS_PATHS,
+        paths=NIC_SKB_PATHS,
         fields=_fs("vlan"),
         then=lambda c: nodata("untagged frame"),
         source="-",

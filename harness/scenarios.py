@@ -12,6 +12,7 @@ CLI paths and what they check (oracle paths, see harness.oracle):
 =========  ==================  ===================================================
 CLI path   runner invocation   rows (oracle paths)
 =========  ==================  ===================================================
+skb        skb (no XDP)        ``skb`` (the driver's own skb at TC ingress: baseline)
 xdp        pass                ``xdp`` (kfuncs in the NIC's device-bound program)
 pass       pass                ``pass`` (skb at TC ingress after XDP_PASS)
            pass-bare (igc:     ``pass-bare`` (the same skb after an XDP program
@@ -67,7 +68,7 @@ from harness.guest_runner import GuestRunner, RunnerError
 from harness.oracle import DeterministicClock, Facts
 from harness.packets import DEFAULT_KINDS, SentPacket, make_plan
 
-CLI_PATHS: tuple[str, ...] = ("xdp", "pass", "veth", "cpumap", "xsk", "xsk-zc")
+CLI_PATHS: tuple[str, ...] = ("skb", "xdp", "pass", "veth", "cpumap", "xsk", "xsk-zc")
 NIC_KINDS: tuple[str, ...] = ("igc", "virtio-net", "veth")
 DRIVER_OF = {"igc": "igc", "virtio-net": "virtio_net", "veth": "veth"}
 
@@ -84,6 +85,7 @@ class Run:
 
 
 RUNS: dict[str, Run] = {
+    "skb": Run("skb", {}, "tc", ("skb",), {"tc": "skb"}),
     "pass": Run("pass", {}, "tc", ("xdp", "pass")),
     "pass-bare": Run("pass", {"no_meta": True}, "tc", ("pass-bare",), {"tc": "pass-bare"}),
     "veth": Run("veth", {}, "veth_skb", ("veth", "veth-skb")),
@@ -92,12 +94,15 @@ RUNS: dict[str, Run] = {
     "xsk-zc": Run("xsk", {"xsk_mode": "zerocopy"}, "xsk", ("xsk-zc",)),
 }
 #: CLI path -> the invocation it shares (xdp and pass: one)
-RUN_OF_PATH = {"xdp": "pass", "pass": "pass", "veth": "veth", "cpumap": "cpumap",
+RUN_OF_PATH = {"skb": "skb", "xdp": "pass", "pass": "pass", "veth": "veth", "cpumap": "cpumap",
                "xsk": "xsk", "xsk-zc": "xsk-zc"}
 #: CLI path -> invocations of its own after that one
 EXTRA_RUNS: dict[str, tuple[str, ...]] = {"pass": ("pass-bare",)}
-ORACLE_PATHS = {"xdp": ("xdp",), "pass": ("pass", "pass-bare"), "veth": ("veth", "veth-skb"),
-                "cpumap": ("cpumap", "cpumap-skb"), "xsk": ("xsk",), "xsk-zc": ("xsk-zc",)}
+ORACLE_PATHS = {"skb": ("skb",), "xdp": ("xdp",), "pass": ("pass", "pass-bare"),
+                "veth": ("veth", "veth-skb"), "cpumap": ("cpumap", "cpumap-skb"),
+                "xsk": ("xsk",), "xsk-zc": ("xsk-zc",)}
+#: paths whose virtio-net hash needs VIRTIO_NET_F_HASH_REPORT negotiated
+NO_REPORT_PATHS = frozenset({"skb", "xdp", "pass", "pass-bare", "xsk", "xsk-zc"})
 #: NICs that get the pass-bare invocation: igc reads the skb stamp lazily from the RX
 #: header our data_meta overwrites; elsewhere pass-bare repeats pass (virtio-net, 7.2.13)
 BARE_NICS = frozenset({"igc"})
@@ -378,8 +383,7 @@ class NicScenario:
         backend = getattr(self.nic, "backend", "")
 
         def expect(facts: Facts, pkt: SentPacket, path: str, fld: str) -> oracle.Expectation:
-            if no_report and fld in ("hash", "hash_type") and path in ("xdp", "pass", "xsk",
-                                                                       "xsk-zc"):
+            if no_report and fld in ("hash", "hash_type") and path in NO_REPORT_PATHS:
                 return oracle.skip(
                     "virtio-net without VIRTIO_NET_F_HASH_REPORT (feature bit 57 not "
                     f"negotiated; {backend} backend: QEMU offers it only on a tap with a "
@@ -421,7 +425,7 @@ class NicScenario:
                                   f"refused ({why})"), stats
             return _fail_rows(self.kind, opaths, f"runner failed: {e}"), stats
         sots: dict[int, int | None] | None = None
-        tsrx = self.kind == "igc" and bool(oracle.PASS_PATHS.intersection(opaths))
+        tsrx = self.kind == "igc" and bool(oracle.NIC_SKB_PATHS.intersection(opaths))
         try:
             if tsrx:
                 self._tsrx_start()
@@ -451,7 +455,7 @@ class NicScenario:
                        points=spec.points)
         if sots is not None:
             for r in rows:
-                if r.path in oracle.PASS_PATHS and r.field == "timestamp":
+                if r.path in oracle.NIC_SKB_PATHS and r.field == "timestamp":
                     if r.path == "pass":
                         _igc_clobbered_stamp(r, records, facts, len(plan))
                     r.detail += "; skb stamps read through SO_TIMESTAMPING (packet socket)"

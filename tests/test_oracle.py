@@ -84,6 +84,7 @@ CASES: list[tuple[o.Facts, SentPacket, str, str, str, Any, str]] = [
     (IGC, P_U4, "pass-bare", "meta", "value", False, "meta-not-written"),
     (replace(VIRTIO, data_meta=False), P_U4, "pass-bare", "meta", "value", False,
      "meta-not-written"),
+    (VIRTIO, P_T4, "skb", "meta", "value", False, "meta-not-written"),
     # veth after redirect
     (VIRTIO, P_U4, "veth", "hash", "nodata", None, "veth-xdp-frame"),
     (IGC, P_Q, "veth", "vlan", "nodata", None, "veth-xdp-frame"),
@@ -196,13 +197,15 @@ CASES: list[tuple[o.Facts, SentPacket, str, str, str, Any, str]] = [
     ),
     # XDP_PASS
     (VETH, P_U4, "pass", "hash", "skip", None, "pass-hash-veth"),
-    (VIRTIO, P_T4, "pass", "hash", "value", h4(P_T4), "pass-hash"),
+    (VIRTIO, P_T4, "skb", "hash", "value", h4(P_T4), "pass-hash"),
+    (VIRTIO, P_T4, "pass", "hash", "nodata", None, "virtio-xdp-pass-skb-hash"),
+    (VIRTIO, P_U6, "pass-bare", "hash", "nodata", None, "virtio-xdp-pass-skb-hash"),
     (IGC, P_U6, "pass", "hash", "value", h2(P_U6), "pass-hash"),
-    (VIRTIO, P_2Q, "pass", "hash", "nodata", None, "pass-hash"),
+    (VIRTIO, P_2Q, "skb", "hash", "nodata", None, "pass-hash"),
     (
         replace(VIRTIO, hash_fields={"udp4": frozenset({"ip_src"})}),
         P_U4,
-        "pass",
+        "skb",
         "hash",
         "skip",
         None,
@@ -215,7 +218,13 @@ CASES: list[tuple[o.Facts, SentPacket, str, str, str, Any, str]] = [
     (IGC, P_T4, "pass", "vlan", "nodata", None, "pass-vlan-untagged"),
     (VETH, P_U4, "pass-bare", "hash", "skip", None, "pass-hash-veth"),
     (IGC, P_T6, "pass-bare", "hash", "value", h4(P_T6), "pass-hash"),
-    (VIRTIO, P_2Q, "pass-bare", "hash", "nodata", None, "pass-hash"),
+    (IGC, P_2Q, "pass-bare", "hash", "nodata", None, "pass-hash"),
+    (IGC, P_T4, "skb", "hash", "value", h4(P_T4), "pass-hash"),
+    (VIRTIO, P_U4, "skb", "timestamp", "nodata", None, "pass-ts"),
+    (IGC, P_Q, "skb", "vlan", "value", P_Q.vlans[0], "pass-vlan"),
+    (VIRTIO, P_T6, "skb", "vlan", "nodata", None, "pass-vlan-untagged"),
+    (IGC, P_T4, "skb", "hash_type", "skip", None, "skb-no-hash-type"),
+    (IGC_RETA, P_T4, "skb", "queue", "skip", None, "queue-not-at-xdp"),
     (VIRTIO, P_U4, "pass-bare", "timestamp", "nodata", None, "pass-ts"),
     (IGC, P_QQ, "pass-bare", "vlan", "value", P_QQ.vlans[0], "pass-vlan"),
     (IGC, P_U6, "pass-bare", "vlan", "nodata", None, "pass-vlan-untagged"),
@@ -307,6 +316,9 @@ def test_timestamp_sources() -> None:
     # the skb after a program that wrote no data_meta: the same exact stamp
     bare = o.expect(nobp, p2, "pass-bare", "timestamp")
     assert (bare.kind, bare.value, bare.rule) == ("value", 1_000_500 - 300, "igc-ts")
+    # and without any XDP program
+    skb = o.expect(nobp, p1, "skb", "timestamp")
+    assert (skb.kind, skb.value, skb.rule) == ("value", 1_000_000 - 300, "igc-ts")
     facts = replace(facts, link_speed_mbps=2500)
     assert o.expect(facts, p1, "xdp", "timestamp").value == 1_000_000 - 1485
     facts = replace(IGC, ts_window=(10_000, 20_000), link_speed_mbps=100)
@@ -340,7 +352,8 @@ def test_pass_bare_has_the_rules_of_pass_but_no_meta() -> None:
 def test_kfunc_gate_only_for_kfunc_paths() -> None:
     facts = replace(VIRTIO, kfuncs=frozenset())
     assert o.expect(facts, P_U4, "xdp", "hash").kind == "skip"
-    assert o.expect(facts, P_U4, "pass", "hash").kind == "value"  # skb hash needs no kfunc
+    assert o.expect(facts, P_U4, "skb", "hash").kind == "value"  # skb hash needs no kfunc
+    assert o.expect(replace(IGC, kfuncs=frozenset()), P_U4, "pass", "hash").kind == "value"
 
 
 def test_unknown_path_or_field() -> None:

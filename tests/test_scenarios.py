@@ -32,7 +32,8 @@ def _scenario(kind: str, runner: Any = None) -> s.NicScenario:
 
 
 @pytest.mark.parametrize("kind,paths,runs", [
-    ("igc", list(s.CLI_PATHS), [("pass", ["xdp", "pass"]), ("pass-bare", ["pass"]),
+    ("igc", list(s.CLI_PATHS), [("skb", ["skb"]), ("pass", ["xdp", "pass"]),
+                                ("pass-bare", ["pass"]),
                                 ("veth", ["veth"]), ("cpumap", ["cpumap"]), ("xsk", ["xsk"]),
                                 ("xsk-zc", ["xsk-zc"])]),
     ("igc", ["pass"], [("pass", ["pass"]), ("pass-bare", ["pass"])]),
