@@ -320,7 +320,9 @@ class GuestRunner:
             argv.append("--no-meta")
         argv += list(extra_args)
         n = next(self._seq)
-        base = f"/tmp/xdp-hints-run{n}"
+        # under remote_dir, not a fixed /tmp name: two harness processes sharing one
+        # filesystem (tests with a local fake "guest") must not clobber each other's files
+        base = f"{self.remote_dir}/run{n}"
         obs = Observation(self, ifname, mode, argv, f"{base}.jsonl", f"{base}.err",
                           f"{base}.pid")
         # The runner writes its own pid (sh execs it): `$!` would name setsid's parent
