@@ -24,7 +24,16 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from harness.oracle import ENODATA, FIELDS, PATHS, Expectation, Facts, expect, format_value
+from harness.oracle import (
+    ENODATA,
+    FIELDS,
+    NOT_OBSERVABLE,
+    PATHS,
+    Expectation,
+    Facts,
+    expect,
+    format_value,
+)
 from harness.packets import SentPacket
 
 POINT_KEY = "point"
@@ -51,6 +60,11 @@ FIELD_KEYS: dict[str, FieldKeys] = {
 
 #: fields observed on some paths only (no row elsewhere)
 FIELD_PATHS: dict[str, tuple[str, ...]] = {"queue": ("xdp",)}
+
+
+def has_row(path: str, fld: str) -> bool:
+    """Whether (path, field) gets a row: observed there, and observable at all."""
+    return path in FIELD_PATHS.get(fld, (path,)) and (path, fld) not in NOT_OBSERVABLE
 
 #: guest runner point -> path ("xsk" becomes "xsk-zc" when xsk_mode is "zerocopy")
 RUNNER_POINTS: dict[str, str] = {
@@ -354,7 +368,7 @@ def compare(
     for path in paths:
         recs = by_point.get(path, {})
         for fld in fields:
-            if path not in FIELD_PATHS.get(fld, (path,)):
+            if not has_row(path, fld):
                 continue
             rows.append(
                 compare_field(nic, facts, plan, recs, path, fld, oracle, allow_missing, bad_records)

@@ -78,6 +78,12 @@ SKB_FROM_FRAME_PATHS = frozenset({"veth-skb", "cpumap-skb"})  # __xdp_build_skb_
 PASS_PATHS = frozenset({"pass", "pass-bare"})  # the NIC's skb after XDP_PASS
 NIC_SKB_PATHS = PASS_PATHS | {"skb"}  # the skb the NIC's driver builds, with or without XDP
 FIELDS: tuple[str, ...] = ("hash", "hash_type", "timestamp", "vlan", "meta", "queue")
+#: (path, field) pairs nothing can observe: they get no row in a report
+NOT_OBSERVABLE: dict[tuple[str, str], str] = {
+    **{(p, "hash_type"): "struct __sk_buff has a hash but no RSS hash type"
+       for p in sorted(NIC_SKB_PATHS | SKB_FROM_FRAME_PATHS)},
+    ("xdp", "meta"): "data_meta is written at the XDP hook and checked downstream",
+}
 KFUNC_PATHS = frozenset({"xdp", "veth", "xsk", "xsk-zc"})
 KFUNC_OF_FIELD = {
     "hash": "bpf_xdp_metadata_rx_hash",
@@ -611,7 +617,7 @@ RULES: tuple[Rule, ...] = (
         "meta-at-xdp",
         paths=_fs("xdp"),
         fields=_fs("meta"),
-        then=lambda c: skip("data_meta is written at the XDP hook and checked downstream"),
+        then=lambda c: skip(NOT_OBSERVABLE["xdp", "meta"]),
         source="harness design",
     ),
     Rule(
@@ -649,7 +655,7 @@ RULES: tuple[Rule, ...] = (
         "skb-no-hash-type",
         paths=NIC_SKB_PATHS | SKB_FROM_FRAME_PATHS,
         fields=_fs("hash_type"),
-        then=lambda c: skip("__sk_buff exposes no RSS hash type"),
+        then=lambda c: skip(NOT_OBSERVABLE[c.path, "hash_type"]),
         source="struct __sk_buff has hash but no hash type",
     ),
     # --- program in a cpumap entry: not device-bound ------------------------------------

@@ -24,10 +24,9 @@ xsk-zc     xsk zerocopy        ``xsk-zc``
 =========  ==================  ===================================================
 
 ``xdp`` and ``pass`` share one runner invocation; ``pass`` adds a second one,
-``pass-bare``, on the NICs in :data:`BARE_NICS` only (elsewhere its rows are
-``skip``: virtio-net's skb has no hardware stamp, and on 7.2.13 its skb rows
-measured the same with and without data_meta, so a bare run would cost a
-runner invocation to repeat them).  Every
+``pass-bare``, on the NICs in :data:`BARE_NICS` (all of them: it costs one runner
+invocation and shows whether a driver's skb depends on what XDP did to the
+headroom; elsewhere its rows would be ``skip``).  Every
 runner invocation gets its own plan with ids that no other invocation uses,
 and is compared on its own.  On igc the skb hardware stamp of ``pass`` and
 ``pass-bare`` is the one SO_TIMESTAMPING hands a packet socket
@@ -63,7 +62,7 @@ from pathlib import Path
 from typing import Any
 
 from harness import oracle
-from harness.compare import FIELD_PATHS, Row, compare
+from harness.compare import Row, compare, has_row
 from harness.guest_runner import GuestRunner, RunnerError
 from harness.oracle import DeterministicClock, Facts
 from harness.packets import DEFAULT_KINDS, SentPacket, make_plan
@@ -103,9 +102,9 @@ ORACLE_PATHS = {"skb": ("skb",), "xdp": ("xdp",), "pass": ("pass", "pass-bare"),
                 "xsk": ("xsk",), "xsk-zc": ("xsk-zc",)}
 #: paths whose virtio-net hash needs VIRTIO_NET_F_HASH_REPORT negotiated
 NO_REPORT_PATHS = frozenset({"skb", "xdp", "pass", "pass-bare", "xsk", "xsk-zc"})
-#: NICs that get the pass-bare invocation: igc reads the skb stamp lazily from the RX
-#: header our data_meta overwrites; elsewhere pass-bare repeats pass (virtio-net, 7.2.13)
-BARE_NICS = frozenset({"igc"})
+#: NICs that get the pass-bare invocation (igc: the skb stamp read lazily from the RX
+#: header our data_meta overwrites; virtio-net: the XDP_PASS skb's hash loss, either way)
+BARE_NICS = frozenset(NIC_KINDS)
 
 VIDS = (100, 200)  # make_plan's inner VIDs: registered on the NIC (VLAN filters)
 FLOW_TYPES = ("tcp4", "udp4", "tcp6", "udp6")
@@ -186,7 +185,7 @@ def fault_object(fault: str) -> Path:
 
 def _row_keys(paths: Iterable[str]) -> list[tuple[str, str]]:
     """(path, field) pairs that get a row, as compare() makes them."""
-    return [(p, f) for p in paths for f in oracle.FIELDS if p in FIELD_PATHS.get(f, (p,))]
+    return [(p, f) for p in paths for f in oracle.FIELDS if has_row(p, f)]
 
 
 def _skip_rows(nic: str, paths: Iterable[str], reason: str) -> list[Row]:

@@ -38,7 +38,7 @@ def _scenario(kind: str, runner: Any = None) -> s.NicScenario:
                                 ("xsk-zc", ["xsk-zc"])]),
     ("igc", ["pass"], [("pass", ["pass"]), ("pass-bare", ["pass"])]),
     ("igc", ["xdp"], [("pass", ["xdp"])]),
-    ("virtio-net", ["xdp", "pass"], [("pass", ["xdp", "pass"])]),
+    ("virtio-net", ["xdp", "pass"], [("pass", ["xdp", "pass"]), ("pass-bare", ["pass"])]),
 ])
 def test_invocations_per_path_set(monkeypatch: pytest.MonkeyPatch, kind: str,
                                   paths: list[str], runs: list[tuple[str, list[str]]]) -> None:
@@ -53,14 +53,23 @@ def test_invocations_per_path_set(monkeypatch: pytest.MonkeyPatch, kind: str,
     monkeypatch.setattr(scn, "facts_summary", dict)
     out = scn.run(paths)
     assert calls == runs
+    assert not [r for r in out.rows if r.path == "pass-bare"]  # fake run_one: no rows
+
+
+def test_nic_without_bare_run_gets_skip_rows(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(s, "BARE_NICS", frozenset({"igc"}))
+    calls: list[str] = []
+    scn = _scenario("virtio-net")
+    monkeypatch.setattr(scn, "run_one", lambda run, mine: (calls.append(run) or [],
+                                                           s.RunStats("virtio-net", run, 8, 0.0)))
+    monkeypatch.setattr(scn, "facts_summary", dict)
+    out = scn.run(["pass"])
+    assert calls == ["pass"]
     bare = [r for r in out.rows if r.path == "pass-bare"]
-    if kind == "igc" or "pass" not in paths:
-        assert not bare
-    else:
-        # no invocation, but the rows are there and say why
-        assert [(r.path, r.field) for r in bare] == s._row_keys(["pass-bare"])
-        assert {r.verdict for r in bare} == {"skip"}
-        assert "igc only" in bare[0].detail
+    # no invocation, but the rows are there and say why
+    assert [(r.path, r.field) for r in bare] == s._row_keys(["pass-bare"])
+    assert {r.verdict for r in bare} == {"skip"}
+    assert "igc only" in bare[0].detail
 
 
 def test_every_oracle_path_comes_from_exactly_one_invocation() -> None:
