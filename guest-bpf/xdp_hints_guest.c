@@ -308,6 +308,37 @@ struct run_state {
 	long records;
 };
 
+/*
+ * Would the kernel take a device-bound program into a cpumap entry (and so let
+ * a cpumap program call the RX metadata kfuncs)?  Loads "return XDP_PASS" bound
+ * to @ifindex with expected_attach_type BPF_XDP_CPUMAP and offers it for entry
+ * @key.  Returns 0 if accepted (the entry is removed again), else -errno: on
+ * 6.3..7.2 bpf_prog_map_compatible() refuses dev-bound programs (-EINVAL).
+ */
+static int probe_cpumap_dev_bound(int ifindex, int cpumap_fd, __u32 key)
+{
+	struct bpf_insn insns[] = {
+		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0, .imm = XDP_PASS },
+		{ .code = BPF_JMP | BPF_EXIT },
+	};
+	LIBBPF_OPTS(bpf_prog_load_opts, lo, .prog_ifindex = (__u32)ifindex,
+		    .prog_flags = BPF_F_XDP_DEV_BOUND_ONLY,
+		    .expected_attach_type = BPF_XDP_CPUMAP);
+	struct bpf_cpumap_val v = { .qsize = 16 };
+	int fd, err;
+
+	fd = bpf_prog_load(BPF_PROG_TYPE_XDP, "xh_cpumap_probe", "GPL", insns,
+			   sizeof(insns) / sizeof(insns[0]), &lo);
+	if (fd < 0)
+		return -errno;
+	v.bpf_prog.fd = fd;
+	err = bpf_map_update_elem(cpumap_fd, &key, &v, 0) ? -errno : 0;
+	if (!err)
+		bpf_map_delete_elem(cpumap_fd, &key);
+	close(fd);
+	return err;
+}
+
 static const char *mode_name(int mode)
 {
 	switch (mode) {
@@ -644,7 +675,7 @@ static int do_run(struct run_opts *o)
 	struct hwts_state hw = {};
 	struct xh_cfg cfg = {};
 	bool dev_bound;
-	int err = 0, rc = 1, ncpus;
+	int err = 0, rc = 1, ncpus, cpumap_probe_rc = XH_RC_NOT_CALLED;
 	double t_end;
 	struct jbuf j;
 
@@ -781,6 +812,11 @@ static int do_run(struct run_opts *o)
 			emit_error("cpumap", -errno, "cpumap entry for CPU %d", o->cpumap_cpu);
 			goto out;
 		}
+		/* another CPU's entry, so the real one is never touched */
+		if (ncpus > 1 && dev_bound)
+			cpumap_probe_rc = probe_cpumap_dev_bound(
+				o->ifindex, bpf_map__fd(find_map(obj, "cpu_map")),
+				(__u32)((o->cpumap_cpu + 1) % ncpus));
 	} else if (o->mode == XH_MODE_XSK) {
 		if (o->queues <= 0)
 			o->queues = count_rx_queues(o->ifname);
@@ -835,8 +871,10 @@ static int do_run(struct run_opts *o)
 		jb_str(&j, "veth_peer", o->veth_peer);
 		jb_int(&j, "veth_peer_ifindex", st.veth_peer_ifindex);
 	}
-	if (o->mode == XH_MODE_CPUMAP)
+	if (o->mode == XH_MODE_CPUMAP) {
 		jb_int(&j, "cpumap_cpu", o->cpumap_cpu);
+		jb_int(&j, "cpumap_dev_bound_rc", cpumap_probe_rc);
+	}
 	if (o->mode == XH_MODE_XSK) {
 		jb_int(&j, "xsk_queues", o->queues);
 		jb_str(&j, "xsk_mode", o->xsk_zc ? "zerocopy" : "copy");

@@ -397,7 +397,10 @@ class NicScenario:
         clock = None
         if self.kind == "igc":
             clock = DeterministicClock(CLOCK_START_NS, CLOCK_STEP_NS, first_id=plan[0].id)
-        return replace(self.base, hwtstamp_rx=hw, clock=clock)
+        probe = ready.get("cpumap_dev_bound_rc")  # 1: not probed (one CPU, not dev-bound)
+        return replace(self.base, hwtstamp_rx=hw, clock=clock,
+                       cpumap_dev_bound_rc=probe if isinstance(probe, int) and probe != 1
+                       else None)
 
     def run_one(self, run: str, paths: Sequence[str]) -> tuple[list[Row], RunStats]:
         """One runner invocation: observe, send a fresh plan, compare ``paths``.

@@ -430,3 +430,23 @@ def test_queue_rows_only_at_the_xdp_hook() -> None:
     obs = [{"point": p, "id": pk.id} for pk in plan for p in ("xdp", "pass")]
     rows = c.compare("igc", facts, plan, obs, paths=["xdp", "pass"])
     assert [(r.path, r.field) for r in rows if r.field == "queue"] == [("xdp", "queue")]
+
+
+def test_cpumap_kfuncs_judged_by_the_probe() -> None:
+    """cpumap records carry no kfunc rc: a refused probe makes that a documented loss,
+    an accepted one (a kernel that allows dev-bound cpumap programs) a failure."""
+    plan = PLAN[:4]
+    recs = [{"point": "cpumap", "id": p.id, "pkt_flags": p.flags, "frame_vlan_count":
+             len(p.vlans), "ts_rc": None, "hash_rc": None, "vlan_rc": None, "meta_found": True,
+             "meta": {"id": p.id, "pkt_flags": p.flags}} for p in plan]
+    refused = rows_by(c.compare("n", replace(VIRTIO, cpumap_dev_bound_rc=-22), plan, recs,
+                                paths=["cpumap"]))
+    for fld in ("hash", "timestamp", "vlan"):
+        assert refused["cpumap", fld].verdict == "expected-unsupported", refused["cpumap", fld]
+        assert "EINVAL" in refused["cpumap", fld].detail
+    accepted = rows_by(c.compare("n", replace(VIRTIO, cpumap_dev_bound_rc=0), plan, recs,
+                                 paths=["cpumap"]))
+    assert accepted["cpumap", "hash"].verdict == "fail"
+    assert "expectation table" in accepted["cpumap", "hash"].mismatches[0]["reason"]
+    unprobed = rows_by(c.compare("n", VIRTIO, plan, recs, paths=["cpumap"]))
+    assert unprobed["cpumap", "hash"].verdict == "skip"

@@ -175,6 +175,7 @@ def test_pass_xdp_and_tc_see_every_packet(env):
 def test_pass_no_meta_calls_kfuncs_but_writes_nothing(env):
     """--no-meta: the kfuncs are still called and recorded; no xh_meta reaches the skb."""
     _plan_, ids, obs = _send_and_observe(env, "pass", "tc", no_meta=True)
+    nic = env[1]
     assert obs.ready["meta_write"] is False
     assert not _missing(obs, "xdp", ids) and not _missing(obs, "tc", ids)
     tc = obs.index("tc")
@@ -184,7 +185,10 @@ def test_pass_no_meta_calls_kfuncs_but_writes_nothing(env):
         t = tc[pid]
         assert t["meta_len"] == 0 and not t["meta_found"], t
         if x["rx_hash_rc"] == 0:
-            assert t["skb_hash"] == x["rx_hash"], (x, t)
+            # virtio_net builds its XDP_PASS skb without the vnet header in skb->cb:
+            # no hash there (harness.oracle rule virtio-xdp-pass-skb-hash)
+            want = 0 if nic.kind == "virtio-net" else x["rx_hash"]
+            assert t["skb_hash"] == want, (x, t)
     assert obs.stats["xdp"]["adjust_meta_fail"] == 0, obs.stats
 
 

@@ -104,6 +104,10 @@ CASES: list[tuple[o.Facts, SentPacket, str, str, str, Any, str]] = [
     (VIRTIO, P_U6, "veth-skb", "hash", "nodata", None, "frame-skb-hash"),
     (VIRTIO, P_U4, "veth-skb", "hash_type", "skip", None, "skb-no-hash-type"),
     (VIRTIO, P_U4, "cpumap", "hash", "skip", None, "cpumap-prog-no-kfuncs"),
+    (replace(VIRTIO, cpumap_dev_bound_rc=-22), P_U4, "cpumap", "hash", "not-called", None,
+     "cpumap-dev-bound-refused"),
+    (replace(IGC, cpumap_dev_bound_rc=0), P_U4, "cpumap", "timestamp", "present", None,
+     "cpumap-dev-bound-accepted"),
     (IGC, P_Q, "cpumap", "vlan", "skip", None, "cpumap-prog-no-kfuncs"),
     (IGC, P_Q, "cpumap", "meta", "value", True, "meta-carried"),
     (IGC, P_U4, "pass", "timestamp", "present", None, "igc-ts-skb-busy-poll"),
@@ -249,7 +253,7 @@ def test_rule_cases(
     assert (exp.rule, exp.kind) == (rule, kind), exp
     if kind == "value":
         assert exp.value == val
-    if kind != "skip":
+    if kind not in ("skip", "not-called"):
         assert exp.rc == {"value": 0, "present": 0, "unsupported": -95, "nodata": -61}[kind]
 
 
