@@ -45,3 +45,4 @@ qemu: setup
 bench: setup
 	$(VENV)/bin/python bench/boot.py
 	$(VENV)/bin/python bench/igc.py
+	$(VENV)/bin/python bench/run.py
