@@ -36,8 +36,37 @@ def recipe_key(*parts: str | bytes | Path, files: Iterable[Path] = ()) -> str:
 
 
 def cached(kind: str, key: str) -> Path:
-    """Directory for one cached artifact ``<cache>/<kind>/<key>`` (not created)."""
-    return cache_dir() / kind / key
+    """Directory for one cached artifact ``<cache>/<kind>/<key>`` (not created).
+
+    An existing entry is marked as used (mtime), so :func:`prune` keeps it."""
+    path = cache_dir() / kind / key
+    if path.is_dir():
+        with contextlib.suppress(OSError):
+            os.utime(path)
+    return path
+
+
+def cache_keep() -> int:
+    """Entries kept per cache kind: ``$XDP_HINTS_CACHE_KEEP`` (default 8)."""
+    try:
+        return max(1, int(os.environ.get("XDP_HINTS_CACHE_KEEP", "8")))
+    except ValueError:
+        return 8
+
+
+def prune(kind_dir: Path, keep: int | None = None, spare: Path | None = None) -> list[Path]:
+    """Remove all but the ``keep`` most recently used entries of one cache kind.
+
+    Every recipe change makes a new entry (a modules disk is ~0.6 GB), so
+    without this the cache only grows.  ``spare`` is never removed.
+    """
+    keep = cache_keep() if keep is None else keep
+    entries = sorted((p for p in kind_dir.iterdir() if p.is_dir() and not p.name.startswith(".")),
+                     key=lambda p: p.stat().st_mtime, reverse=True)
+    gone = [p for p in entries[keep:] if p != spare]
+    for p in gone:
+        shutil.rmtree(p, ignore_errors=True)
+    return gone
 
 
 @contextlib.contextmanager
@@ -45,8 +74,9 @@ def staged(out: Path) -> Iterator[tuple[Path, Path]]:
     """Build a cache entry atomically: yields ``(stage, scratch)``.
 
     Fill ``stage`` (an empty directory) with the artifact, using ``scratch`` for
-    intermediate files. On success ``stage`` replaces ``out`` in one rename; on
-    any failure (or Ctrl-C) both are removed and ``out`` is untouched.
+    intermediate files. On success ``stage`` replaces ``out`` in one rename (and
+    the kind's least recently used entries beyond :func:`cache_keep` go); on any
+    failure (or Ctrl-C) both are removed and ``out`` is untouched.
     """
     out.parent.mkdir(parents=True, exist_ok=True)
     scratch = Path(tempfile.mkdtemp(prefix=".build-", dir=out.parent))
@@ -56,5 +86,7 @@ def staged(out: Path) -> Iterator[tuple[Path, Path]]:
         yield stage, scratch
         shutil.rmtree(out, ignore_errors=True)
         stage.rename(out)
+        os.utime(out)
+        prune(out.parent, spare=out)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)

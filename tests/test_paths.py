@@ -1,0 +1,54 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+"""Cache entries: marked as used on lookup, least recently used pruned after a build."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from harness import paths
+
+
+@pytest.fixture
+def cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("XDP_HINTS_CACHE", str(tmp_path))
+    monkeypatch.setenv("XDP_HINTS_CACHE_KEEP", "2")
+    return tmp_path
+
+
+def _entry(kind_dir: Path, name: str, age_s: int) -> Path:
+    p = kind_dir / name
+    p.mkdir(parents=True)
+    (p / "artifact").write_text(name)
+    t = 1_700_000_000 - age_s
+    os.utime(p, (t, t))
+    return p
+
+
+def test_build_prunes_least_recently_used(cache: Path) -> None:
+    kind = cache / "boot"
+    old, older, oldest = (_entry(kind, n, a) for n, a in (("a", 10), ("b", 20), ("c", 30)))
+    paths.cached("boot", "c")  # a lookup marks "c" as used: now the newest
+    with paths.staged(paths.cached("boot", "new")) as (stage, _scratch):
+        (stage / "artifact").write_text("new")
+    left = sorted(p.name for p in kind.iterdir())
+    assert left == ["c", "new"], left  # keep 2: the new one and the one just used
+    assert not old.exists() and not older.exists() and oldest.exists()
+
+
+def test_failed_build_prunes_nothing(cache: Path) -> None:
+    kind = cache / "rootfs"
+    for n, a in (("a", 10), ("b", 20), ("c", 30)):
+        _entry(kind, n, a)
+    with pytest.raises(RuntimeError), paths.staged(paths.cached("rootfs", "new")):
+        raise RuntimeError("build failed")
+    assert sorted(p.name for p in kind.iterdir()) == ["a", "b", "c"]
+
+
+def test_keep_is_read_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("XDP_HINTS_CACHE_KEEP", "nonsense")
+    assert paths.cache_keep() == 8
+    monkeypatch.setenv("XDP_HINTS_CACHE_KEEP", "0")
+    assert paths.cache_keep() == 1
