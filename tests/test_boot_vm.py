@@ -77,10 +77,10 @@ def test_kernel_panic_is_exit_3_with_panic_lines(guest_artifacts, tmp_path):
 
 
 def test_guest_without_ssh_is_exit_2_with_console_tail(guest_artifacts, tmp_path):
-    r = xdp_hints("boot", "--append", "xdph.nosshd", "--boot-timeout", "90",
+    r = xdp_hints("boot", "--append", "xdph.nosshd", "--boot-timeout", "30",
                   "--log-dir", str(tmp_path))
     assert r.returncode == 2, r.stderr
-    assert "did not answer SSH within 90 s" in r.stderr
+    assert "did not answer SSH within 30 s" in r.stderr
     assert str(tmp_path / "serial.log") in r.stderr
     tail = [ln for ln in r.stderr.splitlines() if ln.startswith("  | ")]
     assert 0 < len(tail) <= 30
