@@ -95,10 +95,11 @@ class NicArgs:
         if self.kind == "virtio-net":
             # rss/hash: hash reports (with a vnet-header backend); iommu_platform +
             # modern-only: AF_XDP zero-copy; ctrl_vlan=off: no VLAN filter dropping
-            # tagged test frames for VIDs the guest never registered.
+            # tagged test frames for VIDs the guest never registered; speed/duplex: a
+            # link speed the guest reports (VIRTIO_NET_F_SPEED_DUPLEX) instead of -1.
             dev = (f"virtio-net-pci,netdev={self.netdev_id},id={self.qdev_id},mac={self.mac},"
                    f"mq=on,vectors={2 * self.queues + 2},rss=on,hash=on,"
-                   "iommu_platform=on,disable-legacy=on,ctrl_vlan=off")
+                   "iommu_platform=on,disable-legacy=on,ctrl_vlan=off,speed=10000,duplex=full")
         elif self.kind == "igc":
             # Behind a PCIe root port the driver sees a real link (x1 2.5 GT/s).
             port = f"rp{self.qdev_id}"
