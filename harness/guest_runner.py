@@ -99,6 +99,7 @@ from __future__ import annotations
 import itertools
 import json
 import shlex
+import signal
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -113,6 +114,21 @@ POINTS = ("xdp", "tc", "veth_xdp", "veth_skb", "cpumap", "cpumap_skb", "xsk")
 META_SIZE = 56
 META_MAGIC = 0x31484D58
 RC_NOT_CALLED = None  # how an absent kfunc shows in a record
+
+
+def describe_status(text: str) -> str:
+    """A shell's ``$?`` for the runner in words (128 + n: killed by signal n)."""
+    text = text.strip()
+    if not text.isdigit():
+        return "exit status unknown (still running, or the wrapper was killed)"
+    code = int(text)
+    if code > 128:
+        try:
+            name = signal.Signals(code - 128).name
+        except ValueError:
+            name = f"signal {code - 128}"
+        return f"killed by {name} (status {code})"
+    return f"exited with status {code}"
 
 
 class RunnerError(RuntimeError):
@@ -325,10 +341,13 @@ class GuestRunner:
         base = f"{self.remote_dir}/run{n}"
         obs = Observation(self, ifname, mode, argv, f"{base}.jsonl", f"{base}.err",
                           f"{base}.pid")
-        # The runner writes its own pid (sh execs it): `$!` would name setsid's parent
-        # where setsid forks, and stop() would then miss the runner.
-        inner = shlex.quote(f"echo $$ > {obs.pid_path}; exec \"$0\" \"$@\"")
-        cmd = (f"rm -f {obs.out_path} {obs.err_path} {obs.pid_path}; "
+        # A wrapper shell in its own session starts the runner, writes the runner's pid
+        # (stop() signals exactly that process) and, once it ends, its exit status: a
+        # runner that dies without its exit event is then explained (signal, status).
+        # LIBC_FATAL_STDERR_: glibc's fatal messages (abort) go to the err file.
+        inner = shlex.quote(f"LIBC_FATAL_STDERR_=1 \"$0\" \"$@\" & echo $! > {obs.pid_path}; "
+                            f"wait $!; echo $? > {obs.pid_path}.status")
+        cmd = (f"rm -f {obs.out_path} {obs.err_path} {obs.pid_path} {obs.pid_path}.status; "
                f"setsid sh -c {inner} {' '.join(shlex.quote(a) for a in argv)} "
                f"> {obs.out_path} 2> {obs.err_path} < /dev/null & "
                f"i=0; while [ ! -s {obs.pid_path} ] && [ $i -lt 500 ]; do "
@@ -381,7 +400,11 @@ class GuestRunner:
             klog = self.vm.ssh.run(
                 "dmesg | grep -E 'xdp-hints-gues|Out of memory|segfault' | tail -n 5",
                 timeout=60).stdout.strip()
-            obs.stderr += f"\n[no exit event; guest kernel log: {klog or 'nothing'}]"
+            status = self.vm.ssh.run(
+                f"i=0; while [ ! -s {obs.pid_path}.status ] && [ $i -lt 20 ]; do sleep 0.1; "
+                f"i=$((i+1)); done; cat {obs.pid_path}.status 2>/dev/null", timeout=60).stdout
+            obs.stderr += (f"\n[no exit event; {describe_status(status)}; guest kernel log: "
+                           f"{klog or 'nothing'}]")
 
     def veth_nic(self, name: str = "xhn0", peer: str = "xhn1") -> tuple[str, str]:
         """A veth pair in the guest usable as a NIC under test; returns (rx, tx).

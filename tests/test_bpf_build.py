@@ -16,6 +16,7 @@ import struct
 import subprocess
 import sys
 import textwrap
+import time
 from pathlib import Path
 
 import pytest
@@ -241,6 +242,10 @@ FAKE_RUNNER = textwrap.dedent("""\
     if ifname != "old0":  # old0: a runner from before --no-meta (no meta_write)
         ready["meta_write"] = "--no-meta" not in args
     print(json.dumps(ready), flush=True)
+    if ifname == "die0":  # a runner that dies without its exit event
+        import os
+        time.sleep(0.3)
+        os.kill(os.getpid(), signal.SIGABRT)
     n = 0
     while not stop:
         n += 1
@@ -300,6 +305,20 @@ def test_observe_no_meta_is_passed_and_checked(fake_runner):
         fake_runner.observe("old0", mode="pass", no_meta=True, ready_timeout=20)
     with fake_runner.observe("old0", mode="pass", ready_timeout=20) as obs:
         assert "--no-meta" not in obs.argv
+
+
+def test_runner_death_is_explained(fake_runner):
+    with fake_runner.observe("die0", mode="pass", ready_timeout=20) as obs:
+        time.sleep(1)
+    assert obs.exit is None
+    assert "no exit event; killed by SIGABRT (status 134)" in obs.stderr, obs.stderr
+
+
+def test_describe_status():
+    from harness.guest_runner import describe_status
+    assert describe_status("0\n") == "exited with status 0"
+    assert describe_status("143") == "killed by SIGTERM (status 143)"
+    assert describe_status("").startswith("exit status unknown")
 
 
 def test_observe_rejects_unknown_mode(fake_runner):
