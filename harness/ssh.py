@@ -113,7 +113,10 @@ class Ssh:
                     out += chan.recv(65536)
                 elif chan.recv_stderr_ready():
                     err += chan.recv_stderr(65536)
-                elif chan.exit_status_ready():
+                elif chan.exit_status_ready() and (chan.eof_received or chan.closed):
+                    # sshd may send exit-status before the last of the output (it
+                    # reports the child's exit while still draining its pipe): only
+                    # the channel EOF says all data is here
                     while chan.recv_ready():
                         out += chan.recv(65536)
                     while chan.recv_stderr_ready():

@@ -66,6 +66,13 @@ def test_guest_has_module_tree_and_tools(guest_artifacts):
         vm.ssh.put(local, "/tmp/probe.txt")
         vm.ssh.get("/tmp/probe.txt", vm.workdir / "back.txt")
         assert (vm.workdir / "back.txt").read_text() == "hello guest\n"
+        # large output arrives whole: sshd may report the exit status before the last
+        # of the output (the old read loop lost the tail of ~1 in 3 such commands)
+        n = 60000
+        want = "".join(f"{i}\n" for i in range(1, n + 1))
+        for _ in range(10):
+            got = vm.ssh.run(f"seq 1 {n}").stdout
+            assert got == want, f"{len(got)} of {len(want)} bytes, tail {got[-40:]!r}"
 
 
 def test_kernel_panic_is_exit_3_with_panic_lines(guest_artifacts, tmp_path):
