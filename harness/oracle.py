@@ -774,6 +774,23 @@ RULES: tuple[Rule, ...] = (
         source="drivers/net/veth.c veth_xdp_rx_hash",
     ),
     Rule(
+        "veth-nic-hash-type-tagged",
+        drivers=_fs("veth"),
+        paths=NIC_KFUNC_PATHS,
+        fields=_fs("hash_type"),
+        when=lambda c: bool(c.pkt.vlans),
+        then=lambda c: value(
+            XDP_RSS_TYPE_NONE,
+            "veth: the tagged frame came from a packet socket on the peer, which set the "
+            "network header past the VLAN tags; veth keeps that offset, so the flow dissector "
+            "(skb->protocol 802.1Q, parsed from the inner IP header) finds no ports: "
+            "l4_hash 0 -> NONE",
+        ),
+        source="net/packet/af_packet.c packet_parse_headers: skb_set_network_header(skb, "
+        "depth) for VLAN frames; drivers/net/veth.c veth_xdp_rx_hash: skb_get_hash() at the "
+        "XDP hook, before __netif_receive_skb_core resets the network header",
+    ),
+    Rule(
         "veth-nic-hash-type",
         drivers=_fs("veth"),
         paths=NIC_KFUNC_PATHS,

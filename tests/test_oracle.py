@@ -135,6 +135,8 @@ CASES: list[tuple[o.Facts, SentPacket, str, str, str, Any, str]] = [
     (replace(IGC, rxhash=False), P_T4, "pass-bare", "hash", "nodata", None, "rxhash-off"),
     (VETH, P_U4, "xdp", "hash", "present", None, "veth-nic-hash"),
     (VETH, P_U4, "xdp", "hash_type", "value", 0x08, "veth-nic-hash-type"),
+    (VETH, P_Q, "xdp", "hash_type", "value", 0x00, "veth-nic-hash-type-tagged"),
+    (VETH, P_QQ, "xsk", "hash_type", "value", 0x00, "veth-nic-hash-type-tagged"),
     (VIRTIO, P_U4, "xdp", "hash", "value", h4(P_U4), "nic-hash"),
     (VIRTIO, P_U4, "xdp", "hash_type", "value", 0x29, "nic-hash"),
     (VIRTIO, P_T4, "xdp", "hash_type", "value", 0x19, "nic-hash"),
