@@ -19,7 +19,6 @@ packet id, never by order.
 
 from __future__ import annotations
 
-import errno
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -31,6 +30,7 @@ from harness.oracle import (
     PATHS,
     Expectation,
     Facts,
+    errname,
     expect,
     format_value,
 )
@@ -188,10 +188,6 @@ def id_ranges(ids: Iterable[int]) -> str:
     return ",".join(out)
 
 
-def _errname(rc: int) -> str:
-    return errno.errorcode.get(-rc, "?") if rc < 0 else "?"
-
-
 def observed_of(rec: Mapping[str, Any], fld: str) -> tuple[int | None, Any, bool]:
     """(rc, value, reported) of ``fld`` in one record; reported=False if keys are absent."""
     keys = FIELD_KEYS[fld]
@@ -209,7 +205,7 @@ def describe_observed(fld: str, rc: int | None, val: Any) -> str:
     if rc is None:
         return "not reported"
     if rc != 0:
-        return f"rc={rc} ({_errname(rc)})"
+        return f"rc={rc} ({errname(rc)})"
     return format_value(fld, val)
 
 

@@ -409,7 +409,8 @@ def skip(reason: str) -> Expectation:
     return Expectation("skip", reason=reason)
 
 
-def _errname(rc: int | None) -> str:
+def errname(rc: int | None) -> str:
+    """Symbolic name of a negative errno (``-22`` -> ``EINVAL``), else ``?``."""
     return errno.errorcode.get(-rc, "?") if isinstance(rc, int) and rc < 0 else "?"
 
 
@@ -679,7 +680,7 @@ RULES: tuple[Rule, ...] = (
         when=lambda c: c.facts.cpumap_dev_bound_rc not in (None, 0),
         then=lambda c: not_called(
             "the kernel refused a device-bound program in a cpumap entry (runner probe: "
-            f"rc={c.facts.cpumap_dev_bound_rc} ({_errname(c.facts.cpumap_dev_bound_rc)})), "
+            f"rc={c.facts.cpumap_dev_bound_rc} ({errname(c.facts.cpumap_dev_bound_rc)})), "
             "so a cpumap program cannot call the RX metadata kfuncs"
         ),
         source="kernel/bpf/core.c bpf_prog_map_compatible: dev-bound programs refused in "
