@@ -26,8 +26,7 @@ from harness.rootfs import ImageError, ext4_image
 RECIPE = REPO / "images" / "initramfs"
 BUSYBOX = Path("/bin/busybox")
 #: busybox applets /init and /floor use (linked at build time; --install costs time in TCG)
-APPLETS = ("sh", "mkdir", "mount", "umount", "insmod", "cat", "sed", "cut", "sleep", "echo",
-           "switch_root", "poweroff")
+APPLETS = ("sh", "mkdir", "mount", "insmod", "sleep", "echo", "switch_root", "poweroff")
 
 
 @dataclass(frozen=True)
