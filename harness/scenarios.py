@@ -15,8 +15,8 @@ CLI path   runner invocation   rows (oracle paths)
 skb        skb (no XDP)        ``skb`` (the driver's own skb at TC ingress: baseline)
 xdp        pass                ``xdp`` (kfuncs in the NIC's device-bound program)
 pass       pass                ``pass`` (skb at TC ingress after XDP_PASS)
-           pass-bare (igc:     ``pass-bare`` (the same skb after an XDP program
-           pass --no-meta)     that wrote no data_meta: igc's skb stamp intact)
+           pass-bare (pass     ``pass-bare`` (the same skb after an XDP program
+           --no-meta)          that wrote no data_meta: igc's skb stamp intact)
 veth       veth                ``veth`` (kfuncs on the peer), ``veth-skb``
 cpumap     cpumap              ``cpumap`` (cpumap program), ``cpumap-skb``
 xsk        xsk copy            ``xsk`` (metadata area in the UMEM)

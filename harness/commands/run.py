@@ -52,8 +52,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--path", type=_csv(CLI_PATHS, "path"), default=list(CLI_PATHS),
                    metavar="PATH[,PATH]",
                    help=f"paths ({', '.join(CLI_PATHS)}; default all): skb is the "
-                        "driver's skb without XDP; pass adds pass-bare (igc: the skb after "
-                        "an XDP program that wrote no data_meta); veth and cpumap also report "
+                        "driver's skb without XDP; pass adds pass-bare (the skb after an "
+                        "XDP program that wrote no data_meta); veth and cpumap also report "
                         "the skb built from the frame (rows veth-skb, cpumap-skb)")
     p.add_argument("--packets", type=int, default=Options.packets, metavar="N",
                    help=f"packets per path run (default {Options.packets})")
