@@ -21,7 +21,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from harness.vm import VMSpec, running_vm  # noqa: E402
+from harness.vm.machine import VMSpec, running_vm  # noqa: E402
 
 
 def harness_boot(kernel: str, log_dir: Path) -> float:

@@ -21,8 +21,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from harness.packets import build_frame  # noqa: E402
-from harness.sender import open_packet_socket  # noqa: E402
+from harness.traffic.packets import build_frame  # noqa: E402
+from harness.traffic.sender import open_packet_socket  # noqa: E402
 
 HOST_MAC = "02:00:00:00:77:01"
 
@@ -88,11 +88,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args(argv)
 
-    from harness.vm import NicSpec, VMSpec, running_vm
+    from harness.vm.machine import NicSpec, VMSpec, running_vm
 
     backend = args.backend
     if backend == "auto":
-        from harness import netns
+        from harness.vm import netns
         backend = "tap" if os.geteuid() == 0 and netns.rtnl_wedged() is None else "socket"
     spec = VMSpec(kernel=args.kernel, append="xdph.modules=igc",
                   nics=[NicSpec(kind="igc", queues=2, backend=backend),

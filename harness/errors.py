@@ -15,14 +15,14 @@ class UsageError(ValueError):
 
 def exit_code_for(exc: BaseException) -> int | None:
     """The exit code for a known harness error, or None for a bug (traceback)."""
-    from harness.debian_apt import AptError
-    from harness.kernels import KernelError
-    from harness.netns import NetnsError
-    from harness.qemu_cmd import QemuError
-    from harness.qmp import QmpError
-    from harness.rootfs import ImageError
-    from harness.ssh import GuestCommandError, SshError
-    from harness.vm import VMError
+    from harness.artifacts.debian_apt import AptError
+    from harness.artifacts.kernels import KernelError
+    from harness.artifacts.rootfs import ImageError
+    from harness.vm.machine import VMError
+    from harness.vm.netns import NetnsError
+    from harness.vm.qemu_cmd import QemuError
+    from harness.vm.qmp import QmpError
+    from harness.vm.ssh import GuestCommandError, SshError
 
     if isinstance(exc, VMError):
         return exc.exit_code

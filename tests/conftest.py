@@ -18,7 +18,7 @@ XH = [sys.executable, "-m", "harness.cli"]
 @pytest.fixture(scope="session")
 def guest_artifacts():
     """Default kernel, its boot files and the rootfs, built before any VM test starts."""
-    from harness import initramfs, kernels, rootfs
+    from harness.artifacts import initramfs, kernels, rootfs
     kernel = kernels.resolve(None)
     return {"kernel": kernel, "boot": initramfs.ensure(kernel), "rootfs": rootfs.ensure()}
 
@@ -26,7 +26,7 @@ def guest_artifacts():
 @pytest.fixture
 def taps_usable():
     """Skip (with the reason) where tap devices cannot be created on this host."""
-    from harness import netns
+    from harness.vm import netns
     if os.geteuid() != 0:
         pytest.skip("tap test NICs need root")
     why = netns.rtnl_wedged()

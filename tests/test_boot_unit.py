@@ -7,10 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from harness import debian_apt, kernels, qemu_cmd, vm
-from harness.accel import _tcg
-from harness.console import CRASH_RE, WARN_RE
+from harness.artifacts import debian_apt, kernels
 from harness.paths import recipe_key
+from harness.vm import machine as vm
+from harness.vm import qemu_cmd
+from harness.vm.accel import _tcg
+from harness.vm.console import CRASH_RE, WARN_RE
 from tests.conftest import xdp_hints
 
 
@@ -148,7 +150,7 @@ def test_warning_pattern():
 
 
 def test_nicinfo_netlink_attr_parsing():
-    from harness.guest import nicinfo as gn
+    from harness.guest.scripts import nicinfo as gn
     payload = gn.nla(5, (0b011).to_bytes(8, "little")) + gn.nla(1, (4).to_bytes(4, "little"))
     attrs = gn.parse_attrs(payload)
     assert int.from_bytes(attrs[5], "little") == 3 and int.from_bytes(attrs[1], "little") == 4
@@ -167,7 +169,7 @@ def _fake_build(tmp_path, config_text: str) -> Path:
 
 
 def test_user_kernel_missing_options_are_named(tmp_path):
-    from harness import kconfig
+    from harness.artifacts import kconfig
     full = "\n".join(f"{k}=y" for k in kconfig.required())
     image = _fake_build(tmp_path, full.replace("CONFIG_DEBUG_INFO_BTF=y\n", "")
                         .replace("CONFIG_IGC=y", "CONFIG_IGC=m"))
@@ -180,7 +182,7 @@ def test_user_kernel_missing_options_are_named(tmp_path):
 
 
 def test_user_kernel_with_complete_config_resolves(tmp_path):
-    from harness import kconfig
+    from harness.artifacts import kconfig
     image = _fake_build(tmp_path, "\n".join(f"{k}=y" for k in kconfig.required()))
     k = kernels.resolve(str(image))
     assert k.config == tmp_path / "linux" / ".config" and k.release == "6.99.0"
@@ -213,7 +215,7 @@ def test_unknown_debian_suite_is_one_line_exit_2():
 
 
 def test_tcg_single_threaded_unless_asked(monkeypatch):
-    from harness.accel import _tcg
+    from harness.vm.accel import _tcg
     monkeypatch.delenv("XDP_HINTS_TCG_THREAD", raising=False)
     assert "tcg,thread=single" in _tcg().args
     monkeypatch.setenv("XDP_HINTS_TCG_THREAD", "multi")

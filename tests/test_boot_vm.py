@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from harness import netns
+from harness.vm import netns
 from tests.conftest import REPO, XH, qemu_children, xdp_hints
 
 pytestmark = pytest.mark.vm
@@ -55,7 +55,7 @@ def test_ssh_runs_a_command_and_returns_its_status(guest_artifacts):
 
 
 def test_guest_has_module_tree_and_tools(guest_artifacts):
-    from harness.vm import VMSpec, running_vm
+    from harness.vm.machine import VMSpec, running_vm
     with running_vm(VMSpec()) as vm:
         assert vm.ssh.run("modprobe veth && test -d /sys/module/veth").rc == 0
         tools = vm.ssh.run("command -v bpftool ethtool xdp-loader tcpdump phc_ctl python3")

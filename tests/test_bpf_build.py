@@ -21,8 +21,8 @@ from pathlib import Path
 
 import pytest
 
-from harness import bpf_build
-from harness.guest_runner import META_SIZE, GuestRunner, RunnerError, parse_lines
+from harness.artifacts import bpf_build
+from harness.guest.runner import META_SIZE, GuestRunner, RunnerError, parse_lines
 
 MISSING = bpf_build.missing_packages()
 needs_toolchain = pytest.mark.skipif(
@@ -315,7 +315,7 @@ def test_runner_death_is_explained(fake_runner):
 
 
 def test_describe_status():
-    from harness.guest_runner import describe_status
+    from harness.guest.runner import describe_status
     assert describe_status("0\n") == "exited with status 0"
     assert describe_status("143") == "killed by SIGTERM (status 143)"
     assert describe_status("").startswith("exit status unknown")
@@ -329,7 +329,7 @@ def test_observe_rejects_unknown_mode(fake_runner):
 @needs_toolchain
 def test_userspace_frame_parser_matches_ground_truth(artifacts):
     """The AF_XDP reader's parser (twin of the BPF one) on every packet kind."""
-    from harness.packets import ETH_P_IP, ETH_P_IPV6, IPPROTO_TCP, IPPROTO_UDP, make_plan
+    from harness.traffic.packets import ETH_P_IP, ETH_P_IPV6, IPPROTO_TCP, IPPROTO_UDP, make_plan
     plan = make_plan(36, dst_mac="02:00:00:00:00:02", seed=7, first_id=1000)
     bad = [
         plan[0].frame[:30],                                   # truncated

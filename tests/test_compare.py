@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 
-from harness import compare as c
-from harness import oracle as o
-from harness.packets import SentPacket, make_plan
+from harness.oracle import rules as o
+from harness.traffic.packets import SentPacket, make_plan
+from harness.verdict import compare as c
 
 MAC = "52:54:00:00:00:01"
 VIRTIO = o.Facts(driver="virtio_net", rss_key=bytes(range(40)))
@@ -421,9 +421,9 @@ def test_canonical_records_pass_through() -> None:
 
 
 def test_queue_rows_only_at_the_xdp_hook() -> None:
-    from harness import compare as c
-    from harness import oracle as o
-    from harness.packets import make_plan
+    from harness.oracle import rules as o
+    from harness.traffic.packets import make_plan
+    from harness.verdict import compare as c
 
     plan = make_plan(4, "52:54:00:00:00:01", kinds=("ipv4-tcp",))
     facts = o.Facts(driver="igc", reta=tuple(i % 2 for i in range(128)))

@@ -3,7 +3,7 @@
 
 One VM (default kernel, one virtio-net test NIC on a multi-queue tap with a
 vnet header) is shared by the tests of this module.  Frames come from the host
-(harness.packets plan, written to the tap in vm.netns); every observation is
+(harness.traffic.packets plan, written to the tap in vm.netns); every observation is
 matched by the packet id in its payload, never by order.
 
 These tests check the plumbing (programs load device-bound and attach, each
@@ -37,7 +37,7 @@ def _backend() -> str:
     forced = os.environ.get("XH_BPF_VM_NIC_BACKEND")
     if forced:
         return forced
-    from harness import netns
+    from harness.vm import netns
     if os.geteuid() != 0 or netns.rtnl_wedged() is not None:
         return "socket"
     return "tap"
@@ -45,16 +45,16 @@ def _backend() -> str:
 
 @pytest.fixture(scope="module", params=["virtio-net", "igc"])
 def env(request):
-    vm_mod = pytest.importorskip("harness.vm")
-    from harness.bpf_build import missing_packages
-    from harness.guest_runner import GuestRunner
+    vm_mod = pytest.importorskip("harness.vm.machine")
+    from harness.artifacts.bpf_build import missing_packages
+    from harness.guest.runner import GuestRunner
 
     kind = request.param
     missing = missing_packages()
     if missing:
         pytest.skip(f"host lacks {' '.join(missing)} for the guest BPF build")
     if kind == "igc":
-        from harness.qemu_build import find_qemu
+        from harness.artifacts.qemu_build import find_qemu
         if find_qemu() is None:
             pytest.skip("no QEMU build with igc in the cache (run: xdp-hints qemu build)")
     spec = vm_mod.VMSpec(nics=[vm_mod.NicSpec(kind=kind, queues=2, backend=_backend())],
@@ -94,7 +94,7 @@ def _send(nic, plan, gap_s: float = 0.01) -> None:
         finally:
             s.close()
         return
-    from harness.sender import send_plan
+    from harness.traffic.sender import send_plan
     send_plan(plan, nic.tap, nic.netns, gap_s=gap_s)
 
 
@@ -102,7 +102,7 @@ _next_id = [1]
 
 
 def _plan(nic, n: int = N_PACKETS):
-    from harness.packets import make_plan
+    from harness.traffic.packets import make_plan
     plan = make_plan(n, dst_mac=nic.mac, kinds=KINDS, seed=_next_id[0], first_id=_next_id[0],
                      vids=VIDS)
     _next_id[0] += n
@@ -186,7 +186,7 @@ def test_pass_no_meta_calls_kfuncs_but_writes_nothing(env):
         assert t["meta_len"] == 0 and not t["meta_found"], t
         if x["rx_hash_rc"] == 0:
             # virtio_net builds its XDP_PASS skb without the vnet header in skb->cb:
-            # no hash there (harness.oracle rule virtio-xdp-pass-skb-hash)
+            # no hash there (harness.oracle.rules rule virtio-xdp-pass-skb-hash)
             want = 0 if nic.kind == "virtio-net" else x["rx_hash"]
             assert t["skb_hash"] == want, (x, t)
     assert obs.stats["xdp"]["adjust_meta_fail"] == 0, obs.stats
@@ -229,7 +229,7 @@ def test_af_xdp_copy_mode_reads_metadata_from_umem(env):
 
 
 def test_af_xdp_zerocopy_mode(env):
-    from harness.guest_runner import RunnerError
+    from harness.guest.runner import RunnerError
     try:
         _plan_, ids, obs = _send_and_observe(env, "xsk", "xsk", xsk_mode="zerocopy")
     except RunnerError as e:

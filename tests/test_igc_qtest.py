@@ -21,9 +21,9 @@ import time
 
 import pytest
 
-from harness.igc import IgcModel
-from harness.packets import inet_checksum
-from harness.qemu_build import find_qemu, firmware_args
+from harness.artifacts.qemu_build import find_qemu, firmware_args
+from harness.nics.igc_model import IgcModel
+from harness.traffic.packets import inet_checksum
 
 QEMU = find_qemu()
 pytestmark = pytest.mark.skipif(

@@ -3,7 +3,7 @@
 
 One VM (Debian sid kernel, one igc test NIC on a multi-queue tap) is shared by the
 tests of this module.  The host knows the truth through the model's QOM hooks
-(harness.igc): the programmed RSS key/RETA, the metadata of every delivered frame,
+(harness.nics.igc_model): the programmed RSS key/RETA, the metadata of every delivered frame,
 a deterministic PTP clock.
 """
 
@@ -23,9 +23,9 @@ from pathlib import Path
 
 import pytest
 
-from harness.igc import LINUX_RX_LATENCY_NS, IgcModel
-from harness.packets import inet_checksum
-from harness.qemu_build import find_qemu
+from harness.artifacts.qemu_build import find_qemu
+from harness.nics.igc_model import LINUX_RX_LATENCY_NS, IgcModel
+from harness.traffic.packets import inet_checksum
 
 pytestmark = [
     pytest.mark.vm,
@@ -77,7 +77,7 @@ def _backend() -> str:
     if env:
         return env
     try:
-        from harness import netns
+        from harness.vm import netns
         if os.geteuid() != 0 or netns.rtnl_wedged() is not None:
             return "socket"
     except Exception:  # noqa: BLE001
@@ -101,8 +101,8 @@ class HostLink:
             self.thread = threading.Thread(target=self._respond, daemon=True)
             self.thread.start()
         else:
-            from harness import netns
-            from harness.sender import open_packet_socket
+            from harness.traffic.sender import open_packet_socket
+            from harness.vm import netns
             netns.ip("addr", "add", f"{HOST_IP}/24", "dev", nic.tap, netns=nic.netns)
             netns.ip("link", "set", nic.tap, "address", HOST_MAC, netns=nic.netns)
             netns.ip("link", "set", nic.tap, "up", netns=nic.netns)
@@ -149,7 +149,7 @@ class HostLink:
 
 @pytest.fixture(scope="module")
 def igc_vm():
-    vm_mod = pytest.importorskip("harness.vm")
+    vm_mod = pytest.importorskip("harness.vm.machine")
     # XDP_HINTS_IGC_VM_KERNEL=debian:trixie runs the module against another kernel
     spec = vm_mod.VMSpec(kernel=os.environ.get("XDP_HINTS_IGC_VM_KERNEL") or None,
                          nics=[vm_mod.NicSpec(kind="igc", queues=2, backend=_backend())],
@@ -194,7 +194,7 @@ def _send(link: HostLink, frames: list[bytes], gap_s: float = 0.02) -> None:
 
 
 def _frame(nic, pkt_id: int, sport: int, vlan: int | None = None) -> bytes:
-    from harness.packets import build_frame
+    from harness.traffic.packets import build_frame
     return build_frame(src_mac=HOST_MAC, dst_mac=nic.mac, src_ip=HOST_IP, dst_ip=GUEST_IP,
                        sport=sport, dport=PORT, l4="udp", payload=_payload(pkt_id),
                        vlans=[(0x8100, vlan)] if vlan is not None else [])
@@ -266,7 +266,7 @@ def test_ethtool_lists_hw_rx_timestamping(igc_vm):
 
 def test_rss_hash_and_queue_match_toeplitz(igc_vm):
     vm, nic, model, link = igc_vm
-    from harness.toeplitz import rss_hash
+    from harness.traffic.toeplitz import rss_hash
     ifn = nic.guest_ifname
     vm.ssh.check(f"ethtool -N {ifn} rx-flow-hash udp4 sdfn")
     # igc does not report its key to ethtool ("RSS hash key: Operation not
@@ -378,7 +378,7 @@ def test_native_xdp_attaches(igc_vm, tmp_path):
 
 
 def _runner(vm):
-    gr = pytest.importorskip("harness.guest_runner")
+    gr = pytest.importorskip("harness.guest.runner")
     try:
         runner = gr.GuestRunner(vm)
         runner.install()
@@ -391,7 +391,7 @@ def _runner(vm):
 def test_xdp_kfuncs_see_the_models_hash_and_timestamp(igc_vm, mode):
     """Device-bound XDP: rx_hash / rx_timestamp return exactly what the model wrote."""
     vm, nic, model, link = igc_vm
-    from harness.toeplitz import rss_hash
+    from harness.traffic.toeplitz import rss_hash
     ifn = nic.guest_ifname
     runner = _runner(vm)
     info = runner.probe(ifn)

@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
-from harness import oracle as o
-from harness.packets import SentPacket, make_packet, make_plan
-from harness.toeplitz import MS_RSS_KEY, rss_hash
+from harness.oracle import rules as o
+from harness.traffic.packets import SentPacket, make_packet, make_plan
+from harness.traffic.toeplitz import MS_RSS_KEY, rss_hash
 
 MAC = "52:54:00:00:00:01"
 KEY2 = bytes(range(40))

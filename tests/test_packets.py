@@ -8,8 +8,8 @@ import struct
 
 import pytest
 
-from harness import packets as pk
-from harness.toeplitz import rss_hash
+from harness.traffic import packets as pk
+from harness.traffic.toeplitz import rss_hash
 
 DST_MAC = "52:54:00:12:34:56"
 

@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
-"""Unit tests of harness.report and the pure parts of ``xdp-hints run``."""
+"""Unit tests of harness.verdict.report and the pure parts of ``xdp-hints run``."""
 
 from __future__ import annotations
 
@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from harness import report
-from harness.compare import Row, compare
-from harness.oracle import Facts
-from harness.packets import make_plan
+from harness.oracle.rules import Facts
+from harness.traffic.packets import make_plan
+from harness.verdict import report
+from harness.verdict.compare import Row, compare
 
 
 def _rows() -> list[Row]:
@@ -86,7 +86,7 @@ def test_wrong_hash_is_a_failing_row_end_to_end_through_compare() -> None:
     """compare() + report on synthetic records: hash+1 fails with expected vs observed."""
     plan = make_plan(12, dst_mac="52:54:00:00:00:01", kinds=("ipv4-tcp", "ipv6-tcp"))
     facts = Facts(driver="igc", kfuncs=None)
-    from harness.oracle import expect
+    from harness.oracle.rules import expect
     recs = []
     for p in plan:
         e = expect(facts, p, "xdp", "hash")
@@ -105,8 +105,8 @@ def test_wrong_hash_is_a_failing_row_end_to_end_through_compare() -> None:
 
 
 def test_run_cli_parsing_and_backend_choice(monkeypatch: pytest.MonkeyPatch) -> None:
-    from harness import vmargs
     from harness.cli import build_parser
+    from harness.commands import vm_options as vmargs
     args = build_parser().parse_args(["run", "--nic", "igc", "--path", "xdp,xsk-zc",
                                       "--backend", "socket", "--packets", "12"])
     assert args.nic == ["igc"] and args.path == ["xdp", "xsk-zc"] and args.packets == 12
@@ -116,7 +116,7 @@ def test_run_cli_parsing_and_backend_choice(monkeypatch: pytest.MonkeyPatch) -> 
     monkeypatch.setattr(vmargs.os, "geteuid", lambda: 1000)
     assert vmargs.resolve_backend("auto")[0] == "socket"
     monkeypatch.setattr(vmargs.os, "geteuid", lambda: 0)
-    from harness import netns
+    from harness.vm import netns
     monkeypatch.setattr(netns, "rtnl_wedged", lambda: "rtnl wedged")
     assert vmargs.resolve_backend("auto") == ("socket", "taps unusable: rtnl wedged")
     monkeypatch.setattr(netns, "rtnl_wedged", lambda: None)
@@ -124,18 +124,18 @@ def test_run_cli_parsing_and_backend_choice(monkeypatch: pytest.MonkeyPatch) -> 
 
 
 def test_scenario_path_grouping() -> None:
-    from harness import scenarios
+    from harness.suite import scenario as scenarios
     assert set(scenarios.RUN_OF_PATH) == set(scenarios.CLI_PATHS)
     assert scenarios.RUN_OF_PATH["xdp"] == scenarios.RUN_OF_PATH["pass"] == "pass"
-    from harness.oracle import PATHS
+    from harness.oracle.rules import PATHS
     covered = {op for ops in scenarios.ORACLE_PATHS.values() for op in ops}
     assert covered == set(PATHS), "every oracle path is judged by some CLI path"
 
 
 def _clobber_case(stamp_of: object) -> Row:
     """An igc pass/timestamp row judged against the clock, stamps from ``stamp_of(meta)``."""
-    from harness.oracle import DeterministicClock
-    from harness.scenarios import _igc_clobbered_stamp
+    from harness.oracle.rules import DeterministicClock
+    from harness.suite.scenario import _igc_clobbered_stamp
     plan = make_plan(6, dst_mac="52:54:00:00:00:01", kinds=("ipv4-udp",))
     facts = Facts(driver="igc", hwtstamp_rx=True, link_speed_mbps=2500, rx_busy_poll=False,
                   clock=DeterministicClock(10**18, 1000, first_id=plan[0].id))
@@ -163,8 +163,8 @@ def test_igc_skb_stamp_clobbered_by_data_meta_is_recognised_only_exactly() -> No
 
 
 def test_igc_skb_stamp_exact_stays_pass() -> None:
-    from harness.oracle import DeterministicClock, expect
-    from harness.scenarios import _igc_clobbered_stamp
+    from harness.oracle.rules import DeterministicClock, expect
+    from harness.suite.scenario import _igc_clobbered_stamp
     plan = make_plan(4, dst_mac="52:54:00:00:00:01", kinds=("ipv4-tcp",))
     facts = Facts(driver="igc", hwtstamp_rx=True, link_speed_mbps=2500, rx_busy_poll=False,
                   clock=DeterministicClock(10**18, 1000, first_id=plan[0].id))
@@ -178,7 +178,7 @@ def test_igc_skb_stamp_exact_stays_pass() -> None:
 
 def test_skip_rows_match_compare_rows() -> None:
     """Rows made for a refused path have the same (path, field) keys compare() makes."""
-    from harness import scenarios
+    from harness.suite import scenario as scenarios
     plan = make_plan(2, dst_mac="52:54:00:00:00:01", kinds=("ipv4-udp",))
     for path in ("xdp", "xsk-zc", "veth-skb"):
         got = [(r.path, r.field) for r in compare("n", Facts(driver="igc"), plan, [],

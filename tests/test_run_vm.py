@@ -24,13 +24,13 @@ OK = ("pass", "expected-unsupported", "skip")
 
 
 def _igc_available() -> str | None:
-    from harness.qemu_build import find_qemu
+    from harness.artifacts.qemu_build import find_qemu
     return None if find_qemu() is not None else \
         "no QEMU build with igc in the cache (run: xdp-hints qemu build)"
 
 
 def _bpf_missing() -> str | None:
-    from harness.bpf_build import missing_packages
+    from harness.artifacts.bpf_build import missing_packages
     missing = missing_packages()
     return f"host lacks {' '.join(missing)} for the guest BPF build" if missing else None
 
@@ -71,8 +71,8 @@ def test_suite_exit_0_and_every_row_ok(suite: dict) -> None:
     # one table line per row, e.g. "igc  xdp  hash  pass  24/24"
     lines = [ln.split() for ln in p.stdout.splitlines()]
     assert ["igc", "xdp", "hash", "pass", f"{PACKETS}/{PACKETS}"] in [ln[:5] for ln in lines]
-    from harness.oracle import PATHS
-    from harness.scenarios import _row_keys
+    from harness.oracle.rules import PATHS
+    from harness.suite.scenario import _row_keys
     assert len(doc["results"]) == 2 * len(_row_keys(PATHS)), "2 NICs x (point, field) pairs"
 
 

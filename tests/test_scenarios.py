@@ -9,10 +9,10 @@ from typing import Any
 
 import pytest
 
-from harness import oracle as o
-from harness import scenarios as s
-from harness.compare import Row
-from harness.packets import SentPacket
+from harness.oracle import rules as o
+from harness.suite import scenario as s
+from harness.traffic.packets import SentPacket
+from harness.verdict.compare import Row
 
 MAC = "52:54:00:00:00:01"
 IGC = o.Facts(driver="igc", rss_key=bytes(range(40)), link_speed_mbps=2500)

@@ -21,8 +21,8 @@ from pathlib import Path
 
 import pytest
 
-from harness import packets as pk
-from harness.sender import Sender, open_packet_socket, run_in_netns, send_plan
+from harness.traffic import packets as pk
+from harness.traffic.sender import Sender, open_packet_socket, run_in_netns, send_plan
 
 pytestmark = pytest.mark.skipif(
     os.geteuid() != 0 or shutil.which("ip") is None, reason="needs root and iproute2"
@@ -32,7 +32,7 @@ pytestmark = pytest.mark.skipif(
 @pytest.fixture(autouse=True)
 def _rtnl_usable() -> None:
     """Skip where the host's rtnl is wedged: every ip(8) call would leave a D-state task."""
-    from harness import netns as netns_mod
+    from harness.vm import netns as netns_mod
 
     why = netns_mod.rtnl_wedged()
     if why:

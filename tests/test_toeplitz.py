@@ -9,7 +9,7 @@ import json
 import pytest
 
 from harness.commands import rss_hash as cmd
-from harness.toeplitz import MS_RSS_KEY, parse_key, rss_hash, rss_input, toeplitz_hash
+from harness.traffic.toeplitz import MS_RSS_KEY, parse_key, rss_hash, rss_input, toeplitz_hash
 
 # Verification vectors from Microsoft, "Verifying the RSS Hash Calculation"
 # (learn.microsoft.com/en-us/windows-hardware/drivers/network/verifying-the-rss-hash-calculation),

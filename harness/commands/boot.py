@@ -8,10 +8,10 @@ import json
 import sys
 from typing import Any
 
-from harness import nicinfo
+from harness.commands.vm_options import add_vm_args, spec_from_args
+from harness.nics import info as nicinfo
 from harness.progress import reporter
-from harness.vm import VM, running_vm
-from harness.vmargs import add_vm_args, spec_from_args
+from harness.vm.machine import VM, running_vm
 
 
 def register(sub: argparse._SubParsersAction) -> None:

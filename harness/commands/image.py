@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 import json
 
-from harness import rootfs
+from harness.artifacts import rootfs
 from harness.progress import reporter
 
 

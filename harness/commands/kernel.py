@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 import json
 
-from harness import initramfs, kernels
+from harness.artifacts import initramfs, kernels
 from harness.progress import reporter
 
 

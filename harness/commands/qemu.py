@@ -27,8 +27,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _build(args: argparse.Namespace) -> int:
+    from harness.artifacts.qemu_build import QemuBuildError, build
     from harness.progress import live
-    from harness.qemu_build import QemuBuildError, build
 
     t0 = time.monotonic()
     quiet = args.quiet or not live()  # quiet in CI logs, live on a terminal
@@ -44,7 +44,7 @@ def _build(args: argparse.Namespace) -> int:
 
 
 def _path(args: argparse.Namespace) -> int:
-    from harness.qemu_build import find_qemu, firmware_args, key
+    from harness.artifacts.qemu_build import find_qemu, firmware_args, key
 
     path = find_qemu()
     if path is None:

@@ -7,7 +7,7 @@ import argparse
 import json
 import sys
 
-from harness.toeplitz import MS_RSS_KEY, parse_key, rss_hash, rss_input
+from harness.traffic.toeplitz import MS_RSS_KEY, parse_key, rss_hash, rss_input
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

@@ -14,13 +14,13 @@ import time
 from pathlib import Path
 from typing import Any
 
-from harness import report
-from harness.compare import Row
+from harness.commands.vm_options import BACKENDS, add_vm_args, resolve_backend, spec_from_args
 from harness.errors import UsageError
 from harness.progress import reporter
-from harness.scenarios import CLI_PATHS, FAULTS, NIC_KINDS, NicScenario, Options, Scenario
-from harness.vm import NicSpec, running_vm
-from harness.vmargs import BACKENDS, add_vm_args, resolve_backend, spec_from_args
+from harness.suite.scenario import CLI_PATHS, FAULTS, NIC_KINDS, NicScenario, Options, Scenario
+from harness.verdict import report
+from harness.verdict.compare import Row
+from harness.vm.machine import NicSpec, running_vm
 
 GUEST_MODULES = {"igc": "igc", "virtio-net": "virtio_net", "veth": "veth"}
 
@@ -70,7 +70,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def default_nics() -> tuple[list[str], list[str]]:
     """(NICs this machine can offer, notes on the ones it cannot)."""
-    from harness import qemu_cmd
+    from harness.vm import qemu_cmd
     nics, notes = ["virtio-net"], []
     try:
         qemu_cmd.find(need_igc=True)
@@ -87,8 +87,8 @@ def run_suite(vm: Any, kinds: list[str], paths: list[str], opts: Options,
     Finished NICs are appended to ``out`` as they complete (partial results survive an
     error).  An error while the guest's console shows a crash becomes GuestCrashed.
     """
-    from harness.guest_runner import GuestRunner
-    from harness.vm import GuestCrashed
+    from harness.guest.runner import GuestRunner
+    from harness.vm.machine import GuestCrashed
     out = [] if out is None else out
     try:
         runner = GuestRunner(vm)
@@ -127,7 +127,7 @@ def run(args: argparse.Namespace) -> int:
         kinds, notes = default_nics()
     backend, why = resolve_backend(args.backend)
     if backend == "tap":
-        from harness import netns
+        from harness.vm import netns
         netns.require_root()
     for n in notes:
         say(n)

@@ -7,10 +7,10 @@ import argparse
 import subprocess
 import sys
 
+from harness.commands.vm_options import add_vm_args, spec_from_args
 from harness.errors import UsageError
 from harness.progress import reporter
-from harness.vm import running_vm
-from harness.vmargs import add_vm_args, spec_from_args
+from harness.vm.machine import running_vm
 
 
 def register(sub: argparse._SubParsersAction) -> None:

@@ -24,12 +24,13 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from harness import accel as accel_mod
-from harness import initramfs, kernels, netns, qemu_cmd, rootfs
-from harness.console import Console
+from harness.artifacts import initramfs, kernels, rootfs
 from harness.paths import cache_dir
-from harness.qmp import Qmp, QmpError
-from harness.ssh import Ssh, SshError, key_pair
+from harness.vm import accel as accel_mod
+from harness.vm import netns, qemu_cmd
+from harness.vm.console import Console
+from harness.vm.qmp import Qmp, QmpError
+from harness.vm.ssh import Ssh, SshError, key_pair
 
 Progress = Callable[[str], None]
 BOOT_TIMEOUT_KVM_S = 60.0
@@ -63,7 +64,7 @@ class NicSpec:
 
 @dataclass
 class VMSpec:
-    kernel: str | None = None          # kernel spec (see harness.kernels), default debian:sid
+    kernel: str | None = None          # kernel spec (harness.artifacts.kernels); debian:sid
     modules: str | None = None         # with a kernel path: a modules_install tree
     nics: list[NicSpec] = field(default_factory=list)
     cpus: int = 2

@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 """Build the guest-side BPF object and runner on the host, cached by recipe.
 
-    from harness.bpf_build import build
+    from harness.artifacts.bpf_build import build
     art = build()                 # BpfArtifacts; reuses the cache when nothing changed
     art.bpf_object, art.runner    # Paths: xdp_hints.bpf.o, xdp-hints-guest
 

@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TypeVar
 
-from harness.packets import SentPacket
+from harness.traffic.packets import SentPacket
 
 T = TypeVar("T")
 

@@ -1,13 +1,13 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 """Run one NIC x path set in a booted VM and judge it field by field.
 
-    from harness.scenarios import NicScenario, Options
+    from harness.suite.scenario import NicScenario, Options
     with running_vm(spec) as vm:
         runner = GuestRunner(vm); runner.install()
         scn = NicScenario(vm, runner, "igc", vm.test_nics[0], Options(packets=48))
         rows = scn.run(["xdp", "pass", "veth", "cpumap", "xsk", "xsk-zc"])
 
-CLI paths and what they check (oracle paths, see harness.oracle):
+CLI paths and what they check (oracle paths, see harness.oracle.rules):
 
 =========  ==================  ===================================================
 CLI path   runner invocation   rows (oracle paths)
@@ -30,9 +30,9 @@ headroom; elsewhere its rows would be ``skip``).  Every
 runner invocation gets its own plan with ids that no other invocation uses,
 and is compared on its own.  On igc the skb hardware stamp of ``pass`` and
 ``pass-bare`` is the one SO_TIMESTAMPING hands a packet socket
-(harness/guest/tsrx.py).
+(harness/guest/scripts/tsrx.py).
 
-Facts (harness.oracle.Facts) are built at run time: kfuncs from the guest's
+Facts (harness.oracle.rules.Facts) are built at run time: kfuncs from the guest's
 BTF, xdp-rx-metadata-features from netlink (``probe``), ``ethtool`` (-k
 features, -n rx-flow-hash, -x key), the link speed, the runner's hwtstamp
 result, and for igc the device model over QMP (programmed RSS key, a
@@ -61,11 +61,11 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from harness import oracle
-from harness.compare import Row, compare, has_row
-from harness.guest_runner import GuestRunner, RunnerError
-from harness.oracle import DeterministicClock, Facts
-from harness.packets import DEFAULT_KINDS, SentPacket, make_plan
+from harness.guest.runner import GuestRunner, RunnerError
+from harness.oracle import rules as oracle
+from harness.oracle.rules import DeterministicClock, Facts
+from harness.traffic.packets import DEFAULT_KINDS, SentPacket, make_plan
+from harness.verdict.compare import Row, compare, has_row
 
 CLI_PATHS: tuple[str, ...] = ("skb", "xdp", "pass", "veth", "cpumap", "xsk", "xsk-zc")
 NIC_KINDS: tuple[str, ...] = ("igc", "virtio-net", "veth")
@@ -165,7 +165,7 @@ class _Ids:
 
 def fault_object(fault: str) -> Path:
     """The BPF object built with the fault's define (cached per source/flags)."""
-    from harness import bpf_build
+    from harness.artifacts import bpf_build
     if fault not in FAULTS:
         raise ValueError(f"unknown fault {fault!r} (known: {', '.join(FAULTS)})")
     define = {"hash+1": "XH_FAULT_HASH_PLUS_ONE"}[fault]
@@ -270,7 +270,7 @@ class NicScenario:
                 self._sh(f"ip link show {ifn}.{vid} >/dev/null 2>&1 || "
                          f"ip link add link {ifn} name {ifn}.{vid} type vlan id {vid}")
         if self.kind == "igc":
-            from harness.igc import IgcModel
+            from harness.nics.igc_model import IgcModel
             self.model = IgcModel(self.vm.qmp.command, self.nic.qdev_id)
             if self.opts.udp_4tuple:
                 for ft in ("udp4", "udp6"):
@@ -373,7 +373,7 @@ class NicScenario:
             finally:
                 s.close()
             return
-        from harness.sender import send_plan
+        from harness.traffic.sender import send_plan
         send_plan(plan, self.nic.tap, self.nic.netns, gap_s=gap)
 
     # -- judging -------------------------------------------------------------
@@ -470,7 +470,7 @@ class NicScenario:
     TSRX_OUT = "/tmp/xdp-hints-tsrx.jsonl"
 
     def _tsrx_start(self) -> None:
-        from harness.guest import script
+        from harness.guest.scripts import script
         remote = f"{self.runner.remote_dir}/tsrx.py"
         with tempfile.NamedTemporaryFile("wb", suffix=".py") as f:
             f.write(script("tsrx.py"))
@@ -509,7 +509,7 @@ class NicScenario:
     def _check_crash(self) -> None:
         console = getattr(self.vm, "console", None)
         if console is not None and console.crashed.is_set():
-            from harness.vm import GuestCrashed
+            from harness.vm.machine import GuestCrashed
             raise GuestCrashed("guest kernel crashed during the suite",
                                list(console.crash_lines[:40]))
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from harness.guest import script
-from harness.vm import VM
+from harness.guest.scripts import script
+from harness.vm.machine import VM
 
 
 def describe(vm: VM) -> list[dict[str, Any]]:

@@ -14,7 +14,7 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
-from harness.debian_apt import host_mirror
+from harness.artifacts.debian_apt import host_mirror
 from harness.paths import REPO, cached, recipe_key, staged
 
 RECIPE = REPO / "images" / "rootfs"

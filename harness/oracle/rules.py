@@ -28,7 +28,7 @@ Fields: ``hash``, ``hash_type``, ``timestamp``, ``vlan`` ((tpid, tci) tuple), ``
 Observation convention for skb points (``skb``, ``pass``, ``pass-bare``, ``veth-skb``,
 ``cpumap-skb``):
 rc 0 with the value when the skb carries it (``skb->hash != 0``, hw timestamp
-!= 0, vlan tag present), rc -ENODATA otherwise (harness.compare converts the
+!= 0, vlan tag present), rc -ENODATA otherwise (harness.verdict.compare converts the
 runner's records that way).
 
 Per-NIC parsing assumptions (which VLAN stacks the NIC looks through to hash
@@ -59,8 +59,8 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from harness.packets import ETH_P_8021AD, ETH_P_8021Q, SentPacket
-from harness.toeplitz import MS_RSS_KEY, rss_hash
+from harness.traffic.packets import ETH_P_8021AD, ETH_P_8021Q, SentPacket
+from harness.traffic.toeplitz import MS_RSS_KEY, rss_hash
 
 PATHS: tuple[str, ...] = (
     "skb",

@@ -7,10 +7,10 @@ import argparse
 import os
 from pathlib import Path
 
-from harness import netns
+from harness.artifacts.kernels import DEFAULT_KERNEL
 from harness.errors import UsageError
-from harness.kernels import DEFAULT_KERNEL
-from harness.vm import NicSpec, VMSpec
+from harness.vm import netns
+from harness.vm.machine import NicSpec, VMSpec
 
 NIC_KINDS = ("virtio-net", "igc")
 BACKENDS = ("auto", "tap", "socket")

@@ -19,9 +19,9 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from harness.kernels import Kernel, depmod
+from harness.artifacts.kernels import Kernel, depmod
+from harness.artifacts.rootfs import ImageError, ext4_image
 from harness.paths import REPO, cached, recipe_key, staged
-from harness.rootfs import ImageError, ext4_image
 
 RECIPE = REPO / "images" / "initramfs"
 BUSYBOX = Path("/bin/busybox")

@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 """Reports of a suite run: a text table, a JSON file and JUnit XML.
 
-Rows are :class:`harness.compare.Row` (one per NIC x path x field).  JSON::
+Rows are :class:`harness.verdict.compare.Row` (one per NIC x path x field).  JSON::
 
     {"kernel": "7.2.13+deb14-amd64", "accel": "tcg", ...,
      "results": [{"nic", "path", "field", "verdict", "checked", "matched", "detail",
@@ -21,7 +21,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-from harness.compare import VERDICTS, Row
+from harness.verdict.compare import VERDICTS, Row
 
 RESULT_KEYS = ("nic", "path", "field", "verdict", "checked", "matched", "detail")
 

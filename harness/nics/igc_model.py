@@ -99,7 +99,7 @@ class IgcModel:
     """QOM hooks of one igc device.
 
     ``command`` is a QMP command callable ``command(name, **args) -> result`` such as
-    :meth:`harness.qmp.Qmp.command`; ``qdev_id`` is the ``id=`` of the device.
+    :meth:`harness.vm.qmp.Qmp.command`; ``qdev_id`` is the ``id=`` of the device.
     """
 
     def __init__(self, command: Callable[..., Any], qdev_id: str) -> None:

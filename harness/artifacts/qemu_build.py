@@ -154,7 +154,7 @@ def fetch_source(progress: bool, log: Path) -> Path:
     pinned = src_cache / f"qemu_{upstream}.orig.tar.xz"
     if pinned.exists():
         return pinned
-    from harness.debian_apt import AptError, AptSuite  # the spine's private apt
+    from harness.artifacts.debian_apt import AptError, AptSuite  # the spine's private apt
 
     apt = AptSuite(QEMU_SUITE)
     tried: list[str] = []

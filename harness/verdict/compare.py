@@ -23,7 +23,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from harness.oracle import (
+from harness.oracle.rules import (
     ENODATA,
     FIELDS,
     NOT_OBSERVABLE,
@@ -34,7 +34,7 @@ from harness.oracle import (
     expect,
     format_value,
 )
-from harness.packets import SentPacket
+from harness.traffic.packets import SentPacket
 
 POINT_KEY = "point"
 ID_KEY = "id"

@@ -10,7 +10,7 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
-from harness.accel import Accel
+from harness.vm.accel import Accel
 
 FIRMWARE_DIRS = ("/usr/share/qemu", "/usr/share/seabios", "/usr/lib/ipxe/qemu")
 MIN_SYSTEM_QEMU = (10, 0)
@@ -43,7 +43,7 @@ def _devices(binary: Path) -> frozenset[str]:
 
 def _own_build() -> Path | None:
     try:
-        from harness import qemu_build
+        from harness.artifacts import qemu_build
     except ImportError:
         return None
     return qemu_build.find_qemu()

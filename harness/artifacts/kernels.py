@@ -20,8 +20,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from harness import kconfig
-from harness.debian_apt import LISTS_MAX_AGE_S, AptError, AptSuite, depends_names
+from harness.artifacts import kconfig
+from harness.artifacts.debian_apt import LISTS_MAX_AGE_S, AptError, AptSuite, depends_names
 from harness.paths import cache_dir, cached, recipe_key, staged
 
 DEFAULT_KERNEL = "debian:sid"

@@ -3,9 +3,9 @@
 
 Usage from scenario code::
 
-    from harness.guest_runner import GuestRunner
+    from harness.guest.runner import GuestRunner
 
-    runner = GuestRunner(vm)            # vm: harness.vm.VM (needs vm.ssh)
+    runner = GuestRunner(vm)            # vm: harness.vm.machine.VM (needs vm.ssh)
     runner.install()                    # host build (cached) + push into the guest
     info = runner.probe("eth1")         # kfuncs in BTF, tcx, netdev xdp-rx-metadata-features
     runner.enable_rxhash("eth1")        # virtio-net: the hash kfunc needs `ethtool -K rxhash on`
@@ -105,7 +105,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from harness.bpf_build import BpfArtifacts, build
+from harness.artifacts.bpf_build import BpfArtifacts, build
 
 REMOTE_DIR = "/opt/xdp-hints"
 MODES = ("pass", "veth", "cpumap", "xsk", "skb")  # skb: no XDP program, TC only
