@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
-"""Cache entries: marked as used on lookup, least recently used pruned after a build."""
+"""The cache: recipe keys, staged (atomic) entries, lookups marking entries used, LRU pruning."""
 
 from __future__ import annotations
 
@@ -52,3 +52,26 @@ def test_keep_is_read_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> N
     assert paths.cache_keep() == 8
     monkeypatch.setenv("XDP_HINTS_CACHE_KEEP", "0")
     assert paths.cache_keep() == 1
+
+
+def test_recipe_key_changes_with_file_contents(tmp_path):
+    f = tmp_path / "recipe"
+    f.write_text("a")
+    k1 = paths.recipe_key("x", files=[f])
+    f.write_text("b")
+    assert paths.recipe_key("x", files=[f]) != k1
+    assert paths.recipe_key("y", files=[f]) != paths.recipe_key("x", files=[f])
+
+
+def test_staged_replaces_atomically_and_cleans_up_on_failure(tmp_path):
+    staged = paths.staged
+    out = tmp_path / "kind" / "key"
+    with staged(out) as (stage, scratch):
+        (stage / "artifact").write_text("v1")
+        (scratch / "junk").write_text("x")
+    assert (out / "artifact").read_text() == "v1"
+    with pytest.raises(RuntimeError), staged(out) as (stage, _scratch):
+        (stage / "artifact").write_text("half-built")
+        raise RuntimeError("build failed")
+    assert (out / "artifact").read_text() == "v1"
+    assert sorted(p.name for p in out.parent.iterdir()) == ["key"]

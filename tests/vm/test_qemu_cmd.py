@@ -1,0 +1,35 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+"""The QEMU command line: NICs, snapshot root, unknown NIC kinds."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from harness.vm import qemu_cmd
+from harness.vm.accel import _tcg
+
+
+def test_qemu_command_has_nics_and_snapshot(tmp_path):
+    q = qemu_cmd.Qemu(Path("/usr/bin/qemu-system-x86_64"), own_build=False)
+    nics = [qemu_cmd.NicArgs("virtio-net", "tn0", "tnic0", "tap0", "52:54:00:00:00:02", 4),
+            qemu_cmd.NicArgs("igc", "tn1", "tnic1", "", "52:54:00:00:00:03", 2, "socket",
+                             tmp_path / "q", tmp_path / "h")]
+    argv = qemu_cmd.command(q, _tcg(), name="n", kernel=Path("/k"), initramfs=Path("/i"),
+                            append="a", rootfs=Path("/r"), modules_disk=Path("/m"), cpus=2,
+                            memory_mb=512, ssh_port=2222, mgmt_mac="52:54:00:00:00:01",
+                            qmp_socket=tmp_path / "qmp", nics=nics)
+    joined = " ".join(argv)
+    assert "file=/r,if=none,id=root,format=raw,snapshot=on" in joined
+    assert "tap,id=tn0,ifname=tap0,script=no,downscript=no,vhost=off,queues=4" in joined
+    assert "mq=on,vectors=10,rss=on,hash=on" in joined
+    assert f"dgram,id=tn1,local.type=unix,local.path={tmp_path / 'q'}" in joined
+    assert "igc,netdev=tn1,id=tnic1" in joined
+    assert "hostfwd=tcp:127.0.0.1:2222-:22" in joined
+    assert "-L" not in argv  # distribution QEMU knows its firmware
+
+
+def test_unknown_nic_kind_rejected():
+    with pytest.raises(qemu_cmd.QemuError, match="unknown NIC"):
+        qemu_cmd.NicArgs("e1000", "a", "b", "c", "d", 1).args()
