@@ -1,5 +1,10 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
-"""Progress lines: live on a terminal, quiet in CI logs."""
+"""Typed progress events, and the one renderer (used by the CLI only).
+
+The core never prints: long work (builds, boots, runner invocations) takes an
+``emit`` callable and hands it events.  ``renderer()`` turns them into lines on
+stderr: live on a terminal, quiet in CI logs.  Tests collect events in a list.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +12,97 @@ import os
 import sys
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
+
+
+class Event:
+    """Something long-running code reports; ``text()`` is its one-line form."""
+
+    def text(self) -> str:
+        raise NotImplementedError
+
+
+@dataclass(frozen=True)
+class Note(Event):
+    """A remark (a NIC not offered, a cache hit, ...)."""
+
+    msg: str
+
+    def text(self) -> str:
+        return self.msg
+
+
+@dataclass(frozen=True)
+class BuildStep(Event):
+    """One step of building an artifact (kernel, rootfs, initramfs, QEMU, BPF)."""
+
+    artifact: str
+    step: str
+
+    def text(self) -> str:
+        return f"[{self.artifact}] {self.step}"
+
+
+@dataclass(frozen=True)
+class BuildStatus(Event):
+    """A live status line of a long build step (e.g. ninja's [n/m]); terminals only."""
+
+    artifact: str
+    line: str
+
+    def text(self) -> str:
+        return f"[{self.artifact}] {self.line}"
+
+
+@dataclass(frozen=True)
+class BootStarted(Event):
+    kernel: str
+    accel: str
+    serial_log: str
+
+    def text(self) -> str:
+        return f"booting {self.kernel} under {self.accel} (serial log {self.serial_log})"
+
+
+@dataclass(frozen=True)
+class BootReady(Event):
+    seconds: float
+
+    def text(self) -> str:
+        return f"guest answered SSH after {self.seconds:.1f} s"
+
+
+@dataclass(frozen=True)
+class RunStarted(Event):
+    """One runner invocation on one NIC begins."""
+
+    nic: str
+    run: str
+    paths: tuple[str, ...]
+    packets: int
+
+    def text(self) -> str:
+        return f"{self.nic}: {self.run} ({', '.join(self.paths)}): {self.packets} packets"
+
+
+@dataclass(frozen=True)
+class RunFinished(Event):
+    nic: str
+    run: str
+    seconds: float
+    records: int
+    error: str = ""
+
+    def text(self) -> str:
+        tail = f"failed: {self.error}" if self.error else f"{self.records} records"
+        return f"{self.nic}: {self.run} done in {self.seconds:.1f} s, {tail}"
+
+
+Emit = Callable[[Event], None]
+
+
+def quiet(_event: Event) -> None:
+    """An ``emit`` that drops everything."""
 
 
 def live() -> bool:
@@ -17,18 +113,24 @@ def live() -> bool:
     return sys.stderr.isatty() and not os.environ.get("CI")
 
 
-def reporter(quiet: bool | None = None) -> Callable[[str], None]:
-    """A ``say(msg)`` that prints elapsed-time-stamped lines to stderr on a terminal.
-
-    Quiet when stderr is not a terminal or ``CI`` is set, unless ``quiet=False``
-    is forced (``XDP_HINTS_PROGRESS=1`` does the same).
-    """
-    if quiet is None:
-        quiet = not live()
+def renderer(show: bool | None = None) -> Emit:
+    """An ``emit`` that prints elapsed-time-stamped lines to stderr when :func:`live`
+    (or ``show=True``); status lines overwrite each other on a terminal."""
+    on = live() if show is None else show
     t0 = time.monotonic()
+    status = [False]
 
-    def say(msg: str) -> None:
-        if not quiet:
-            print(f"[{time.monotonic() - t0:6.1f}s] {msg}", file=sys.stderr, flush=True)
+    def emit(event: Event) -> None:
+        if not on:
+            return
+        if isinstance(event, BuildStatus):
+            sys.stderr.write("\r" + event.text()[:110].ljust(110))
+            status[0] = True
+        else:
+            if status[0]:
+                sys.stderr.write("\n")
+                status[0] = False
+            sys.stderr.write(f"[{time.monotonic() - t0:6.1f}s] {event.text()}\n")
+        sys.stderr.flush()
 
-    return say
+    return emit

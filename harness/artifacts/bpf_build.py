@@ -32,6 +32,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from harness.errors import HarnessError
 from harness.paths import REPO, cached, recipe_key
 
 SRC_DIR = REPO / "guest-bpf"
@@ -56,7 +57,7 @@ REQUIRED = (
 )
 
 
-class BpfBuildError(RuntimeError):
+class BpfBuildError(HarnessError):
     """The guest BPF build failed or cannot run on this host."""
 
 

@@ -14,6 +14,7 @@ import subprocess
 import time
 from pathlib import Path
 
+from harness.errors import HarnessError
 from harness.paths import cache_dir
 
 SOURCES_DIR = Path("/etc/apt/sources.list.d")
@@ -25,7 +26,7 @@ LISTS_MAX_AGE_S = 6 * 3600
 NO_ADDRCONFIG = ["-o", "Acquire::Connect::AddrConfig=false"]
 
 
-class AptError(RuntimeError):
+class AptError(HarnessError):
     """apt could not resolve or fetch what was asked."""
 
 

@@ -22,6 +22,7 @@ from pathlib import Path
 from harness.artifacts.kernels import Kernel, depmod
 from harness.artifacts.rootfs import ImageError, ext4_image
 from harness.paths import REPO, cached, recipe_key, staged
+from harness.progress import BuildStep, Emit, quiet
 
 RECIPE = REPO / "images" / "initramfs"
 BUSYBOX = Path("/bin/busybox")
@@ -45,7 +46,7 @@ def _kernel_id(kernel: Kernel) -> str:
     return f"{kernel.image}:{st.st_size}:{int(st.st_mtime)}:{kernel.modules}"
 
 
-def ensure(kernel: Kernel, progress=None) -> BootFiles:
+def ensure(kernel: Kernel, emit: Emit = quiet) -> BootFiles:
     """Cached initramfs + modules disk for ``kernel`` (None where not needed)."""
     if not kernel.modular:
         return BootFiles(None, None)
@@ -55,8 +56,7 @@ def ensure(kernel: Kernel, progress=None) -> BootFiles:
         return BootFiles(out / "initramfs.cpio.gz", out / "modules.ext4")
     if not BUSYBOX.exists():
         raise ImageError("static busybox missing (/bin/busybox): run `make setup`")
-    if progress:
-        progress(f"building initramfs and modules disk for {kernel.release}")
+    emit(BuildStep("initramfs", f"building initramfs and modules disk for {kernel.release}"))
     with staged(out) as (stage, scratch):
         _initramfs(kernel, scratch / "initramfs", stage / "initramfs.cpio.gz")
         tree = _decompressed_tree(kernel, scratch / "modules")

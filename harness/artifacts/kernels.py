@@ -22,14 +22,16 @@ from pathlib import Path
 
 from harness.artifacts import kconfig
 from harness.artifacts.debian_apt import LISTS_MAX_AGE_S, AptError, AptSuite, depends_names
+from harness.errors import HarnessError
 from harness.paths import cache_dir, cached, recipe_key, staged
+from harness.progress import BuildStep, Emit, quiet
 
 DEFAULT_KERNEL = "debian:sid"
 SUITES = ("sid", "trixie", "experimental", "bookworm-backports")
 KERNEL_PKG = re.compile(r"^linux-(image|binary|modules)-")
 
 
-class KernelError(RuntimeError):
+class KernelError(HarnessError):
     """A kernel spec that cannot be resolved, fetched or used."""
 
 
@@ -48,13 +50,13 @@ class Kernel:
         return self.modules is not None
 
 
-def resolve(spec: str | None, modules: str | Path | None = None, progress=None) -> Kernel:
+def resolve(spec: str | None, modules: str | Path | None = None, emit: Emit = quiet) -> Kernel:
     """Turn a kernel spec into a local Kernel, fetching Debian packages if needed."""
     spec = spec or DEFAULT_KERNEL
     if spec.startswith("debian:"):
         if modules:
             raise KernelError("--modules only goes with --kernel PATH")
-        return fetch_debian(spec[len("debian:"):], progress=progress)
+        return fetch_debian(spec[len("debian:"):], emit=emit)
     return local_kernel(Path(spec), Path(modules) if modules else None, spec)
 
 
@@ -162,7 +164,7 @@ def _resolve_packages(what: str) -> tuple[str, list[str]]:
     return apt.suite, pkgs
 
 
-def fetch_debian(what: str, progress=None) -> Kernel:
+def fetch_debian(what: str, emit: Emit = quiet) -> Kernel:
     """Download and unpack a Debian kernel (cached by exact package versions)."""
     suite, pkgs = _resolve_packages(what)
     out = cached("kernels", recipe_key("debian-kernel-v1", *pkgs))
@@ -170,8 +172,7 @@ def fetch_debian(what: str, progress=None) -> Kernel:
     if meta.exists():
         info = json.loads(meta.read_text())
         return Kernel(Path(info["image"]), info["release"], Path(info["modules"]), f"debian:{what}")
-    if progress:
-        progress(f"fetching Debian kernel {', '.join(pkgs)} ({suite})")
+    emit(BuildStep("kernel", f"fetching Debian kernel {', '.join(pkgs)} ({suite})"))
     with staged(out) as (stage, scratch):
         try:
             debs = AptSuite(suite).download(pkgs, scratch / "debs")

@@ -14,7 +14,7 @@ Recipe (all outputs under the cache dir, keyed by a hash of the recipe):
    only ``qemu-system-x86_64`` with ninja,
 5. install the binary into ``<cache>/qemu/<key>/bin``.
 
-The result needs firmware from the distribution: see :data:`FIRMWARE_ARGS`.
+The result needs firmware from the distribution: see :func:`firmware_args`.
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ import tarfile
 import time
 from pathlib import Path
 
+from harness.errors import HarnessError
 from harness.paths import REPO, cache_dir, cached, recipe_key
 
 # Bump when the build steps below change in a way that changes the binary.
@@ -41,7 +42,6 @@ BINARY = "qemu-system-x86_64"
 
 # A self-built QEMU does not know the distribution's firmware paths.
 FIRMWARE_DIRS = ["/usr/share/qemu", "/usr/share/seabios", "/usr/lib/ipxe/qemu"]
-FIRMWARE_ARGS = [a for d in FIRMWARE_DIRS for a in ("-L", d)]
 
 CONFIGURE_ARGS = [
     "--target-list=x86_64-softmmu",
@@ -64,7 +64,7 @@ CONFIGURE_ARGS = [
 ]
 
 
-class QemuBuildError(RuntimeError):
+class QemuBuildError(HarnessError):
     """The QEMU recipe failed (download, configure or build)."""
 
 
@@ -281,7 +281,7 @@ def build(progress: bool = False) -> Path:
         "key": k,
         "source": tarball.name,
         "configure": CONFIGURE_ARGS,
-        "firmware_args": FIRMWARE_ARGS,
+        "firmware_args": firmware_args(),
         "build_seconds": round(time.monotonic() - t0, 1),
     }
     (tmp / "recipe.json").write_text(json.dumps(info, indent=2) + "\n")

@@ -15,13 +15,15 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from harness.artifacts.debian_apt import host_mirror
+from harness.errors import HarnessError
 from harness.paths import REPO, cached, recipe_key, staged
+from harness.progress import BuildStep, Emit, quiet
 
 RECIPE = REPO / "images" / "rootfs"
 SUITE = "trixie"
 
 
-class ImageError(RuntimeError):
+class ImageError(HarnessError):
     """A guest image could not be built."""
 
 
@@ -59,7 +61,7 @@ def _key() -> str:
     return recipe_key("rootfs-v2", _base_key(), files=[RECIPE / f for f in CUSTOM])
 
 
-def ensure(progress=None) -> Rootfs:
+def ensure(emit: Emit = quiet) -> Rootfs:
     """Return the cached rootfs image, building what the recipe changed.
 
     Two cache levels: the debootstrapped tree (keyed by suite + package list,
@@ -69,9 +71,8 @@ def ensure(progress=None) -> Rootfs:
     out = cached("rootfs", _key())
     if (out / "rootfs.ext4").exists():
         return Rootfs(out / "rootfs.ext4", out / "manifest.txt")
-    base = _base_tree(progress)
-    if progress:
-        progress("packing the rootfs image")
+    base = _base_tree(emit)
+    emit(BuildStep("rootfs", "packing the rootfs image"))
     with staged(out) as (stage, scratch):
         tree = scratch / "tree"
         subprocess.run(["cp", "-a", "--reflink=auto", str(base / "tree"), str(tree)], check=True)
@@ -81,15 +82,14 @@ def ensure(progress=None) -> Rootfs:
     return Rootfs(out / "rootfs.ext4", out / "manifest.txt")
 
 
-def _base_tree(progress=None) -> Path:
+def _base_tree(emit: Emit = quiet) -> Path:
     """The debootstrapped tree plus its package manifest (cached)."""
     out = cached("rootfs-base", _base_key())
     if (out / "manifest.txt").exists():
         return out
     if not shutil.which("mmdebstrap"):
         raise ImageError("mmdebstrap is not installed: run `make setup`")
-    if progress:
-        progress(f"building the {SUITE} rootfs tree (mmdebstrap, about a minute)")
+    emit(BuildStep("rootfs", f"building the {SUITE} rootfs tree (mmdebstrap, about a minute)"))
     with staged(out) as (stage, _scratch):
         tree = stage / "tree"
         cmd = ["mmdebstrap", "--quiet", "--mode=root", "--variant=minbase",

@@ -8,9 +8,10 @@ import json
 import sys
 from typing import Any
 
+from harness import nics
 from harness.commands.vm_options import add_vm_args, spec_from_args
 from harness.nics import info as nicinfo
-from harness.progress import reporter
+from harness.progress import renderer
 from harness.vm.machine import VM, running_vm
 
 
@@ -18,7 +19,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("boot", help="boot a kernel in QEMU, report, shut down",
                        description="Boot a guest, wait for SSH, report kernel, accelerator, "
                                    "boot time and test NICs, then shut down.")
-    add_vm_args(p)
+    add_vm_args(p, nics.qemu_kinds(), "; default: none")
     p.add_argument("--json", action="store_true", help="print the report as JSON")
     p.set_defaults(func=run)
 
@@ -59,7 +60,7 @@ def print_summary(rep: dict[str, Any]) -> None:
 
 def run(args: argparse.Namespace) -> int:
     spec = spec_from_args(args)
-    with running_vm(spec, progress=reporter()) as vm:
+    with running_vm(spec, emit=renderer()) as vm:
         rep = report(vm)
     if args.json:
         json.dump(rep, sys.stdout, indent=2)

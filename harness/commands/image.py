@@ -7,7 +7,7 @@ import argparse
 import json
 
 from harness.artifacts import rootfs
-from harness.progress import reporter
+from harness.progress import renderer
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -21,7 +21,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run_build(args: argparse.Namespace) -> int:
-    r = rootfs.ensure(progress=reporter())
+    r = rootfs.ensure(emit=renderer())
     info = {"image": str(r.image), "manifest": str(r.manifest)}
     print(json.dumps(info, indent=2) if args.json else r.image)
     return 0

@@ -7,7 +7,7 @@ import argparse
 import json
 
 from harness.artifacts import initramfs, kernels
-from harness.progress import reporter
+from harness.progress import renderer
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -25,9 +25,9 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run_fetch(args: argparse.Namespace) -> int:
-    say = reporter()
-    k = kernels.resolve(args.spec, progress=say)
-    boot = initramfs.ensure(k, progress=say)
+    emit = renderer()
+    k = kernels.resolve(args.spec, emit=emit)
+    boot = initramfs.ensure(k, emit=emit)
     info = {"spec": k.spec, "release": k.release, "image": str(k.image),
             "modules": str(k.modules), "initramfs": str(boot.initramfs),
             "modules_disk": str(boot.modules_disk)}

@@ -1,18 +1,20 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
-"""Command-line options shared by every subcommand that boots a VM."""
+"""Command-line options shared by every subcommand that boots a VM, and the one place
+that turns them into a :class:`~harness.vm.VMSpec` (NICs and guest modules included)."""
 
 from __future__ import annotations
 
 import argparse
 import os
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from harness import nics
 from harness.artifacts.kernels import DEFAULT_KERNEL
 from harness.errors import UsageError
 from harness.vm import netns
 from harness.vm.machine import NicSpec, VMSpec
 
-NIC_KINDS = ("virtio-net", "igc")
 BACKENDS = ("auto", "tap", "socket")
 
 
@@ -29,25 +31,32 @@ def resolve_backend(asked: str) -> tuple[str, str]:
     return "tap", "default"
 
 
-def nic_list(text: str) -> list[str]:
-    kinds = [k.strip() for k in text.split(",") if k.strip()]
-    for k in kinds:
-        if k not in NIC_KINDS:
+def csv_of(choices: Sequence[str], what: str) -> Callable[[str], list[str]]:
+    """An argparse type: a comma-separated list, each item one of ``choices``."""
+    def parse(text: str) -> list[str]:
+        items = [t.strip() for t in text.split(",") if t.strip()]
+        bad = [t for t in items if t not in choices]
+        if bad or not items:
             raise argparse.ArgumentTypeError(
-                f"unknown NIC {k!r} (choose from {', '.join(NIC_KINDS)})")
-    return kinds
+                f"unknown {what} {', '.join(map(repr, bad)) or '(empty)'} "
+                f"(choose from {', '.join(choices)})")
+        return items
+    return parse
 
 
-def add_vm_args(p: argparse.ArgumentParser, nics: bool = True) -> None:
+def add_vm_args(p: argparse.ArgumentParser, nic_kinds: Sequence[str] | None = None,
+                nic_help: str = "") -> None:
+    """The VM options; ``--nic/--queues/--backend`` when ``nic_kinds`` is given
+    (``nic_help`` says what the default is)."""
     g = p.add_argument_group("VM")
     g.add_argument("--kernel", metavar="SPEC", default=DEFAULT_KERNEL,
                    help="debian:sid|trixie|experimental|<version>, or a bzImage/vmlinux path "
                         f"(default {DEFAULT_KERNEL})")
     g.add_argument("--modules", metavar="DIR",
                    help="with --kernel PATH: a `make modules_install INSTALL_MOD_PATH=DIR` tree")
-    if nics:
-        g.add_argument("--nic", type=nic_list, default=[], metavar="KIND[,KIND]",
-                       help=f"test NICs to add ({', '.join(NIC_KINDS)})")
+    if nic_kinds is not None:
+        g.add_argument("--nic", type=csv_of(nic_kinds, "NIC"), metavar="KIND[,KIND]",
+                       help=f"test NICs ({', '.join(nic_kinds)}){nic_help}")
         g.add_argument("--queues", type=int, default=2, help="queue pairs per test NIC")
         g.add_argument("--backend", choices=BACKENDS, default="auto",
                        help="test NIC backend: tap (vnet header, needed for virtio-net hash "
@@ -63,16 +72,27 @@ def add_vm_args(p: argparse.ArgumentParser, nics: bool = True) -> None:
     g.add_argument("--qemu", type=Path, metavar="BINARY", help="QEMU binary to use")
 
 
-def spec_from_args(args: argparse.Namespace) -> VMSpec:
+def spec_from_args(args: argparse.Namespace, kinds: Sequence[str] | None = None,
+                   extra_modules: Sequence[str] = ()) -> VMSpec:
+    """The whole VM spec: a QEMU device per NIC kind that is one (in-guest kinds such as
+    veth get none), their guest modules plus ``extra_modules``, the backend resolved.
+
+    ``kinds`` defaults to ``--nic``; tap backends need root (checked here, before a boot).
+    """
     for what, value in (("--cpus", args.cpus), ("--memory", args.memory),
                         ("--queues", getattr(args, "queues", 1))):
         if value < 1:
             raise UsageError(f"{what} must be at least 1")
+    kinds = list(kinds if kinds is not None else (getattr(args, "nic", None) or []))
+    devices = [k for k in kinds if nics.get(k).qemu_device]
     backend = "tap"
-    if getattr(args, "nic", None):
+    if devices:
         backend, _why = resolve_backend(args.backend)
+        if backend == "tap":
+            netns.require_root()
+    modules = [nics.get(k).module for k in kinds] + list(extra_modules) if kinds else []
     return VMSpec(kernel=args.kernel, modules=args.modules,
-                  nics=[NicSpec(kind=k, queues=args.queues, backend=backend)
-                        for k in getattr(args, "nic", [])],
+                  nics=[NicSpec(kind=k, queues=args.queues, backend=backend) for k in devices],
                   cpus=args.cpus, memory_mb=args.memory, append=args.append,
-                  boot_timeout_s=args.boot_timeout, log_dir=args.log_dir, qemu=args.qemu)
+                  guest_modules=modules, boot_timeout_s=args.boot_timeout,
+                  log_dir=args.log_dir, qemu=args.qemu)

@@ -106,6 +106,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from harness.artifacts.bpf_build import BpfArtifacts, build
+from harness.errors import HarnessError
 
 REMOTE_DIR = "/opt/xdp-hints"
 MODES = ("pass", "veth", "cpumap", "xsk", "skb")  # skb: no XDP program, TC only
@@ -131,7 +132,7 @@ def describe_status(text: str) -> str:
     return f"exited with status {code}"
 
 
-class RunnerError(RuntimeError):
+class RunnerError(HarnessError):
     """The guest runner failed to start, attach, or stop."""
 
     def __init__(self, message: str, events: list[dict] | None = None, stderr: str = "") -> None:

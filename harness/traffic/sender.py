@@ -26,7 +26,7 @@ T = TypeVar("T")
 
 CLONE_NEWNET = 0x40000000
 ETH_P_ALL = 0x0003
-NETNS_DIR = Path("/run/netns")  # where `ip netns add` puts them
+from harness.vm.netns import NETNS_DIR  # noqa: E402
 
 #: default gap between frames: a TCG guest drops frames when flooded
 DEFAULT_GAP_S = 0.002

@@ -20,36 +20,31 @@ import socket
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from harness.artifacts import initramfs, kernels, rootfs
+from harness.errors import EXIT_CRASH, HarnessError
 from harness.paths import cache_dir
+from harness.progress import BootReady, BootStarted, Emit, quiet
 from harness.vm import accel as accel_mod
 from harness.vm import netns, qemu_cmd
 from harness.vm.console import Console
 from harness.vm.qmp import Qmp, QmpError
 from harness.vm.ssh import Ssh, SshError, key_pair
 
-Progress = Callable[[str], None]
 BOOT_TIMEOUT_KVM_S = 60.0
 
 
-class VMError(RuntimeError):
+class VMError(HarnessError):
     """Infrastructure failure (exit code 2); ``detail`` has log lines."""
-
-    exit_code = 2
-
-    def __init__(self, message: str, detail: list[str] | None = None) -> None:
-        super().__init__(message)
-        self.detail = detail or []
 
 
 class GuestCrashed(VMError):
     """The guest kernel crashed (exit code 3); ``detail`` has the panic lines."""
 
-    exit_code = 3
+    exit_code = EXIT_CRASH
 
 
 @dataclass
@@ -70,6 +65,7 @@ class VMSpec:
     cpus: int = 2
     memory_mb: int = 2048
     append: str = ""                   # extra kernel command line
+    guest_modules: list[str] = field(default_factory=list)  # loaded at boot (xdph.modules)
     boot_timeout_s: float | None = None
     log_dir: Path | None = None        # where serial.log goes (default: cache/logs/<name>)
     qemu: Path | None = None           # QEMU binary override
@@ -77,16 +73,35 @@ class VMSpec:
 
 @dataclass
 class TestNic:
-    kind: str
+    """One test NIC of a running VM: its spec plus what booting it made."""
+
+    __test__ = False  # not a pytest test class
+
+    spec: NicSpec
+    index: int
     mac: str
-    tap: str
-    netns: str
     qdev_id: str
-    queues: int
-    backend: str = "tap"
+    tap: str = ""                     # tap backend: the tap, in namespace ``netns``
+    netns: str = ""
     host_sock: Path | None = None     # socket backend: bind here, send to qemu_sock
     qemu_sock: Path | None = None
     guest_ifname: str | None = None
+
+    @property
+    def kind(self) -> str:
+        return self.spec.kind
+
+    @property
+    def queues(self) -> int:
+        return self.spec.queues
+
+    @property
+    def backend(self) -> str:
+        return self.spec.backend
+
+    @property
+    def netdev_id(self) -> str:
+        return f"tn{self.index}"
 
 
 @dataclass
@@ -146,8 +161,23 @@ def _sigterm_as_interrupt() -> Iterator[None]:
         signal.signal(signal.SIGTERM, old)
 
 
+def _test_nic(spec: NicSpec, i: int, tag: str, ns: str, workdir: Path) -> TestNic:
+    nic = TestNic(spec, i, mac=_mac(tag, i + 1), qdev_id=f"tnic{i}")
+    if spec.backend == "tap":
+        nic.tap, nic.netns = f"xdph{tag}t{i}", ns
+    else:
+        nic.host_sock, nic.qemu_sock = workdir / f"tn{i}.host", workdir / f"tn{i}.qemu"
+    return nic
+
+
+def qemu_devices(specs: list[NicSpec]) -> list[str]:
+    """The QEMU devices the test NICs need (ValueError for an unknown kind)."""
+    from harness import nics
+    return [d for d in dict.fromkeys(nics.get(n.kind).qemu_device for n in specs) if d]
+
+
 def kernel_cmdline(kernel: kernels.Kernel, has_initramfs: bool, mgmt_mac: str, pubkey: str,
-                   hostname: str, extra: str) -> str:
+                   hostname: str, extra: str, modules: list[str] | None = None) -> str:
     parts = ["console=ttyS0,115200", "loglevel=5", "panic=-1", "mitigations=off",
              "init=/sbin/xdp-hints-init", f"xdph.mgmt_mac={mgmt_mac}",
              f"xdph.hostname={hostname}", "xdph.sshkey=" + pubkey.replace(" ", ":", 1)]
@@ -155,18 +185,19 @@ def kernel_cmdline(kernel: kernels.Kernel, has_initramfs: bool, mgmt_mac: str, p
         parts.append("rdinit=/init")
     else:
         parts += ["root=/dev/vda", "rw", "rootfstype=ext4"]
+    if modules:
+        parts.append("xdph.modules=" + ",".join(dict.fromkeys(modules)))
     return " ".join(parts + ([extra] if extra else []))
 
 
 @contextlib.contextmanager
-def running_vm(spec: VMSpec, progress: Progress | None = None) -> Iterator[VM]:
+def running_vm(spec: VMSpec, emit: Emit = quiet) -> Iterator[VM]:
     """Boot ``spec`` and yield the SSH-ready VM; always tear everything down."""
-    say = progress or (lambda _msg: None)
     with _sigterm_as_interrupt():
-        kernel = kernels.resolve(spec.kernel, spec.modules, progress=say)
-        root = rootfs.ensure(progress=say)
-        boot = initramfs.ensure(kernel, progress=say)
-        qemu = qemu_cmd.find(need_igc=any(n.kind == "igc" for n in spec.nics),
+        kernel = kernels.resolve(spec.kernel, spec.modules, emit=emit)
+        root = rootfs.ensure(emit=emit)
+        boot = initramfs.ensure(kernel, emit=emit)
+        qemu = qemu_cmd.find(devices=qemu_devices(spec.nics),
                              override=spec.qemu)
         accel = accel_mod.choose(qemu.binary, kernel.image, boot.initramfs)
         taps = [n for n in spec.nics if n.backend == "tap"]
@@ -182,12 +213,7 @@ def running_vm(spec: VMSpec, progress: Progress | None = None) -> Iterator[VM]:
         serial_log = log_dir / "serial.log"
         ns = name if taps else ""
         workdir = Path(tempfile.mkdtemp(prefix=f"{name}-"))
-        nics = [TestNic(kind=n.kind, mac=_mac(tag, i + 1), queues=n.queues, backend=n.backend,
-                        tap=f"xdph{tag}t{i}" if n.backend == "tap" else "",
-                        netns=ns if n.backend == "tap" else "", qdev_id=f"tnic{i}",
-                        host_sock=workdir / f"tn{i}.host" if n.backend == "socket" else None,
-                        qemu_sock=workdir / f"tn{i}.qemu" if n.backend == "socket" else None)
-                for i, n in enumerate(spec.nics)]
+        nics = [_test_nic(n, i, tag, ns, workdir) for i, n in enumerate(spec.nics)]
         console: Console | None = None
         qmp = Qmp(workdir / "qmp.sock")
         key, pub = key_pair()
@@ -200,19 +226,15 @@ def running_vm(spec: VMSpec, progress: Progress | None = None) -> Iterator[VM]:
                     netns.create_tap(nic.tap, multi_queue=nic.queues > 1)
             mgmt_mac = _mac(tag, 0)
             port = _free_port()
-            nic_args = [qemu_cmd.NicArgs(n.kind, f"tn{i}", n.qdev_id, n.tap, n.mac, n.queues,
-                                         n.backend, n.qemu_sock, n.host_sock)
-                        for i, n in enumerate(nics)]
             append = kernel_cmdline(kernel, boot.initramfs is not None, mgmt_mac, pub,
-                                    "xdp-hints", spec.append)
+                                    "xdp-hints", spec.append, spec.guest_modules)
             argv = qemu_cmd.command(
                 qemu, accel, name=name, kernel=kernel.image, initramfs=boot.initramfs,
                 append=append, rootfs=root.image, modules_disk=boot.modules_disk,
                 cpus=spec.cpus, memory_mb=spec.memory_mb, ssh_port=port, mgmt_mac=mgmt_mac,
-                qmp_socket=workdir / "qmp.sock", nics=nic_args)
+                qmp_socket=workdir / "qmp.sock", nics=nics)
             (log_dir / "qemu-cmdline.json").write_text(json.dumps(argv, indent=1))
-            say(f"booting {kernel.release or kernel.spec} under {accel.name} "
-                f"(serial log {serial_log})")
+            emit(BootStarted(kernel.release or kernel.spec, accel.name, str(serial_log)))
             t0 = time.monotonic()
             console = Console(argv, serial_log, env={**os.environ, "TMPDIR": str(workdir)})
             try:
@@ -229,6 +251,7 @@ def running_vm(spec: VMSpec, progress: Progress | None = None) -> Iterator[VM]:
             vm = VM(name=name, kernel=kernel, accel=accel, qemu=qemu, console=console, qmp=qmp,
                     ssh=ssh, netns=ns, test_nics=nics, workdir=workdir,
                     serial_log=serial_log, ssh_key=key, boot_s=time.monotonic() - t0)
+            emit(BootReady(vm.boot_s))
             _resolve_guest_ifnames(vm)
             yield vm
             if console.crashed.is_set():
@@ -290,6 +313,19 @@ def _wait_ready(console: Console, ssh: Ssh, deadline: float, serial_log: Path,
 def _crash(console: Console, serial_log: Path) -> GuestCrashed:
     return GuestCrashed(f"guest kernel crashed (serial log {serial_log})",
                         console.crash_lines[:40])
+
+
+def raise_if_crashed(vm: VM, when: str, wait_s: float = 0.0,
+                     cause: BaseException | None = None) -> None:
+    """GuestCrashed (exit 3, the panic lines) if the guest's console showed a crash,
+    waiting up to ``wait_s`` for one to show (after an error that may be its symptom)."""
+    console = getattr(vm, "console", None)
+    if console is None:
+        return
+    if console.crashed.is_set() or (wait_s > 0 and console.crashed.wait(wait_s)):
+        why = f" ({cause})" if cause is not None else ""
+        raise GuestCrashed(f"guest kernel crashed {when}{why} (serial log {vm.serial_log})",
+                           list(console.crash_lines[:40])) from cause
 
 
 def _failure(console: Console, message: str, serial_log: Path) -> VMError:

@@ -15,11 +15,13 @@ import re
 import subprocess
 from pathlib import Path
 
+from harness.errors import HarnessError
+
 NETNS_DIR = Path("/run/netns")
 NAME_RE = re.compile(r"^xdph-(\d+)-[0-9a-f]+$")
 
 
-class NetnsError(RuntimeError):
+class NetnsError(HarnessError):
     """ip(8) refused to create or move something."""
 
 

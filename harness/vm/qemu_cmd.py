@@ -7,16 +7,21 @@ import functools
 import re
 import shutil
 import subprocess
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
+from harness.errors import HarnessError
 from harness.vm.accel import Accel
 
-FIRMWARE_DIRS = ("/usr/share/qemu", "/usr/share/seabios", "/usr/lib/ipxe/qemu")
+if TYPE_CHECKING:
+    from harness.vm.machine import TestNic
+
 MIN_SYSTEM_QEMU = (10, 0)
 
 
-class QemuError(RuntimeError):
+class QemuError(HarnessError):
     """No suitable QEMU binary."""
 
 
@@ -28,7 +33,8 @@ class Qemu:
     def firmware_args(self) -> list[str]:
         if not self.own_build:
             return []
-        return [arg for d in FIRMWARE_DIRS if Path(d).is_dir() for arg in ("-L", d)]
+        from harness.artifacts.qemu_build import firmware_args
+        return firmware_args()
 
     def has_device(self, name: str) -> bool:
         return name in _devices(self.binary)
@@ -42,15 +48,13 @@ def _devices(binary: Path) -> frozenset[str]:
 
 
 def _own_build() -> Path | None:
-    try:
-        from harness.artifacts import qemu_build
-    except ImportError:
-        return None
+    from harness.artifacts import qemu_build
     return qemu_build.find_qemu()
 
 
-def find(need_igc: bool = False, override: Path | None = None) -> Qemu:
-    """Our QEMU build if present, else the system's (>= 10.0); igc needs ours."""
+def find(devices: Iterable[str] = (), override: Path | None = None) -> Qemu:
+    """Our QEMU build if present, else the system's (>= 10.0); each of ``devices`` must
+    be in it (igc is only in ours)."""
     if override is not None:
         q = Qemu(override, own_build=True)
     elif (own := _own_build()) is not None:
@@ -65,59 +69,38 @@ def find(need_igc: bool = False, override: Path | None = None) -> Qemu:
             raise QemuError(f"{system} is too old ({out.splitlines()[0] if out else '?'}); "
                             "run `make setup` (QEMU >= 10.0 from backports) or `make qemu`")
         q = Qemu(Path(system), own_build=False)
-    if need_igc and not q.has_device("igc"):
-        raise QemuError(f"{q.binary} has no igc device: build ours with `make qemu` "
-                        "(or `xdp-hints qemu build`)")
+    for dev in devices:
+        if not q.has_device(dev):
+            raise QemuError(f"{q.binary} has no {dev} device: build ours with `make qemu` "
+                            "(or `xdp-hints qemu build`)")
     return q
 
 
-@dataclass
-class NicArgs:
-    """One test NIC as QEMU sees it."""
+def netdev_args(nic: TestNic) -> list[str]:
+    """The ``-netdev`` of one test NIC: a multi-queue tap with a vnet header, or a unix
+    datagram socket pair (one frame per datagram)."""
+    if nic.backend == "socket":
+        return ["-netdev", f"dgram,id={nic.netdev_id},local.type=unix,local.path={nic.qemu_sock},"
+                f"remote.type=unix,remote.path={nic.host_sock}"]
+    return ["-netdev", f"tap,id={nic.netdev_id},ifname={nic.tap},script=no,downscript=no,"
+            f"vhost=off,queues={nic.queues}"]
 
-    kind: str
-    netdev_id: str
-    qdev_id: str
-    tap: str
-    mac: str
-    queues: int
-    backend: str = "tap"            # "tap" or "socket" (unix datagram, one frame each)
-    qemu_sock: Path | None = None   # socket backend: QEMU's end
-    host_sock: Path | None = None   # socket backend: the harness's end
 
-    def args(self) -> list[str]:
-        if self.backend == "socket":
-            netdev = (f"dgram,id={self.netdev_id},local.type=unix,local.path={self.qemu_sock},"
-                      f"remote.type=unix,remote.path={self.host_sock}")
-        else:
-            netdev = (f"tap,id={self.netdev_id},ifname={self.tap},script=no,downscript=no,"
-                      f"vhost=off,queues={self.queues}")
-        if self.kind == "virtio-net":
-            # rss/hash: hash reports (with a vnet-header backend); iommu_platform +
-            # modern-only: AF_XDP zero-copy; ctrl_vlan=off: no VLAN filter dropping
-            # tagged test frames for VIDs the guest never registered; speed/duplex: a
-            # link speed the guest reports (VIRTIO_NET_F_SPEED_DUPLEX) instead of -1.
-            dev = (f"virtio-net-pci,netdev={self.netdev_id},id={self.qdev_id},mac={self.mac},"
-                   f"mq=on,vectors={2 * self.queues + 2},rss=on,hash=on,"
-                   "iommu_platform=on,disable-legacy=on,ctrl_vlan=off,speed=10000,duplex=full")
-        elif self.kind == "igc":
-            # Behind a PCIe root port the driver sees a real link (x1 2.5 GT/s).
-            port = f"rp{self.qdev_id}"
-            dev = f"igc,netdev={self.netdev_id},id={self.qdev_id},mac={self.mac},bus={port}"
-            return ["-device", f"pcie-root-port,id={port},chassis={self.chassis}",
-                    "-netdev", netdev, "-device", dev]
-        else:
-            raise QemuError(f"unknown NIC kind {self.kind!r} (virtio-net, igc)")
-        return ["-netdev", netdev, "-device", dev]
-
-    @property
-    def chassis(self) -> int:
-        return 10 + int(self.netdev_id.removeprefix("tn") or 0)
+def nic_args(nic: TestNic) -> list[str]:
+    """Backend and device arguments of one test NIC (the device is its kind's)."""
+    from harness import nics
+    try:
+        kind = nics.get(nic.kind)
+    except ValueError as e:
+        raise QemuError(str(e)) from None
+    if kind.qemu_device is None:
+        raise QemuError(f"NIC {nic.kind!r} is made inside the guest, not a QEMU device")
+    return netdev_args(nic) + kind.device_args(nic, nic.netdev_id)
 
 
 def command(qemu: Qemu, accel: Accel, *, name: str, kernel: Path, initramfs: Path | None,
             append: str, rootfs: Path, modules_disk: Path | None, cpus: int, memory_mb: int,
-            ssh_port: int, mgmt_mac: str, qmp_socket: Path, nics: list[NicArgs]) -> list[str]:
+            ssh_port: int, mgmt_mac: str, qmp_socket: Path, nics: list[TestNic]) -> list[str]:
     argv = [str(qemu.binary), "-name", name, *qemu.firmware_args(), "-machine", "q35",
             *accel.args, "-smp", str(cpus), "-m", str(memory_mb), "-nodefaults",
             "-display", "none", "-no-reboot", "-serial", "stdio",
@@ -133,5 +116,5 @@ def command(qemu: Qemu, accel: Accel, *, name: str, kernel: Path, initramfs: Pat
     argv += ["-netdev", f"user,id=mgmt,hostfwd=tcp:127.0.0.1:{ssh_port}-:22",
              "-device", f"virtio-net-pci,netdev=mgmt,mac={mgmt_mac}"]
     for nic in nics:
-        argv += nic.args()
+        argv += nic_args(nic)
     return argv

@@ -9,8 +9,10 @@ from typing import Any
 
 from qemu.qmp.legacy import QEMUMonitorProtocol
 
+from harness.errors import HarnessError
 
-class QmpError(RuntimeError):
+
+class QmpError(HarnessError):
     """QMP could not be reached or a command failed."""
 
 

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import paramiko
 
+from harness.errors import HarnessError
 from harness.paths import cache_dir
 
 # paramiko's transport thread logs every refused early connection with a traceback;
@@ -23,11 +24,11 @@ from harness.paths import cache_dir
 logging.getLogger("paramiko").setLevel(logging.CRITICAL)
 
 
-class SshError(RuntimeError):
+class SshError(HarnessError):
     """The guest did not answer SSH, or a transfer failed."""
 
 
-class GuestCommandError(RuntimeError):
+class GuestCommandError(HarnessError):
     """A guest command exited non-zero (``check``)."""
 
     def __init__(self, cmd: str, result: Result) -> None:

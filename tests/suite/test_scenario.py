@@ -9,7 +9,10 @@ from typing import Any
 
 import pytest
 
+from harness import nics
+from harness.nics import igc
 from harness.oracle import rules as o
+from harness.suite import runs
 from harness.suite import scenario as s
 from harness.traffic.packets import SentPacket
 from harness.verdict.compare import Row
@@ -26,13 +29,14 @@ class _Nic:
 
 def _scenario(kind: str, runner: Any = None) -> s.NicScenario:
     scn = s.NicScenario(object(), runner, kind, _Nic(), s.Options(packets=8))
-    scn.ifname = "eth1"
-    scn.base = replace(IGC, driver=s.DRIVER_OF[kind])
+    scn.g.ifname = "eth1"
+    scn.base = replace(IGC, driver=nics.get(kind).driver)
+    scn.hash_report = None
     return scn
 
 
 @pytest.mark.parametrize("kind,paths,runs", [
-    ("igc", list(s.CLI_PATHS), [("skb", ["skb"]), ("pass", ["xdp", "pass"]),
+    ("igc", list(runs.CLI_PATHS), [("skb", ["skb"]), ("pass", ["xdp", "pass"]),
                                 ("pass-bare", ["pass"]),
                                 ("veth", ["veth"]), ("cpumap", ["cpumap"]), ("xsk", ["xsk"]),
                                 ("xsk-zc", ["xsk-zc"])]),
@@ -56,28 +60,28 @@ def test_invocations_per_path_set(monkeypatch: pytest.MonkeyPatch, kind: str,
     assert not [r for r in out.rows if r.path == "pass-bare"]  # fake run_one: no rows
 
 
-def test_nic_without_bare_run_gets_skip_rows(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(s, "BARE_NICS", frozenset({"igc"}))
-    calls: list[str] = []
+def test_path_a_kind_does_not_offer_gets_skip_rows(monkeypatch: pytest.MonkeyPatch) -> None:
+    calls: list[tuple[str, list[str]]] = []
     scn = _scenario("virtio-net")
-    monkeypatch.setattr(scn, "run_one", lambda run, mine: (calls.append(run) or [],
-                                                           s.RunStats("virtio-net", run, 8, 0.0)))
+    monkeypatch.setattr(scn.kind, "paths", ("xdp", "pass", "xsk"))
+    monkeypatch.setattr(scn, "run_one", lambda run, mine: (
+        calls.append((run, list(mine))) or [], s.RunStats("virtio-net", run, 8, 0.0)))
     monkeypatch.setattr(scn, "facts_summary", dict)
-    out = scn.run(["pass"])
-    assert calls == ["pass"]
-    bare = [r for r in out.rows if r.path == "pass-bare"]
+    out = scn.run(["xdp", "xsk", "xsk-zc"])
+    assert calls == [("pass", ["xdp"]), ("xsk", ["xsk"])]
+    zc = [r for r in out.rows if r.path == "xsk-zc"]
     # no invocation, but the rows are there and say why
-    assert [(r.path, r.field) for r in bare] == s._row_keys(["pass-bare"])
-    assert {r.verdict for r in bare} == {"skip"}
-    assert "igc only" in bare[0].detail
+    assert [(r.path, r.field) for r in zc] == runs.row_keys(["xsk-zc"])
+    assert {r.verdict for r in zc} == {"skip"}
+    assert "virtio-net does not offer path xsk-zc" in zc[0].detail
 
 
 def test_every_oracle_path_comes_from_exactly_one_invocation() -> None:
-    yielded = [op for run in s.RUNS.values() for op in run.yields]
+    yielded = [op for run in runs.RUNS.values() for op in run.yields]
     assert sorted(yielded) == sorted(o.PATHS)
-    for cli, ops in s.ORACLE_PATHS.items():
-        runs = [s.RUN_OF_PATH[cli], *s.EXTRA_RUNS.get(cli, ())]
-        assert sorted(ops) == sorted(op for r in runs for op in s.RUNS[r].yields if op in ops)
+    for cli, ops in runs.ORACLE_PATHS.items():
+        mine = [runs.RUN_OF_PATH[cli], *runs.EXTRA_RUNS.get(cli, ())]
+        assert sorted(ops) == sorted(op for r in mine for op in runs.RUNS[r].yields if op in ops)
 
 
 class _Obs:
@@ -95,6 +99,8 @@ class _Obs:
 
 class _Runner:
     """observe() hands out an observation the fake send fills."""
+
+    remote_dir = "/nonexistent"
 
     def __init__(self) -> None:
         self.calls: list[tuple[str, dict[str, Any]]] = []
@@ -132,8 +138,9 @@ def _run_pass(monkeypatch: pytest.MonkeyPatch, run: str,
     scn = _scenario("igc", runner)
     sent: dict[str, Any] = {}
 
-    def send(plan: list[SentPacket]) -> None:
-        facts = scn._facts_for({"hwtstamp_rc": 0}, plan)
+    def send(_g: Any, plan: list[SentPacket], _gap: float) -> None:
+        clock = o.DeterministicClock(igc.CLOCK_START_NS, igc.CLOCK_STEP_NS, first_id=plan[0].id)
+        facts = replace(scn._facts_for({"hwtstamp_rc": 0}), clock=clock)
         sent["facts"], sent["plan"] = facts, plan
         assert runner.obs is not None
         runner.obs.records = [_tc_record(facts, p, meta=run == "pass") for p in plan]
@@ -143,9 +150,23 @@ def _run_pass(monkeypatch: pytest.MonkeyPatch, run: str,
         facts = replace(sent["facts"], rx_busy_poll=False)
         return {p.id: stamp(facts, p, recs[p.id]) for p in sent["plan"]}
 
-    monkeypatch.setattr(scn, "_send", send)
-    monkeypatch.setattr(scn, "_tsrx_start", lambda: None)
-    monkeypatch.setattr(scn, "_tsrx_stop", tsrx_stop)
+    class Receiver:
+        def __init__(self, *_a: Any) -> None:
+            pass
+
+        def start(self) -> None:
+            pass
+
+        def stop(self, ids: set[int]) -> dict[int, int | None]:
+            return tsrx_stop(ids)
+
+    class Model:
+        def __getattr__(self, _name: str) -> Any:
+            return lambda *_a: None
+
+    scn.g.model = Model()
+    monkeypatch.setattr(scn.kind, "send", send)
+    monkeypatch.setattr(igc, "StampReceiver", Receiver)
     rows, stats = scn.run_one(run, ["pass"])
     assert stats.run == run and stats.packets == 8
     return rows, runner
@@ -164,7 +185,7 @@ def test_bare_run_judges_the_intact_skb_stamp_exactly(monkeypatch: pytest.Monkey
     rows, runner = _run_pass(monkeypatch, "pass-bare", _exact)
     assert runner.calls == [("pass", {"no_meta": True})]
     by = {(r.path, r.field): r for r in rows}
-    assert set(by) == set(s._row_keys(["pass-bare"]))
+    assert set(by) == set(runs.row_keys(["pass-bare"]))
     ts = by["pass-bare", "timestamp"]
     assert ts.verdict == "pass" and ts.checked == ts.matched == 8, ts
     assert ts.rules == ["igc-ts"] and "SO_TIMESTAMPING" in ts.detail

@@ -27,7 +27,7 @@ def _clobber_case(stamp_of: object) -> Row:
 
 
 def test_scenario_path_grouping() -> None:
-    from harness.suite import scenario as scenarios
+    from harness.suite import runs as scenarios
     assert set(scenarios.RUN_OF_PATH) == set(scenarios.CLI_PATHS)
     assert scenarios.RUN_OF_PATH["xdp"] == scenarios.RUN_OF_PATH["pass"] == "pass"
     from harness.oracle.rules import PATHS
@@ -63,10 +63,10 @@ def test_igc_skb_stamp_exact_stays_pass() -> None:
 
 def test_skip_rows_match_compare_rows() -> None:
     """Rows made for a refused path have the same (path, field) keys compare() makes."""
-    from harness.suite import scenario as scenarios
+    from harness.suite import runs
     plan = make_plan(2, dst_mac="52:54:00:00:00:01", kinds=("ipv4-udp",))
     for path in ("xdp", "xsk-zc", "veth-skb"):
         got = [(r.path, r.field) for r in compare("n", Facts(driver="igc"), plan, [],
                                                    paths=[path])]
-        assert got == scenarios._row_keys([path])
-        assert [(r.path, r.field) for r in scenarios._skip_rows("n", [path], "x")] == got
+        assert got == runs.row_keys([path])
+        assert [(r.path, r.field) for r in runs.verdict_rows("n", [path], "skip", "x")] == got

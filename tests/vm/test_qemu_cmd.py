@@ -9,13 +9,15 @@ import pytest
 
 from harness.vm import qemu_cmd
 from harness.vm.accel import _tcg
+from harness.vm.machine import NicSpec, TestNic
 
 
 def test_qemu_command_has_nics_and_snapshot(tmp_path):
     q = qemu_cmd.Qemu(Path("/usr/bin/qemu-system-x86_64"), own_build=False)
-    nics = [qemu_cmd.NicArgs("virtio-net", "tn0", "tnic0", "tap0", "52:54:00:00:00:02", 4),
-            qemu_cmd.NicArgs("igc", "tn1", "tnic1", "", "52:54:00:00:00:03", 2, "socket",
-                             tmp_path / "q", tmp_path / "h")]
+    nics = [TestNic(NicSpec("virtio-net", 4), 0, "52:54:00:00:00:02", "tnic0", tap="tap0"),
+            TestNic(NicSpec("igc", 2, "socket"), 1, "52:54:00:00:00:03", "tnic1",
+                    qemu_sock=tmp_path / "q", host_sock=tmp_path / "h"),
+            TestNic(NicSpec("igb", 2), 2, "52:54:00:00:00:04", "tnic2", tap="tap2")]
     argv = qemu_cmd.command(q, _tcg(), name="n", kernel=Path("/k"), initramfs=Path("/i"),
                             append="a", rootfs=Path("/r"), modules_disk=Path("/m"), cpus=2,
                             memory_mb=512, ssh_port=2222, mgmt_mac="52:54:00:00:00:01",
@@ -25,11 +27,14 @@ def test_qemu_command_has_nics_and_snapshot(tmp_path):
     assert "tap,id=tn0,ifname=tap0,script=no,downscript=no,vhost=off,queues=4" in joined
     assert "mq=on,vectors=10,rss=on,hash=on" in joined
     assert f"dgram,id=tn1,local.type=unix,local.path={tmp_path / 'q'}" in joined
-    assert "igc,netdev=tn1,id=tnic1" in joined
+    assert "igc,netdev=tn1,id=tnic1" in joined and "pcie-root-port,id=rptnic1,chassis=11" in joined
+    assert "igb,netdev=tn2,id=tnic2,mac=52:54:00:00:00:04,bus=rptnic2" in joined
     assert "hostfwd=tcp:127.0.0.1:2222-:22" in joined
     assert "-L" not in argv  # distribution QEMU knows its firmware
 
 
 def test_unknown_nic_kind_rejected():
     with pytest.raises(qemu_cmd.QemuError, match="unknown NIC"):
-        qemu_cmd.NicArgs("e1000", "a", "b", "c", "d", 1).args()
+        qemu_cmd.nic_args(TestNic(NicSpec("e1000"), 0, "m", "q", tap="t"))
+    with pytest.raises(qemu_cmd.QemuError, match="inside the guest"):
+        qemu_cmd.nic_args(TestNic(NicSpec("veth"), 0, "m", "q", tap="t"))

@@ -1,0 +1,147 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+"""What every kind of NIC under test has: its QEMU device, its guest driver, its set-up.
+
+A :class:`NicKind` is one kind of NIC (igc, virtio-net, igb, veth).  It owns
+the ``-device`` arguments QEMU needs for it, the guest module and driver name,
+its ``prepare()`` in the guest (ethtool settings, VLAN filters, rxhash) and the
+facts only it can add (igc: the device model over QMP), the paths it offers and
+the hooks around one runner invocation (igc: the deterministic clock).  The
+suite (harness.suite) never branches on a kind's name.
+"""
+
+from __future__ import annotations
+
+import shlex
+import socket
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from harness.oracle.rules import parse_ethtool_indir, parse_ethtool_rss_key
+
+if TYPE_CHECKING:
+    from harness.guest.runner import GuestRunner
+    from harness.oracle.rules import Facts
+    from harness.traffic.packets import SentPacket
+    from harness.vm.machine import TestNic
+    from harness.vm.ssh import Result
+
+#: CLI paths, in the order a suite runs them
+CLI_PATHS: tuple[str, ...] = ("skb", "xdp", "pass", "veth", "cpumap", "xsk", "xsk-zc")
+#: the inner VIDs of traffic.packets.make_plan, registered on the NIC (VLAN filters)
+PLAN_VIDS = (100, 200)
+
+
+@dataclass
+class GuestNic:
+    """One NIC under test in a booted guest: what a kind's set-up and hooks work on."""
+
+    vm: Any
+    runner: GuestRunner
+    nic: TestNic | None  # the VM's test NIC; None for a NIC made inside the guest (veth)
+    ifname: str = ""
+    tx_if: str = ""  # in-guest NICs: the interface frames are written into
+    model: Any = None  # igc: the device model over QMP (harness.nics.igc_model.IgcModel)
+    udp_4tuple: bool = True  # igc: hash UDP ports too (ethtool -N rx-flow-hash sdfn)
+
+    def sh(self, cmd: str, timeout: float = 60) -> Result:
+        """Run ``cmd`` in the guest (its exit status is the caller's to judge)."""
+        return self.vm.ssh.run(cmd, timeout=timeout)
+
+    @property
+    def qifname(self) -> str:
+        return shlex.quote(self.ifname)
+
+
+class RunHooks:
+    """What a kind does around one runner invocation (default: nothing)."""
+
+    def before_send(self) -> None:
+        """Right before the plan is sent (after the runner is ready)."""
+
+    def after(self) -> None:
+        """After the packets arrived or the wait ended; always called."""
+
+    def records(self, records: list[dict]) -> list[dict]:
+        """The runner's records, completed with what only this kind observes."""
+        return records
+
+    def facts(self, facts: Facts) -> Facts:
+        """The run's facts, completed with what only this kind knows."""
+        return facts
+
+
+class NicKind:
+    """One kind of NIC under test (subclasses set the class attributes)."""
+
+    name: str = ""  # CLI name, e.g. "virtio-net"
+    driver: str = ""  # Linux driver, as `ethtool -i` names it
+    module: str = ""  # guest module to load
+    qemu_device: str | None = None  # QEMU device it needs; None: made inside the guest
+    paths: tuple[str, ...] = CLI_PATHS  # CLI paths it offers
+    summary: str = ""  # one line for --help
+
+    # -- QEMU ------------------------------------------------------------------
+    def device_args(self, nic: TestNic, netdev: str) -> list[str]:
+        """The ``-device`` (and any bus) arguments for one NIC on ``netdev``."""
+        raise NotImplementedError(f"{self.name} has no QEMU device")
+
+    # -- guest set-up -----------------------------------------------------------
+    def attach(self, g: GuestNic) -> None:
+        """Find or make the guest interface (sets ``g.ifname``)."""
+        assert g.nic is not None and g.nic.guest_ifname
+        g.ifname = g.nic.guest_ifname
+
+    def prepare(self, g: GuestNic) -> None:
+        """Driver settings before the facts are read (link up is done already)."""
+        for vid in PLAN_VIDS:  # VLAN filters: the plan's tagged frames must not be dropped
+            g.sh(f"ip link show {g.qifname}.{vid} >/dev/null 2>&1 || "
+                 f"ip link add link {g.qifname} name {g.qifname}.{vid} type vlan id {vid}")
+
+    def extra_facts(self, g: GuestNic, features: dict[str, bool]) -> dict[str, Any]:
+        """Facts only this kind knows (RSS key and table, ...), as Facts fields."""
+        return rss_from_ethtool(g)
+
+    def why_not(self, path: str) -> str:
+        """Why a CLI path outside :attr:`paths` is not run on this kind."""
+        return f"{self.name} does not offer path {path}"
+
+    # -- one runner invocation --------------------------------------------------
+    def run_hooks(self, g: GuestNic, plan: Sequence[SentPacket],
+                  oracle_paths: Sequence[str]) -> RunHooks:
+        return RunHooks()
+
+    def send(self, g: GuestNic, plan: Sequence[SentPacket], gap_s: float) -> None:
+        """Send the plan to the NIC from the host, over its backend."""
+        assert g.nic is not None
+        if g.nic.backend == "socket":
+            send_unix(plan, str(g.nic.qemu_sock), gap_s)
+            return
+        from harness.traffic.sender import send_plan
+        send_plan(list(plan), g.nic.tap, g.nic.netns, gap_s=gap_s)
+
+
+def rss_from_ethtool(g: GuestNic) -> dict[str, Any]:
+    """RSS key and indirection table as the driver shows them (``ethtool -x``)."""
+    out: dict[str, Any] = {}
+    text = g.sh(f"ethtool -x {g.qifname}").stdout
+    for key, parse in (("rss_key", parse_ethtool_rss_key), ("reta", parse_ethtool_indir)):
+        try:
+            out[key] = parse(text)
+        except ValueError:
+            pass
+    return out
+
+
+def send_unix(plan: Sequence[SentPacket], qemu_sock: str, gap_s: float) -> None:
+    """One datagram per frame to QEMU's end of a unix socket backend."""
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    try:
+        for p in plan:
+            p.sent_realtime_ns = time.clock_gettime_ns(time.CLOCK_REALTIME)
+            p.sent_monotonic_ns = time.monotonic_ns()
+            s.sendto(p.frame, qemu_sock)
+            time.sleep(gap_s)
+    finally:
+        s.close()

@@ -1,0 +1,90 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+"""Which runner invocations a set of CLI paths needs, and which rows each yields.
+
+=========  ==================  ===================================================
+CLI path   runner invocation   rows (oracle paths)
+=========  ==================  ===================================================
+skb        skb (no XDP)        ``skb`` (the driver's own skb at TC ingress: baseline)
+xdp        pass                ``xdp`` (kfuncs in the NIC's device-bound program)
+pass       pass                ``pass`` (skb at TC ingress after XDP_PASS)
+           pass-bare (pass     ``pass-bare`` (the same skb after an XDP program
+           --no-meta)          that wrote no data_meta: igc's skb stamp intact)
+veth       veth                ``veth`` (kfuncs on the peer), ``veth-skb``
+cpumap     cpumap              ``cpumap`` (cpumap program), ``cpumap-skb``
+xsk        xsk copy            ``xsk`` (metadata area in the UMEM)
+xsk-zc     xsk zerocopy        ``xsk-zc``
+=========  ==================  ===================================================
+
+``xdp`` and ``pass`` share one runner invocation; ``pass`` adds a second one,
+``pass-bare``: it shows whether a driver's skb depends on what XDP did to the
+headroom.  Every invocation gets its own plan with ids no other invocation uses.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from harness.nics.base import CLI_PATHS
+from harness.oracle.rules import FIELDS
+from harness.verdict.compare import Row, has_row
+
+
+@dataclass(frozen=True)
+class Run:
+    """One kind of runner invocation."""
+
+    mode: str
+    observe: dict[str, Any]  # GuestRunner.observe keyword arguments
+    last_point: str  # the point that sees a packet last (waited for)
+    yields: tuple[str, ...]  # oracle paths its records can give
+    points: dict[str, str] | None = None  # runner point -> oracle path, where not compare's
+
+
+RUNS: dict[str, Run] = {
+    "skb": Run("skb", {}, "tc", ("skb",), {"tc": "skb"}),
+    "pass": Run("pass", {}, "tc", ("xdp", "pass")),
+    "pass-bare": Run("pass", {"no_meta": True}, "tc", ("pass-bare",), {"tc": "pass-bare"}),
+    "veth": Run("veth", {}, "veth_skb", ("veth", "veth-skb")),
+    "cpumap": Run("cpumap", {}, "cpumap_skb", ("cpumap", "cpumap-skb")),
+    "xsk": Run("xsk", {"xsk_mode": "copy"}, "xsk", ("xsk",)),
+    "xsk-zc": Run("xsk", {"xsk_mode": "zerocopy"}, "xsk", ("xsk-zc",)),
+}
+#: CLI path -> the invocation it shares (xdp and pass: one)
+RUN_OF_PATH = {"skb": "skb", "xdp": "pass", "pass": "pass", "veth": "veth", "cpumap": "cpumap",
+               "xsk": "xsk", "xsk-zc": "xsk-zc"}
+#: CLI path -> invocations of its own after that one
+EXTRA_RUNS: dict[str, tuple[str, ...]] = {"pass": ("pass-bare",)}
+#: CLI path -> the oracle paths (rows) it gives
+ORACLE_PATHS = {"skb": ("skb",), "xdp": ("xdp",), "pass": ("pass", "pass-bare"),
+                "veth": ("veth", "veth-skb"), "cpumap": ("cpumap", "cpumap-skb"),
+                "xsk": ("xsk",), "xsk-zc": ("xsk-zc",)}
+
+
+def invocations(paths: Sequence[str]) -> dict[str, list[str]]:
+    """{invocation: the CLI paths it serves}, in CLI_PATHS order."""
+    for p in paths:
+        if p not in CLI_PATHS:
+            raise ValueError(f"unknown path {p!r} (choose from {', '.join(CLI_PATHS)})")
+    serves: dict[str, list[str]] = {}
+    for p in CLI_PATHS:
+        if p in paths:
+            for run in (RUN_OF_PATH[p], *EXTRA_RUNS.get(p, ())):
+                serves.setdefault(run, []).append(p)
+    return serves
+
+
+def oracle_paths(run: str, paths: Iterable[str]) -> list[str]:
+    """Of the CLI ``paths``' oracle paths, the ones invocation ``run`` yields."""
+    return [op for p in paths for op in ORACLE_PATHS[p] if op in RUNS[run].yields]
+
+
+def row_keys(paths: Iterable[str]) -> list[tuple[str, str]]:
+    """(path, field) pairs that get a row, as compare() makes them."""
+    return [(p, f) for p in paths for f in FIELDS if has_row(p, f)]
+
+
+def verdict_rows(nic: str, paths: Iterable[str], verdict: str, reason: str) -> list[Row]:
+    """One row per (path, field) of ``paths``, all with ``verdict`` and ``reason``."""
+    return [Row(nic, p, f, verdict, detail=reason) for p, f in row_keys(paths)]
