@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from harness import nics
+from harness.artifacts import bpf_build
 from harness.commands.vm_options import add_vm_args, csv_of, resolve_backend, spec_from_args
 from harness.errors import UsageError
 from harness.progress import Note, renderer
@@ -84,6 +85,7 @@ def run(args: argparse.Namespace) -> int:
     spec = spec_from_args(args, kinds, extra_modules=SUITE_MODULES)
     backend, why = resolve_backend(args.backend)
     opts = Options(packets=args.packets, fault=args.test_fault)
+    artifacts = bpf_build.build()  # before the boot: a host that cannot build says so at once
     meta: dict[str, Any] = {"kernel_spec": args.kernel, "backend": backend,
                             "backend_reason": why, "nics": kinds, "paths": args.path,
                             "packets_per_run": args.packets, "notes": notes}
@@ -92,7 +94,7 @@ def run(args: argparse.Namespace) -> int:
         with running_vm(spec, emit=emit) as vm:
             meta.update(kernel=vm.release, accel=vm.accel.name, boot_s=round(vm.boot_s, 1),
                         serial_log=str(vm.serial_log))
-            run_suite(vm, kinds, args.path, opts, emit, scenarios)
+            run_suite(vm, kinds, args.path, opts, emit, scenarios, artifacts)
             meta["console_warnings"] = list(vm.console.warnings)
     except Exception as e:
         # CI still gets a machine-readable file: what finished, and why the rest did not

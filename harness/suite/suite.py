@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from harness import nics
+from harness.artifacts.bpf_build import BpfArtifacts
 from harness.guest.runner import GuestRunner
 from harness.progress import Emit, quiet
 from harness.suite.scenario import NicScenario, Options, Scenario
@@ -36,7 +37,8 @@ def default_kinds() -> tuple[list[str], list[str]]:
 
 
 def run_suite(vm: Any, kinds: Sequence[str], paths: Sequence[str], opts: Options,
-              emit: Emit = quiet, out: list[Scenario] | None = None) -> list[Scenario]:
+              emit: Emit = quiet, out: list[Scenario] | None = None,
+              artifacts: BpfArtifacts | None = None) -> list[Scenario]:
     """Every NIC in ``kinds`` x ``paths`` in the booted ``vm`` (test NICs matched by kind).
 
     Finished NICs are appended to ``out`` as they complete (partial results survive an
@@ -44,7 +46,7 @@ def run_suite(vm: Any, kinds: Sequence[str], paths: Sequence[str], opts: Options
     """
     out = [] if out is None else out
     try:
-        runner = GuestRunner(vm)
+        runner = GuestRunner(vm, artifacts)
         runner.install()
         by_kind = {n.kind: n for n in vm.test_nics}
         for kind in kinds:

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import shutil
+
 import pytest
 
 from tests.conftest import xdp_hints
@@ -29,3 +31,19 @@ def test_ssh_without_command_is_usage_error():
 def test_every_subcommand_has_help(sub):
     r = xdp_hints(sub, "--help", timeout=60)
     assert r.returncode == 0 and "usage: xdp-hints" in r.stdout
+
+
+def test_missing_clang_is_one_line_exit_2_before_a_boot(tmp_path):
+    """A host without clang (and no cached BPF build) gets exit 2 and one line naming it."""
+    bindir = tmp_path / "bin"
+    bindir.mkdir()
+    gcc = shutil.which("gcc")
+    if gcc is None:
+        pytest.skip("no gcc on this host")
+    (bindir / "gcc").symlink_to(gcc)
+    env = {"PATH": str(bindir), "XDP_HINTS_CACHE": str(tmp_path / "cache")}
+    r = xdp_hints("run", "--nic", "virtio-net", "--backend", "socket", timeout=120, env=env)
+    assert r.returncode == 2, r.stderr
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 1 and "clang" in lines[0] and "Traceback" not in r.stderr, r.stderr
+    assert not (tmp_path / "cache" / "logs").exists()  # nothing booted
