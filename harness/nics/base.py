@@ -79,13 +79,26 @@ class NicKind:
     driver: str = ""  # Linux driver, as `ethtool -i` names it
     module: str = ""  # guest module to load
     qemu_device: str | None = None  # QEMU device it needs; None: made inside the guest
+    root_port = False  # behind its own PCIe root port (the driver then sees a PCIe link)
     paths: tuple[str, ...] = CLI_PATHS  # CLI paths it offers
     summary: str = ""  # one line for --help
 
     # -- QEMU ------------------------------------------------------------------
     def device_args(self, nic: TestNic, netdev: str) -> list[str]:
         """The ``-device`` (and any bus) arguments for one NIC on ``netdev``."""
-        raise NotImplementedError(f"{self.name} has no QEMU device")
+        if self.qemu_device is None:
+            raise NotImplementedError(f"{self.name} has no QEMU device")
+        dev = (f"{self.qemu_device},netdev={netdev},id={nic.qdev_id},mac={nic.mac}"
+               f"{self.device_options(nic)}")
+        if not self.root_port:
+            return ["-device", dev]
+        port = f"rp{nic.qdev_id}"
+        return ["-device", f"pcie-root-port,id={port},chassis={10 + nic.index}",
+                "-device", f"{dev},bus={port}"]
+
+    def device_options(self, nic: TestNic) -> str:
+        """Extra ``-device`` properties (``,key=value...``)."""
+        return ""
 
     # -- guest set-up -----------------------------------------------------------
     def attach(self, g: GuestNic) -> None:

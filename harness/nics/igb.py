@@ -6,12 +6,7 @@ metadata must survive every path."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from harness.nics.base import NicKind
-
-if TYPE_CHECKING:
-    from harness.vm.machine import TestNic
 
 
 class Igb(NicKind):
@@ -20,12 +15,7 @@ class Igb(NicKind):
     module = "igb"
     qemu_device = "igb"
     summary = "QEMU's igb (82576): control NIC, no XDP metadata callbacks"
-
-    def device_args(self, nic: TestNic, netdev: str) -> list[str]:
-        # behind a PCIe root port, like igc: the driver sees a PCIe link
-        port = f"rp{nic.qdev_id}"
-        return ["-device", f"pcie-root-port,id={port},chassis={10 + nic.index}",
-                "-device", f"igb,netdev={netdev},id={nic.qdev_id},mac={nic.mac},bus={port}"]
+    root_port = True  # like igc: the driver sees a PCIe link
 
 
 KIND = Igb()

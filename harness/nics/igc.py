@@ -22,7 +22,6 @@ from harness.oracle.rules import NIC_SKB_PATHS, DeterministicClock, Facts
 
 if TYPE_CHECKING:
     from harness.traffic.packets import SentPacket
-    from harness.vm.machine import TestNic
 
 CLOCK_START_NS = 1_900_000_000 * 10**9 + 4242
 CLOCK_STEP_NS = 1000
@@ -35,11 +34,7 @@ class Igc(NicKind):
     qemu_device = "igc"
     summary = "our emulated I225 (timestamp + hash; exact deterministic clock)"
 
-    def device_args(self, nic: TestNic, netdev: str) -> list[str]:
-        # Behind a PCIe root port the driver sees a real link (x1 2.5 GT/s).
-        port = f"rp{nic.qdev_id}"
-        return ["-device", f"pcie-root-port,id={port},chassis={10 + nic.index}",
-                "-device", f"igc,netdev={netdev},id={nic.qdev_id},mac={nic.mac},bus={port}"]
+    root_port = True  # the driver sees a real link (x1 2.5 GT/s)
 
     def prepare(self, g: GuestNic) -> None:
         super().prepare(g)

@@ -20,15 +20,13 @@ class VirtioNet(NicKind):
     qemu_device = "virtio-net-pci"
     summary = "virtio-net with RSS + hash reports (hash only; tap backend for reports)"
 
-    def device_args(self, nic: TestNic, netdev: str) -> list[str]:
+    def device_options(self, nic: TestNic) -> str:
         # rss/hash: hash reports (with a vnet-header backend); iommu_platform +
         # modern-only: AF_XDP zero-copy; ctrl_vlan=off: no VLAN filter dropping
         # tagged test frames for VIDs the guest never registered; speed/duplex: a
         # link speed the guest reports (VIRTIO_NET_F_SPEED_DUPLEX) instead of -1.
-        return ["-device",
-                f"virtio-net-pci,netdev={netdev},id={nic.qdev_id},mac={nic.mac},"
-                f"mq=on,vectors={2 * nic.queues + 2},rss=on,hash=on,"
-                "iommu_platform=on,disable-legacy=on,ctrl_vlan=off,speed=10000,duplex=full"]
+        return (f",mq=on,vectors={2 * nic.queues + 2},rss=on,hash=on,"
+                "iommu_platform=on,disable-legacy=on,ctrl_vlan=off,speed=10000,duplex=full")
 
     def prepare(self, g: GuestNic) -> None:
         super().prepare(g)
