@@ -36,7 +36,7 @@ from harness.paths import REPO, cached, recipe_key
 
 SRC_DIR = REPO / "guest-bpf"
 BPF_SOURCE = "xdp_hints.bpf.c"
-RUNNER_SOURCES = ("xdp_hints_guest.c", "xh_util.c", "xh_netlink.c", "xh_xsk.c")
+RUNNER_SOURCES = ("xdp_hints_guest.c", "xh_opts.c", "xh_util.c", "xh_netlink.c", "xh_xsk.c")
 BPF_OBJECT = "xdp_hints.bpf.o"
 RUNNER = "xdp-hints-guest"
 
