@@ -25,16 +25,12 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
-#include <sys/ioctl.h>
-#include <sys/socket.h>
 #include <sys/utsname.h>
-#include <linux/if_link.h>
-#include <linux/net_tstamp.h>
-#include <linux/sockios.h>
 #include <bpf/bpf.h>
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
 
+#include "xh_attach.h"
 #include "xh_opts.h"
 #include "xh_util.h"
 
@@ -264,31 +260,6 @@ static int cmd_abi(void)
 
 /* ------------------------------------------------------------------ run */
 
-struct tc_att {
-	bool used;
-	bool clsact;
-	bool hook_created;
-	int link_fd;
-	int ifindex;
-	const char *where;
-};
-
-struct xdp_att {
-	bool used;
-	bool legacy;
-	int link_fd;
-	int ifindex;
-	__u32 flags;
-};
-
-struct hwts_state {
-	bool saved;
-	bool set;
-	struct hwtstamp_config old;
-	int rc;
-	int rx_filter;
-};
-
 /* One `run`: what was probed and decided, what is loaded and attached. */
 struct run_state {
 	struct run_opts *o;
@@ -303,8 +274,8 @@ struct run_state {
 	struct bpf_program *p_dev, *p_veth, *p_cpumap, *p_tc;
 	struct ring_buffer *rb;
 	struct xsk_set *xs;
-	struct xdp_att xa_nic, xa_veth;
-	struct tc_att ta_nic, ta_veth;
+	struct xh_att xa_nic, xa_veth;	/* XDP on the NIC, on the veth peer */
+	struct xh_att ta_nic, ta_veth;	/* TC ingress on the NIC, on the veth peer */
 	struct hwts_state hw;
 	long records;
 };
@@ -433,146 +404,6 @@ static int run_cmd(const char *fmt, ...)
 		fprintf(stderr, "+ %s\n", cmd);
 	rc = system(cmd);
 	return rc == -1 ? -errno : WEXITSTATUS(rc);
-}
-
-static int xdp_attach(int prog_fd, int ifindex, struct xdp_att *a)
-{
-	LIBBPF_OPTS(bpf_link_create_opts, lo, .flags = XDP_FLAGS_DRV_MODE);
-	int fd, err;
-
-	memset(a, 0, sizeof(*a));
-	a->ifindex = ifindex;
-	a->link_fd = -1;
-	fd = bpf_link_create(prog_fd, ifindex, BPF_XDP, &lo);
-	if (fd >= 0) {
-		a->used = true;
-		a->link_fd = fd;
-		return 0;
-	}
-	err = -errno;
-	if (err != -EINVAL && err != -EOPNOTSUPP && err != -524 /* ENOTSUPP */)
-		return err;
-	/* kernels without XDP links */
-	a->flags = XDP_FLAGS_DRV_MODE | XDP_FLAGS_UPDATE_IF_NOEXIST;
-	err = bpf_xdp_attach(ifindex, prog_fd, a->flags, NULL);
-	if (err)
-		return err;
-	a->used = true;
-	a->legacy = true;
-	return 0;
-}
-
-static void xdp_detach(struct xdp_att *a)
-{
-	if (!a->used)
-		return;
-	if (a->legacy)
-		bpf_xdp_detach(a->ifindex, XDP_FLAGS_DRV_MODE, NULL);
-	else
-		close(a->link_fd);
-	a->used = false;
-}
-
-static int tc_attach(int prog_fd, int ifindex, const char *want, long long tcx_type,
-		     const char *where, struct tc_att *a)
-{
-	int fd, err;
-
-	memset(a, 0, sizeof(*a));
-	a->ifindex = ifindex;
-	a->link_fd = -1;
-	a->where = where;
-	if (strcmp(want, "clsact") && tcx_type >= 0) {
-		fd = bpf_link_create(prog_fd, ifindex, (enum bpf_attach_type)tcx_type, NULL);
-		if (fd >= 0) {
-			a->used = true;
-			a->link_fd = fd;
-			return 0;
-		}
-		err = -errno;
-		if (!strcmp(want, "tcx"))
-			return err;
-	} else if (!strcmp(want, "tcx")) {
-		return -EOPNOTSUPP;
-	}
-	{
-		LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex, .attach_point = BPF_TC_INGRESS);
-		LIBBPF_OPTS(bpf_tc_opts, to, .prog_fd = prog_fd, .handle = 0x5848, .priority = 1);
-
-		err = bpf_tc_hook_create(&hook);
-		if (err && err != -EEXIST)
-			return err;
-		a->hook_created = err == 0;
-		err = bpf_tc_attach(&hook, &to);
-		if (err) {
-			if (a->hook_created)
-				bpf_tc_hook_destroy(&hook);
-			return err;
-		}
-	}
-	a->used = true;
-	a->clsact = true;
-	return 0;
-}
-
-static void tc_detach(struct tc_att *a)
-{
-	if (!a->used)
-		return;
-	if (a->clsact) {
-		LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = a->ifindex, .attach_point = BPF_TC_INGRESS);
-		LIBBPF_OPTS(bpf_tc_opts, to, .handle = 0x5848, .priority = 1);
-
-		bpf_tc_detach(&hook, &to);
-		if (a->hook_created) {
-			hook.attach_point = BPF_TC_INGRESS | BPF_TC_EGRESS;
-			bpf_tc_hook_destroy(&hook);
-		}
-	} else {
-		close(a->link_fd);
-	}
-	a->used = false;
-}
-
-static int hwts_ioctl(const char *ifname, unsigned long req, struct hwtstamp_config *c)
-{
-	struct ifreq ifr;
-	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	int rc;
-
-	if (fd < 0)
-		return -errno;
-	memset(&ifr, 0, sizeof(ifr));
-	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", ifname);
-	ifr.ifr_data = (void *)c;
-	rc = ioctl(fd, req, &ifr) ? -errno : 0;
-	close(fd);
-	return rc;
-}
-
-/* Ask the NIC to timestamp every received frame (igc needs this). */
-static void hwts_enable(const char *ifname, struct hwts_state *h)
-{
-	struct hwtstamp_config c;
-
-	memset(h, 0, sizeof(*h));
-	memset(&c, 0, sizeof(c));
-	if (hwts_ioctl(ifname, SIOCGHWTSTAMP, &c) == 0) {
-		h->old = c;
-		h->saved = true;
-	}
-	memset(&c, 0, sizeof(c));
-	c.tx_type = h->saved ? h->old.tx_type : HWTSTAMP_TX_OFF;
-	c.rx_filter = HWTSTAMP_FILTER_ALL;
-	h->rc = hwts_ioctl(ifname, SIOCSHWTSTAMP, &c);
-	h->set = h->rc == 0;
-	h->rx_filter = h->set ? (int)c.rx_filter : -1;
-}
-
-static void hwts_restore(const char *ifname, struct hwts_state *h)
-{
-	if (h->set && h->saved)
-		hwts_ioctl(ifname, SIOCSHWTSTAMP, &h->old);
 }
 
 static int count_rx_queues(const char *ifname)
@@ -756,14 +587,13 @@ static int run_load(struct run_state *st)
 }
 
 /* TC ingress on @ifindex unless --tc none */
-static int attach_tc(struct run_state *st, int ifindex, const char *ifname, struct tc_att *a)
+static int attach_tc(struct run_state *st, int ifindex, const char *ifname, struct xh_att *a)
 {
 	int err;
 
 	if (!strcmp(st->o->tc, "none"))
 		return 0;
-	err = tc_attach(bpf_program__fd(st->p_tc), ifindex, st->o->tc, st->ki.tcx_ingress, ifname,
-			a);
+	err = xh_tc_attach(bpf_program__fd(st->p_tc), ifindex, st->o->tc, st->ki.tcx_ingress, a);
 	if (err) {
 		emit_error("attach_tc", err, "TC ingress on %s", ifname);
 		return -1;
@@ -808,7 +638,7 @@ static int veth_wire(struct run_state *st)
 		emit_error("devmap", -errno, "devmap entry for %s", o->veth);
 		return -1;
 	}
-	err = xdp_attach(bpf_program__fd(st->p_veth), st->veth_peer_ifindex, &st->xa_veth);
+	err = xh_xdp_attach(bpf_program__fd(st->p_veth), st->veth_peer_ifindex, &st->xa_veth);
 	if (err) {
 		emit_error("attach_veth_xdp", err, "XDP (native) on %s", o->veth_peer);
 		return -1;
@@ -896,7 +726,7 @@ static int run_attach(struct run_state *st)
 		hwts_enable(o->ifname, &st->hw);
 	if (o->mode == XH_MODE_SKB)
 		return 0;
-	err = xdp_attach(bpf_program__fd(st->p_dev), o->ifindex, &st->xa_nic);
+	err = xh_xdp_attach(bpf_program__fd(st->p_dev), o->ifindex, &st->xa_nic);
 	if (err) {
 		emit_error("attach_xdp", err, "device-bound XDP (native) on %s", o->ifname);
 		return -1;
@@ -919,7 +749,7 @@ static void emit_ready(const struct run_state *st)
 	jb_str(&j, "xdp_attach",
 	       !st->xa_nic.used ? "none" : st->xa_nic.legacy ? "netlink" : "link");
 	jb_bool(&j, "dev_bound", st->dev_bound);
-	jb_str(&j, "tc_attach", !st->ta_nic.used ? "none" : st->ta_nic.clsact ? "clsact" : "tcx");
+	jb_str(&j, "tc_attach", !st->ta_nic.used ? "none" : st->ta_nic.legacy ? "clsact" : "tcx");
 	if (mode_ops[o->mode].ready)
 		mode_ops[o->mode].ready(st, &j);
 	if (o->hwtstamp) {
@@ -972,13 +802,13 @@ static void run_poll(struct run_state *st)
 static void run_teardown(struct run_state *st, int rc)
 {
 	/* NIC program first, so nothing new enters the paths being torn down */
-	xdp_detach(&st->xa_nic);
+	xh_detach(&st->xa_nic);
 	if (st->obj && rc == 0)
 		print_stats(st->obj);
-	tc_detach(&st->ta_nic);
+	xh_detach(&st->ta_nic);
 	xsk_set_close(st->xs);
-	xdp_detach(&st->xa_veth);
-	tc_detach(&st->ta_veth);
+	xh_detach(&st->xa_veth);
+	xh_detach(&st->ta_veth);
 	if (st->o->hwtstamp)
 		hwts_restore(st->o->ifname, &st->hw);
 	ring_buffer__free(st->rb);
