@@ -16,7 +16,6 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
-#include <getopt.h>
 #include <limits.h>
 #include <net/if.h>
 #include <poll.h>
@@ -26,16 +25,13 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
-#include <sys/ioctl.h>
-#include <sys/socket.h>
 #include <sys/utsname.h>
-#include <linux/if_link.h>
-#include <linux/net_tstamp.h>
-#include <linux/sockios.h>
 #include <bpf/bpf.h>
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
 
+#include "xh_attach.h"
+#include "xh_opts.h"
 #include "xh_util.h"
 
 #ifndef BPF_F_XDP_DEV_BOUND_ONLY
@@ -43,17 +39,6 @@
 #endif
 
 #define XH_VERSION "1"
-
-static const char *const kfunc_names[] = {
-	"bpf_xdp_metadata_rx_timestamp",
-	"bpf_xdp_metadata_rx_hash",
-	"bpf_xdp_metadata_rx_vlan_tag",
-	"bpf_dynptr_from_skb_meta",
-};
-static const unsigned int kfunc_bits[] = {
-	XH_KF_RX_TS, XH_KF_RX_HASH, XH_KF_RX_VLAN, XH_KF_DYNPTR_SKB_META,
-};
-#define N_KFUNCS (sizeof(kfunc_names) / sizeof(kfunc_names[0]))
 
 static volatile sig_atomic_t stop_flag;
 static bool verbose;
@@ -109,11 +94,41 @@ static void probe_kernel(struct kprobe_info *ki)
 	if (!btf || libbpf_get_error(btf))
 		return;
 	ki->btf = true;
-	for (i = 0; i < N_KFUNCS; i++)
-		if (btf__find_by_name_kind(btf, kfunc_names[i], BTF_KIND_FUNC) > 0)
-			ki->kfuncs |= kfunc_bits[i];
+	for (i = 0; i < XH_N_KFUNCS; i++)
+		if (btf__find_by_name_kind(btf, xh_kfuncs[i].name, BTF_KIND_FUNC) > 0)
+			ki->kfuncs |= xh_kfuncs[i].bit;
 	ki->tcx_ingress = btf_enum_value(btf, "bpf_attach_type", "BPF_TCX_INGRESS");
 	btf__free(btf);
+}
+
+/* {"<kfunc>":true|false,...} for the XH_KF_* bits in @kfuncs */
+static void jb_kfuncs(struct jbuf *j, const char *key, unsigned int kfuncs)
+{
+	size_t i;
+
+	jb_key(j, key);
+	jb_raw(j, "{");
+	for (i = 0; i < XH_N_KFUNCS; i++)
+		jb_raw(j, "%s\"%s\":%s", i ? "," : "", xh_kfuncs[i].name,
+		       (kfuncs & xh_kfuncs[i].bit) ? "true" : "false");
+	jb_raw(j, "}");
+}
+
+/* ["name",...] for the bits set in @bits, bit i named names[i] */
+static void jb_bit_names(struct jbuf *j, const char *key, unsigned long long bits,
+			 const char *const *names, size_t n)
+{
+	bool first = true;
+	size_t i;
+
+	jb_key(j, key);
+	jb_raw(j, "[");
+	for (i = 0; i < n; i++)
+		if (bits & (1ULL << i)) {
+			jb_raw(j, "%s\"%s\"", first ? "" : ",", names[i]);
+			first = false;
+		}
+	jb_raw(j, "]");
 }
 
 static void jb_netdev(struct jbuf *j, const char *ifname)
@@ -124,8 +139,6 @@ static void jb_netdev(struct jbuf *j, const char *ifname)
 	struct netdev_info ni;
 	int ifindex = (int)if_nametoindex(ifname);
 	int err;
-	size_t i;
-	bool first;
 
 	jb_raw(j, "%s{", j->first ? "" : ",");
 	j->first = true;
@@ -143,24 +156,12 @@ static void jb_netdev(struct jbuf *j, const char *ifname)
 		jb_str(j, "error", strerror(-err));
 	} else {
 		jb_uint(j, "xdp_features", ni.xdp_features);
-		jb_key(j, "xdp_features_names");
-		jb_raw(j, "[");
-		for (i = 0, first = true; i < sizeof(xdp_feat) / sizeof(xdp_feat[0]); i++)
-			if (ni.xdp_features & (1ULL << i)) {
-				jb_raw(j, "%s\"%s\"", first ? "" : ",", xdp_feat[i]);
-				first = false;
-			}
-		jb_raw(j, "]");
+		jb_bit_names(j, "xdp_features_names", ni.xdp_features, xdp_feat,
+			     sizeof(xdp_feat) / sizeof(xdp_feat[0]));
 		if (ni.has_rx_meta_attr) {
 			jb_uint(j, "xdp_rx_metadata_features", ni.xdp_rx_metadata_features);
-			jb_key(j, "xdp_rx_metadata");
-			jb_raw(j, "[");
-			for (i = 0, first = true; i < 3; i++)
-				if (ni.xdp_rx_metadata_features & (1ULL << i)) {
-					jb_raw(j, "%s\"%s\"", first ? "" : ",", meta_feat[i]);
-					first = false;
-				}
-			jb_raw(j, "]");
+			jb_bit_names(j, "xdp_rx_metadata", ni.xdp_rx_metadata_features, meta_feat,
+				     sizeof(meta_feat) / sizeof(meta_feat[0]));
 		} else {
 			jb_null(j, "xdp_rx_metadata_features");
 			jb_null(j, "xdp_rx_metadata");
@@ -180,7 +181,6 @@ static int cmd_probe(int argc, char **argv)
 	struct kprobe_info ki;
 	struct utsname u;
 	struct jbuf *j = calloc(1, sizeof(*j));
-	size_t i;
 	int k;
 
 	if (!j)
@@ -192,12 +192,7 @@ static int cmd_probe(int argc, char **argv)
 	jb_str(j, "runner_version", XH_VERSION);
 	jb_raw(j, ",\"libbpf\":\"%u.%u\"", libbpf_major_version(), libbpf_minor_version());
 	jb_bool(j, "btf", ki.btf);
-	jb_key(j, "kfuncs");
-	jb_raw(j, "{");
-	for (i = 0; i < N_KFUNCS; i++)
-		jb_raw(j, "%s\"%s\":%s", i ? "," : "", kfunc_names[i],
-		       (ki.kfuncs & kfunc_bits[i]) ? "true" : "false");
-	jb_raw(j, "}");
+	jb_kfuncs(j, "kfuncs", ki.kfuncs);
 	jb_bool(j, "tcx", ki.tcx_ingress >= 0);
 	if (ki.tcx_ingress >= 0)
 		jb_int(j, "tcx_ingress_attach_type", ki.tcx_ingress);
@@ -265,46 +260,23 @@ static int cmd_abi(void)
 
 /* ------------------------------------------------------------------ run */
 
-struct run_opts {
-	const char *ifname;
-	int ifindex;
-	int mode;
-	const char *obj_path;
-	double duration;
-	long count;
-	const char *tc;		/* auto | tcx | clsact | none */
-	bool xsk_zc;
-	int queues;
-	int cpumap_cpu;
-	int cpumap_qsize;
-	const char *veth;
-	const char *veth_peer;
-	bool hwtstamp;
-	bool no_meta;			/* the NIC's XDP program writes no data_meta */
-	unsigned int kfunc_disable;	/* XH_KF_* to treat as absent */
-};
-
-struct tc_att {
-	bool used;
-	bool clsact;
-	bool hook_created;
-	int link_fd;
-	int ifindex;
-	const char *where;
-};
-
-struct xdp_att {
-	bool used;
-	bool legacy;
-	int link_fd;
-	int ifindex;
-	__u32 flags;
-};
-
+/* One `run`: what was probed and decided, what is loaded and attached. */
 struct run_state {
 	struct run_opts *o;
+	struct kprobe_info ki;		/* kfuncs: present minus --disable-kfunc */
+	struct xh_cfg cfg;		/* .rodata.cfg of the programs */
+	bool dev_bound;
+	int ncpus;
 	int veth_ifindex;
 	int veth_peer_ifindex;
+	int cpumap_probe_rc;
+	struct bpf_object *obj;
+	struct bpf_program *p_dev, *p_veth, *p_cpumap, *p_tc;
+	struct ring_buffer *rb;
+	struct xsk_set *xs;
+	struct xh_att xa_nic, xa_veth;	/* XDP on the NIC, on the veth peer */
+	struct xh_att ta_nic, ta_veth;	/* TC ingress on the NIC, on the veth peer */
+	struct hwts_state hw;
 	long records;
 };
 
@@ -337,18 +309,6 @@ static int probe_cpumap_dev_bound(int ifindex, int cpumap_fd, __u32 key)
 		bpf_map_delete_elem(cpumap_fd, &key);
 	close(fd);
 	return err;
-}
-
-static const char *mode_name(int mode)
-{
-	switch (mode) {
-	case XH_MODE_PASS: return "pass";
-	case XH_MODE_VETH: return "veth";
-	case XH_MODE_CPUMAP: return "cpumap";
-	case XH_MODE_XSK: return "xsk";
-	case XH_MODE_SKB: return "skb";
-	}
-	return "?";
 }
 
 static const char *action_name(int act)
@@ -446,154 +406,6 @@ static int run_cmd(const char *fmt, ...)
 	return rc == -1 ? -errno : WEXITSTATUS(rc);
 }
 
-static int xdp_attach(int prog_fd, int ifindex, struct xdp_att *a)
-{
-	LIBBPF_OPTS(bpf_link_create_opts, lo, .flags = XDP_FLAGS_DRV_MODE);
-	int fd, err;
-
-	memset(a, 0, sizeof(*a));
-	a->ifindex = ifindex;
-	a->link_fd = -1;
-	fd = bpf_link_create(prog_fd, ifindex, BPF_XDP, &lo);
-	if (fd >= 0) {
-		a->used = true;
-		a->link_fd = fd;
-		return 0;
-	}
-	err = -errno;
-	if (err != -EINVAL && err != -EOPNOTSUPP && err != -524 /* ENOTSUPP */)
-		return err;
-	/* kernels without XDP links */
-	a->flags = XDP_FLAGS_DRV_MODE | XDP_FLAGS_UPDATE_IF_NOEXIST;
-	err = bpf_xdp_attach(ifindex, prog_fd, a->flags, NULL);
-	if (err)
-		return err;
-	a->used = true;
-	a->legacy = true;
-	return 0;
-}
-
-static void xdp_detach(struct xdp_att *a)
-{
-	if (!a->used)
-		return;
-	if (a->legacy)
-		bpf_xdp_detach(a->ifindex, XDP_FLAGS_DRV_MODE, NULL);
-	else
-		close(a->link_fd);
-	a->used = false;
-}
-
-static int tc_attach(int prog_fd, int ifindex, const char *want, long long tcx_type,
-		     const char *where, struct tc_att *a)
-{
-	int fd, err;
-
-	memset(a, 0, sizeof(*a));
-	a->ifindex = ifindex;
-	a->link_fd = -1;
-	a->where = where;
-	if (strcmp(want, "clsact") && tcx_type >= 0) {
-		fd = bpf_link_create(prog_fd, ifindex, (enum bpf_attach_type)tcx_type, NULL);
-		if (fd >= 0) {
-			a->used = true;
-			a->link_fd = fd;
-			return 0;
-		}
-		err = -errno;
-		if (!strcmp(want, "tcx"))
-			return err;
-	} else if (!strcmp(want, "tcx")) {
-		return -EOPNOTSUPP;
-	}
-	{
-		LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex, .attach_point = BPF_TC_INGRESS);
-		LIBBPF_OPTS(bpf_tc_opts, to, .prog_fd = prog_fd, .handle = 0x5848, .priority = 1);
-
-		err = bpf_tc_hook_create(&hook);
-		if (err && err != -EEXIST)
-			return err;
-		a->hook_created = err == 0;
-		err = bpf_tc_attach(&hook, &to);
-		if (err) {
-			if (a->hook_created)
-				bpf_tc_hook_destroy(&hook);
-			return err;
-		}
-	}
-	a->used = true;
-	a->clsact = true;
-	return 0;
-}
-
-static void tc_detach(struct tc_att *a)
-{
-	if (!a->used)
-		return;
-	if (a->clsact) {
-		LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = a->ifindex, .attach_point = BPF_TC_INGRESS);
-		LIBBPF_OPTS(bpf_tc_opts, to, .handle = 0x5848, .priority = 1);
-
-		bpf_tc_detach(&hook, &to);
-		if (a->hook_created) {
-			hook.attach_point = BPF_TC_INGRESS | BPF_TC_EGRESS;
-			bpf_tc_hook_destroy(&hook);
-		}
-	} else {
-		close(a->link_fd);
-	}
-	a->used = false;
-}
-
-struct hwts_state {
-	bool saved;
-	bool set;
-	struct hwtstamp_config old;
-	int rc;
-	int rx_filter;
-};
-
-static int hwts_ioctl(const char *ifname, unsigned long req, struct hwtstamp_config *c)
-{
-	struct ifreq ifr;
-	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	int rc;
-
-	if (fd < 0)
-		return -errno;
-	memset(&ifr, 0, sizeof(ifr));
-	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", ifname);
-	ifr.ifr_data = (void *)c;
-	rc = ioctl(fd, req, &ifr) ? -errno : 0;
-	close(fd);
-	return rc;
-}
-
-/* Ask the NIC to timestamp every received frame (igc needs this). */
-static void hwts_enable(const char *ifname, struct hwts_state *h)
-{
-	struct hwtstamp_config c;
-
-	memset(h, 0, sizeof(*h));
-	memset(&c, 0, sizeof(c));
-	if (hwts_ioctl(ifname, SIOCGHWTSTAMP, &c) == 0) {
-		h->old = c;
-		h->saved = true;
-	}
-	memset(&c, 0, sizeof(c));
-	c.tx_type = h->saved ? h->old.tx_type : HWTSTAMP_TX_OFF;
-	c.rx_filter = HWTSTAMP_FILTER_ALL;
-	h->rc = hwts_ioctl(ifname, SIOCSHWTSTAMP, &c);
-	h->set = h->rc == 0;
-	h->rx_filter = h->set ? (int)c.rx_filter : -1;
-}
-
-static void hwts_restore(const char *ifname, struct hwts_state *h)
-{
-	if (h->set && h->saved)
-		hwts_ioctl(ifname, SIOCSHWTSTAMP, &h->old);
-}
-
 static int count_rx_queues(const char *ifname)
 {
 	char path[PATH_MAX];
@@ -660,29 +472,29 @@ static double now_s(void)
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
+/*
+ * `run` in steps: setup (kernel probe, config, veth pair), load (open, pick
+ * and bind the programs, load), wire (the mode's maps and peers), attach (TC,
+ * ring buffer, hwtstamp, then the NIC's XDP program), ready, poll, teardown.
+ * Each step returns 0 or emits its error event and returns -1.
+ */
 
-static int do_run(struct run_opts *o)
+/* What each mode adds to the common steps; NULL: nothing. */
+struct mode_ops {
+	int (*setup)(struct run_state *st);	/* before the object is opened */
+	int (*wire)(struct run_state *st);	/* after load, before the NIC program goes live */
+	void (*ready)(const struct run_state *st, struct jbuf *j);	/* its ready fields */
+};
+
+static void run_setup(struct run_state *st)
 {
-	struct run_state st = { .o = o };
-	struct kprobe_info ki;
-	struct bpf_object *obj = NULL;
-	struct bpf_program *p_dev, *p_veth, *p_cpumap, *p_tc;
-	struct bpf_map *m_cfg;
-	struct ring_buffer *rb = NULL;
-	struct xsk_set *xs = NULL;
-	struct xdp_att xa_nic = {}, xa_veth = {};
-	struct tc_att ta_nic = {}, ta_veth = {};
-	struct hwts_state hw = {};
-	struct xh_cfg cfg = {};
-	bool dev_bound;
-	int err = 0, rc = 1, ncpus, cpumap_probe_rc = XH_RC_NOT_CALLED;
-	double t_end;
-	struct jbuf j;
+	struct run_opts *o = st->o;
+	struct kprobe_info *ki = &st->ki;
 
-	probe_kernel(&ki);
-	cfg.mode = (__u32)o->mode;
+	probe_kernel(ki);
+	st->cfg.mode = (__u32)o->mode;
 	if (o->no_meta)
-		cfg.flags |= XH_CFG_NO_META;
+		st->cfg.flags |= XH_CFG_NO_META;
 	/*
 	 * Programs containing calls to the RX metadata kfuncs must be
 	 * device-bound: the verifier checks every kfunc call instruction, dead
@@ -692,211 +504,278 @@ static int do_run(struct run_opts *o)
 	 * --disable-kfunc only skips calls at run time; binding still follows
 	 * what the kernel has.
 	 */
-	dev_bound = (ki.kfuncs & (XH_KF_RX_TS | XH_KF_RX_HASH | XH_KF_RX_VLAN)) != 0;
-	ki.kfuncs &= ~o->kfunc_disable;
-	cfg.kfuncs = ki.kfuncs;
-	ncpus = libbpf_num_possible_cpus();
-	if (ncpus <= 0)
-		ncpus = 1;
+	st->dev_bound = (ki->kfuncs & (XH_KF_RX_TS | XH_KF_RX_HASH | XH_KF_RX_VLAN)) != 0;
+	ki->kfuncs &= ~o->kfunc_disable;
+	st->cfg.kfuncs = ki->kfuncs;
+	st->ncpus = libbpf_num_possible_cpus();
+	if (st->ncpus <= 0)
+		st->ncpus = 1;
 	if (o->cpumap_cpu < 0)
-		o->cpumap_cpu = ncpus - 1;
-	cfg.cpumap_key = (__u32)o->cpumap_cpu;
+		o->cpumap_cpu = st->ncpus - 1;
+	st->cfg.cpumap_key = (__u32)o->cpumap_cpu;
+}
 
-	if (o->mode == XH_MODE_VETH) {
-		/*
-		 * The pair is created once and then kept: deleting a netdev that
-		 * has (or just had) a device-bound program bound to it hit a
-		 * use-after-free in bpf_dev_bound_netdev_unregister on 6.18
-		 * (oops with rtnl_lock held).  A leftover veth pair is harmless.
-		 */
-		if (!if_nametoindex(o->veth) &&
-		    run_cmd("ip link add %s type veth peer name %s", o->veth, o->veth_peer)) {
-			emit_error("veth", 0, "could not create veth pair %s/%s", o->veth,
-				   o->veth_peer);
-			goto out;
-		}
-		if (run_cmd("ip link set %s up", o->veth) ||
-		    run_cmd("ip link set %s up", o->veth_peer)) {
-			emit_error("veth", 0, "could not bring up veth pair %s/%s", o->veth,
-				   o->veth_peer);
-			goto out;
-		}
-		st.veth_ifindex = (int)if_nametoindex(o->veth);
-		st.veth_peer_ifindex = (int)if_nametoindex(o->veth_peer);
-	}
+static void bind_to_dev(struct bpf_program *p, int ifindex)
+{
+	bpf_program__set_ifindex(p, (__u32)ifindex);
+	bpf_program__set_flags(p, bpf_program__flags(p) | BPF_F_XDP_DEV_BOUND_ONLY);
+}
 
-	obj = bpf_object__open_file(o->obj_path, NULL);
-	err = libbpf_get_error(obj);
-	if (err) {
-		obj = NULL;
-		emit_error("open", err, "cannot open BPF object %s", o->obj_path);
-		goto out;
-	}
-	m_cfg = find_map(obj, ".rodata.cfg");
-	if (!m_cfg || bpf_map__set_initial_value(m_cfg, &cfg, sizeof(cfg))) {
-		emit_error("config", 0, "BPF object has no .rodata.cfg of the expected size");
-		goto out;
-	}
-	bpf_map__set_max_entries(find_map(obj, "cpu_map"), (__u32)ncpus);
+/* Which programs load for this mode, and which are device-bound to what. */
+static int pick_programs(struct run_state *st)
+{
+	struct run_opts *o = st->o;
 
-	p_dev = bpf_object__find_program_by_name(obj, "xh_xdp_dev");
-	p_veth = bpf_object__find_program_by_name(obj, "xh_xdp_veth");
-	p_cpumap = bpf_object__find_program_by_name(obj, "xh_xdp_cpumap");
-	p_tc = bpf_object__find_program_by_name(obj, "xh_tc");
-	if (!p_dev || !p_veth || !p_cpumap || !p_tc) {
-		emit_error("open", 0, "BPF object lacks one of the xh_* programs");
-		goto out;
-	}
 	if (o->mode == XH_MODE_SKB) {
 		/* the baseline: what the driver puts in the skb without any XDP program */
-		bpf_program__set_autoload(p_dev, false);
+		bpf_program__set_autoload(st->p_dev, false);
 		if (!strcmp(o->tc, "none")) {
 			emit_error("config", 0, "mode skb observes at TC ingress: --tc none leaves "
 				   "nothing to observe");
-			goto out;
+			return -1;
 		}
-	} else if (dev_bound) {
-		bpf_program__set_ifindex(p_dev, (__u32)o->ifindex);
-		bpf_program__set_flags(p_dev,
-				       bpf_program__flags(p_dev) | BPF_F_XDP_DEV_BOUND_ONLY);
+	} else if (st->dev_bound) {
+		bind_to_dev(st->p_dev, o->ifindex);
 	}
-	if (o->mode == XH_MODE_VETH) {
-		if (dev_bound) {
-			bpf_program__set_ifindex(p_veth, (__u32)st.veth_peer_ifindex);
-			bpf_program__set_flags(p_veth, bpf_program__flags(p_veth) |
-						       BPF_F_XDP_DEV_BOUND_ONLY);
-		}
-	} else {
-		bpf_program__set_autoload(p_veth, false);
-	}
+	if (o->mode != XH_MODE_VETH)
+		bpf_program__set_autoload(st->p_veth, false);
+	else if (st->dev_bound)
+		bind_to_dev(st->p_veth, st->veth_peer_ifindex);
 	if (o->mode != XH_MODE_CPUMAP)
-		bpf_program__set_autoload(p_cpumap, false);
+		bpf_program__set_autoload(st->p_cpumap, false);
 	if (!strcmp(o->tc, "none"))
-		bpf_program__set_autoload(p_tc, false);
+		bpf_program__set_autoload(st->p_tc, false);
+	return 0;
+}
 
-	err = bpf_object__load(obj);
+static int run_load(struct run_state *st)
+{
+	struct run_opts *o = st->o;
+	struct bpf_map *m_cfg;
+	int err;
+
+	st->obj = bpf_object__open_file(o->obj_path, NULL);
+	err = libbpf_get_error(st->obj);
+	if (err) {
+		st->obj = NULL;
+		emit_error("open", err, "cannot open BPF object %s", o->obj_path);
+		return -1;
+	}
+	m_cfg = find_map(st->obj, ".rodata.cfg");
+	if (!m_cfg || bpf_map__set_initial_value(m_cfg, &st->cfg, sizeof(st->cfg))) {
+		emit_error("config", 0, "BPF object has no .rodata.cfg of the expected size");
+		return -1;
+	}
+	bpf_map__set_max_entries(find_map(st->obj, "cpu_map"), (__u32)st->ncpus);
+
+	st->p_dev = bpf_object__find_program_by_name(st->obj, "xh_xdp_dev");
+	st->p_veth = bpf_object__find_program_by_name(st->obj, "xh_xdp_veth");
+	st->p_cpumap = bpf_object__find_program_by_name(st->obj, "xh_xdp_cpumap");
+	st->p_tc = bpf_object__find_program_by_name(st->obj, "xh_tc");
+	if (!st->p_dev || !st->p_veth || !st->p_cpumap || !st->p_tc) {
+		emit_error("open", 0, "BPF object lacks one of the xh_* programs");
+		return -1;
+	}
+	if (pick_programs(st))
+		return -1;
+	err = bpf_object__load(st->obj);
 	if (err) {
 		emit_error("load", err, "loading the BPF object failed (verifier log on stderr)");
-		goto out;
+		return -1;
 	}
+	return 0;
+}
 
-	/* path-specific wiring before the NIC program goes live */
-	if (o->mode == XH_MODE_VETH) {
-		__u32 key = 0, val = (__u32)st.veth_ifindex;
+/* TC ingress on @ifindex unless --tc none */
+static int attach_tc(struct run_state *st, int ifindex, const char *ifname, struct xh_att *a)
+{
+	int err;
 
-		err = bpf_map_update_elem(bpf_map__fd(find_map(obj, "tx_port")), &key, &val, 0);
-		if (err) {
-			emit_error("devmap", -errno, "devmap entry for %s", o->veth);
-			goto out;
-		}
-		err = xdp_attach(bpf_program__fd(p_veth), st.veth_peer_ifindex, &xa_veth);
-		if (err) {
-			emit_error("attach_veth_xdp", err, "XDP (native) on %s", o->veth_peer);
-			goto out;
-		}
-		if (strcmp(o->tc, "none")) {
-			err = tc_attach(bpf_program__fd(p_tc), st.veth_peer_ifindex, o->tc,
-					ki.tcx_ingress, o->veth_peer, &ta_veth);
-			if (err) {
-				emit_error("attach_tc", err, "TC ingress on %s", o->veth_peer);
-				goto out;
-			}
-		}
-	} else if (o->mode == XH_MODE_CPUMAP) {
-		struct bpf_cpumap_val v = { .qsize = (__u32)o->cpumap_qsize };
-		__u32 key = (__u32)o->cpumap_cpu;
-
-		v.bpf_prog.fd = bpf_program__fd(p_cpumap);
-		err = bpf_map_update_elem(bpf_map__fd(find_map(obj, "cpu_map")), &key, &v, 0);
-		if (err) {
-			emit_error("cpumap", -errno, "cpumap entry for CPU %d", o->cpumap_cpu);
-			goto out;
-		}
-		/* another CPU's entry, so the real one is never touched */
-		if (ncpus > 1 && dev_bound)
-			cpumap_probe_rc = probe_cpumap_dev_bound(
-				o->ifindex, bpf_map__fd(find_map(obj, "cpu_map")),
-				(__u32)((o->cpumap_cpu + 1) % ncpus));
-	} else if (o->mode == XH_MODE_XSK) {
-		if (o->queues <= 0)
-			o->queues = count_rx_queues(o->ifname);
-		xs = xsk_set_open(o->ifname, o->ifindex, o->queues, o->xsk_zc,
-				  bpf_map__fd(find_map(obj, "xsks")));
-		if (!xs)
-			goto out;
+	if (!strcmp(st->o->tc, "none"))
+		return 0;
+	err = xh_tc_attach(bpf_program__fd(st->p_tc), ifindex, st->o->tc, st->ki.tcx_ingress, a);
+	if (err) {
+		emit_error("attach_tc", err, "TC ingress on %s", ifname);
+		return -1;
 	}
+	return 0;
+}
 
-	if (strcmp(o->tc, "none")) {
-		err = tc_attach(bpf_program__fd(p_tc), o->ifindex, o->tc, ki.tcx_ingress, o->ifname,
-				&ta_nic);
-		if (err) {
-			emit_error("attach_tc", err, "TC ingress on %s", o->ifname);
-			goto out;
-		}
+/* ---- mode veth: devmap -> veth pair, XDP + TC on the peer */
+
+static int veth_setup(struct run_state *st)
+{
+	struct run_opts *o = st->o;
+
+	/*
+	 * The pair is created once and then kept: deleting a netdev that
+	 * has (or just had) a device-bound program bound to it hit a
+	 * use-after-free in bpf_dev_bound_netdev_unregister on 6.18
+	 * (oops with rtnl_lock held).  A leftover veth pair is harmless.
+	 */
+	if (!if_nametoindex(o->veth) &&
+	    run_cmd("ip link add %s type veth peer name %s", o->veth, o->veth_peer)) {
+		emit_error("veth", 0, "could not create veth pair %s/%s", o->veth, o->veth_peer);
+		return -1;
 	}
+	if (run_cmd("ip link set %s up", o->veth) || run_cmd("ip link set %s up", o->veth_peer)) {
+		emit_error("veth", 0, "could not bring up veth pair %s/%s", o->veth, o->veth_peer);
+		return -1;
+	}
+	st->veth_ifindex = (int)if_nametoindex(o->veth);
+	st->veth_peer_ifindex = (int)if_nametoindex(o->veth_peer);
+	return 0;
+}
 
-	rb = ring_buffer__new(bpf_map__fd(find_map(obj, "events")), on_record, &st, NULL);
-	if (!rb) {
+static int veth_wire(struct run_state *st)
+{
+	struct run_opts *o = st->o;
+	__u32 key = 0, val = (__u32)st->veth_ifindex;
+	int err;
+
+	err = bpf_map_update_elem(bpf_map__fd(find_map(st->obj, "tx_port")), &key, &val, 0);
+	if (err) {
+		emit_error("devmap", -errno, "devmap entry for %s", o->veth);
+		return -1;
+	}
+	err = xh_xdp_attach(bpf_program__fd(st->p_veth), st->veth_peer_ifindex, &st->xa_veth);
+	if (err) {
+		emit_error("attach_veth_xdp", err, "XDP (native) on %s", o->veth_peer);
+		return -1;
+	}
+	return attach_tc(st, st->veth_peer_ifindex, o->veth_peer, &st->ta_veth);
+}
+
+static void veth_ready(const struct run_state *st, struct jbuf *j)
+{
+	jb_str(j, "veth", st->o->veth);
+	jb_int(j, "veth_ifindex", st->veth_ifindex);
+	jb_str(j, "veth_peer", st->o->veth_peer);
+	jb_int(j, "veth_peer_ifindex", st->veth_peer_ifindex);
+}
+
+/* ---- mode cpumap: the entry for the target CPU runs xh_xdp_cpumap */
+
+static int cpumap_wire(struct run_state *st)
+{
+	struct run_opts *o = st->o;
+	struct bpf_cpumap_val v = { .qsize = (__u32)o->cpumap_qsize };
+	__u32 key = (__u32)o->cpumap_cpu;
+	int fd = bpf_map__fd(find_map(st->obj, "cpu_map"));
+
+	v.bpf_prog.fd = bpf_program__fd(st->p_cpumap);
+	if (bpf_map_update_elem(fd, &key, &v, 0)) {
+		emit_error("cpumap", -errno, "cpumap entry for CPU %d", o->cpumap_cpu);
+		return -1;
+	}
+	/* another CPU's entry, so the real one is never touched */
+	if (st->ncpus > 1 && st->dev_bound)
+		st->cpumap_probe_rc = probe_cpumap_dev_bound(
+			o->ifindex, fd, (__u32)((o->cpumap_cpu + 1) % st->ncpus));
+	return 0;
+}
+
+static void cpumap_ready(const struct run_state *st, struct jbuf *j)
+{
+	jb_int(j, "cpumap_cpu", st->o->cpumap_cpu);
+	jb_int(j, "cpumap_dev_bound_rc", st->cpumap_probe_rc);
+}
+
+/* ---- mode xsk: one AF_XDP socket per rx queue in the XSKMAP */
+
+static int xsk_wire(struct run_state *st)
+{
+	struct run_opts *o = st->o;
+
+	if (o->queues <= 0)
+		o->queues = count_rx_queues(o->ifname);
+	st->xs = xsk_set_open(o->ifname, o->ifindex, o->queues, o->xsk_zc,
+			      bpf_map__fd(find_map(st->obj, "xsks")));
+	return st->xs ? 0 : -1;
+}
+
+static void xsk_ready(const struct run_state *st, struct jbuf *j)
+{
+	jb_int(j, "xsk_queues", st->o->queues);
+	jb_str(j, "xsk_mode", st->o->xsk_zc ? "zerocopy" : "copy");
+}
+
+/* pass and skb need nothing beyond the common steps */
+static const struct mode_ops mode_ops[] = {
+	[XH_MODE_PASS] = { NULL, NULL, NULL },
+	[XH_MODE_VETH] = { veth_setup, veth_wire, veth_ready },
+	[XH_MODE_CPUMAP] = { NULL, cpumap_wire, cpumap_ready },
+	[XH_MODE_XSK] = { NULL, xsk_wire, xsk_ready },
+	[XH_MODE_SKB] = { NULL, NULL, NULL },
+};
+
+/* TC on the NIC, the ring buffer, hwtstamp, and last the NIC's XDP program */
+static int run_attach(struct run_state *st)
+{
+	struct run_opts *o = st->o;
+	int err;
+
+	if (attach_tc(st, o->ifindex, o->ifname, &st->ta_nic))
+		return -1;
+	st->rb = ring_buffer__new(bpf_map__fd(find_map(st->obj, "events")), on_record, st, NULL);
+	if (!st->rb) {
 		emit_error("ringbuf", -errno, "ring_buffer__new");
-		goto out;
+		return -1;
 	}
-
 	if (o->hwtstamp)
-		hwts_enable(o->ifname, &hw);
-
-	err = o->mode == XH_MODE_SKB ? 0 : xdp_attach(bpf_program__fd(p_dev), o->ifindex, &xa_nic);
+		hwts_enable(o->ifname, &st->hw);
+	if (o->mode == XH_MODE_SKB)
+		return 0;
+	err = xh_xdp_attach(bpf_program__fd(st->p_dev), o->ifindex, &st->xa_nic);
 	if (err) {
 		emit_error("attach_xdp", err, "device-bound XDP (native) on %s", o->ifname);
-		goto out;
+		return -1;
 	}
+	return 0;
+}
+
+static void emit_ready(const struct run_state *st)
+{
+	const struct run_opts *o = st->o;
+	struct jbuf j;
 
 	jb_begin(&j);
 	jb_str(&j, "event", "ready");
-	jb_str(&j, "mode", mode_name(o->mode));
+	jb_str(&j, "mode", xh_mode_name(o->mode));
 	jb_str(&j, "ifname", o->ifname);
 	jb_int(&j, "ifindex", o->ifindex);
-	jb_uint(&j, "kfuncs", ki.kfuncs);
-	jb_key(&j, "kfuncs_present");
-	jb_raw(&j, "{");
-	for (size_t i = 0; i < N_KFUNCS; i++)
-		jb_raw(&j, "%s\"%s\":%s", i ? "," : "", kfunc_names[i],
-		       (ki.kfuncs & kfunc_bits[i]) ? "true" : "false");
-	jb_raw(&j, "}");
-	jb_str(&j, "xdp_attach", !xa_nic.used ? "none" : xa_nic.legacy ? "netlink" : "link");
-	jb_bool(&j, "dev_bound", dev_bound);
-	jb_str(&j, "tc_attach", !ta_nic.used ? "none" : ta_nic.clsact ? "clsact" : "tcx");
-	if (o->mode == XH_MODE_VETH) {
-		jb_str(&j, "veth", o->veth);
-		jb_int(&j, "veth_ifindex", st.veth_ifindex);
-		jb_str(&j, "veth_peer", o->veth_peer);
-		jb_int(&j, "veth_peer_ifindex", st.veth_peer_ifindex);
-	}
-	if (o->mode == XH_MODE_CPUMAP) {
-		jb_int(&j, "cpumap_cpu", o->cpumap_cpu);
-		jb_int(&j, "cpumap_dev_bound_rc", cpumap_probe_rc);
-	}
-	if (o->mode == XH_MODE_XSK) {
-		jb_int(&j, "xsk_queues", o->queues);
-		jb_str(&j, "xsk_mode", o->xsk_zc ? "zerocopy" : "copy");
-	}
+	jb_uint(&j, "kfuncs", st->ki.kfuncs);
+	jb_kfuncs(&j, "kfuncs_present", st->ki.kfuncs);
+	jb_str(&j, "xdp_attach",
+	       !st->xa_nic.used ? "none" : st->xa_nic.legacy ? "netlink" : "link");
+	jb_bool(&j, "dev_bound", st->dev_bound);
+	jb_str(&j, "tc_attach", !st->ta_nic.used ? "none" : st->ta_nic.legacy ? "clsact" : "tcx");
+	if (mode_ops[o->mode].ready)
+		mode_ops[o->mode].ready(st, &j);
 	if (o->hwtstamp) {
-		jb_int(&j, "hwtstamp_rc", hw.rc);
-		jb_int(&j, "hwtstamp_rx_filter", hw.rx_filter);
+		jb_int(&j, "hwtstamp_rc", st->hw.rc);
+		jb_int(&j, "hwtstamp_rx_filter", st->hw.rx_filter);
 	}
 	jb_uint(&j, "meta_size", sizeof(struct xh_meta));
 	jb_bool(&j, "meta_write", !o->no_meta);
 	jb_str(&j, "runner_version", XH_VERSION);
 	jb_end_print(&j);
+}
 
-	t_end = o->duration > 0 ? now_s() + o->duration : 0;
+/* Ring buffer + AF_XDP sockets until a signal, --duration or --count. */
+static void run_poll(struct run_state *st)
+{
+	const struct run_opts *o = st->o;
+	double t_end = o->duration > 0 ? now_s() + o->duration : 0;
+
 	while (!stop_flag) {
 		struct pollfd pfd[1 + 64];
 		int n = 0;
 
-		pfd[n].fd = ring_buffer__epoll_fd(rb);
+		pfd[n].fd = ring_buffer__epoll_fd(st->rb);
 		pfd[n++].events = POLLIN;
-		if (xs) {
-			int fds[64], k, m = xsk_set_fds(xs, fds, 64);
+		if (st->xs) {
+			int fds[64], k, m = xsk_set_fds(st->xs, fds, 64);
 
 			for (k = 0; k < m; k++) {
 				pfd[n].fd = fds[k];
@@ -907,126 +786,74 @@ static int do_run(struct run_opts *o)
 			emit_error("poll", -errno, "poll");
 			break;
 		}
-		ring_buffer__consume(rb);
-		if (xs)
-			st.records += xsk_set_poll(xs);
-		if (o->count > 0 && st.records >= o->count)
+		ring_buffer__consume(st->rb);
+		if (st->xs)
+			st->records += xsk_set_poll(st->xs);
+		if (o->count > 0 && st->records >= o->count)
 			break;
 		if (t_end > 0 && now_s() >= t_end)
 			break;
 	}
-	ring_buffer__consume(rb);
-	if (xs)
-		st.records += xsk_set_poll(xs);
-	rc = 0;
+	ring_buffer__consume(st->rb);
+	if (st->xs)
+		st->records += xsk_set_poll(st->xs);
+}
 
-out:
+static void run_teardown(struct run_state *st, int rc)
+{
 	/* NIC program first, so nothing new enters the paths being torn down */
-	xdp_detach(&xa_nic);
-	if (obj && rc == 0)
-		print_stats(obj);
-	tc_detach(&ta_nic);
-	xsk_set_close(xs);
-	xdp_detach(&xa_veth);
-	tc_detach(&ta_veth);
-	if (o->hwtstamp)
-		hwts_restore(o->ifname, &hw);
-	ring_buffer__free(rb);
-	bpf_object__close(obj);
-	emit_event("exit", "\"rc\":%d,\"records\":%ld", rc, st.records);
+	xh_detach(&st->xa_nic);
+	if (st->obj && rc == 0)
+		print_stats(st->obj);
+	xh_detach(&st->ta_nic);
+	xsk_set_close(st->xs);
+	xh_detach(&st->xa_veth);
+	xh_detach(&st->ta_veth);
+	if (st->o->hwtstamp)
+		hwts_restore(st->o->ifname, &st->hw);
+	ring_buffer__free(st->rb);
+	bpf_object__close(st->obj);
+	emit_event("exit", "\"rc\":%d,\"records\":%ld", rc, st->records);
+}
+
+/* Everything up to the ready event; 0, or -1 after an error event. */
+static int run_start(struct run_state *st, const struct mode_ops *m)
+{
+	if (m->setup && m->setup(st))
+		return -1;
+	if (run_load(st))
+		return -1;
+	if (m->wire && m->wire(st))
+		return -1;
+	return run_attach(st);
+}
+
+static int do_run(struct run_opts *o)
+{
+	struct run_state st = { .o = o, .cpumap_probe_rc = XH_RC_NOT_CALLED };
+	const struct mode_ops *m = &mode_ops[o->mode];
+	int rc = 1;
+
+	run_setup(&st);
+	if (!run_start(&st, m)) {
+		emit_ready(&st);
+		run_poll(&st);
+		rc = 0;
+	}
+	run_teardown(&st, rc);
 	return rc;
-}
-
-static void usage(FILE *f)
-{
-	fprintf(f,
-		"usage: xdp-hints-guest probe [IFNAME...]\n"
-		"       xdp-hints-guest abi\n"
-		"       xdp-hints-guest parse < hex-frames   (userspace frame parser, one JSON line each)\n"
-		"       xdp-hints-guest run --ifname IF [options]\n"
-		"run options:\n"
-		"  --mode pass|veth|cpumap|xsk|skb  path after the NIC's XDP program (default pass);\n"
-		"                                skb: no XDP program, TC ingress sees the driver's skb\n"
-		"  --obj PATH                    BPF object (default: xdp_hints.bpf.o next to the binary)\n"
-		"  --duration SEC                stop after SEC seconds (default: until SIGINT/SIGTERM)\n"
-		"  --count N                     stop once at least N observation records were printed\n"
-		"  --tc auto|tcx|clsact|none     TC ingress attach (default auto: tcx if present)\n"
-		"  --xsk-mode copy|zerocopy      AF_XDP bind mode (default copy)\n"
-		"  --queues N                    AF_XDP: bind queues 0..N-1 (default: all rx queues)\n"
-		"  --cpumap-cpu N                cpumap target CPU (default: last CPU)\n"
-		"  --cpumap-qsize N              cpumap queue size (default 512)\n"
-		"  --veth NAME --veth-peer NAME  veth pair for mode veth (default xhv0/xhv1)\n"
-		"  --no-hwtstamp                 do not request RX hardware timestamps (SIOCSHWTSTAMP)\n"
-		"  --no-meta                     the NIC's XDP program still calls the kfuncs and records,\n"
-		"                                but writes no data_meta (headroom left as the driver\n"
-		"                                put it; xdp records: adjust_meta_rc 1 = not called)\n"
-		"  --disable-kfunc NAME          treat a kfunc as absent (repeatable; rx_timestamp,\n"
-		"                                rx_hash, rx_vlan_tag, dynptr_from_skb_meta or all)\n"
-		"  -v, --verbose                 libbpf debug output on stderr\n");
-}
-
-static int parse_mode(const char *s)
-{
-	if (!strcmp(s, "pass"))
-		return XH_MODE_PASS;
-	if (!strcmp(s, "veth"))
-		return XH_MODE_VETH;
-	if (!strcmp(s, "cpumap"))
-		return XH_MODE_CPUMAP;
-	if (!strcmp(s, "xsk"))
-		return XH_MODE_XSK;
-	if (!strcmp(s, "skb"))
-		return XH_MODE_SKB;
-	return -1;
-}
-
-static char *default_obj(void)
-{
-	static char path[PATH_MAX];
-	ssize_t n = readlink("/proc/self/exe", path, sizeof(path) - 32);
-	char *slash;
-
-	if (n <= 0)
-		return "xdp_hints.bpf.o";
-	path[n] = 0;
-	slash = strrchr(path, '/');
-	strcpy(slash ? slash + 1 : path, "xdp_hints.bpf.o");
-	return path;
 }
 
 int main(int argc, char **argv)
 {
-	static const struct option lo[] = {
-		{ "ifname", required_argument, NULL, 'i' },
-		{ "mode", required_argument, NULL, 'm' },
-		{ "obj", required_argument, NULL, 'o' },
-		{ "duration", required_argument, NULL, 'd' },
-		{ "count", required_argument, NULL, 'c' },
-		{ "tc", required_argument, NULL, 't' },
-		{ "xsk-mode", required_argument, NULL, 'x' },
-		{ "queues", required_argument, NULL, 'q' },
-		{ "cpumap-cpu", required_argument, NULL, 'C' },
-		{ "cpumap-qsize", required_argument, NULL, 'Q' },
-		{ "veth", required_argument, NULL, 'e' },
-		{ "veth-peer", required_argument, NULL, 'p' },
-		{ "no-hwtstamp", no_argument, NULL, 'H' },
-		{ "no-meta", no_argument, NULL, 'M' },
-		{ "disable-kfunc", required_argument, NULL, 'K' },
-		{ "verbose", no_argument, NULL, 'v' },
-		{ "help", no_argument, NULL, 'h' },
-		{}
-	};
-	struct run_opts o = {
-		.mode = XH_MODE_PASS, .tc = "auto", .cpumap_cpu = -1, .cpumap_qsize = 512,
-		.veth = "xhv0", .veth_peer = "xhv1", .hwtstamp = true,
-	};
 	struct sigaction sa = { .sa_handler = on_signal };
+	struct run_opts o;
 	const char *cmd;
-	int c;
+	int rc;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	if (argc < 2) {
-		usage(stderr);
+		xh_usage(stderr);
 		return 2;
 	}
 	cmd = argv[1];
@@ -1038,88 +865,22 @@ int main(int argc, char **argv)
 	if (!strcmp(cmd, "parse"))
 		return cmd_parse();
 	if (!strcmp(cmd, "-h") || !strcmp(cmd, "--help")) {
-		usage(stdout);
+		xh_usage(stdout);
 		return 0;
 	}
 	if (strcmp(cmd, "run")) {
-		usage(stderr);
+		xh_usage(stderr);
 		return 2;
 	}
-	optind = 2;
-	while ((c = getopt_long(argc, argv, "i:m:o:d:c:vh", lo, NULL)) != -1) {
-		switch (c) {
-		case 'i': o.ifname = optarg; break;
-		case 'm':
-			o.mode = parse_mode(optarg);
-			if (o.mode < 0) {
-				fprintf(stderr, "unknown mode %s\n", optarg);
-				return 2;
-			}
-			break;
-		case 'o': o.obj_path = optarg; break;
-		case 'd': o.duration = atof(optarg); break;
-		case 'c': o.count = atol(optarg); break;
-		case 't':
-			if (strcmp(optarg, "auto") && strcmp(optarg, "tcx") &&
-			    strcmp(optarg, "clsact") && strcmp(optarg, "none")) {
-				fprintf(stderr, "--tc: auto|tcx|clsact|none\n");
-				return 2;
-			}
-			o.tc = optarg;
-			break;
-		case 'x':
-			if (!strcmp(optarg, "zerocopy") || !strcmp(optarg, "zc"))
-				o.xsk_zc = true;
-			else if (!strcmp(optarg, "copy"))
-				o.xsk_zc = false;
-			else {
-				fprintf(stderr, "--xsk-mode: copy|zerocopy\n");
-				return 2;
-			}
-			break;
-		case 'q': o.queues = atoi(optarg); break;
-		case 'C': o.cpumap_cpu = atoi(optarg); break;
-		case 'Q': o.cpumap_qsize = atoi(optarg); break;
-		case 'e': o.veth = optarg; break;
-		case 'p': o.veth_peer = optarg; break;
-		case 'H': o.hwtstamp = false; break;
-		case 'M': o.no_meta = true; break;
-		case 'K': {
-			static const char *const short_names[] = { "rx_timestamp", "rx_hash",
-								    "rx_vlan_tag",
-								    "dynptr_from_skb_meta" };
-			size_t k;
-			bool found = !strcmp(optarg, "all");
-
-			if (found)
-				o.kfunc_disable = ~0U;
-			for (k = 0; k < N_KFUNCS; k++)
-				if (!strcmp(optarg, short_names[k]) || !strcmp(optarg, kfunc_names[k])) {
-					o.kfunc_disable |= kfunc_bits[k];
-					found = true;
-				}
-			if (!found) {
-				fprintf(stderr, "--disable-kfunc: unknown kfunc %s\n", optarg);
-				return 2;
-			}
-			break;
-		}
-		case 'v': verbose = true; break;
-		case 'h': usage(stdout); return 0;
-		default: usage(stderr); return 2;
-		}
-	}
-	if (!o.ifname) {
-		fprintf(stderr, "run: --ifname is required\n");
-		return 2;
-	}
+	rc = xh_opts_parse(argc, argv, &o);
+	if (rc >= 0)
+		return rc;
+	verbose = o.verbose;
 	o.ifindex = (int)if_nametoindex(o.ifname);
 	if (!o.ifindex) {
 		emit_error("ifname", -ENODEV, "no interface %s", o.ifname);
 		return 2;
 	}
-	if (!o.obj_path)
-		o.obj_path = default_obj();
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);

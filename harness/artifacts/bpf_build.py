@@ -14,11 +14,13 @@ What is built (sources in ``guest-bpf/``):
   libbpf 1.1 / libxdp 1.3 / glibc 2.36 and run against the guest's newer
   (trixie) ones, which keep those symbol versions.
 
+The flags and the runner's source list come from ``guest-bpf/flags.mk``, which
+``guest-bpf/Makefile`` includes too, so a hand build and this one agree.
 The cache directory is ``<cache>/guest-bpf/<key>``; the key hashes every file
-in ``guest-bpf/``, the flags and the compilers' version lines, so any change
-rebuilds.  A build happens in a temporary directory renamed into place, so
-concurrent builds never see half a result.  Missing host tools raise
-BpfBuildError naming the Debian packages to install.
+in ``guest-bpf/`` (``flags.mk`` included), the flags and the compilers'
+version lines, so any change rebuilds.  A build happens in a temporary
+directory renamed into place, so concurrent builds never see half a result.
+Missing host tools raise BpfBuildError naming the Debian packages to install.
 """
 
 from __future__ import annotations
@@ -36,14 +38,10 @@ from harness.errors import HarnessError
 from harness.paths import REPO, cached, recipe_key
 
 SRC_DIR = REPO / "guest-bpf"
+FLAGS_FILE = "flags.mk"
 BPF_SOURCE = "xdp_hints.bpf.c"
-RUNNER_SOURCES = ("xdp_hints_guest.c", "xh_util.c", "xh_netlink.c", "xh_xsk.c")
 BPF_OBJECT = "xdp_hints.bpf.o"
 RUNNER = "xdp-hints-guest"
-
-BPF_CFLAGS = ("-O2", "-g", "-target", "bpf", "-Wall", "-Werror")
-CFLAGS = ("-O2", "-g", "-Wall", "-Wextra", "-Werror")
-LDLIBS = ("-Wl,--as-needed", "-lxdp", "-lbpf", "-lelf", "-lz")
 
 #: (what is checked, Debian package that provides it)
 REQUIRED = (
@@ -59,6 +57,32 @@ REQUIRED = (
 
 class BpfBuildError(HarnessError):
     """The guest BPF build failed or cannot run on this host."""
+
+
+def read_flags(path: Path) -> dict[str, tuple[str, ...]]:
+    """The ``NAME := words`` lines of a flags.mk, as name -> words.
+
+    Anything else (``+=``, ``$(...)``, conditionals) is refused rather than
+    guessed at, so the Makefile can never mean more than this reads.
+    """
+    out: dict[str, tuple[str, ...]] = {}
+    for n, raw in enumerate(path.read_text().splitlines(), 1):
+        line = raw.split("#", 1)[0].strip()
+        if not line:
+            continue
+        name, sep, value = line.partition(":=")
+        name = name.strip()
+        if not sep or not name.isidentifier() or "$" in value:
+            raise BpfBuildError(f"{path}:{n}: expected NAME := words, got {raw!r}")
+        out[name] = tuple(value.split())
+    return out
+
+
+_FLAGS = read_flags(SRC_DIR / FLAGS_FILE)
+BPF_CFLAGS = _FLAGS["BPF_CFLAGS"]
+CFLAGS = _FLAGS["CFLAGS"]
+LDLIBS = _FLAGS["LDLIBS"]
+RUNNER_SOURCES = _FLAGS["RUNNER_SRCS"]
 
 
 @dataclass(frozen=True)
@@ -85,7 +109,7 @@ def sources() -> list[Path]:
     """Every file of the recipe: all of guest-bpf/ except build output."""
     return sorted(
         p for p in SRC_DIR.rglob("*")
-        if p.is_file() and (p.suffix in (".c", ".h") or p.name == "Makefile")
+        if p.is_file() and (p.suffix in (".c", ".h", ".mk") or p.name == "Makefile")
     )
 
 
@@ -144,11 +168,18 @@ def compile_into(out: Path) -> None:
             + " ".join(missing) + f" (apt-get install {' '.join(missing)})"
         )
     out.mkdir(parents=True, exist_ok=True)
-    inc = _multiarch_include()
-    _run(["clang", *BPF_CFLAGS, *inc, "-I", str(SRC_DIR), "-c", str(SRC_DIR / BPF_SOURCE),
-          "-o", str(out / BPF_OBJECT)], cwd=out)
-    _run(["gcc", *CFLAGS, "-I", str(SRC_DIR), *[str(SRC_DIR / s) for s in RUNNER_SOURCES],
-          "-o", str(out / RUNNER), *LDLIBS], cwd=out)
+    for cmd in commands(out):
+        _run(cmd, cwd=out)
+
+
+def commands(out: Path) -> list[list[str]]:
+    """The compiler command lines (BPF object, then runner) that build into ``out``."""
+    return [
+        ["clang", *BPF_CFLAGS, *_multiarch_include(), "-I", str(SRC_DIR), "-c",
+         str(SRC_DIR / BPF_SOURCE), "-o", str(out / BPF_OBJECT)],
+        ["gcc", *CFLAGS, "-I", str(SRC_DIR), *[str(SRC_DIR / s) for s in RUNNER_SOURCES],
+         "-o", str(out / RUNNER), *LDLIBS],
+    ]
 
 
 def build(force: bool = False) -> BpfArtifacts:

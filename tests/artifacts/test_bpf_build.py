@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 import shutil
 import struct
 import subprocess
@@ -163,6 +164,90 @@ def test_key_changes_with_sources(tmp_path, monkeypatch):
     assert bpf_build.build_key() == k1
     f = src / "xdp_hints_common.h"
     f.write_text(f.read_text() + "\n/* changed */\n")
+    assert bpf_build.build_key() != k1
+
+
+# --- one source of truth for flags: guest-bpf/flags.mk -----------------------------
+
+needs_make = pytest.mark.skipif(shutil.which("make") is None or shutil.which("gcc") is None,
+                                reason="make/gcc not installed")
+
+
+def _make_commands(src: Path) -> list[list[str]]:
+    """The compiler lines ``make -C src`` would run (dry run, nothing is built)."""
+    out = subprocess.run(["make", "-n", "-B", "--no-print-directory", "-C", str(src), "all"],
+                         capture_output=True, text=True, timeout=60, check=True).stdout
+    return [shlex.split(ln) for ln in out.splitlines() if ln.split(" ", 1)[0] in ("clang", "gcc")]
+
+
+def _bpf_build_commands(out: Path) -> list[list[str]]:
+    """bpf_build's compiler lines in the Makefile's terms (paths relative to guest-bpf/)."""
+    src = str(bpf_build.SRC_DIR)
+    result = []
+    for cmd in bpf_build.commands(out):
+        norm: list[str] = []
+        for a in cmd:
+            if a == src and norm and norm[-1] == "-I":
+                norm[-1] = "-I."
+            elif a.startswith((src + "/", f"{out}/")):
+                norm.append(Path(a).name)
+            else:
+                norm.append(a)
+        result.append(norm)
+    return result
+
+
+@needs_make
+def test_makefile_and_bpf_build_run_the_same_commands(tmp_path):
+    assert _make_commands(bpf_build.SRC_DIR) == _bpf_build_commands(tmp_path / "out")
+
+
+@needs_make
+def test_flag_twin_check_catches_a_makefile_of_its_own(tmp_path, monkeypatch):
+    """The check above can fail: a flag written into the Makefile alone is a difference."""
+    src = tmp_path / "guest-bpf"
+    shutil.copytree(bpf_build.SRC_DIR, src,
+                    ignore=shutil.ignore_patterns("*.o", "xdp-hints-guest"))
+    monkeypatch.setattr(bpf_build, "SRC_DIR", src)
+    assert _make_commands(src) == _bpf_build_commands(tmp_path / "out")
+    mk = src / "Makefile"
+    mk.write_text(mk.read_text().replace("gcc $(CFLAGS)", "gcc $(CFLAGS) -DTWIN"))
+    assert _make_commands(src) != _bpf_build_commands(tmp_path / "out")
+
+
+def test_flags_come_from_flags_mk():
+    flags = bpf_build.read_flags(bpf_build.SRC_DIR / bpf_build.FLAGS_FILE)
+    assert bpf_build.BPF_CFLAGS == flags["BPF_CFLAGS"] and "-Werror" in flags["BPF_CFLAGS"]
+    assert bpf_build.CFLAGS == flags["CFLAGS"] and "-Werror" in flags["CFLAGS"]
+    assert bpf_build.LDLIBS == flags["LDLIBS"]
+    assert bpf_build.RUNNER_SOURCES == flags["RUNNER_SRCS"]
+    # every runner source exists and is part of the cache key, flags.mk too
+    keyed = {p.name for p in bpf_build.sources()}
+    assert set(bpf_build.RUNNER_SOURCES) | {bpf_build.FLAGS_FILE, "Makefile"} <= keyed
+    assert all((bpf_build.SRC_DIR / f).is_file() for f in bpf_build.RUNNER_SOURCES)
+    # and every C file of guest-bpf is either the BPF program or a runner source
+    c_files = {p.name for p in bpf_build.SRC_DIR.glob("*.c")}
+    assert c_files == set(bpf_build.RUNNER_SOURCES) | {bpf_build.BPF_SOURCE}
+
+
+def test_read_flags_refuses_what_it_cannot_read(tmp_path):
+    f = tmp_path / "flags.mk"
+    f.write_text("# comment\nA := -x  -y # trailing\n\nB :=\n")
+    assert bpf_build.read_flags(f) == {"A": ("-x", "-y"), "B": ()}
+    for bad in ("A += -x\n", "A := $(B)\n", "ifeq (a,b)\n", "A = -x\n"):
+        f.write_text(bad)
+        with pytest.raises(bpf_build.BpfBuildError, match="NAME := words"):
+            bpf_build.read_flags(f)
+
+
+def test_key_changes_with_flags_mk(tmp_path, monkeypatch):
+    src = tmp_path / "guest-bpf"
+    shutil.copytree(bpf_build.SRC_DIR, src,
+                    ignore=shutil.ignore_patterns("*.o", "xdp-hints-guest"))
+    monkeypatch.setattr(bpf_build, "SRC_DIR", src)
+    k1 = bpf_build.build_key()
+    f = src / bpf_build.FLAGS_FILE
+    f.write_text(f.read_text().replace("CFLAGS := -O2", "CFLAGS := -O1"))
     assert bpf_build.build_key() != k1
 
 

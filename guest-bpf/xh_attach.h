@@ -1,0 +1,47 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* What the runner attaches to a NIC and undoes: XDP, TC ingress, hwtstamp. */
+#ifndef XH_ATTACH_H
+#define XH_ATTACH_H
+
+#include <stdbool.h>
+#include <linux/net_tstamp.h>
+
+enum xh_att_kind { XH_ATT_XDP, XH_ATT_TC };
+
+/*
+ * One attached program: a BPF link held by this process (XDP link, tcx), or
+ * the legacy way (netlink XDP attach in native mode, a clsact filter), which
+ * xh_detach() undoes.
+ */
+struct xh_att {
+	enum xh_att_kind kind;
+	bool used;
+	bool legacy;
+	bool hook_created;	/* clsact: the qdisc was created here */
+	int link_fd;
+	int ifindex;
+};
+
+/* Native XDP; 0 or -errno. */
+int xh_xdp_attach(int prog_fd, int ifindex, struct xh_att *a);
+/*
+ * TC ingress: @want "auto" (tcx if @tcx_type >= 0, else clsact), "tcx" or
+ * "clsact"; @tcx_type is BPF_TCX_INGRESS from the kernel's BTF or -1.
+ */
+int xh_tc_attach(int prog_fd, int ifindex, const char *want, long long tcx_type,
+		 struct xh_att *a);
+void xh_detach(struct xh_att *a);	/* no-op if nothing is attached */
+
+/* RX hardware timestamping (SIOCSHWTSTAMP, every frame) and the config before it. */
+struct hwts_state {
+	bool saved;
+	bool set;
+	struct hwtstamp_config old;
+	int rc;
+	int rx_filter;
+};
+
+void hwts_enable(const char *ifname, struct hwts_state *h);
+void hwts_restore(const char *ifname, struct hwts_state *h);
+
+#endif

@@ -1,0 +1,202 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* Command line of xdp-hints-guest: option table, defaults, checks, usage. */
+#define _GNU_SOURCE
+#include <getopt.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "xdp_hints_common.h"
+#include "xh_opts.h"
+
+const struct xh_kfunc xh_kfuncs[XH_N_KFUNCS] = {
+	{ "bpf_xdp_metadata_rx_timestamp", "rx_timestamp", XH_KF_RX_TS },
+	{ "bpf_xdp_metadata_rx_hash", "rx_hash", XH_KF_RX_HASH },
+	{ "bpf_xdp_metadata_rx_vlan_tag", "rx_vlan_tag", XH_KF_RX_VLAN },
+	{ "bpf_dynptr_from_skb_meta", "dynptr_from_skb_meta", XH_KF_DYNPTR_SKB_META },
+};
+
+static const char *const mode_names[] = {
+	[XH_MODE_PASS] = "pass", [XH_MODE_VETH] = "veth", [XH_MODE_CPUMAP] = "cpumap",
+	[XH_MODE_XSK] = "xsk", [XH_MODE_SKB] = "skb",
+};
+#define N_MODES (int)(sizeof(mode_names) / sizeof(mode_names[0]))
+
+const char *xh_mode_name(int mode)
+{
+	return mode >= 0 && mode < N_MODES ? mode_names[mode] : "?";
+}
+
+static int parse_mode(const char *s)
+{
+	int m;
+
+	for (m = 0; m < N_MODES; m++)
+		if (!strcmp(s, mode_names[m]))
+			return m;
+	return -1;
+}
+
+void xh_usage(FILE *f)
+{
+	fprintf(f,
+		"usage: xdp-hints-guest probe [IFNAME...]\n"
+		"       xdp-hints-guest abi\n"
+		"       xdp-hints-guest parse < hex-frames   (userspace frame parser, one JSON line each)\n"
+		"       xdp-hints-guest run --ifname IF [options]\n"
+		"run options:\n"
+		"  --mode pass|veth|cpumap|xsk|skb  path after the NIC's XDP program (default pass);\n"
+		"                                skb: no XDP program, TC ingress sees the driver's skb\n"
+		"  --obj PATH                    BPF object (default: xdp_hints.bpf.o next to the binary)\n"
+		"  --duration SEC                stop after SEC seconds (default: until SIGINT/SIGTERM)\n"
+		"  --count N                     stop once at least N observation records were printed\n"
+		"  --tc auto|tcx|clsact|none     TC ingress attach (default auto: tcx if present)\n"
+		"  --xsk-mode copy|zerocopy      AF_XDP bind mode (default copy)\n"
+		"  --queues N                    AF_XDP: bind queues 0..N-1 (default: all rx queues)\n"
+		"  --cpumap-cpu N                cpumap target CPU (default: last CPU)\n"
+		"  --cpumap-qsize N              cpumap queue size (default 512)\n"
+		"  --veth NAME --veth-peer NAME  veth pair for mode veth (default xhv0/xhv1)\n"
+		"  --no-hwtstamp                 do not request RX hardware timestamps (SIOCSHWTSTAMP)\n"
+		"  --no-meta                     the NIC's XDP program still calls the kfuncs and records,\n"
+		"                                but writes no data_meta (headroom left as the driver\n"
+		"                                put it; xdp records: adjust_meta_rc 1 = not called)\n"
+		"  --disable-kfunc NAME          treat a kfunc as absent (repeatable; rx_timestamp,\n"
+		"                                rx_hash, rx_vlan_tag, dynptr_from_skb_meta or all)\n"
+		"  -v, --verbose                 libbpf debug output on stderr\n");
+}
+
+/* xdp_hints.bpf.o next to the running binary */
+static const char *default_obj(void)
+{
+	static char path[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", path, sizeof(path) - 32);
+	char *slash;
+
+	if (n <= 0)
+		return "xdp_hints.bpf.o";
+	path[n] = 0;
+	slash = strrchr(path, '/');
+	strcpy(slash ? slash + 1 : path, "xdp_hints.bpf.o");
+	return path;
+}
+
+/* --disable-kfunc NAME: BTF name, short name or "all"; 0, or 2 if unknown */
+static int disable_kfunc(struct run_opts *o, const char *arg)
+{
+	bool found = !strcmp(arg, "all");
+	size_t k;
+
+	if (found)
+		o->kfunc_disable = ~0U;
+	for (k = 0; k < XH_N_KFUNCS; k++)
+		if (!strcmp(arg, xh_kfuncs[k].short_name) || !strcmp(arg, xh_kfuncs[k].name)) {
+			o->kfunc_disable |= xh_kfuncs[k].bit;
+			found = true;
+		}
+	if (!found) {
+		fprintf(stderr, "--disable-kfunc: unknown kfunc %s\n", arg);
+		return 2;
+	}
+	return 0;
+}
+
+/* The options that take a word from a fixed set; 0, or 2 with a message. */
+static int parse_choice(struct run_opts *o, int c, const char *arg)
+{
+	switch (c) {
+	case 'm':
+		o->mode = parse_mode(arg);
+		if (o->mode >= 0)
+			return 0;
+		fprintf(stderr, "unknown mode %s\n", arg);
+		return 2;
+	case 't':
+		if (strcmp(arg, "auto") && strcmp(arg, "tcx") && strcmp(arg, "clsact") &&
+		    strcmp(arg, "none")) {
+			fprintf(stderr, "--tc: auto|tcx|clsact|none\n");
+			return 2;
+		}
+		o->tc = arg;
+		return 0;
+	case 'x':
+		if (!strcmp(arg, "zerocopy") || !strcmp(arg, "zc")) {
+			o->xsk_zc = true;
+			return 0;
+		}
+		if (!strcmp(arg, "copy")) {
+			o->xsk_zc = false;
+			return 0;
+		}
+		fprintf(stderr, "--xsk-mode: copy|zerocopy\n");
+		return 2;
+	case 'K':
+		return disable_kfunc(o, arg);
+	}
+	return 2;
+}
+
+/* One getopt result; -1 to go on, else the exit code. */
+static int apply_opt(struct run_opts *o, int c, const char *arg)
+{
+	switch (c) {
+	case 'i': o->ifname = arg; break;
+	case 'o': o->obj_path = arg; break;
+	case 'd': o->duration = atof(arg); break;
+	case 'c': o->count = atol(arg); break;
+	case 'q': o->queues = atoi(arg); break;
+	case 'C': o->cpumap_cpu = atoi(arg); break;
+	case 'Q': o->cpumap_qsize = atoi(arg); break;
+	case 'e': o->veth = arg; break;
+	case 'p': o->veth_peer = arg; break;
+	case 'H': o->hwtstamp = false; break;
+	case 'M': o->no_meta = true; break;
+	case 'v': o->verbose = true; break;
+	case 'm': case 't': case 'x': case 'K':
+		return parse_choice(o, c, arg) ? 2 : -1;
+	case 'h': xh_usage(stdout); return 0;
+	default: xh_usage(stderr); return 2;
+	}
+	return -1;
+}
+
+int xh_opts_parse(int argc, char **argv, struct run_opts *o)
+{
+	static const struct option lo[] = {
+		{ "ifname", required_argument, NULL, 'i' },
+		{ "mode", required_argument, NULL, 'm' },
+		{ "obj", required_argument, NULL, 'o' },
+		{ "duration", required_argument, NULL, 'd' },
+		{ "count", required_argument, NULL, 'c' },
+		{ "tc", required_argument, NULL, 't' },
+		{ "xsk-mode", required_argument, NULL, 'x' },
+		{ "queues", required_argument, NULL, 'q' },
+		{ "cpumap-cpu", required_argument, NULL, 'C' },
+		{ "cpumap-qsize", required_argument, NULL, 'Q' },
+		{ "veth", required_argument, NULL, 'e' },
+		{ "veth-peer", required_argument, NULL, 'p' },
+		{ "no-hwtstamp", no_argument, NULL, 'H' },
+		{ "no-meta", no_argument, NULL, 'M' },
+		{ "disable-kfunc", required_argument, NULL, 'K' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{}
+	};
+	int c, rc;
+
+	*o = (struct run_opts){
+		.mode = XH_MODE_PASS, .tc = "auto", .cpumap_cpu = -1, .cpumap_qsize = 512,
+		.veth = "xhv0", .veth_peer = "xhv1", .hwtstamp = true,
+	};
+	optind = 2;
+	while ((c = getopt_long(argc, argv, "i:m:o:d:c:vh", lo, NULL)) != -1)
+		if ((rc = apply_opt(o, c, optarg)) >= 0)
+			return rc;
+	if (!o->ifname) {
+		fprintf(stderr, "run: --ifname is required\n");
+		return 2;
+	}
+	if (!o->obj_path)
+		o->obj_path = default_obj();
+	return -1;
+}

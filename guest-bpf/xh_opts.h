@@ -1,0 +1,48 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* The runner's command line: `run` options, mode and kfunc names, usage. */
+#ifndef XH_OPTS_H
+#define XH_OPTS_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+/* One RX metadata kfunc the programs may call: BTF name, --disable-kfunc name, XH_KF_* bit. */
+struct xh_kfunc {
+	const char *name;
+	const char *short_name;
+	unsigned int bit;
+};
+
+#define XH_N_KFUNCS 4
+extern const struct xh_kfunc xh_kfuncs[XH_N_KFUNCS];
+
+struct run_opts {
+	const char *ifname;
+	int ifindex;			/* resolved by the caller */
+	int mode;			/* XH_MODE_* */
+	const char *obj_path;
+	double duration;
+	long count;
+	const char *tc;			/* auto | tcx | clsact | none */
+	bool xsk_zc;
+	int queues;
+	int cpumap_cpu;
+	int cpumap_qsize;
+	const char *veth;
+	const char *veth_peer;
+	bool hwtstamp;
+	bool no_meta;			/* the NIC's XDP program writes no data_meta */
+	unsigned int kfunc_disable;	/* XH_KF_* to treat as absent */
+	bool verbose;
+};
+
+/* "pass", "veth", ... for an XH_MODE_*; "?" for anything else. */
+const char *xh_mode_name(int mode);
+void xh_usage(FILE *f);
+/*
+ * Parses `run`'s options (argv[2..]) into @o, defaults first.  Returns -1 to
+ * go on, or the exit code (0 after --help, 2 on a bad command line).
+ */
+int xh_opts_parse(int argc, char **argv, struct run_opts *o);
+
+#endif
