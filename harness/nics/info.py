@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from harness.errors import HarnessError
 from harness.guest.scripts import script
 from harness.vm.machine import VM
 
@@ -19,7 +20,7 @@ def describe(vm: VM) -> list[dict[str, Any]]:
         vm.ssh.run(f"ip link set {name} up", timeout=30)
     out = vm.ssh.run("python3 - " + " ".join(names), timeout=60, stdin=script("nicinfo.py"))
     if out.rc != 0:
-        raise RuntimeError(f"nicinfo failed in the guest: {out.stderr.strip()[-500:]}")
+        raise HarnessError(f"nicinfo failed in the guest: {out.stderr.strip()[-500:]}")
     info = json.loads(out.stdout)
     result = []
     for nic in vm.test_nics:

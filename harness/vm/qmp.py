@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -68,3 +69,34 @@ class Qmp:
                 pass
             finally:
                 self._mon = None
+
+
+def pci_bar(command: Callable[..., Any], qdev_id: str, bar: int = 0) -> int:
+    """Guest-physical address of memory BAR ``bar`` of device ``qdev_id`` (query-pci,
+    through bridges)."""
+    def walk(devices: list[dict]) -> int | None:
+        for dev in devices:
+            if dev.get("qdev_id") == qdev_id:
+                for region in dev.get("regions", []):
+                    if region.get("bar") == bar and region.get("type") == "memory":
+                        return int(region["address"])
+            found = walk(dev.get("pci_bridge", {}).get("devices", []))
+            if found is not None:
+                return found
+        return None
+
+    for bus in command("query-pci"):
+        addr = walk(bus.get("devices", []))
+        if addr is not None:
+            return addr
+    raise QmpError(f"no memory BAR {bar} for device {qdev_id!r} in query-pci")
+
+
+def read_dwords(command: Callable[..., Any], addr: int, count: int) -> list[int]:
+    """``count`` little-endian dwords at guest-physical ``addr`` (device registers are
+    read through the device, as the CPU would)."""
+    out = command("human-monitor-command", **{"command-line": f"xp /{count}wx {addr:#x}"})
+    words = [int(w, 16) for line in str(out).splitlines() for w in line.split(":", 1)[-1].split()]
+    if len(words) != count:
+        raise QmpError(f"xp returned {len(words)} words, wanted {count}: {out!r}")
+    return words

@@ -1,8 +1,8 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 """``xdp-hints run`` end to end, as a user runs it (separate process, real VMs).
 
-Two boots in all: one VM carries igc and virtio-net and runs every path of
-both (backend auto: tap where usable, else the unix socket backend); one VM
+Two boots in all: one VM carries igc, virtio-net and the igb control NIC and
+runs every path of each (backend auto: tap where usable, else the unix socket backend); one VM
 runs the negative test, a BPF object built to report hash + 1, which the
 suite must fail (exit 1, expected vs observed per packet id).
 """
@@ -42,7 +42,7 @@ def suite(tmp_path_factory: pytest.TempPathFactory) -> dict:
         pytest.skip(why)
     out = tmp_path_factory.mktemp("run")
     js, junit = out / "r.json", out / "r.xml"
-    p = xdp_hints("run", "--nic", "igc,virtio-net", "--packets", str(PACKETS),
+    p = xdp_hints("run", "--nic", "igc,virtio-net,igb", "--packets", str(PACKETS),
                   "--backend", "auto", "--json", str(js), "--junit", str(junit), timeout=1200)
     # kept where a failing run can be read afterwards (pytest rotates its tmp dirs)
     from harness.paths import cache_dir
@@ -72,8 +72,8 @@ def test_suite_exit_0_and_every_row_ok(suite: dict) -> None:
     lines = [ln.split() for ln in p.stdout.splitlines()]
     assert ["igc", "xdp", "hash", "pass", f"{PACKETS}/{PACKETS}"] in [ln[:5] for ln in lines]
     from harness.oracle.rules import PATHS
-    from harness.suite.scenario import _row_keys
-    assert len(doc["results"]) == 2 * len(_row_keys(PATHS)), "2 NICs x (point, field) pairs"
+    from harness.suite.runs import row_keys
+    assert len(doc["results"]) == 3 * len(row_keys(PATHS)), "3 NICs x (point, field) pairs"
 
 
 def test_junit_one_testcase_per_row(suite: dict) -> None:
@@ -128,17 +128,17 @@ def test_virtio_net_bare_run(suite: dict) -> None:
                for st in suite["doc"]["runs"]), suite["doc"]["runs"]
 
 
-@pytest.mark.parametrize("nic", ["igc", "virtio-net"])
+@pytest.mark.parametrize("nic", ["igc", "virtio-net", "igb"])
 def test_custom_metadata_intact_downstream(suite: dict, nic: str) -> None:
     paths = ["pass", "veth", "veth-skb", "cpumap", "cpumap-skb", "xsk"]
-    if nic == "igc":
+    if nic in ("igc", "igb"):
         paths.append("xsk-zc")
     for path in paths:
         r = _row(suite, nic, path, "meta")
         assert r["verdict"] == "pass" and r["matched"] == PACKETS, r
 
 
-@pytest.mark.parametrize("nic", ["igc", "virtio-net"])
+@pytest.mark.parametrize("nic", ["igc", "virtio-net", "igb"])
 def test_redirect_losses_are_expected_unsupported(suite: dict, nic: str) -> None:
     for path, fields in (("veth", ("hash", "hash_type", "timestamp", "vlan")),
                          ("veth-skb", ("hash", "timestamp")),
@@ -188,3 +188,19 @@ def test_negative_wrong_hash_program_fails(tmp_path: Path) -> None:
     assert f"id {bad['mismatches'][0]['id']}: expected" in bad["detail"]
     assert rows["xdp", "hash_type"]["verdict"] == "pass", "only the hash is wrong"
     assert "fail" in p.stdout
+
+
+def test_igb_control_nic(suite: dict) -> None:
+    """igb has no XDP metadata callbacks: every kfunc row is expected-unsupported with that
+    driver fact; its skb hash (key read from the device's RSSRK) and the RSS queue are
+    exact; no row is skipped."""
+    rows = {k: r for k, r in suite["rows"].items() if k[0] == "igb"}
+    assert rows and all(r["verdict"] in ("pass", "expected-unsupported") for r in rows.values())
+    for path in ("xdp", "xsk", "xsk-zc"):
+        for fld in ("hash", "hash_type", "timestamp", "vlan"):
+            r = rows["igb", path, fld]
+            assert r["verdict"] == "expected-unsupported" and "igb has no xmo_rx_" in r["detail"]
+    for path in ("skb", "pass", "pass-bare"):
+        r = rows["igb", path, "hash"]
+        assert r["verdict"] == "pass" and r["matched"] == PACKETS, r
+    assert rows["igb", "xdp", "queue"]["verdict"] == "pass"

@@ -33,11 +33,13 @@ def test_boot_json_reports_kernel_accel_and_timing(guest_artifacts, tmp_path):
     assert log.exists() and "XDP-HINTS-READY" in log.read_text(errors="replace")
 
 
-def test_boot_with_virtio_net_hash_reporting(guest_artifacts, taps_usable):
-    r = xdp_hints("boot", "--nic", "virtio-net", "--json")
+def test_boot_with_virtio_net_hash_reporting_and_igb(guest_artifacts, taps_usable):
+    r = xdp_hints("boot", "--nic", "virtio-net,igb", "--json")
     assert r.returncode == 0, r.stderr
     rep = json.loads(r.stdout)
-    (nic,) = rep["nics"]
+    nic, igb = rep["nics"]
+    assert igb["driver"] == "igb" and igb["kind"] == "igb" and igb["name"]
+    assert igb["xdp_rx_metadata_features"] == []  # the control NIC: no callbacks
     assert nic["driver"] == "virtio_net" and nic["kind"] == "virtio-net"
     assert nic["queues"] == 2
     assert nic["virtio_features"]["hash_report"], "VIRTIO_NET_F_HASH_REPORT (bit 57) not negotiated"
