@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 # Compiler flags and the runner's sources, written once: the Makefile includes
-# this file and harness/bpf_build.py parses it (and hashes it into its cache
+# this file and harness/artifacts/bpf_build.py parses it (and hashes it into its cache
 # key).  Keep to plain `NAME := words` lines: no make expansions, no +=.
 BPF_CFLAGS := -O2 -g -target bpf -Wall -Werror
 CFLAGS := -O2 -g -Wall -Wextra -Werror

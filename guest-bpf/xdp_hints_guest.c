@@ -9,7 +9,7 @@
  *   xdp-hints-guest abi
  *   xdp-hints-guest parse < hex-encoded frames, one per line
  *
- * See harness/guest_runner.py for the record schema; `--help` lists options.
+ * See harness/guest/records.py for the record schema; `--help` lists options.
  * Everything attached is a BPF link held by this process (XDP link, tcx
  * link) where the kernel offers one, so even a killed runner leaves nothing
  * attached; legacy fallbacks (netlink XDP attach, clsact) are undone on exit.

@@ -21,7 +21,7 @@ PACKAGES=(
   python3-venv python3-dev
 )
 
-# No AI_ADDRCONFIG: resolving must not need rtnetlink (see harness/debian_apt.py).
+# No AI_ADDRCONFIG: resolving must not need rtnetlink (see harness/artifacts/debian_apt.py).
 APT=(apt-get -o Acquire::Connect::AddrConfig=false)
 
 log() { printf '[setup] %s\n' "$*"; }

@@ -25,11 +25,9 @@ Missing host tools raise BpfBuildError naming the Debian packages to install.
 
 from __future__ import annotations
 
-import argparse
 import os
 import shutil
 import subprocess
-import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -206,21 +204,3 @@ def build(force: bool = False) -> BpfArtifacts:
         if tmp.exists():
             shutil.rmtree(tmp, ignore_errors=True)
     return art
-
-
-def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description="build the guest BPF object and runner")
-    ap.add_argument("--force", action="store_true", help="rebuild even if cached")
-    args = ap.parse_args(argv)
-    try:
-        art = build(force=args.force)
-    except BpfBuildError as e:
-        print(f"bpf_build: {e}", file=sys.stderr)
-        return 2
-    for f in art.files():
-        print(f)
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -27,7 +27,8 @@ def test_ssh_without_command_is_usage_error():
     assert r.returncode == 2 and "no command given" in r.stderr
 
 
-@pytest.mark.parametrize("sub", ["boot", "ssh", "shell", "kernel", "image"])
+@pytest.mark.parametrize("sub", ["boot", "ssh", "shell", "kernel", "image", "run", "qemu", "bpf",
+                                 "rss-hash"])
 def test_every_subcommand_has_help(sub):
     r = xdp_hints(sub, "--help", timeout=60)
     assert r.returncode == 0 and "usage: xdp-hints" in r.stdout
