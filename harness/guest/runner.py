@@ -437,7 +437,3 @@ class GuestRunner:
         if r.rc != 0:
             raise RunnerError(f"sending frames in the guest on {ifname} failed", stderr=r.stderr)
         return int(r.stdout.strip() or 0)
-
-    def leftovers(self, ifname: str) -> str:
-        """What XDP/TC attachments remain on ``ifname`` (``bpftool net show dev``)."""
-        return self.vm.ssh.run(f"bpftool net show dev {shlex.quote(ifname)}", timeout=60).stdout

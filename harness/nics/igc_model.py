@@ -55,7 +55,6 @@ XDP_RSS_TYPE = {
 }
 # igc_ptp_rx_pktstamp() subtracts this from the header value (by link speed)
 LINUX_RX_LATENCY_NS = {10: 6450, 100: 185, 1000: 300, 2500: 1485}
-DEVICE_IDS = {"i225": 0x15F2, "i226": 0x125B}
 
 
 @dataclass(frozen=True)
@@ -85,14 +84,6 @@ class RxRecord:
         if not self.ts_valid:
             return None
         return self.ts_ns - LINUX_RX_LATENCY_NS.get(link_speed, 0)
-
-
-def device_args(netdev: str, mac: str, qdev_id: str, model: str = "i225") -> str:
-    """The ``-device`` value for one igc NIC."""
-    dev = f"igc,netdev={netdev},mac={mac},id={qdev_id}"
-    if model != "i225":
-        dev += f",device-id={DEVICE_IDS[model]:#x}"
-    return dev
 
 
 class IgcModel:
