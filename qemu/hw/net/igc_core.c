@@ -1234,31 +1234,25 @@ static void igc_write_tsynctxctl(IgcCore *c, hwaddr addr, uint32_t val)
                   (rreg(c, addr) & TSYNCTXCTL_TXTT_MASK));
 }
 
-static void igc_write_rdt(IgcCore *c, hwaddr addr, uint32_t val)
+/* RDT(n), RXDCTL(n): store; a new tail or an enabled ring retries held frames */
+static void igc_write_rx_ring(IgcCore *c, hwaddr addr, uint32_t val)
 {
-    wreg(c, addr, val);
-    igc_core_flush_rx(c);
-}
+    int q = (addr - R_RDBAL(0)) / 0x40;
 
-static void igc_write_rxdctl(IgcCore *c, hwaddr addr, uint32_t val)
-{
     wreg(c, addr, val);
-    if (val & RXDCTL_ENABLE) {
+    if (addr == R_RDT(q) || (val & RXDCTL_ENABLE)) {
         igc_core_flush_rx(c);
     }
 }
 
-static void igc_write_tdt(IgcCore *c, hwaddr addr, uint32_t val)
+/* TDT(n), TXDCTL(n): store; a new tail or an enabled ring runs the ring */
+static void igc_write_tx_ring(IgcCore *c, hwaddr addr, uint32_t val)
 {
-    wreg(c, addr, val);
-    igc_tx_run(c, (addr - R_TDT(0)) / 0x40);
-}
+    int q = (addr - R_TDBAL(0)) / 0x40;
 
-static void igc_write_txdctl(IgcCore *c, hwaddr addr, uint32_t val)
-{
     wreg(c, addr, val);
-    if (val & TXDCTL_ENABLE) {
-        igc_tx_run(c, (addr - R_TXDCTL(0)) / 0x40);
+    if (addr == R_TDT(q) || (val & TXDCTL_ENABLE)) {
+        igc_tx_run(c, q);
     }
 }
 
@@ -1287,10 +1281,10 @@ static const IgcWriteOp igc_writeops[IGC_MMIO_SIZE / 4] = {
     IGC_R(R_TSICR) = igc_write_w1c,
     IGC_R(R_PTM_STAT) = igc_write_w1c,
     IGC_R(R_TSYNCTXCTL) = igc_write_tsynctxctl,
-    IGC_R_QUEUES(R_RDT, igc_write_rdt),
-    IGC_R_QUEUES(R_RXDCTL, igc_write_rxdctl),
-    IGC_R_QUEUES(R_TDT, igc_write_tdt),
-    IGC_R_QUEUES(R_TXDCTL, igc_write_txdctl),
+    IGC_R_QUEUES(R_RDT, igc_write_rx_ring),
+    IGC_R_QUEUES(R_RXDCTL, igc_write_rx_ring),
+    IGC_R_QUEUES(R_TDT, igc_write_tx_ring),
+    IGC_R_QUEUES(R_TXDCTL, igc_write_tx_ring),
 };
 
 void igc_core_write(IgcCore *c, hwaddr addr, uint64_t val64, unsigned size)

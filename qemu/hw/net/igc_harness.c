@@ -64,17 +64,18 @@ static void append_u64_list(GString *g, const char *name, const uint64_t *v)
 static char *igc_h_stats(IgcCore *c)
 {
     const IgcCounters *s = &c->stats;
+    const struct { const char *name; const uint64_t *v; } per_queue[] = {
+        { "rx_packets", s->rx_packets }, { "rx_bytes", s->rx_bytes },
+        { "rx_drops", s->rx_drops }, { "tx_packets", s->tx_packets },
+        { "tx_bytes", s->tx_bytes },
+    };
     GString *g = g_string_new("{");
+    size_t i;
 
-    append_u64_list(g, "rx_packets", s->rx_packets);
-    g_string_append(g, ",");
-    append_u64_list(g, "rx_bytes", s->rx_bytes);
-    g_string_append(g, ",");
-    append_u64_list(g, "rx_drops", s->rx_drops);
-    g_string_append(g, ",");
-    append_u64_list(g, "tx_packets", s->tx_packets);
-    g_string_append(g, ",");
-    append_u64_list(g, "tx_bytes", s->tx_bytes);
+    for (i = 0; i < ARRAY_SIZE(per_queue); i++) {
+        g_string_append(g, i ? "," : "");
+        append_u64_list(g, per_queue[i].name, per_queue[i].v);
+    }
     g_string_append_printf(g, ",\"rx_runt\":%" PRIu64 ",\"rx_oversize\":%" PRIu64
                            ",\"rx_bad_ring\":%" PRIu64 ",\"rx_filtered\":%" PRIu64
                            ",\"tx_bad_desc\":%" PRIu64 ",\"unknown_reg_access\":%" PRIu64
