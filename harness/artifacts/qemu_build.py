@@ -6,8 +6,10 @@ Recipe (all outputs under the cache dir, keyed by a hash of the recipe):
 1. fetch Debian's ``qemu_<ver>+ds.orig.tar.xz`` through a private apt
    configuration (trixie, the host's mirror; pinned version, falling back to
    the newest 10.x the archive has),
-2. unpack it, drop in ``qemu/hw/net/igc.c`` + ``igc_regs.h`` and append our
-   Kconfig / meson / trace-events snippets, plus a minimal device config,
+2. unpack it, drop in our device sources (:data:`DEVICE_SOURCES`: the PCI glue
+   ``igc.c``, the model ``igc_core.c``, the harness hooks ``igc_harness.c``
+   and their headers) and append our Kconfig / meson / trace-events snippets,
+   plus a minimal device config,
 3. stop meson from unpacking the edk2 blobs (the +ds tarball has none) and make
    q35 the default machine (the i440FX board is not built),
 4. configure with a private venv (meson 1.5 + pycotap, from PyPI) and build
@@ -38,6 +40,9 @@ QEMU_VERSION = "1:10.0.13+ds-0+deb13u1"
 VENV_REQUIREMENTS = ["meson==1.5.*", "pycotap>=1.1.0"]
 QEMU_SRC_DIR = REPO / "qemu"
 DEVICES_CONFIG = "x86_64-igc.mak"
+# Our files copied into QEMU's hw/net (meson.build.igc lists the .c ones).
+DEVICE_SOURCES = ("igc.c", "igc_core.c", "igc_core.h", "igc_harness.c", "igc_harness.h",
+                  "igc_regs.h")
 BINARY = "qemu-system-x86_64"
 
 # A self-built QEMU does not know the distribution's firmware paths.
@@ -225,7 +230,7 @@ def apply_device(src: Path) -> None:
     """Put our igc sources and build hooks into a QEMU source tree."""
     net = src / "hw" / "net"
     ours = QEMU_SRC_DIR / "hw" / "net"
-    for name in ("igc.c", "igc_regs.h"):
+    for name in DEVICE_SOURCES:
         shutil.copy2(ours / name, net / name)
     for snippet, target in (("Kconfig.igc", "Kconfig"), ("meson.build.igc", "meson.build"),
                             ("trace-events-igc", "trace-events")):

@@ -103,6 +103,9 @@
 #define R_TSYNCTXCTL    0x0B614
 #define R_TXSTMPL       0x0B618
 #define R_TXSTMPH       0x0B61C
+/* TX timestamp register pairs 0-3 */
+#define R_TXSTMPL_N(n)  ((n) ? 0x0B678 + 0x20 * (n) : R_TXSTMPL)
+#define R_TXSTMPH_N(n)  (R_TXSTMPL_N(n) + 4)
 #define R_TSYNCRXCTL    0x0B620
 #define R_TSICR         0x0B66C
 #define R_TSIM          0x0B674
