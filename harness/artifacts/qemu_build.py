@@ -32,6 +32,7 @@ from pathlib import Path
 
 from harness.errors import HarnessError
 from harness.paths import REPO, cache_dir, cached, recipe_key
+from harness.progress import BuildStatus, BuildStep, Emit, quiet
 
 # Bump when the build steps below change in a way that changes the binary.
 RECIPE_VERSION = "2"
@@ -105,33 +106,23 @@ def firmware_args() -> list[str]:
 # steps
 
 
-def _log(progress: bool, msg: str) -> None:
-    if progress:
-        print(f"[qemu] {msg}", file=sys.stderr, flush=True)
-
-
-def _run(cmd: list[str], *, cwd: Path | None = None, log: Path, progress: bool,
+def _run(cmd: list[str], *, cwd: Path | None = None, log: Path, emit: Emit = quiet,
          env: dict[str, str] | None = None, nice: bool = False) -> None:
+    """Run ``cmd`` with its output in ``log``; ninja's ``[n/m]`` lines and errors are
+    handed to ``emit`` as live status lines."""
     if nice and shutil.which("nice"):
         cmd = ["nice", "-n", "10", *cmd]
     with log.open("ab") as lf:
         lf.write(f"\n$ {' '.join(cmd)}\n".encode())
         lf.flush()
-        if progress:
-            p = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=subprocess.PIPE,
-                                 stderr=subprocess.STDOUT)
-            assert p.stdout is not None
-            for line in p.stdout:
-                lf.write(line)
-                if line.startswith(b"[") or b"error" in line.lower():
-                    sys.stderr.write("\r" + line.decode(errors="replace").rstrip()[:110]
-                                     .ljust(110))
-                    sys.stderr.flush()
-            rc = p.wait()
-            sys.stderr.write("\n")
-        else:
-            rc = subprocess.run(cmd, cwd=cwd, env=env, stdout=lf,
-                                stderr=subprocess.STDOUT).returncode
+        p = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=subprocess.PIPE,
+                             stderr=subprocess.STDOUT)
+        assert p.stdout is not None
+        for line in p.stdout:
+            lf.write(line)
+            if line.startswith(b"[") or b"error" in line.lower():
+                emit(BuildStatus("qemu", line.decode(errors="replace").rstrip()))
+        rc = p.wait()
     if rc != 0:
         tail = "\n".join(log.read_text(errors="replace").splitlines()[-25:])
         raise QemuBuildError(f"{' '.join(cmd[:3])} ... failed (rc={rc}); log {log}:\n{tail}")
@@ -150,7 +141,7 @@ def _debver_key(v: str) -> tuple:
     return tuple(int(x) if x.isdigit() else x for x in re.split(r"[.+~:-]", v))
 
 
-def fetch_source(progress: bool, log: Path) -> Path:
+def fetch_source(emit: Emit, log: Path) -> Path:
     """The orig tarball of the pinned (or fallback) qemu version, cached."""
     src_cache = cache_dir() / "qemu-src"
     src_cache.mkdir(parents=True, exist_ok=True)
@@ -170,12 +161,12 @@ def fetch_source(progress: bool, log: Path) -> Path:
             apt.update()
             yield from (v for v in _source_versions(apt) if v != QEMU_VERSION)
         except AptError as e:
-            _log(progress, f"could not list qemu source versions: {e}")
+            emit(BuildStep("qemu", f"could not list qemu source versions: {e}"))
 
     dl = src_cache / "dl"
     for ver in candidates():
         shutil.rmtree(dl, ignore_errors=True)
-        _log(progress, f"fetching Debian source qemu={ver} ({QEMU_SUITE})")
+        emit(BuildStep("qemu", f"fetching Debian source qemu={ver} ({QEMU_SUITE})"))
         try:
             apt.source("qemu", dl, version=ver)
         except AptError as e:
@@ -189,30 +180,30 @@ def fetch_source(progress: bool, log: Path) -> Path:
             return dest
         tried.append(f"{ver}: no orig tarball")
     if have:
-        _log(progress, f"using already downloaded {have[-1].name}")
+        emit(BuildStep("qemu", f"using already downloaded {have[-1].name}"))
         return have[-1]
     raise QemuBuildError("no qemu 10.x source package could be fetched:\n" + "\n".join(tried))
 
 
-def ensure_venv(progress: bool, log: Path) -> Path:
+def ensure_venv(emit: Emit, log: Path) -> Path:
     """A venv with meson 1.5 and pycotap for QEMU's configure (cached)."""
     venv = cache_dir() / "qemu-venv" / recipe_key(*VENV_REQUIREMENTS)
     py = venv / "bin" / "python3"
     if (venv / "ok").exists() and py.exists():
         return py
     shutil.rmtree(venv, ignore_errors=True)
-    _log(progress, "creating build venv (meson 1.5, pycotap)")
-    _run([sys.executable, "-m", "venv", str(venv)], log=log, progress=False)
-    _run([str(py), "-m", "pip", "install", "-q", *VENV_REQUIREMENTS], log=log, progress=False)
+    emit(BuildStep("qemu", "creating build venv (meson 1.5, pycotap)"))
+    _run([sys.executable, "-m", "venv", str(venv)], log=log)
+    _run([str(py), "-m", "pip", "install", "-q", *VENV_REQUIREMENTS], log=log)
     (venv / "ok").touch()
     return py
 
 
-def prepare_tree(tarball: Path, work: Path, progress: bool) -> Path:
+def prepare_tree(tarball: Path, work: Path, emit: Emit) -> Path:
     """Unpack QEMU and drop in the igc device; returns the source dir."""
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir(parents=True)
-    _log(progress, f"unpacking {tarball.name}")
+    emit(BuildStep("qemu", f"unpacking {tarball.name}"))
     if shutil.which("tar"):
         subprocess.run(["tar", "-xf", str(tarball), "-C", str(work)], check=True)
     else:
@@ -253,11 +244,11 @@ def apply_device(src: Path) -> None:
         q35.write_text(text.replace(latest, 'pc_q35_init, true, "q35", major, minor)'))
 
 
-def build(progress: bool = False) -> Path:
+def build(emit: Emit = quiet) -> Path:
     """Build (or reuse) QEMU with igc; returns the binary path."""
     found = find_qemu()
     if found:
-        _log(progress, f"cached: {found}")
+        emit(BuildStep("qemu", f"cached: {found}"))
         return found
     k = key()
     out = install_dir()
@@ -266,18 +257,18 @@ def build(progress: bool = False) -> Path:
     log = logs / f"qemu-build-{k}.log"
     log.write_text("")
     t0 = time.monotonic()
-    tarball = fetch_source(progress, log)
-    py = ensure_venv(progress, log)
+    tarball = fetch_source(emit, log)
+    py = ensure_venv(emit, log)
     work = cache_dir() / "qemu-work" / k
-    src = prepare_tree(tarball, work, progress)
+    src = prepare_tree(tarball, work, emit)
     bld = src / "build"
     bld.mkdir()
-    _log(progress, "configure")
+    emit(BuildStep("qemu", "configure"))
     _run([str(src / "configure"), f"--python={py}", f"--prefix={out}", *CONFIGURE_ARGS],
-         cwd=bld, log=log, progress=False)
+         cwd=bld, log=log)
     jobs = str(os.cpu_count() or 2)
-    _log(progress, f"ninja -j{jobs} {BINARY} (log: {log})")
-    _run(["ninja", "-j", jobs, BINARY], cwd=bld, log=log, progress=progress, nice=True)
+    emit(BuildStep("qemu", f"ninja -j{jobs} {BINARY} (log: {log})"))
+    _run(["ninja", "-j", jobs, BINARY], cwd=bld, log=log, emit=emit, nice=True)
     tmp = out.with_name(out.name + ".tmp")
     shutil.rmtree(tmp, ignore_errors=True)
     (tmp / "bin").mkdir(parents=True)
@@ -294,5 +285,5 @@ def build(progress: bool = False) -> Path:
     shutil.rmtree(out, ignore_errors=True)
     tmp.rename(out)
     shutil.rmtree(work, ignore_errors=True)
-    _log(progress, f"built in {info['build_seconds']} s: {out / 'bin' / BINARY}")
+    emit(BuildStep("qemu", f"built in {info['build_seconds']} s: {out / 'bin' / BINARY}"))
     return out / "bin" / BINARY

@@ -27,18 +27,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _build(args: argparse.Namespace) -> int:
-    from harness.artifacts.qemu_build import QemuBuildError, build
-    from harness.progress import live
+    from harness.artifacts.qemu_build import build
+    from harness.progress import BuildStep, renderer
 
     t0 = time.monotonic()
-    quiet = args.quiet or not live()  # quiet in CI logs, live on a terminal
-    try:
-        path = build(progress=not quiet)
-    except QemuBuildError as exc:
-        print(f"qemu build failed: {exc}", file=sys.stderr)
-        return 2
-    if not quiet:
-        print(f"[qemu] ready in {time.monotonic() - t0:.1f} s", file=sys.stderr)
+    emit = renderer(show=False if args.quiet else None)  # quiet in CI logs, live on a terminal
+    path = build(emit=emit)
+    emit(BuildStep("qemu", f"ready in {time.monotonic() - t0:.1f} s"))
     print(path)
     return 0
 
