@@ -7,7 +7,7 @@
         scn = NicScenario(vm, runner, "igc", vm.test_nics[0], Options(packets=48))
         rows = scn.run(["xdp", "pass", "veth", "cpumap", "xsk", "xsk-zc"])
 
-CLI paths and what they check (oracle paths, see harness.oracle.rules):
+CLI paths and what they check (oracle paths, see harness.oracle.paths):
 
 =========  ==================  ===================================================
 CLI path   runner invocation   rows (oracle paths)
@@ -32,7 +32,7 @@ and is compared on its own.  On igc the skb hardware stamp of ``pass`` and
 ``pass-bare`` is the one SO_TIMESTAMPING hands a packet socket
 (harness/guest/scripts/tsrx.py).
 
-Facts (harness.oracle.rules.Facts) are built at run time: kfuncs from the guest's
+Facts (harness.oracle.Facts) are built at run time: kfuncs from the guest's
 BTF, xdp-rx-metadata-features from netlink (``probe``), ``ethtool`` (-k
 features, -n rx-flow-hash, -x key), the link speed, the runner's hwtstamp
 result, and for igc the device model over QMP (programmed RSS key, a
@@ -42,7 +42,8 @@ NIC kinds: ``igc`` and ``virtio-net`` (a test NIC of the VM, frames from the
 host over its tap or unix socket), ``veth`` (a veth pair inside the guest,
 frames written into its peer from the guest).  virtio-net hash rows become
 ``skip`` when the device did not negotiate VIRTIO_NET_F_HASH_REPORT (bit 57;
-QEMU offers it only on a tap with a vnet header).
+QEMU offers it only on a tap with a vnet header): ``Facts.hash_report``, oracle
+rule ``virtio-no-hash-report``.
 
 Test-only fault: ``Options(fault="hash+1")`` loads a BPF object built with
 ``-DXH_FAULT_HASH_PLUS_ONE`` whose device-bound program reports hash + 1 (the
@@ -61,9 +62,10 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from harness import oracle
+from harness.guest.records import with_skb_stamps
 from harness.guest.runner import GuestRunner, RunnerError
-from harness.oracle import rules as oracle
-from harness.oracle.rules import DeterministicClock, Facts
+from harness.oracle import DeterministicClock, Facts
 from harness.traffic.packets import DEFAULT_KINDS, SentPacket, make_plan
 from harness.verdict.compare import Row, compare, has_row
 
@@ -100,14 +102,11 @@ EXTRA_RUNS: dict[str, tuple[str, ...]] = {"pass": ("pass-bare",)}
 ORACLE_PATHS = {"skb": ("skb",), "xdp": ("xdp",), "pass": ("pass", "pass-bare"),
                 "veth": ("veth", "veth-skb"), "cpumap": ("cpumap", "cpumap-skb"),
                 "xsk": ("xsk",), "xsk-zc": ("xsk-zc",)}
-#: paths whose virtio-net hash needs VIRTIO_NET_F_HASH_REPORT negotiated
-NO_REPORT_PATHS = frozenset({"skb", "xdp", "pass", "pass-bare", "xsk", "xsk-zc"})
 #: NICs that get the pass-bare invocation (igc: the skb stamp read lazily from the RX
 #: header our data_meta overwrites; virtio-net: the XDP_PASS skb's hash loss, either way)
 BARE_NICS = frozenset(NIC_KINDS)
 
 VIDS = (100, 200)  # make_plan's inner VIDs: registered on the NIC (VLAN filters)
-FLOW_TYPES = ("tcp4", "udp4", "tcp6", "udp6")
 HASH_REPORT_BIT = 57  # VIRTIO_NET_F_HASH_REPORT
 CLOCK_START_NS = 1_900_000_000 * 10**9 + 4242
 CLOCK_STEP_NS = 1000
@@ -196,41 +195,6 @@ def _fail_rows(nic: str, paths: Iterable[str], reason: str) -> list[Row]:
     return [Row(nic, p, f, "fail", detail=reason) for p, f in _row_keys(paths)]
 
 
-def _igc_clobbered_stamp(row: Row, records: list[dict], facts: Facts, n: int) -> None:
-    """Turn a failed igc skb-timestamp row into expected-unsupported if it is the clobber.
-
-    igc reads the skb's hardware stamp lazily (ndo_get_tstamp) from the 16-byte RX
-    header in front of the packet; our XDP program's 56-byte data_meta overwrote
-    it.  Timer 0 then holds xh_meta bytes 48..55 (rx_queue, ifindex) read as SYSTIM
-    nanoseconds and seconds.  Only when every stamp equals that prediction is the
-    row a documented loss; anything else stays a failure.  Used on ``pass`` only: the
-    ``pass-bare`` run writes no data_meta and its stamps must be exact.
-    """
-    if row.verdict != "fail" or row.missing or row.extra:
-        return
-    lat = facts.rx_latency_ns() or 0
-    seen = 0
-    for rec in records:
-        if rec.get("point") != "tc":
-            continue
-        meta = rec.get("meta") or {}
-        if not rec.get("meta_found") or "rx_queue" not in meta or "ifindex" not in meta:
-            return
-        want = int(meta["ifindex"]) * 10**9 + int(meta["rx_queue"]) - lat
-        if rec.get("skb_hwtstamp") != want:
-            return
-        seen += 1
-    if seen != n:
-        return
-    row.verdict = "expected-unsupported"
-    row.mismatches = []
-    row.matched = seen
-    row.detail = (f"as expected, lost for {n} of {n}: igc reads the skb hardware stamp "
-                  "lazily from the RX header in the headroom, which the XDP program's "
-                  "data_meta overwrote (every stamp = xh_meta rx_queue/ifindex read as "
-                  "SYSTIM ns/s minus the RX latency)")
-
-
 class NicScenario:
     """One NIC under test in a booted VM."""
 
@@ -283,7 +247,7 @@ class NicScenario:
         probe = self.runner.probe(self.ifname)
         feats = oracle.parse_ethtool_features(self._sh(f"ethtool -k {ifn}").stdout)
         hash_fields: dict[str, frozenset[str]] = {}
-        for ft in FLOW_TYPES:
+        for ft in oracle.FLOW_TYPES:
             r = self._sh(f"ethtool -n {ifn} rx-flow-hash {ft}")
             got = oracle.parse_rx_flow_hash(r.stdout) if r.rc == 0 else frozenset()
             if got:
@@ -298,6 +262,8 @@ class NicScenario:
             "vlan_strip": False if self.kind == "veth" else feats.get("rx-vlan-offload"),
             "link_speed_mbps": speed,
             "hash_fields": hash_fields or None,
+            "hash_report": self.hash_report,
+            "backend": getattr(self.nic, "backend", ""),
         }
         if self.kind == "igc":
             extra["rss_key"] = self.model.rss_key()
@@ -377,20 +343,6 @@ class NicScenario:
         send_plan(plan, self.nic.tap, self.nic.netns, gap_s=gap)
 
     # -- judging -------------------------------------------------------------
-    def _oracle(self) -> Callable[[Facts, SentPacket, str, str], oracle.Expectation]:
-        no_report = self.kind == "virtio-net" and self.hash_report is False
-        backend = getattr(self.nic, "backend", "")
-
-        def expect(facts: Facts, pkt: SentPacket, path: str, fld: str) -> oracle.Expectation:
-            if no_report and fld in ("hash", "hash_type") and path in NO_REPORT_PATHS:
-                return oracle.skip(
-                    "virtio-net without VIRTIO_NET_F_HASH_REPORT (feature bit 57 not "
-                    f"negotiated; {backend} backend: QEMU offers it only on a tap with a "
-                    "vnet header)")
-            return oracle.expect(facts, pkt, path, fld)
-
-        return expect
-
     def _facts_for(self, ready: dict, plan: list[SentPacket]) -> Facts:
         assert self.base is not None
         hw = ready.get("hwtstamp_rc") == 0 and bool(ready.get("hwtstamp_rx_filter", 1))
@@ -450,16 +402,12 @@ class NicScenario:
         if sots is not None:
             # igc keeps a netdev_data pointer in skb_hwtstamps (CONFIG_NET_RX_BUSY_POLL):
             # the skb path's stamp is what SO_TIMESTAMPING hands a socket, judged exactly
-            records = [dict(r, skb_hwtstamp=sots.get(int(r["id"])) or 0)
-                       if r.get("point") == "tc" else r for r in records]
+            records = with_skb_stamps(records, sots)
             facts = replace(facts, rx_busy_poll=False)
-        rows = compare(self.kind, facts, plan, records, paths=opaths, oracle=self._oracle(),
-                       points=spec.points)
+        rows = compare(self.kind, facts, plan, records, paths=opaths, points=spec.points)
         if sots is not None:
             for r in rows:
                 if r.path in oracle.NIC_SKB_PATHS and r.field == "timestamp":
-                    if r.path == "pass":
-                        _igc_clobbered_stamp(r, records, facts, len(plan))
                     r.detail += "; skb stamps read through SO_TIMESTAMPING (packet socket)"
         if obs.errors:
             msg = "; ".join(f"{e.get('stage')}: {e.get('msg')}" for e in obs.errors)
