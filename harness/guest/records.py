@@ -126,7 +126,9 @@ RECORD_KEYS: dict[str, tuple[str, ...]] = {
 # --- events and the one-object commands ---------------------------------------------
 STATS_COUNTERS = ("seen", "matched", "no_magic", "ringbuf_full", "adjust_meta_fail",
                   "redirect_fail")
-#: event -> its keys (``stats``: one object per program point, keyed by the point)
+#: ``stats``: one object of :data:`STATS_COUNTERS` per program point, keyed by the point
+STATS_POINTS = ("xdp", "tc", "veth_xdp", "cpumap")
+#: event -> its literal keys (``stats`` adds :data:`STATS_POINTS`, built at run time)
 EVENT_KEYS: dict[str, tuple[str, ...]] = {
     "ready": ("event", "mode", "ifname", "ifindex", "kfuncs", "kfuncs_present", "xdp_attach",
               "dev_bound", "tc_attach", "veth", "veth_ifindex", "veth_peer",
@@ -134,7 +136,7 @@ EVENT_KEYS: dict[str, tuple[str, ...]] = {
               "xsk_mode", "hwtstamp_rc", "hwtstamp_rx_filter", "meta_size", "meta_write",
               "runner_version"),
     "error": ("event", "stage", "errno", "error", "msg"),
-    "stats": ("event", "xdp", "tc", "veth_xdp", "cpumap"),
+    "stats": ("event",),
     "exit": ("event", "rc", "records"),
 }
 #: ``probe``: the kernel, then one object per asked interface (:data:`IFACE_KEYS`);
@@ -154,7 +156,9 @@ RUNNER_KFUNCS = KFUNCS
 
 
 def printed_keys() -> frozenset[str]:
-    """Every key name the runner prints (records, events, probe, abi, parse)."""
+    """Every literal key the runner prints (records, events, probe, abi, parse); the
+    keys built from names at run time are :data:`STATS_POINTS`, :data:`STATS_COUNTERS`
+    and the kfunc names (:data:`RUNNER_KFUNCS`)."""
     groups: Iterable[Iterable[str]] = (
         *RECORD_KEYS.values(), META_KEYS, *EVENT_KEYS.values(), PROBE_KEYS, IFACE_KEYS,
         ABI_KEYS, PARSE_KEYS)
