@@ -33,65 +33,8 @@ still calls the kfuncs and records them but writes no data_meta, so the
 headroom stays as the driver left it (igc: the RX timestamp header the skb's
 hardware stamp is read from); downstream points then find no ``xh_meta``.
 
-Record schema (one dict per observation; the runner's JSON lines):
-
-all points
-    point            "xdp" | "tc" | "veth_xdp" | "veth_skb" | "cpumap" |
-                     "cpumap_skb" | "xsk"
-    id, pkt_flags    packet id and flags from the payload (``XDPHINT1`` header)
-    ifindex          device the program ran on
-    rx_queue         xdp: rx_queue_index; xsk: the socket's queue; tc points:
-                     raw skb->queue_mapping (drivers that record the rx queue
-                     store queue + 1, e.g. virtio-net queue 0 shows as 1)
-    cpu, ktime_ns    CPU and bpf_ktime_get_ns() (xsk: cpu null, CLOCK_MONOTONIC)
-    pkt_len          frame length seen (xdp: data_end - data; tc: skb->len)
-    eth_proto, l4_proto
-    frame_vlan_count, frame_vlan0_proto, frame_vlan0_tci, frame_vlan1_proto,
-    frame_vlan1_tci  VLAN tags still in the frame bytes (outer first)
-    meta_len         data - data_meta when the program ran (xdp: before writing)
-xdp and veth_xdp (kfunc view)
-    rx_timestamp_rc, rx_timestamp, rx_hash_rc, rx_hash, rx_hash_type,
-    rx_vlan_tag_rc, rx_vlan_proto (host order), rx_vlan_tci
-                     rc: 0 ok, negative errno (-95 EOPNOTSUPP, -61 ENODATA);
-                     null when the kernel lacks the kfunc (not called).
-                     Values are 0 unless rc == 0.
-xdp
-    adjust_meta_rc   bpf_xdp_adjust_meta() result (1: not called, ``--no-meta``)
-    xdp_action       "PASS" | "REDIRECT" | "DROP" | "ABORTED" | "TX"
-veth_xdp, cpumap, tc, veth_skb, cpumap_skb, xsk (metadata view)
-    meta_found       a struct xh_meta with valid magic/version/size was found
-    meta             null, or {version, id, pkt_flags, rx_timestamp_rc,
-                     rx_timestamp, rx_hash_rc, rx_hash, rx_hash_type,
-                     rx_vlan_tag_rc, rx_vlan_proto, rx_vlan_tci, rx_queue, ifindex}
-                     as written by the NIC's XDP program
-veth_xdp, cpumap
-    xdp_action
-tc, veth_skb, cpumap_skb (skb view)
-    skb_hash, skb_vlan_present, skb_vlan_tci, skb_vlan_proto, skb_tstamp,
-    skb_hwtstamp     (raw __sk_buff->hwtstamp: on igc this reads a kernel
-                     pointer, the netdev_data side of the union, not ns)
-    dynptr_rc        bpf_dynptr_from_skb_meta() (null: kfunc absent)
-    dynptr_read_rc   bpf_dynptr_read() of the struct (null: not attempted)
-    dynptr_meta_found, dynptr_meta   as meta, read through the dynptr
-xsk
-    xsk_mode ("copy" | "zerocopy"), umem_addr
-
-Events (lines with "event"): ``ready`` (mode, ifindex, kfuncs_present,
-xdp_attach link|netlink, dev_bound, tc_attach tcx|clsact|none, hwtstamp_rc, meta_size,
-meta_write (false under ``--no-meta``), veth/cpumap/xsk details), ``error`` (stage,
-errno, error, msg), ``stats`` (per-program counters: seen, matched, no_magic,
-ringbuf_full, adjust_meta_fail, redirect_fail), ``exit`` (rc, records).
-
-data_meta layout (struct xh_meta, 56 bytes, little endian), written by the
-NIC's device-bound XDP program right in front of the packet::
-
-    0  u32 magic 0x31484d58 ("XMH1")   4  u16 version (1)   6  u16 size (56)
-    8  u32 packet id                   12 u32 packet flags
-    16 u64 rx timestamp                24 u32 rx hash       28 u32 rx hash type
-    32 s32 timestamp rc                36 s32 hash rc       40 s32 vlan rc
-    44 u16 vlan proto (host order)     46 u16 vlan tci
-    48 u32 rx queue                    52 u32 ingress ifindex
-    (rc 1 = kfunc absent in this kernel, not called)
+Records, events and the data_meta layout: harness.guest.records (the schema,
+defined once, with the conversion into the verdict's canonical observations).
 """
 
 from __future__ import annotations
@@ -107,14 +50,10 @@ from typing import Any
 
 from harness.artifacts.bpf_build import BpfArtifacts, build
 from harness.errors import HarnessError
+from harness.guest.records import META_SIZE
 
 REMOTE_DIR = "/opt/xdp-hints"
 MODES = ("pass", "veth", "cpumap", "xsk", "skb")  # skb: no XDP program, TC only
-POINTS = ("xdp", "tc", "veth_xdp", "veth_skb", "cpumap", "cpumap_skb", "xsk")
-
-META_SIZE = 56
-META_MAGIC = 0x31484D58
-RC_NOT_CALLED = None  # how an absent kfunc shows in a record
 
 
 def describe_status(text: str) -> str:

@@ -18,12 +18,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from harness.oracle.rules import parse_ethtool_indir, parse_ethtool_rss_key
+from harness.oracle import parse_ethtool_indir, parse_ethtool_rss_key
 
 if TYPE_CHECKING:
     from harness.guest.runner import GuestRunner
-    from harness.oracle.rules import Facts
+    from harness.oracle import Facts
     from harness.traffic.packets import SentPacket
+    from harness.verdict.compare import Row
     from harness.vm.machine import TestNic
     from harness.vm.ssh import Result
 
@@ -70,6 +71,9 @@ class RunHooks:
     def facts(self, facts: Facts) -> Facts:
         """The run's facts, completed with what only this kind knows."""
         return facts
+
+    def annotate(self, rows: list[Row]) -> None:
+        """Add how this kind observed a row to its detail (after compare())."""
 
 
 class NicKind:

@@ -15,13 +15,15 @@ from collections.abc import Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
+from harness.guest.records import with_skb_stamps
 from harness.guest.stamps import StampReceiver
 from harness.nics.base import GuestNic, NicKind, RunHooks
 from harness.nics.igc_model import IgcModel
-from harness.oracle.rules import NIC_SKB_PATHS, DeterministicClock, Facts
+from harness.oracle import NIC_SKB_PATHS, DeterministicClock, Facts
 
 if TYPE_CHECKING:
     from harness.traffic.packets import SentPacket
+    from harness.verdict.compare import Row
 
 CLOCK_START_NS = 1_900_000_000 * 10**9 + 4242
 CLOCK_STEP_NS = 1000
@@ -80,13 +82,19 @@ class IgcRun(RunHooks):
             return records
         # igc keeps a netdev_data pointer in skb_hwtstamps (CONFIG_NET_RX_BUSY_POLL): the
         # skb paths' stamp is what SO_TIMESTAMPING hands a socket, judged exactly
-        return [dict(r, skb_hwtstamp=self.stamps.get(int(r["id"])) or 0)
-                if r.get("point") == "tc" else r for r in records]
+        return with_skb_stamps(records, self.stamps)
 
     def facts(self, facts: Facts) -> Facts:
         clock = DeterministicClock(CLOCK_START_NS, CLOCK_STEP_NS, first_id=self.ids[0])
         out = replace(facts, clock=clock)
         return replace(out, rx_busy_poll=False) if self.stamps is not None else out
+
+    def annotate(self, rows: list[Row]) -> None:
+        if self.stamps is None:
+            return
+        for r in rows:
+            if r.path in NIC_SKB_PATHS and r.field == "timestamp":
+                r.detail += "; skb stamps read through SO_TIMESTAMPING (packet socket)"
 
 
 KIND = Igc()

@@ -25,7 +25,7 @@ property            mode   meaning
 7 UDPv4, 8 UDPv6, 0 none); :data:`RSS_TYPE_NAMES` maps them.  Timestamps in the log
 are the raw SYSTIM values the model wrote into the 16-byte header; the Linux driver
 subtracts its RX latency (1485 ns at 2500 Mb/s) before handing them to the stack
-and to the ``rx_timestamp`` kfunc: see :data:`LINUX_RX_LATENCY_NS`.
+and to the ``rx_timestamp`` kfunc: see :data:`harness.oracle.nic_model.IGC_RX_LATENCY_NS`.
 """
 
 from __future__ import annotations
@@ -35,12 +35,22 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from harness.oracle.uapi import (
+    XDP_RSS_L3_DYNHDR,
+    XDP_RSS_L3_IPV4,
+    XDP_RSS_L3_IPV6,
+    XDP_RSS_L4,
+    XDP_RSS_L4_TCP,
+    XDP_RSS_L4_UDP,
+)
+
 RSS_TYPE_NAMES = {
     0: "none", 1: "tcp-ipv4", 2: "ipv4", 3: "tcp-ipv6", 4: "ipv6-ex", 5: "ipv6",
     6: "tcp-ipv6-ex", 7: "udp-ipv4", 8: "udp-ipv6", 9: "udp-ipv6-ex",
 }
 # enum xdp_rss_hash_type values the igc driver reports for each writeback code
-_L3_IPV4, _L3_IPV6, _L3_DYN, _L4, _L4_TCP, _L4_UDP = 1 << 0, 1 << 1, 1 << 2, 1 << 3, 1 << 4, 1 << 5
+_L3_IPV4, _L3_IPV6, _L3_DYN = XDP_RSS_L3_IPV4, XDP_RSS_L3_IPV6, XDP_RSS_L3_DYNHDR
+_L4, _L4_TCP, _L4_UDP = XDP_RSS_L4, XDP_RSS_L4_TCP, XDP_RSS_L4_UDP
 XDP_RSS_TYPE = {
     0: 0,
     1: _L3_IPV4 | _L4 | _L4_TCP,
@@ -53,8 +63,6 @@ XDP_RSS_TYPE = {
     8: _L3_IPV6 | _L4 | _L4_UDP,
     9: _L3_IPV6 | _L3_DYN | _L4 | _L4_UDP,
 }
-# igc_ptp_rx_pktstamp() subtracts this from the header value (by link speed)
-LINUX_RX_LATENCY_NS = {10: 6450, 100: 185, 1000: 300, 2500: 1485}
 
 
 @dataclass(frozen=True)
@@ -78,12 +86,6 @@ class RxRecord:
     @property
     def xdp_rss_type(self) -> int:
         return XDP_RSS_TYPE.get(self.rss_type, 0)
-
-    def linux_ts_ns(self, link_speed: int = 2500) -> int | None:
-        """The timestamp the Linux igc driver reports for this frame (None if none)."""
-        if not self.ts_valid:
-            return None
-        return self.ts_ns - LINUX_RX_LATENCY_NS.get(link_speed, 0)
 
 
 class IgcModel:
@@ -109,9 +111,6 @@ class IgcModel:
 
     def reta(self) -> list[int]:
         return json.loads(self._get("reta"))
-
-    def expected_queue(self, rss_hash: int, num_queues: int = 4) -> int:
-        return self.reta()[rss_hash & 0x7F] % num_queues
 
     # counters and the delivered-frame log
     def stats(self) -> dict[str, Any]:

@@ -3,461 +3,50 @@
 
 The rules are one ordered table (:data:`RULES`); the first rule whose
 driver/path/field match and whose condition holds gives the expectation.
-Every rule names the kernel/QEMU fact it encodes.
-
-Paths (where the guest observes; guest runner point in brackets):
-  ``skb``         no XDP program on the NIC (runner mode ``skb``): the driver's own skb,
-                  seen by the TC ingress program [tc] -- the baseline
-  ``xdp``         device-bound XDP program on the NIC, kfunc results [xdp]
-  ``pass``        XDP_PASS -> skb, seen by a TC ingress program on the NIC [tc]
-  ``pass-bare``   the same skb after an XDP program that wrote no data_meta (runner
-                  ``--no-meta``): the headroom is as the driver left it [tc]
-  ``veth``        XDP_REDIRECT into a veth, XDP program on the peer: kfuncs on an
-                  xdp_frame [veth_xdp]
-  ``veth-skb``    the skb the veth peer builds from that frame, TC on the peer [veth_skb]
-  ``cpumap``      XDP program in the cpumap entry (not device-bound: no kfuncs) [cpumap]
-  ``cpumap-skb``  the skb the cpumap builds, TC on the NIC [cpumap_skb]
-  ``xsk``         AF_XDP copy mode: the metadata the NIC's XDP program stored in front of
-                  the frame [xsk, xsk_mode copy]
-  ``xsk-zc``      the same in zero-copy mode [xsk, xsk_mode zerocopy]
-
-Fields: ``hash``, ``hash_type``, ``timestamp``, ``vlan`` ((tpid, tci) tuple), ``meta``
-(the custom ``data_meta`` struct arrived intact; ``False`` on ``pass-bare`` and
-``skb``, where none was written).
-
-Observation convention for skb points (``skb``, ``pass``, ``pass-bare``, ``veth-skb``,
-``cpumap-skb``):
-rc 0 with the value when the skb carries it (``skb->hash != 0``, hw timestamp
-!= 0, vlan tag present), rc -ENODATA otherwise (harness.verdict.compare converts the
-runner's records that way).
-
-Per-NIC parsing assumptions (which VLAN stacks the NIC looks through to hash
-the inner IP header):
-
-* virtio_net: the hash is computed by QEMU (``virtio_net_process_rss`` ->
-  ``net_rx_pkt_set_protocols`` -> ``eth_get_protocols``), whose
-  ``eth_get_l2_hdr_length`` skips one 802.1Q tag, one 802.1ad tag, or an
-  802.1ad + 802.1Q pair; anything else (e.g. two 0x8100 tags) is not IP to
-  it and gets hash report NONE -> the kfunc returns 0 with hash 0, type 0.
-  QEMU's virtio-net RX filter drops 802.1Q frames whose VID the guest has
-  not registered (VIRTIO_NET_F_CTRL_VLAN) unless the interface is promiscuous;
-  that shows up as missing packets, not in these rules.
-* igc: our model (qemu/hw/net/igc.c) parses with the same helpers
-  (``net_rx_pkt_set_protocols``) and, with CTRL.VME (ethtool rx-vlan-offload
-  on; off by default in Linux), strips only an outer tag whose TPID equals
-  VET = 0x8100 (``eth_strip_vlan_ex`` index 0); 802.1ad outer tags stay in the
-  frame.  TCP/IPv6 reports TCP_IPV6 even with MRQC TCP_EX set.  Real i225
-  silicon is not what these rules describe.
-* veth as the NIC: its "hardware" is the skb; values are software ones.
+Every rule names the kernel/QEMU fact it encodes.  Paths and fields:
+harness.oracle.paths; the NICs' parsing and tables: harness.oracle.nic_model.
 """
 
 from __future__ import annotations
 
-import errno
-import re
-from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
-from typing import Any
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, replace
 
-from harness.traffic.packets import ETH_P_8021AD, ETH_P_8021Q, SentPacket
-from harness.traffic.toeplitz import MS_RSS_KEY, rss_hash
-
-PATHS: tuple[str, ...] = (
-    "skb",
-    "xdp",
-    "pass",
-    "pass-bare",
-    "veth",
-    "veth-skb",
-    "cpumap",
-    "cpumap-skb",
-    "xsk",
-    "xsk-zc",
+from harness.oracle.expectation import (
+    Expectation,
+    errname,
+    nodata,
+    not_called,
+    present,
+    skip,
+    unsupported,
+    value,
+    window,
 )
-SKB_FROM_FRAME_PATHS = frozenset({"veth-skb", "cpumap-skb"})  # __xdp_build_skb_from_frame
-PASS_PATHS = frozenset({"pass", "pass-bare"})  # the NIC's skb after XDP_PASS
-NIC_SKB_PATHS = PASS_PATHS | {"skb"}  # the skb the NIC's driver builds, with or without XDP
-FIELDS: tuple[str, ...] = ("hash", "hash_type", "timestamp", "vlan", "meta", "queue")
-#: (path, field) pairs nothing can observe: they get no row in a report
-NOT_OBSERVABLE: dict[tuple[str, str], str] = {
-    **{(p, "hash_type"): "struct __sk_buff has a hash but no RSS hash type"
-       for p in sorted(NIC_SKB_PATHS | SKB_FROM_FRAME_PATHS)},
-    ("xdp", "meta"): "data_meta is written at the XDP hook and checked downstream",
-}
-KFUNC_PATHS = frozenset({"xdp", "veth", "xsk", "xsk-zc"})
-KFUNC_OF_FIELD = {
-    "hash": "bpf_xdp_metadata_rx_hash",
-    "hash_type": "bpf_xdp_metadata_rx_hash",
-    "timestamp": "bpf_xdp_metadata_rx_timestamp",
-    "vlan": "bpf_xdp_metadata_rx_vlan_tag",
-}
-FEATURE_OF_FIELD = {
-    "hash": "hash",
-    "hash_type": "hash",
-    "timestamp": "timestamp",
-    "vlan": "vlan-tag",
-}
-
-EOPNOTSUPP = -errno.EOPNOTSUPP  # -95: driver has no callback
-ENODATA = -errno.ENODATA  # -61: callback, but nothing for this frame
-
-# enum xdp_rss_hash_type (include/net/xdp.h, since 6.3)
-XDP_RSS_L3_IPV4 = 1 << 0
-XDP_RSS_L3_IPV6 = 1 << 1
-XDP_RSS_L3_DYNHDR = 1 << 2
-XDP_RSS_L4 = 1 << 3
-XDP_RSS_L4_TCP = 1 << 4
-XDP_RSS_L4_UDP = 1 << 5
-XDP_RSS_TYPE_NONE = 0
-XDP_RSS_TYPE_L3_IPV4 = XDP_RSS_L3_IPV4  # 0x01
-XDP_RSS_TYPE_L3_IPV6 = XDP_RSS_L3_IPV6  # 0x02
-XDP_RSS_TYPE_L4_ANY = XDP_RSS_L4  # 0x08
-XDP_RSS_TYPE_L4_IPV4_TCP = XDP_RSS_L3_IPV4 | XDP_RSS_L4 | XDP_RSS_L4_TCP  # 0x19
-XDP_RSS_TYPE_L4_IPV4_UDP = XDP_RSS_L3_IPV4 | XDP_RSS_L4 | XDP_RSS_L4_UDP  # 0x29
-XDP_RSS_TYPE_L4_IPV6_TCP = XDP_RSS_L3_IPV6 | XDP_RSS_L4 | XDP_RSS_L4_TCP  # 0x1a
-XDP_RSS_TYPE_L4_IPV6_UDP = XDP_RSS_L3_IPV6 | XDP_RSS_L4 | XDP_RSS_L4_UDP  # 0x2a
-
-RSS_TYPE_NAMES = {
-    XDP_RSS_TYPE_NONE: "NONE",
-    XDP_RSS_TYPE_L3_IPV4: "L3_IPV4",
-    XDP_RSS_TYPE_L3_IPV6: "L3_IPV6",
-    XDP_RSS_TYPE_L4_ANY: "L4_ANY",
-    XDP_RSS_TYPE_L4_IPV4_TCP: "L4_IPV4_TCP",
-    XDP_RSS_TYPE_L4_IPV4_UDP: "L4_IPV4_UDP",
-    XDP_RSS_TYPE_L4_IPV6_TCP: "L4_IPV6_TCP",
-    XDP_RSS_TYPE_L4_IPV6_UDP: "L4_IPV6_UDP",
-}
-
-# hash input fields, named after ethtool's RXH_* bits
-IP_SRC, IP_DST, L4_0_1, L4_2_3 = "ip_src", "ip_dst", "l4_0_1", "l4_2_3"
-FOUR_TUPLE = frozenset({IP_SRC, IP_DST, L4_0_1, L4_2_3})
-TWO_TUPLE = frozenset({IP_SRC, IP_DST})
-FLOW_TYPES = ("tcp4", "udp4", "tcp6", "udp6")
-
-#: xdp-rx-metadata-features per driver in Linux 7.2 (the xmo_* callbacks a driver sets);
-#: used only when the run did not read the netlink attribute.
-DRIVER_XDP_FEATURES: dict[str, frozenset[str]] = {
-    "veth": frozenset({"timestamp", "hash", "vlan-tag"}),
-    "igc": frozenset({"timestamp", "hash"}),
-    "virtio_net": frozenset({"hash"}),
-}
-
-#: default RSS hash fields per driver and flow type (what ethtool -n rx-flow-hash shows)
-DEFAULT_HASH_FIELDS: dict[str, dict[str, frozenset[str]]] = {
-    # virtnet_init_default_rss: all supported types except the *_EX ones
-    "virtio_net": {ft: FOUR_TUPLE for ft in FLOW_TYPES},
-    # igc_setup_mrqc: TCP hashes ports; UDP ports only with IGC_FLAG_RSS_FIELD_IPV*_UDP
-    "igc": {"tcp4": FOUR_TUPLE, "tcp6": FOUR_TUPLE, "udp4": TWO_TUPLE, "udp6": TWO_TUPLE},
-}
-
-#: VLAN TPID stacks (outer first) the NIC parses through to the IP header
-NIC_PARSED_VLAN_STACKS: dict[str, frozenset[tuple[int, ...]]] = {
-    "virtio_net": frozenset({(), (ETH_P_8021Q,), (ETH_P_8021AD,), (ETH_P_8021AD, ETH_P_8021Q)}),
-    "igc": frozenset({(), (ETH_P_8021Q,), (ETH_P_8021AD,), (ETH_P_8021AD, ETH_P_8021Q)}),
-}
-
-#: igc_ptp_rx_pktstamp(): RX latency subtracted from the SYSTIM stamp, by link speed
-#: (drivers/net/ethernet/intel/igc/igc.h IGC_I225_RX_LATENCY_*; unknown speed -> 0)
-IGC_RX_LATENCY_NS = {10: 6450, 100: 185, 1000: 300, 2500: 1485}
-
-#: drivers that strip the outer 0x8100 tag into RX metadata by default
-#: (igc: NETIF_F_HW_VLAN_CTAG_RX is user-selectable and off by default -- commit
-#: "igc: Enable HW VLAN Insertion and HW VLAN Stripping", 2021; virtio_net never strips)
-DEFAULT_VLAN_STRIP: dict[str, bool] = {}
-
-
-@dataclass(frozen=True)
-class DeterministicClock:
-    """igc model clock mode: frame ``k`` is stamped ``start_ns + step_ns * k``.
-
-    ``k = packet id - first_id + offset`` (the plan's ids are consecutive and
-    sent in order right after the clock was set).
-    """
-
-    start_ns: int
-    step_ns: int
-    first_id: int = 1
-    offset: int = 0
-
-    def at(self, pkt_id: int) -> int:
-        """Expected timestamp of packet ``pkt_id``."""
-        return self.start_ns + self.step_ns * (pkt_id - self.first_id + self.offset)
-
-
-@dataclass
-class Facts:
-    """Run-time facts about kernel, NIC and its configuration."""
-
-    driver: str  # "virtio_net" | "igc" | "veth"
-    kernel_release: str = ""
-    kfuncs: frozenset[str] | None = None  # kfunc names in BTF; None = not checked
-    xdp_features: frozenset[str] | None = None  # netlink xdp-rx-metadata-features
-    rss_key: bytes = MS_RSS_KEY
-    hash_fields: Mapping[str, frozenset[str]] | None = None  # per flow type, e.g. "udp4"
-    rxhash: bool = True  # NETIF_F_RXHASH (ethtool -K <if> rxhash on)
-    hwtstamp_rx: bool = False  # an RX hwtstamp filter is configured (igc)
-    clock: DeterministicClock | None = None
-    ts_window: tuple[int, int] | None = None  # PHC read before/after the run
-    ts_by_id: Mapping[int, int] | None = None  # exact stamps, e.g. from the igc model over QMP
-    vlan_strip: bool | None = None  # rx-vlan-offload (ethtool -k); None = driver default
-    skb_vlan_offload: bool = False  # veth as NIC: tag arrives in skb metadata, not in data
-    xsk_zc: bool | None = None  # False = driver refused XDP_ZEROCOPY
-    data_meta: bool = True  # driver reserves data_meta headroom
-    link_speed_mbps: int | None = None  # ethtool speed; igc subtracts an RX latency per speed
-    cpumap_dev_bound_rc: int | None = None  # runner probe: dev-bound prog into a cpumap
-    rx_busy_poll: bool = True  # CONFIG_NET_RX_BUSY_POLL (Debian: y): igc skb stamp is a pointer
-    # RSS indirection table as programmed (igc: the model's RETA over QMP; virtio-net:
-    # ethtool -x); the rx queue is table[hash % len(table)] masked to the NIC's queues
-    reta: tuple[int, ...] | None = None
-
-    def features(self) -> frozenset[str]:
-        """xdp-rx-metadata-features: measured, else the driver's table entry."""
-        if self.xdp_features is not None:
-            return frozenset(normalize_feature(f) for f in self.xdp_features)
-        return DRIVER_XDP_FEATURES.get(self.driver, frozenset())
-
-    def fields_for(self, pkt: SentPacket) -> frozenset[str]:
-        """RSS hash input fields for this packet's flow type."""
-        ft = f"{pkt.l4}{'4' if pkt.l3 == 'ipv4' else '6'}"
-        table = self.hash_fields or DEFAULT_HASH_FIELDS.get(self.driver, {})
-        return frozenset(table.get(ft, FOUR_TUPLE))
-
-    def rx_latency_ns(self) -> int | None:
-        """What the driver subtracts from the device stamp; None = unknown (igc, no speed)."""
-        if self.driver != "igc":
-            return 0
-        if self.link_speed_mbps is None:
-            return None
-        return IGC_RX_LATENCY_NS.get(self.link_speed_mbps, 0)
-
-    def strips(self, pkt: SentPacket) -> bool:
-        """True if the NIC moved the outer tag out of the frame into RX metadata."""
-        strip = self.vlan_strip
-        if strip is None:
-            strip = DEFAULT_VLAN_STRIP.get(self.driver, False)
-        return bool(strip and pkt.vlans and pkt.vlans[0][0] == ETH_P_8021Q)
-
-
-def normalize_feature(name: str) -> str:
-    """``vlan_tag`` / ``VLAN-TAG`` -> ``vlan-tag``."""
-    return name.strip().lower().replace("_", "-")
-
-
-_ETHTOOL_FIELDS = (
-    ("ip sa", IP_SRC),
-    ("ip da", IP_DST),
-    ("l4 bytes 0 & 1", L4_0_1),
-    ("l4 bytes 2 & 3", L4_2_3),
-    ("l2da", "l2da"),
-    ("vlan tag", "vlan"),
-    ("l3 proto", "l3_proto"),
+from harness.oracle.facts import Facts
+from harness.oracle.nic_model import (
+    IGC_RX_LATENCY_NS,
+    QUEUE_MASK,
+    nic_hash,
+    nic_parses,
+    nic_queue,
 )
-
-
-def parse_ethtool_features(text: str) -> dict[str, bool]:
-    """``ethtool -k <if>`` -> {feature: on}, e.g. ``rx-vlan-offload``, ``receive-hashing``."""
-    out: dict[str, bool] = {}
-    for line in text.splitlines():
-        m = re.match(r"\s*([a-z0-9-]+):\s+(on|off)\b", line)
-        if m:
-            out[m.group(1)] = m.group(2) == "on"
-    return out
-
-
-def parse_rx_flow_hash(text: str) -> frozenset[str]:
-    """Fields from ``ethtool -n <if> rx-flow-hash udp4`` output."""
-    out: set[str] = set()
-    for line in text.lower().splitlines():
-        line = re.sub(r"\s+", " ", line.strip())
-        for label, name in _ETHTOOL_FIELDS:
-            if line.startswith(label):
-                out.add(name)
-    return frozenset(out)
-
-
-def parse_ethtool_rss_key(text: str) -> bytes:
-    """The key from ``ethtool -x <if>`` (the lines after ``RSS hash key:``)."""
-    lines = text.splitlines()
-    for i, line in enumerate(lines):
-        if line.strip().lower().startswith("rss hash key"):
-            hexpart = "".join(
-                ln.strip()
-                for ln in lines[i + 1 :]
-                if re.fullmatch(r"[0-9a-fA-F]{2}(:[0-9a-fA-F]{2})*", ln.strip())
-            )
-            if hexpart:
-                return bytes.fromhex(hexpart.replace(":", ""))
-    raise ValueError("no 'RSS hash key:' block in ethtool -x output")
-
-
-def parse_ethtool_indir(text: str) -> tuple[int, ...]:
-    """The indirection table from ``ethtool -x <if>`` (rows like ``  8:  0  1  0  1``)."""
-    table: list[int] = []
-    for line in text.splitlines():
-        m = re.fullmatch(r"\s*(\d+):((?:\s+\d+)+)\s*", line)
-        if m and int(m.group(1)) == len(table):
-            table += [int(v) for v in m.group(2).split()]
-    if not table:
-        raise ValueError("no indirection table in ethtool -x output")
-    return tuple(table)
-
-
-def parse_ethtool_driver(text: str) -> str:
-    """``driver: virtio_net`` line of ``ethtool -i <if>``."""
-    m = re.search(r"^driver:\s*(\S+)", text, re.MULTILINE)
-    if not m:
-        raise ValueError("no 'driver:' line in ethtool -i output")
-    return m.group(1)
-
-
-def facts_from_probe(probe: Mapping[str, Any], ifname: str, driver: str, **extra: Any) -> Facts:
-    """Facts from ``xdp-hints-guest probe IFNAME`` JSON plus ``extra`` Facts fields.
-
-    Takes the kernel release, the kfuncs present in BTF, the device's
-    xdp-rx-metadata-features (None when the kernel lacks the netlink
-    attribute) and whether it offers AF_XDP zero-copy.
-    """
-    iface = next((i for i in probe.get("ifaces", []) if i.get("ifname") == ifname), None)
-    if iface is None:
-        raise ValueError(f"probe has no interface {ifname!r}")
-    kfuncs = probe.get("kfuncs")
-    meta = iface.get("xdp_rx_metadata")
-    names = iface.get("xdp_features_names")
-    fields: dict[str, Any] = {
-        "driver": driver,
-        "kernel_release": str(probe.get("kernel", "")),
-        "kfuncs": None if kfuncs is None else frozenset(k for k, v in kfuncs.items() if v),
-        "xdp_features": None if meta is None else frozenset(meta),
-        "xsk_zc": None if names is None else "xsk-zerocopy" in names,
-    }
-    fields.update(extra)
-    return Facts(**fields)
-
-
-@dataclass(frozen=True)
-class Expectation:
-    """What one observation should show.
-
-    kind: ``value`` (rc 0, exact value), ``window`` (rc 0, lo <= v <= hi),
-    ``present`` (rc 0, any value), ``unsupported`` (rc -EOPNOTSUPP),
-    ``nodata`` (rc -ENODATA), ``not-called`` (the program on this path cannot call
-    the kfunc: no rc at all), ``skip`` (not checked).
-    """
-
-    kind: str
-    value: Any = None
-    lo: int | None = None
-    hi: int | None = None
-    reason: str = ""
-    rule: str = ""
-
-    @property
-    def rc(self) -> int | None:
-        """Return code the kfunc / runner must report, None for skip."""
-        return {
-            "value": 0,
-            "window": 0,
-            "present": 0,
-            "unsupported": EOPNOTSUPP,
-            "nodata": ENODATA,
-        }.get(self.kind)
-
-    def describe(self, fld: str = "") -> str:
-        """Short human form, e.g. ``0x1a2b3c4d`` or ``rc=-95 (EOPNOTSUPP)``."""
-        if self.kind == "value":
-            return format_value(fld, self.value)
-        if self.kind == "window":
-            return f"[{self.lo}, {self.hi}]"
-        if self.kind == "present":
-            return "rc=0 (any value)"
-        if self.kind == "unsupported":
-            return f"rc={EOPNOTSUPP} (EOPNOTSUPP)"
-        if self.kind == "nodata":
-            return f"rc={ENODATA} (ENODATA)"
-        if self.kind == "not-called":
-            return "not called"
-        return f"skip: {self.reason}"
-
-
-def value(v: Any, reason: str = "") -> Expectation:
-    """rc 0 and exactly ``v``."""
-    return Expectation("value", value=v, reason=reason)
-
-
-def window(lo: int, hi: int, reason: str = "") -> Expectation:
-    """rc 0 and a value in [lo, hi]."""
-    return Expectation("window", lo=lo, hi=hi, reason=reason)
-
-
-def present(reason: str = "") -> Expectation:
-    """rc 0, value not predictable."""
-    return Expectation("present", reason=reason)
-
-
-def unsupported(reason: str) -> Expectation:
-    """-EOPNOTSUPP: the driver has no callback."""
-    return Expectation("unsupported", reason=reason)
-
-
-def nodata(reason: str) -> Expectation:
-    """-ENODATA: callback exists, nothing for this frame."""
-    return Expectation("nodata", reason=reason)
-
-
-def skip(reason: str) -> Expectation:
-    """Not checked."""
-    return Expectation("skip", reason=reason)
-
-
-def errname(rc: int | None) -> str:
-    """Symbolic name of a negative errno (``-22`` -> ``EINVAL``), else ``?``."""
-    return errno.errorcode.get(-rc, "?") if isinstance(rc, int) and rc < 0 else "?"
-
-
-def not_called(reason: str) -> Expectation:
-    """The kfunc cannot be called where this path observes (no rc in the record)."""
-    return Expectation("not-called", reason=reason)
-
-
-def format_value(fld: str, v: Any) -> str:
-    """Field-aware formatting of a value for reports."""
-    if v is None:
-        return "None"
-    if fld == "hash" and isinstance(v, int):
-        return f"0x{v:08x}"
-    if fld == "hash_type" and isinstance(v, int):
-        return f"0x{v:02x} ({RSS_TYPE_NAMES.get(v, '?')})"
-    if fld == "vlan" and isinstance(v, tuple | list) and len(v) == 2:
-        return f"0x{v[0]:04x}/0x{v[1]:04x}"
-    return str(v)
-
-
-# --- the NIC's view of a packet ---------------------------------------------
-
-
-def nic_parses(facts: Facts, pkt: SentPacket) -> bool:
-    """True if the NIC finds the IP header behind the packet's VLAN tags."""
-    stacks = NIC_PARSED_VLAN_STACKS.get(facts.driver)
-    if stacks is None:
-        return True
-    return tuple(t for t, _ in pkt.vlans) in stacks
-
-
-def nic_hash(facts: Facts, pkt: SentPacket) -> tuple[int, int] | None:
-    """(hash, xdp_rss_hash_type) the NIC reports, or None for a field set we do not model."""
-    if not nic_parses(facts, pkt):
-        return 0, XDP_RSS_TYPE_NONE
-    flds = facts.fields_for(pkt) & FOUR_TUPLE
-    l3bit = XDP_RSS_L3_IPV4 if pkt.l3 == "ipv4" else XDP_RSS_L3_IPV6
-    if flds == FOUR_TUPLE:
-        l4bit = XDP_RSS_L4_TCP if pkt.l4 == "tcp" else XDP_RSS_L4_UDP
-        h = rss_hash(pkt.src_ip, pkt.dst_ip, pkt.sport, pkt.dport, key=facts.rss_key)
-        return h, l3bit | XDP_RSS_L4 | l4bit
-    if flds == TWO_TUPLE:
-        return rss_hash(pkt.src_ip, pkt.dst_ip, key=facts.rss_key), l3bit
-    if not flds:
-        return 0, XDP_RSS_TYPE_NONE
-    return None
+from harness.oracle.paths import (
+    FEATURE_OF_FIELD,
+    FIELDS,
+    KFUNC_FIELDS,
+    KFUNC_OF_FIELD,
+    KFUNC_PATHS,
+    NIC_KFUNC_PATHS,
+    NIC_PATHS,
+    NIC_SKB_PATHS,
+    NOT_OBSERVABLE,
+    PASS_PATHS,
+    PATHS,
+    SKB_FROM_FRAME_PATHS,
+)
+from harness.oracle.uapi import XDP_RSS_TYPE_L4_ANY, XDP_RSS_TYPE_NONE
+from harness.traffic.packets import SentPacket
 
 
 def ts_expectation(facts: Facts, pkt: SentPacket, why: str) -> Expectation:
@@ -538,10 +127,6 @@ def _fs(*items: str) -> frozenset[str]:
     return frozenset(items)
 
 
-KFUNC_FIELDS = _fs("hash", "hash_type", "timestamp", "vlan")
-NIC_KFUNC_PATHS = _fs("xdp", "xsk", "xsk-zc")  # kfuncs called by the NIC's XDP program
-
-
 def _hash_then(ctx: Ctx) -> Expectation:
     got = nic_hash(ctx.facts, ctx.pkt)
     if got is None:
@@ -558,27 +143,40 @@ def _skb_hash_then(ctx: Ctx) -> Expectation:
     if got is None:
         return skip(f"hash field set {sorted(ctx.facts.fields_for(ctx.pkt))} not modelled")
     if got[1] == XDP_RSS_TYPE_NONE:
-        return nodata("NIC reported no hash; driver leaves skb->hash 0")
+        return nodata("NIC reported no hash; driver leaves skb->hash 0", loss=False)
     return value(got[0], "driver copies the NIC hash into skb->hash")
 
 
-#: which bits of the RETA entry select the queue (igc: 4 queues in the model)
-QUEUE_MASK = {"igc": 0x3}
-
-
 def _queue_then(ctx: Ctx) -> Expectation:
-    reta = ctx.facts.reta
-    assert reta is not None
-    got = nic_hash(ctx.facts, ctx.pkt)
-    if got is None:
-        return skip(f"hash field set {sorted(ctx.facts.fields_for(ctx.pkt))} not modelled")
-    h, t = got
-    if t == XDP_RSS_TYPE_NONE:
-        if ctx.facts.driver == "igc":
-            return value(0, "not hashed: igc's default queue 0")
-        return skip("not hashed: the NIC's default queue is not modelled")
-    q = reta[h % len(reta)] & QUEUE_MASK.get(ctx.facts.driver, 0xFFFF)
-    return value(q, f"indirection table[{h % len(reta)}] of the programmed RSS table")
+    q, how = nic_queue(ctx.facts, ctx.pkt)
+    return skip(how) if q is None else value(q, how)
+
+
+#: igc skb stamp on ``pass``: what the RX header holds after our data_meta overwrote it
+IGC_CLOBBER_REASON = (
+    "igc reads the skb hardware stamp lazily from the RX header in the headroom, which "
+    "the XDP program's data_meta overwrote (every stamp = xh_meta rx_queue/ifindex read "
+    "as SYSTIM ns/s minus the RX latency)")
+#: where igc's skb stamps come from when the busy-poll pointer is not read
+SO_TIMESTAMPING_NOTE = "skb stamps read through SO_TIMESTAMPING (packet socket)"
+
+
+def _igc_clobbered_then(ctx: Ctx) -> Expectation:
+    """Timer 0 of the 16-byte RX header = xh_meta bytes 48..55 (rx_queue, ifindex).
+
+    The queue is the one the queue rule predicts (RSS indirection table); where it
+    cannot be predicted, any of the NIC's queues is accepted -- still a loss, never
+    a pass.
+    """
+    f = ctx.facts
+    assert f.ifindex is not None
+    lat = f.rx_latency_ns() or 0
+    base = f.ifindex * 10**9 - lat
+    why = f"{IGC_CLOBBER_REASON}; {SO_TIMESTAMPING_NOTE}"
+    q, how = nic_queue(f, ctx.pkt)
+    if q is not None:
+        return value(base + q, why, loss=True)
+    return window(base, base + QUEUE_MASK["igc"], f"{why}; rx queue unknown ({how})", loss=True)
 
 
 def _vlan_value(reason: str) -> Then:
@@ -609,6 +207,18 @@ RULES: tuple[Rule, ...] = (
         "virtio_net_process_rss indirections_table[hash & (len - 1)]",
     ),
     # --- gates: things that cannot be observed at all on this run ------------------
+    Rule(
+        "virtio-no-hash-report",
+        drivers=_fs("virtio_net"),
+        paths=NIC_PATHS,
+        fields=_fs("hash", "hash_type"),
+        when=lambda c: c.facts.hash_report is False,
+        then=lambda c: skip(
+            "virtio-net without VIRTIO_NET_F_HASH_REPORT (feature bit 57 not negotiated; "
+            f"{c.facts.backend} backend: QEMU offers it only on a tap with a vnet header)"),
+        source="QEMU hw/net/virtio-net.c: hash reports need a backend with a vnet header; "
+        "drivers/net/virtio_net.c reads the hash from the virtio-net header",
+    ),
     Rule(
         "kfunc-not-in-btf",
         paths=KFUNC_PATHS,
@@ -681,7 +291,8 @@ RULES: tuple[Rule, ...] = (
         then=lambda c: not_called(
             "the kernel refused a device-bound program in a cpumap entry (runner probe: "
             f"rc={c.facts.cpumap_dev_bound_rc} ({errname(c.facts.cpumap_dev_bound_rc)})), "
-            "so a cpumap program cannot call the RX metadata kfuncs"
+            "so a cpumap program cannot call the RX metadata kfuncs",
+            probed=True,
         ),
         source="kernel/bpf/core.c bpf_prog_map_compatible: dev-bound programs refused in "
         "program maps (cpumap, devmap, prog-array) 'until device checks are implemented'",
@@ -694,7 +305,8 @@ RULES: tuple[Rule, ...] = (
         then=lambda c: present(
             "this kernel accepted a device-bound program in a cpumap entry (runner probe "
             "rc=0): the kfuncs could be called there, and the suite's cpumap program does "
-            "not yet call them -- the expectation table needs updating"
+            "not yet call them -- the expectation table needs updating",
+            probed=True,
         ),
         source="runner probe (xdp-hints-guest run --mode cpumap: cpumap_dev_bound_rc)",
     ),
@@ -742,7 +354,7 @@ RULES: tuple[Rule, ...] = (
         "frame-skb-vlan-untagged",
         paths=SKB_FROM_FRAME_PATHS,
         fields=_fs("vlan"),
-        then=lambda c: nodata("untagged frame"),
+        then=lambda c: nodata("untagged frame", loss=False),
         source="-",
     ),
     # --- NIC kfuncs (xdp, and stored into the AF_XDP metadata area) ---------------------
@@ -759,12 +371,14 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule(
         "rxhash-off",
-        drivers=_fs("virtio_net", "igc"),
-        paths=NIC_KFUNC_PATHS | NIC_SKB_PATHS,
+        drivers=_fs("virtio_net", "igc", "igb"),
+        paths=NIC_PATHS,
         fields=_fs("hash", "hash_type"),
         when=lambda c: not c.facts.rxhash,
         then=lambda c: nodata("NETIF_F_RXHASH off (ethtool -K <if> rxhash on)"),
-        source="virtnet_xdp_rx_hash / igc_xdp_rx_hash: !(features & NETIF_F_RXHASH) -> -ENODATA",
+        source="virtnet_xdp_rx_hash / igc_xdp_rx_hash: !(features & NETIF_F_RXHASH) -> "
+        "-ENODATA; skb: virtio_skb_set_hash / igc_rx_hash / igb_rx_hash only with "
+        "NETIF_F_RXHASH",
     ),
     Rule(
         "veth-nic-hash",
@@ -810,7 +424,7 @@ RULES: tuple[Rule, ...] = (
     Rule(
         "igc-ts-no-filter",
         drivers=_fs("igc"),
-        paths=NIC_KFUNC_PATHS | NIC_SKB_PATHS,
+        paths=NIC_PATHS,
         fields=_fs("timestamp"),
         when=lambda c: not c.facts.hwtstamp_rx,
         then=lambda c: nodata("igc: no RX hwtstamp filter, TSIP clear"),
@@ -829,9 +443,21 @@ RULES: tuple[Rule, ...] = (
         source="igc_construct_skb_timestamps: SKBTX_HW_TSTAMP_NETDEV + netdev_data",
     ),
     Rule(
+        "igc-ts-pass-clobbered",
+        drivers=_fs("igc"),
+        paths=_fs("pass"),
+        fields=_fs("timestamp"),
+        when=lambda c: c.facts.hwtstamp_rx and not c.facts.rx_busy_poll
+        and c.facts.ifindex is not None,
+        then=_igc_clobbered_then,
+        source="igc_construct_skb / ndo_get_tstamp igc_get_tstamp: reads timer 0 of the "
+        "16-byte RX header in the headroom when the stack asks; our XDP program's 56-byte "
+        "data_meta (struct xh_meta) ends right before the packet, over that header",
+    ),
+    Rule(
         "igc-ts",
         drivers=_fs("igc"),
-        paths=NIC_KFUNC_PATHS | NIC_SKB_PATHS,
+        paths=NIC_PATHS,
         fields=_fs("timestamp"),
         then=lambda c: ts_expectation(c.facts, c.pkt, "igc: SYSTIM stamp from the RX header"),
         source="igc_xdp_rx_timestamp / igc_ptp_rx_pktstamp; skb (through SO_TIMESTAMPING): "
@@ -873,7 +499,8 @@ RULES: tuple[Rule, ...] = (
         "nic-vlan-none",
         paths=NIC_KFUNC_PATHS,
         fields=_fs("vlan"),
-        then=lambda c: nodata("no tag in RX metadata (untagged, or tag left in the frame)"),
+        then=lambda c: nodata("no tag in RX metadata (untagged, or tag left in the frame)",
+                              loss=False),
         source="rx_vlan_tag returns -ENODATA when no tag was stripped",
     ),
     # --- XDP_PASS -> skb --------------------------------------------------------------
@@ -911,7 +538,8 @@ RULES: tuple[Rule, ...] = (
         paths=NIC_SKB_PATHS,
         fields=_fs("timestamp"),
         then=lambda c: nodata(f"{c.facts.driver}: no hardware RX timestamp on the skb"),
-        source="virtio_net/veth never set skb_hwtstamps",
+        source="virtio_net/veth never set skb_hwtstamps; igb (82576): no stamp in the "
+        "packet, and igb_ptp_set_timestamp_mode refuses HWTSTAMP_FILTER_ALL (-ERANGE)",
     ),
     Rule(
         "pass-vlan",
@@ -925,7 +553,7 @@ RULES: tuple[Rule, ...] = (
         "pass-vlan-untagged",
         paths=NIC_SKB_PATHS,
         fields=_fs("vlan"),
-        then=lambda c: nodata("untagged frame"),
+        then=lambda c: nodata("untagged frame", loss=False),
         source="-",
     ),
 )
@@ -949,8 +577,7 @@ def expect(facts: Facts, pkt: SentPacket, path: str, fld: str) -> Expectation:
     rule = match_rule(facts, pkt, path, fld)
     if rule is None:
         return skip(f"no rule for {facts.driver}/{path}/{fld}")
-    exp = rule.then(Ctx(facts, pkt, path, fld))
-    return Expectation(exp.kind, exp.value, exp.lo, exp.hi, exp.reason, rule.name)
+    return replace(rule.then(Ctx(facts, pkt, path, fld)), rule=rule.name)
 
 
 def expect_all(
@@ -984,21 +611,3 @@ def rules_table() -> list[dict[str, str]]:
     ]
 
 
-__all__ = [
-    "DeterministicClock",
-    "Expectation",
-    "FIELDS",
-    "Facts",
-    "PATHS",
-    "RULES",
-    "Rule",
-    "expect",
-    "expect_all",
-    "match_rule",
-    "facts_from_probe",
-    "parse_ethtool_driver",
-    "parse_ethtool_features",
-    "parse_ethtool_rss_key",
-    "parse_rx_flow_hash",
-    "rules_table",
-]

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from harness.nics.base import CLI_PATHS
-from harness.oracle.rules import FIELDS
+from harness.oracle import FIELDS
 from harness.verdict.compare import Row, has_row
 
 

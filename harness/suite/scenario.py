@@ -22,19 +22,16 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from harness import nics
+from harness import nics, oracle
 from harness.guest.runner import GuestRunner, RunnerError
 from harness.nics.base import CLI_PATHS, GuestNic
-from harness.oracle import rules as oracle
-from harness.oracle.rules import Facts
+from harness.oracle import Facts
 from harness.progress import Emit, RunFinished, RunStarted, quiet
 from harness.suite import runs
 from harness.suite.faults import fault_object
 from harness.traffic.packets import DEFAULT_KINDS, SentPacket, make_plan
 from harness.verdict.compare import Row, compare
 from harness.vm.machine import raise_if_crashed
-
-NO_REPORT_PATHS = frozenset({"skb", "xdp", "pass", "pass-bare", "xsk", "xsk-zc"})
 
 
 @dataclass
@@ -84,41 +81,6 @@ class _Ids:
         return first
 
 
-def _igc_clobbered_stamp(row: Row, records: list[dict], facts: Facts, n: int) -> None:
-    """Turn a failed igc skb-timestamp row into expected-unsupported if it is the clobber.
-
-    igc reads the skb's hardware stamp lazily (ndo_get_tstamp) from the 16-byte RX
-    header in front of the packet; our XDP program's 56-byte data_meta overwrote
-    it.  Timer 0 then holds xh_meta bytes 48..55 (rx_queue, ifindex) read as SYSTIM
-    nanoseconds and seconds.  Only when every stamp equals that prediction is the
-    row a documented loss; anything else stays a failure.  Used on ``pass`` only: the
-    ``pass-bare`` run writes no data_meta and its stamps must be exact.
-    """
-    if row.verdict != "fail" or row.missing or row.extra:
-        return
-    lat = facts.rx_latency_ns() or 0
-    seen = 0
-    for rec in records:
-        if rec.get("point") != "tc":
-            continue
-        meta = rec.get("meta") or {}
-        if not rec.get("meta_found") or "rx_queue" not in meta or "ifindex" not in meta:
-            return
-        want = int(meta["ifindex"]) * 10**9 + int(meta["rx_queue"]) - lat
-        if rec.get("skb_hwtstamp") != want:
-            return
-        seen += 1
-    if seen != n:
-        return
-    row.verdict = "expected-unsupported"
-    row.mismatches = []
-    row.matched = seen
-    row.detail = (f"as expected, lost for {n} of {n}: igc reads the skb hardware stamp "
-                  "lazily from the RX header in the headroom, which the XDP program's "
-                  "data_meta overwrote (every stamp = xh_meta rx_queue/ifindex read as "
-                  "SYSTIM ns/s minus the RX latency)")
-
-
 class NicScenario:
     """One NIC under test in a booted VM."""
 
@@ -161,9 +123,9 @@ class NicScenario:
             "vlan_strip": feats.get("rx-vlan-offload"),
             "link_speed_mbps": speed,
             "hash_fields": hash_fields or None,
+            "backend": getattr(g.nic, "backend", "guest"),
             **self.kind.extra_facts(g, feats),
         }
-        self.hash_report = extra.pop("hash_report", None)
         self.base = oracle.facts_from_probe(probe, g.ifname, self.kind.driver, **extra)
         if self.opts.fault:
             remote = f"{g.runner.remote_dir}/xdp_hints_fault.bpf.o"
@@ -195,7 +157,7 @@ class NicScenario:
             "vlan_strip": f.vlan_strip,
             "link_speed_mbps": f.link_speed_mbps,
             "xsk_zc": f.xsk_zc,
-            "hash_report": self.hash_report,
+            "hash_report": f.hash_report,
             "backend": getattr(self.g.nic, "backend", "guest"),
         }
 
@@ -207,20 +169,6 @@ class NicScenario:
             self.g.sh(f"cat /sys/class/net/{self.g.qifname}/address").stdout.strip()
         return make_plan(n, dst_mac=mac, kinds=self.opts.kinds, seed=self.opts.seed + first,
                          first_id=first, vids=nics.base.PLAN_VIDS)
-
-    def _oracle(self) -> Any:
-        no_report = self.hash_report is False
-        backend = getattr(self.g.nic, "backend", "")
-
-        def expect(facts: Facts, pkt: SentPacket, path: str, fld: str) -> oracle.Expectation:
-            if no_report and fld in ("hash", "hash_type") and path in NO_REPORT_PATHS:
-                return oracle.skip(
-                    "virtio-net without VIRTIO_NET_F_HASH_REPORT (feature bit 57 not "
-                    f"negotiated; {backend} backend: QEMU offers it only on a tap with a "
-                    "vnet header)")
-            return oracle.expect(facts, pkt, path, fld)
-
-        return expect
 
     def _facts_for(self, ready: dict) -> Facts:
         assert self.base is not None
@@ -266,14 +214,8 @@ class NicScenario:
         raise_if_crashed(self.vm, "during the suite")
         facts = hooks.facts(self._facts_for(obs.ready or {}))
         records = hooks.records(obs.records)
-        rows = compare(name, facts, plan, records, paths=opaths, oracle=self._oracle(),
-                       points=spec.points)
-        if getattr(hooks, "stamps", None) is not None:
-            for r in rows:
-                if r.path in oracle.NIC_SKB_PATHS and r.field == "timestamp":
-                    if r.path == "pass":
-                        _igc_clobbered_stamp(r, records, facts, len(plan))
-                    r.detail += "; skb stamps read through SO_TIMESTAMPING (packet socket)"
+        rows = compare(name, facts, plan, records, paths=opaths, points=spec.points)
+        hooks.annotate(rows)
         if obs.errors:
             msg = "; ".join(f"{e.get('stage')}: {e.get('msg')}" for e in obs.errors)
             for r in rows:

@@ -1,30 +1,25 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 """Match guest observations to sent packets by id and judge them field by field.
 
-Canonical observations, one per (path, packet)::
-
-    {"point": "xdp", "id": 7, "rx_hash_rc": 0, "rx_hash": 123, "rx_hash_type": 41,
-     "rx_ts_rc": -95, "rx_ts": 0, "rx_vlan_rc": -95, "vlan_proto": 0, "vlan_tci": 0,
-     "meta_ok": true}
-
-Return codes are negative errnos (None = kfunc not called); ``vlan_proto`` is
-in host byte order (0x8100).  The record keys per field live in
-:data:`FIELD_KEYS` only.  Records of the guest runner (guest-bpf/, JSON lines
-with ``frame_vlan_count``) are converted by :func:`from_runner`, whose key
-mapping is :data:`RUNNER_POINTS` / :data:`RUNNER_KFUNC_KEYS`; a run whose points
-mean another path passes ``points`` (the ``tc`` records of a ``--no-meta`` run are
-path ``pass-bare``: ``compare(..., points={"tc": "pass-bare"})``).  Matching is by
-packet id, never by order.
+The runner's records become canonical observations through
+:func:`harness.guest.records.from_runner` (the record schema and the canonical
+keys per field live there); a run whose points mean another path passes
+``points`` (the ``tc`` records of a ``--no-meta`` run are path ``pass-bare``:
+``compare(..., points={"tc": "pass-bare"})``).  Matching is by packet id, never by
+order.  What each observation should show comes from the oracle
+(harness.oracle.expect); how a met expectation reads (a pass, or a documented
+loss) is the expectation's ``loss`` marker.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any
 
-from harness.oracle.rules import (
-    ENODATA,
+from harness.guest import records
+from harness.guest.records import ID_KEY, POINT_KEY, RUNNER_POINTS, from_runner
+from harness.oracle import (
     FIELDS,
     NOT_OBSERVABLE,
     PATHS,
@@ -36,28 +31,6 @@ from harness.oracle.rules import (
 )
 from harness.traffic.packets import SentPacket
 
-POINT_KEY = "point"
-ID_KEY = "id"
-
-
-@dataclass(frozen=True)
-class FieldKeys:
-    """Record keys of one field: its return code (None = always 0) and value(s)."""
-
-    rc: str | None
-    values: tuple[str, ...]
-
-
-#: field -> record keys; the one place to adapt when the runner's records change
-FIELD_KEYS: dict[str, FieldKeys] = {
-    "hash": FieldKeys("rx_hash_rc", ("rx_hash",)),
-    "hash_type": FieldKeys("rx_hash_rc", ("rx_hash_type",)),
-    "timestamp": FieldKeys("rx_ts_rc", ("rx_ts",)),
-    "vlan": FieldKeys("rx_vlan_rc", ("vlan_proto", "vlan_tci")),
-    "meta": FieldKeys(None, ("meta_ok",)),
-    "queue": FieldKeys(None, ("rx_queue",)),
-}
-
 #: fields observed on some paths only (no row elsewhere)
 FIELD_PATHS: dict[str, tuple[str, ...]] = {"queue": ("xdp",)}
 
@@ -66,41 +39,11 @@ def has_row(path: str, fld: str) -> bool:
     """Whether (path, field) gets a row: observed there, and observable at all."""
     return path in FIELD_PATHS.get(fld, (path,)) and (path, fld) not in NOT_OBSERVABLE
 
-#: guest runner point -> path ("xsk" becomes "xsk-zc" when xsk_mode is "zerocopy")
-RUNNER_POINTS: dict[str, str] = {
-    "xdp": "xdp",
-    "tc": "pass",
-    "veth_xdp": "veth",
-    "veth_skb": "veth-skb",
-    "cpumap": "cpumap",
-    "cpumap_skb": "cpumap-skb",
-    "xsk": "xsk",
-}
-#: canonical key -> runner key of the kfunc results (top level at xdp/veth_xdp,
-#: inside the "meta" object the XDP program wrote, at xsk)
-RUNNER_KFUNC_KEYS: dict[str, str] = {
-    "rx_ts_rc": "rx_timestamp_rc",
-    "rx_ts": "rx_timestamp",
-    "rx_hash_rc": "rx_hash_rc",
-    "rx_hash": "rx_hash",
-    "rx_hash_type": "rx_hash_type",
-    "rx_vlan_rc": "rx_vlan_tag_rc",
-    "vlan_proto": "rx_vlan_proto",
-    "vlan_tci": "rx_vlan_tci",
-}
-RUNNER_SKB_POINTS = frozenset({"tc", "veth_skb", "cpumap_skb"})
 
 VERDICTS = ("pass", "fail", "expected-unsupported", "skip")
-#: rules whose -ENODATA means "nothing was there" (untagged frame, NIC hashed nothing),
-#: not a loss on the way; a row mixing values with these stays ``pass``
-NOTHING_TO_LOSE_RULES = frozenset(
-    {"pass-vlan-untagged", "frame-skb-vlan-untagged", "nic-vlan-none", "pass-hash"})
 MAX_SHOWN = 5
-#: rules judged even where the point reports no rc (a runner probe decided them: the
-#: cpumap program cannot call the kfuncs, or the kernel now says it could)
-PROBED_RULES = frozenset({"cpumap-dev-bound-refused", "cpumap-dev-bound-accepted"})
-#: expectation kinds that, when met, mean a documented loss (expected-unsupported)
-LOSS_KINDS = frozenset({"unsupported", "nodata", "not-called"})
+#: the keys of a row's JSON form, first (then mismatches, missing, extra, duplicates, rules)
+RESULT_KEYS = ("nic", "path", "field", "verdict", "checked", "matched", "detail")
 
 Oracle = Callable[[Facts, SentPacket, str, str], Expectation]
 
@@ -123,55 +66,11 @@ class Row:
     rules: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-friendly form."""
-        return asdict(self)
-
-
-def from_runner(rec: Mapping[str, Any],
-                points: Mapping[str, str] = RUNNER_POINTS) -> dict[str, Any]:
-    """Canonical form of one guest-runner record; other records are returned as they are.
-
-    skb points report rc 0 when the skb carries the value (hash != 0, hw
-    timestamp != 0, vlan tag present) and -ENODATA otherwise.  ``meta_ok``:
-    the custom struct was found and carries this packet's id and flags.
-    ``points`` maps runner points to paths (default :data:`RUNNER_POINTS`).
-    """
-    point = rec.get(POINT_KEY)
-    if "frame_vlan_count" not in rec or point not in points:
-        return dict(rec)
-    path = points[point]
-    if point == "xsk" and rec.get("xsk_mode") == "zerocopy":
-        path = "xsk-zc"
-    out: dict[str, Any] = {POINT_KEY: path, ID_KEY: rec.get(ID_KEY)}
-    if point == "xdp" and "rx_queue" in rec:
-        out["rx_queue"] = rec["rx_queue"]
-    src: Mapping[str, Any] = {}
-    if point in ("xdp", "veth_xdp"):
-        src = rec
-    elif point == "xsk":
-        src = rec.get("meta") or {}
-    for canon, key in RUNNER_KFUNC_KEYS.items():
-        if key in src:
-            out[canon] = src[key]
-    if point in RUNNER_SKB_POINTS:
-        if "skb_hash" in rec:
-            out["rx_hash_rc"] = 0 if rec["skb_hash"] else ENODATA
-            out["rx_hash"] = rec["skb_hash"]
-        if "skb_hwtstamp" in rec:
-            out["rx_ts_rc"] = 0 if rec["skb_hwtstamp"] else ENODATA
-            out["rx_ts"] = rec["skb_hwtstamp"]
-        if "skb_vlan_present" in rec:
-            out["rx_vlan_rc"] = 0 if rec["skb_vlan_present"] else ENODATA
-            out["vlan_proto"] = rec.get("skb_vlan_proto", 0)
-            out["vlan_tci"] = rec.get("skb_vlan_tci", 0)
-    if "meta_found" in rec:
-        meta = rec.get("meta") or {}
-        out["meta_ok"] = (
-            bool(rec["meta_found"])
-            and meta.get("id") == rec.get(ID_KEY)
-            and meta.get("pkt_flags") == rec.get("pkt_flags")
-        )
-    return out
+        """The JSON form (:data:`RESULT_KEYS` first, then the id lists and rules)."""
+        d: dict[str, Any] = {k: getattr(self, k) for k in RESULT_KEYS}
+        for k in ("mismatches", "missing", "extra", "duplicates", "rules"):
+            d[k] = list(getattr(self, k))
+        return d
 
 
 def id_ranges(ids: Iterable[int]) -> str:
@@ -190,7 +89,7 @@ def id_ranges(ids: Iterable[int]) -> str:
 
 def observed_of(rec: Mapping[str, Any], fld: str) -> tuple[int | None, Any, bool]:
     """(rc, value, reported) of ``fld`` in one record; reported=False if keys are absent."""
-    keys = FIELD_KEYS[fld]
+    keys = records.FIELD_KEYS[fld]
     if any(k not in rec for k in keys.values) or (
         keys.rc is not None and rec.get(keys.rc) is None  # absent, or kfunc not called
     ):
@@ -207,6 +106,12 @@ def describe_observed(fld: str, rc: int | None, val: Any) -> str:
     if rc != 0:
         return f"rc={rc} ({errname(rc)})"
     return format_value(fld, val)
+
+
+def _loss_reason(exp: Expectation, fld: str) -> str:
+    """Why a met expectation is a loss: its reason, after the rc or error it expects
+    (a lost value's own value differs per packet: the reason alone)."""
+    return exp.reason if exp.kind in ("value", "window") else f"{exp.describe(fld)}: {exp.reason}"
 
 
 def judge(exp: Expectation, rc: int | None, val: Any) -> bool:
@@ -272,7 +177,7 @@ def compare_field(
         row.detail = "; ".join(sorted(skipped)) or "nothing to check"
         return row
     reported = any(observed_of(r[0], fld)[2] for r in recs.values() if r)
-    if recs and not reported and not all(e.rule in PROBED_RULES for e in live.values()):
+    if recs and not reported and not all(e.probed for e in live.values()):
         row.detail = f"point {path!r} does not report {fld!r}"
         return row
 
@@ -326,19 +231,18 @@ def compare_field(
     if len(exps) > len(live):
         parts.append(f"{len(exps) - len(live)} not checked ({'; '.join(sorted(skipped))})")
 
-    lost = [e for e in live.values()
-            if e.kind in LOSS_KINDS and e.rule not in NOTHING_TO_LOSE_RULES]
+    lost = [e for e in live.values() if e.loss]
     if failed:
         row.verdict = "fail"
-    elif all(e.kind in LOSS_KINDS for e in live.values()):
+    elif all(e.loss or e.absent for e in live.values()):
         row.verdict = "expected-unsupported"
-        reasons = sorted({f"{e.describe(fld)}: {e.reason}" for e in live.values()})
+        reasons = sorted({_loss_reason(e, fld) for e in live.values()})
         parts.append("as expected: " + "; ".join(reasons))
     elif lost:
         # some packets carried the value and the kernel's documented path lost it:
         # not a plain pass, even if the other packets' values matched
         row.verdict = "expected-unsupported"
-        reasons = sorted({f"{e.describe(fld)}: {e.reason}" for e in lost})
+        reasons = sorted({_loss_reason(e, fld) for e in lost})
         parts.append(f"as expected, lost for {len(lost)} of {len(live)}: " + "; ".join(reasons))
     else:
         row.verdict = "pass"
@@ -378,7 +282,3 @@ def compare(
             )
     return rows
 
-
-def exit_code(rows: Iterable[Row]) -> int:
-    """0 if no row failed, else 1 (the CLI's test-failure code)."""
-    return 1 if any(r.verdict == "fail" for r in rows) else 0

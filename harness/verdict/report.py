@@ -5,7 +5,7 @@ Rows are :class:`harness.verdict.compare.Row` (one per NIC x path x field).  JSO
 
     {"kernel": "7.2.13+deb14-amd64", "accel": "tcg", ...,
      "results": [{"nic", "path", "field", "verdict", "checked", "matched", "detail",
-                  "mismatches": [...]}, ...]}
+                  "mismatches": [...], "missing", "extra", "duplicates", "rules"}, ...]}
 
 JUnit: one ``<testcase classname="xdp-hints.NIC.PATH" name="FIELD">`` per row;
 ``fail`` -> ``<failure>``, ``skip`` -> ``<skipped>``, ``expected-unsupported`` is
@@ -22,17 +22,6 @@ from pathlib import Path
 from typing import Any
 
 from harness.verdict.compare import VERDICTS, Row
-
-RESULT_KEYS = ("nic", "path", "field", "verdict", "checked", "matched", "detail")
-
-
-def row_dict(row: Row) -> dict[str, Any]:
-    """The JSON form of one row (RESULT_KEYS first, then mismatches/missing)."""
-    d = {k: getattr(row, k) for k in RESULT_KEYS}
-    d["mismatches"] = list(row.mismatches)
-    d["missing"] = list(row.missing)
-    d["rules"] = list(row.rules)
-    return d
 
 
 def counts(rows: Iterable[Row]) -> dict[str, int]:
@@ -78,7 +67,7 @@ def to_json(rows: Iterable[Row], meta: Mapping[str, Any]) -> dict[str, Any]:
     doc: dict[str, Any] = {"kernel": meta.get("kernel"), "accel": meta.get("accel")}
     doc.update({k: v for k, v in meta.items() if k not in doc})
     doc["counts"] = counts(rows)
-    doc["results"] = [row_dict(r) for r in rows]
+    doc["results"] = [r.to_dict() for r in rows]
     return doc
 
 

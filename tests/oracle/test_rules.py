@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from harness.oracle import rules as o
+import harness.oracle as o
 from harness.traffic.packets import SentPacket, make_packet, make_plan
 from harness.traffic.toeplitz import MS_RSS_KEY, rss_hash
 
@@ -60,6 +60,13 @@ P_T6 = pkt("ipv6-tcp")
 P_Q = pkt("ipv4-udp-dot1q")
 P_QQ = pkt("ipv6-tcp-qinq")
 P_2Q = double_dot1q()
+# igc as the suite runs it: skb stamps through SO_TIMESTAMPING, the NIC's ifindex known
+IGC_SOTS = replace(IGC_RETA, rx_busy_poll=False, ifindex=3, link_speed_mbps=2500)
+CLOBBERED_T4 = 3 * 10**9 + T4_QUEUE - 1485  # xh_meta rx_queue/ifindex read as SYSTIM ns/s
+NO_REPORT = replace(VIRTIO, hash_report=False, backend="socket")
+# QEMU's igb (82576): no xmo_* callbacks; Linux strips 802.1Q by default (CTAG_RX on)
+IGB = o.Facts(driver="igb", rss_key=KEY2, vlan_strip=True)
+IGB_RETA = replace(IGB, reta=tuple(i % 2 for i in range(128)))
 
 # (facts, packet, path, field, expected kind, expected value or None, rule)
 CASES: list[tuple[o.Facts, SentPacket, str, str, str, Any, str]] = [
@@ -240,6 +247,42 @@ CASES: list[tuple[o.Facts, SentPacket, str, str, str, Any, str]] = [
     (IGC_RETA, P_T4, "xdp", "queue", "value", T4_QUEUE, "queue-reta"),
     (IGC_RETA, P_T4, "pass", "queue", "skip", None, "queue-not-at-xdp"),
     (IGC, P_T4, "xdp", "queue", "skip", None, "queue-no-table"),
+    # virtio-net without VIRTIO_NET_F_HASH_REPORT: hash rows of the NIC's own paths skip
+    (NO_REPORT, P_U4, "xdp", "hash", "skip", None, "virtio-no-hash-report"),
+    (NO_REPORT, P_T4, "skb", "hash", "skip", None, "virtio-no-hash-report"),
+    (NO_REPORT, P_T4, "pass-bare", "hash_type", "skip", None, "virtio-no-hash-report"),
+    (NO_REPORT, P_U6, "xsk-zc", "hash_type", "skip", None, "virtio-no-hash-report"),
+    (NO_REPORT, P_U4, "veth", "hash", "nodata", None, "veth-xdp-frame"),
+    (NO_REPORT, P_U4, "cpumap-skb", "hash", "nodata", None, "frame-skb-hash"),
+    (NO_REPORT, P_U4, "xdp", "timestamp", "unsupported", None, "no-callback"),
+    (replace(VIRTIO, hash_report=True), P_U4, "xdp", "hash", "value", h4(P_U4), "nic-hash"),
+    # igc skb stamp on pass: the RX header our data_meta overwrote
+    (IGC_SOTS, P_T4, "pass", "timestamp", "value", CLOBBERED_T4, "igc-ts-pass-clobbered"),
+    (replace(IGC_SOTS, reta=None), P_T4, "pass", "timestamp", "window", None,
+     "igc-ts-pass-clobbered"),
+    (IGC_SOTS, P_T4, "pass-bare", "timestamp", "present", None, "igc-ts"),
+    (replace(IGC_SOTS, rx_busy_poll=True), P_T4, "pass", "timestamp", "present", None,
+     "igc-ts-skb-busy-poll"),
+    (replace(IGC_SOTS, hwtstamp_rx=False), P_T4, "pass", "timestamp", "nodata", None,
+     "igc-ts-no-filter"),
+    # igb: no callbacks at the XDP hook; the skb hash is the NIC's Toeplitz hash
+    (IGB, P_U4, "xdp", "hash", "unsupported", None, "no-callback"),
+    (IGB, P_T4, "xdp", "hash_type", "unsupported", None, "no-callback"),
+    (IGB, P_U4, "xdp", "timestamp", "unsupported", None, "no-callback"),
+    (IGB, P_Q, "xdp", "vlan", "unsupported", None, "no-callback"),
+    (IGB, P_Q, "xsk", "vlan", "unsupported", None, "no-callback"),
+    (IGB, P_T4, "xsk-zc", "timestamp", "unsupported", None, "no-callback"),
+    (IGB, P_T4, "skb", "hash", "value", h4(P_T4), "pass-hash"),
+    (IGB, P_U4, "skb", "hash", "value", h2(P_U4), "pass-hash"),
+    (IGB, P_QQ, "pass", "hash", "value", h4(P_QQ), "pass-hash"),
+    (IGB, P_Q, "pass-bare", "hash", "value", h2(P_Q), "pass-hash"),
+    (IGB, P_2Q, "skb", "hash", "nodata", None, "pass-hash"),
+    (replace(IGB, rxhash=False), P_T4, "skb", "hash", "nodata", None, "rxhash-off"),
+    (IGB, P_T4, "skb", "timestamp", "nodata", None, "pass-ts"),
+    (IGB, P_Q, "skb", "vlan", "value", P_Q.vlans[0], "pass-vlan"),
+    (IGB, P_Q, "cpumap-skb", "vlan", "nodata", None, "frame-skb-vlan-stripped"),
+    (IGB_RETA, P_T4, "xdp", "queue", "value", IGB_RETA.reta[_T4_INDEX], "queue-reta"),
+    (IGB_RETA, P_2Q, "xdp", "queue", "value", 0, "queue-reta"),
 ]
 
 
@@ -256,7 +299,8 @@ def test_rule_cases(
     if kind == "value":
         assert exp.value == val
     if kind not in ("skip", "not-called"):
-        assert exp.rc == {"value": 0, "present": 0, "unsupported": -95, "nodata": -61}[kind]
+        assert exp.rc == {"value": 0, "window": 0, "present": 0, "unsupported": -95,
+                          "nodata": -61}[kind]
 
 
 def test_every_rule_has_a_case() -> None:
@@ -442,6 +486,10 @@ def test_facts_from_probe() -> None:
     assert f.kernel_release.startswith("7.2") and f.rss_key == KEY2
     assert f.features() == frozenset({"hash"})
     assert f.xsk_zc is True
+    assert f.ifindex == 3 and f.hash_report is None
+    nr = o.facts_from_probe(PROBE, "eth1", "virtio_net", hash_report=False, backend="socket")
+    skipped = o.expect(nr, P_U4, "xdp", "hash")
+    assert skipped.kind == "skip" and "socket backend" in skipped.reason
     assert o.expect(f, P_Q, "xdp", "vlan").kind == "skip"  # rx_vlan_tag absent in this BTF
     assert o.expect(f, P_U4, "xdp", "timestamp").kind == "unsupported"
     assert o.expect(f, P_U4, "xdp", "hash").value == h4(P_U4)
@@ -459,3 +507,37 @@ def test_parse_ethtool_indir() -> None:
     assert o.parse_ethtool_indir(text) == (0, 1) * 4 + (1, 0) * 4
     with pytest.raises(ValueError):
         o.parse_ethtool_indir("RSS hash key:\n6d:5a\n")
+
+
+def test_loss_and_probe_markers() -> None:
+    """A met expectation is a documented loss where the rule says so, and only there."""
+    assert o.expect(VIRTIO, P_U4, "xdp", "timestamp").loss  # no callback
+    assert o.expect(VIRTIO, P_U4, "cpumap-skb", "hash").loss  # lost on the way
+    assert o.expect(IGC_SOTS, P_T4, "pass", "timestamp").loss  # clobbered stamp, a value
+    for facts, p, path, fld in ((VIRTIO, P_T6, "skb", "vlan"),  # untagged: nothing to lose
+                                (VIRTIO, P_U4, "cpumap-skb", "vlan"),
+                                (VETH, P_Q, "xdp", "vlan"),
+                                (VIRTIO, P_2Q, "skb", "hash"),  # the NIC hashed nothing
+                                (VIRTIO, P_U4, "xdp", "hash"),
+                                (IGC_SOTS, P_T4, "pass-bare", "timestamp")):
+        exp = o.expect(facts, p, path, fld)
+        assert not exp.loss, (exp.rule, path, fld)
+    probed = [o.expect(replace(VIRTIO, cpumap_dev_bound_rc=rc), P_U4, "cpumap", "hash")
+              for rc in (-22, 0)]
+    assert all(e.probed for e in probed)
+    assert not o.expect(VIRTIO, P_U4, "cpumap", "hash").probed  # not probed: skip
+    assert not o.expect(VIRTIO, P_U4, "xdp", "hash").probed
+
+
+def test_igc_clobbered_stamp_follows_the_predicted_queue() -> None:
+    """Timer 0 = xh_meta (rx_queue, ifindex): the queue the RSS table picks per packet;
+    without a table any of igc's queues, as a window that can never be a pass."""
+    for p in make_plan(16, MAC):
+        q, _ = o.nic_queue(IGC_SOTS, p)
+        exp = o.expect(IGC_SOTS, p, "pass", "timestamp")
+        assert q is not None and exp.value == 3 * 10**9 + q - 1485
+        assert "data_meta overwrote" in exp.reason and "SO_TIMESTAMPING" in exp.reason
+    w = o.expect(replace(IGC_SOTS, reta=None), P_T4, "pass", "timestamp")
+    assert (w.lo, w.hi, w.loss) == (3 * 10**9 - 1485, 3 * 10**9 + 3 - 1485, True)
+    # the NIC's ifindex unknown: the exact stamp, which a clobbered one fails
+    assert o.expect(replace(IGC_SOTS, ifindex=None), P_T4, "pass", "timestamp").rule == "igc-ts"

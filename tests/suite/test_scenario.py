@@ -9,16 +9,17 @@ from typing import Any
 
 import pytest
 
+import harness.oracle as o
 from harness import nics
 from harness.nics import igc
-from harness.oracle import rules as o
 from harness.suite import runs
 from harness.suite import scenario as s
 from harness.traffic.packets import SentPacket
 from harness.verdict.compare import Row
 
 MAC = "52:54:00:00:00:01"
-IGC = o.Facts(driver="igc", rss_key=bytes(range(40)), link_speed_mbps=2500)
+IGC = o.Facts(driver="igc", rss_key=bytes(range(40)), link_speed_mbps=2500, ifindex=3,
+              reta=tuple(i % 2 for i in range(128)))
 
 
 class _Nic:
@@ -127,7 +128,9 @@ def _tc_record(facts: o.Facts, p: SentPacket, meta: bool) -> dict[str, Any]:
         "meta_found": meta, "meta": None,
     }
     if meta:
-        rec["meta"] = {"id": p.id, "pkt_flags": p.flags, "rx_queue": p.id % 2, "ifindex": 3}
+        # rx_queue: the queue it arrived on (XDP rx_queue_index), as the RSS table picks it
+        rec["meta"] = {"id": p.id, "pkt_flags": p.flags, "rx_queue": o.nic_queue(facts, p)[0],
+                       "ifindex": 3}
     return rec
 
 
@@ -201,7 +204,7 @@ def test_bare_run_does_not_excuse_a_clobbered_stamp(monkeypatch: pytest.MonkeyPa
     assert ts.verdict == "expected-unsupported" and "data_meta overwrote" in ts.detail
 
     def clobbered_bare(facts: o.Facts, p: SentPacket, rec: dict[str, Any]) -> int:
-        return 3 * 10**9 + p.id % 2 - (facts.rx_latency_ns() or 0)
+        return 3 * 10**9 + (o.nic_queue(facts, p)[0] or 0) - (facts.rx_latency_ns() or 0)
 
     rows, _ = _run_pass(monkeypatch, "pass-bare", clobbered_bare)
     ts = next(r for r in rows if (r.path, r.field) == ("pass-bare", "timestamp"))

@@ -9,9 +9,11 @@ from typing import Any
 
 import pytest
 
-from harness.oracle import rules as o
+import harness.oracle as o
+from harness.guest import records
 from harness.traffic.packets import SentPacket, make_plan
 from harness.verdict import compare as c
+from harness.verdict import report
 
 MAC = "52:54:00:00:00:01"
 VIRTIO = o.Facts(driver="virtio_net", rss_key=bytes(range(40)))
@@ -26,7 +28,7 @@ def fake_records(facts: o.Facts, plan: list[SentPacket], path: str) -> list[dict
         rec: dict[str, Any] = {"point": path, "id": p.id}
         exps = {f: o.expect(facts, p, path, f) for f in o.FIELDS}
         for fld, exp in sorted(exps.items(), key=lambda kv: kv[1].kind == "skip"):
-            keys = c.FIELD_KEYS[fld]
+            keys = records.FIELD_KEYS[fld]
             if exp.kind == "skip" and keys.rc in rec:
                 continue
             if exp.kind == "value":
@@ -66,7 +68,7 @@ def test_perfect_virtio_run_shuffled() -> None:
     # nothing can observe these: no row at all
     assert ("xdp", "meta") not in rows and ("pass", "hash_type") not in rows
     assert not c.has_row("cpumap-skb", "hash_type") and c.has_row("xdp", "hash_type")
-    assert c.exit_code(rows.values()) == 0
+    assert report.exit_code(rows.values()) == 0
 
 
 def test_order_never_matters() -> None:
@@ -178,7 +180,7 @@ def test_requested_path_without_records_fails() -> None:
     rows = rows_by(c.compare("n", VIRTIO, PLAN, [], paths=["cpumap"], fields=["meta"]))
     row = rows["cpumap", "meta"]
     assert row.verdict == "fail" and len(row.missing) == len(PLAN)
-    assert c.exit_code(rows.values()) == 1
+    assert report.exit_code(rows.values()) == 1
 
 
 def test_point_not_reporting_a_field_is_skipped() -> None:
@@ -222,8 +224,8 @@ def test_field_keys_single_table(monkeypatch: pytest.MonkeyPatch) -> None:
     recs = fake_records(VIRTIO, PLAN, "xdp")
     for r in recs:
         r["hash32"] = r.pop("rx_hash")
-    keys = dict(c.FIELD_KEYS, hash=c.FieldKeys("rx_hash_rc", ("hash32",)))
-    monkeypatch.setattr(c, "FIELD_KEYS", keys)
+    keys = dict(records.FIELD_KEYS, hash=records.FieldKeys("rx_hash_rc", ("hash32",)))
+    monkeypatch.setattr(records, "FIELD_KEYS", keys)
     assert rows_by(c.compare("n", VIRTIO, PLAN, recs))["xdp", "hash"].verdict == "pass"
 
 
@@ -270,7 +272,7 @@ def to_runner(rec: dict[str, Any], p: SentPacket) -> dict[str, Any]:
         "rx_queue": 0,
         "frame_vlan_count": len(p.vlans),
     }
-    kf = {k: rec[c] for c, k in c.RUNNER_KFUNC_KEYS.items() if c in rec}
+    kf = {k: rec[c] for c, k in records.RUNNER_KFUNC_KEYS.items() if c in rec}
     meta = {"version": 1, "id": p.id, "pkt_flags": p.flags}
     if point in ("xdp", "veth_xdp"):
         out.update(kf)
@@ -336,7 +338,7 @@ def test_bare_run_tc_records_are_pass_bare() -> None:
     assert row.verdict == "fail" and "expected False, observed True" in row.detail
     # without the override the same records are the pass path's
     assert {r.path for r in c.compare("igc", IGC, PLAN, recs)} == {"pass"}
-    assert c.from_runner(recs[0], {"tc": "pass-bare"})["point"] == "pass-bare"
+    assert records.from_runner(recs[0], {"tc": "pass-bare"})["point"] == "pass-bare"
 
 
 def test_runner_tc_record_conversion() -> None:
@@ -354,12 +356,12 @@ def test_runner_tc_record_conversion() -> None:
         "meta_found": True,
         "meta": {"id": p.id, "pkt_flags": p.flags},
     }
-    got = c.from_runner(raw)
+    got = records.from_runner(raw)
     assert got["point"] == "pass" and got["rx_hash_rc"] == o.ENODATA
     assert (got["rx_vlan_rc"], got["vlan_proto"], got["vlan_tci"]) == (0, 0x8100, p.vlans[0][1])
     assert got["rx_ts_rc"] == o.ENODATA and got["meta_ok"] is True
     wrong = dict(raw, meta={"id": p.id + 1, "pkt_flags": p.flags})
-    assert c.from_runner(wrong)["meta_ok"] is False
+    assert records.from_runner(wrong)["meta_ok"] is False
     # hash 0 on the skb after XDP_PASS: virtio_net's documented loss
     rows = rows_by(c.compare("n", VIRTIO, [p], [raw]))
     assert rows["pass", "hash"].verdict == "expected-unsupported"
@@ -394,12 +396,12 @@ def test_runner_xsk_modes_and_meta_values() -> None:
         "meta_found": True,
         "meta": meta,
     }
-    got = c.from_runner(raw)
+    got = records.from_runner(raw)
     assert got["point"] == "xsk-zc"
     assert (got["rx_hash_rc"], got["rx_hash"], got["rx_hash_type"]) == (0, 5, 0x29)
     assert got["rx_ts_rc"] == -95 and got["meta_ok"] is True
-    assert c.from_runner(dict(raw, xsk_mode="copy"))["point"] == "xsk"
-    lost = c.from_runner(dict(raw, meta_found=False, meta=None))
+    assert records.from_runner(dict(raw, xsk_mode="copy"))["point"] == "xsk"
+    lost = records.from_runner(dict(raw, meta_found=False, meta=None))
     assert lost["meta_ok"] is False and "rx_hash" not in lost
 
 
@@ -417,11 +419,11 @@ def test_runner_kfunc_not_called_is_not_reported() -> None:
 
 def test_canonical_records_pass_through() -> None:
     rec = {"point": "xdp", "id": 1, "rx_hash_rc": 0, "rx_hash": 1}
-    assert c.from_runner(rec) == rec
+    assert records.from_runner(rec) == rec
 
 
 def test_queue_rows_only_at_the_xdp_hook() -> None:
-    from harness.oracle import rules as o
+    import harness.oracle as o
     from harness.traffic.packets import make_plan
     from harness.verdict import compare as c
 

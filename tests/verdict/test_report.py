@@ -7,7 +7,7 @@ import json
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
-from harness.oracle.rules import Facts
+from harness.oracle import Facts
 from harness.traffic.packets import make_plan
 from harness.verdict import report
 from harness.verdict.compare import Row, compare
@@ -84,7 +84,7 @@ def test_wrong_hash_is_a_failing_row_end_to_end_through_compare() -> None:
     """compare() + report on synthetic records: hash+1 fails with expected vs observed."""
     plan = make_plan(12, dst_mac="52:54:00:00:00:01", kinds=("ipv4-tcp", "ipv6-tcp"))
     facts = Facts(driver="igc", kfuncs=None)
-    from harness.oracle.rules import expect
+    from harness.oracle import expect
     recs = []
     for p in plan:
         e = expect(facts, p, "xdp", "hash")

@@ -1,0 +1,83 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+"""Where the guest observes (paths), what it observes (fields), and the path sets
+the rules are written over.
+
+Paths (guest runner point in brackets):
+  ``skb``         no XDP program on the NIC (runner mode ``skb``): the driver's own skb,
+                  seen by the TC ingress program [tc] -- the baseline
+  ``xdp``         device-bound XDP program on the NIC, kfunc results [xdp]
+  ``pass``        XDP_PASS -> skb, seen by a TC ingress program on the NIC [tc]
+  ``pass-bare``   the same skb after an XDP program that wrote no data_meta (runner
+                  ``--no-meta``): the headroom is as the driver left it [tc]
+  ``veth``        XDP_REDIRECT into a veth, XDP program on the peer: kfuncs on an
+                  xdp_frame [veth_xdp]
+  ``veth-skb``    the skb the veth peer builds from that frame, TC on the peer [veth_skb]
+  ``cpumap``      XDP program in the cpumap entry (not device-bound: no kfuncs) [cpumap]
+  ``cpumap-skb``  the skb the cpumap builds, TC on the NIC [cpumap_skb]
+  ``xsk``         AF_XDP copy mode: the metadata the NIC's XDP program stored in front of
+                  the frame [xsk, xsk_mode copy]
+  ``xsk-zc``      the same in zero-copy mode [xsk, xsk_mode zerocopy]
+
+Fields: ``hash``, ``hash_type``, ``timestamp``, ``vlan`` ((tpid, tci) tuple), ``meta``
+(the custom ``data_meta`` struct arrived intact; ``False`` on ``pass-bare`` and
+``skb``, where none was written), ``queue`` (the rx queue, at the XDP hook).
+
+Observation convention for skb points (``skb``, ``pass``, ``pass-bare``, ``veth-skb``,
+``cpumap-skb``): rc 0 with the value when the skb carries it (``skb->hash != 0``, hw
+timestamp != 0, vlan tag present), rc -ENODATA otherwise (harness.guest.records
+converts the runner's records that way).
+"""
+
+from __future__ import annotations
+
+from harness.oracle.uapi import (
+    FEATURE_HASH,
+    FEATURE_TIMESTAMP,
+    FEATURE_VLAN_TAG,
+    KFUNC_RX_HASH,
+    KFUNC_RX_TIMESTAMP,
+    KFUNC_RX_VLAN_TAG,
+)
+
+PATHS: tuple[str, ...] = (
+    "skb",
+    "xdp",
+    "pass",
+    "pass-bare",
+    "veth",
+    "veth-skb",
+    "cpumap",
+    "cpumap-skb",
+    "xsk",
+    "xsk-zc",
+)
+FIELDS: tuple[str, ...] = ("hash", "hash_type", "timestamp", "vlan", "meta", "queue")
+
+SKB_FROM_FRAME_PATHS = frozenset({"veth-skb", "cpumap-skb"})  # __xdp_build_skb_from_frame
+PASS_PATHS = frozenset({"pass", "pass-bare"})  # the NIC's skb after XDP_PASS
+NIC_SKB_PATHS = PASS_PATHS | {"skb"}  # the skb the NIC's driver builds, with or without XDP
+KFUNC_PATHS = frozenset({"xdp", "veth", "xsk", "xsk-zc"})  # kfunc results are recorded
+NIC_KFUNC_PATHS = frozenset({"xdp", "xsk", "xsk-zc"})  # kfuncs called by the NIC's XDP program
+#: paths that read the NIC's own RX metadata (its kfuncs, or the skb its driver builds)
+NIC_PATHS = NIC_KFUNC_PATHS | NIC_SKB_PATHS
+
+KFUNC_FIELDS = frozenset({"hash", "hash_type", "timestamp", "vlan"})
+KFUNC_OF_FIELD = {
+    "hash": KFUNC_RX_HASH,
+    "hash_type": KFUNC_RX_HASH,
+    "timestamp": KFUNC_RX_TIMESTAMP,
+    "vlan": KFUNC_RX_VLAN_TAG,
+}
+FEATURE_OF_FIELD = {
+    "hash": FEATURE_HASH,
+    "hash_type": FEATURE_HASH,
+    "timestamp": FEATURE_TIMESTAMP,
+    "vlan": FEATURE_VLAN_TAG,
+}
+
+#: (path, field) pairs nothing can observe: they get no row in a report
+NOT_OBSERVABLE: dict[tuple[str, str], str] = {
+    **{(p, "hash_type"): "struct __sk_buff has a hash but no RSS hash type"
+       for p in sorted(NIC_SKB_PATHS | SKB_FROM_FRAME_PATHS)},
+    ("xdp", "meta"): "data_meta is written at the XDP hook and checked downstream",
+}
