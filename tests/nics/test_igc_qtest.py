@@ -23,7 +23,7 @@ import pytest
 
 from harness.artifacts.qemu_build import find_qemu, firmware_args
 from harness.nics.igc_model import IgcModel
-from harness.traffic.packets import inet_checksum
+from harness.traffic.checksum import inet_checksum
 
 QEMU = find_qemu()
 pytestmark = pytest.mark.skipif(

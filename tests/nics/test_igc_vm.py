@@ -26,7 +26,7 @@ import pytest
 from harness.artifacts.qemu_build import find_qemu
 from harness.nics.igc_model import IgcModel
 from harness.oracle import IGC_RX_LATENCY_NS as LINUX_RX_LATENCY_NS
-from harness.traffic.packets import inet_checksum
+from harness.traffic.checksum import inet_checksum
 
 pytestmark = [
     pytest.mark.vm,

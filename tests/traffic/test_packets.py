@@ -9,6 +9,7 @@ import struct
 import pytest
 
 from harness.traffic import packets as pk
+from harness.traffic import parse
 from harness.traffic.toeplitz import rss_hash
 
 DST_MAC = "52:54:00:12:34:56"
@@ -18,7 +19,7 @@ def test_plan_round_trips_through_parser() -> None:
     plan = pk.make_plan(48, DST_MAC, seed=7)
     assert [p.id for p in plan] == list(range(1, 49))
     for p in plan:
-        got = pk.parse_frame(p.frame)
+        got = parse.parse_frame(p.frame)
         assert got.id == p.id
         assert got.flags == p.flags
         assert (got.src_ip, got.dst_ip, got.sport, got.dport) == (
@@ -30,7 +31,7 @@ def test_plan_round_trips_through_parser() -> None:
         assert (got.l3, got.l4) == (p.l3, p.l4)
         assert got.vlans == p.vlans
         assert got.dst_mac == DST_MAC and got.src_mac == p.src_mac
-        assert pk.checksums_ok(p.frame), p.kind
+        assert parse.checksums_ok(p.frame), p.kind
         assert len(p.frame) >= pk.MIN_FRAME
 
 
@@ -114,13 +115,13 @@ def test_tcp_header_fields() -> None:
 def test_corruption_detected(kind: str) -> None:
     p = pk.make_plan(1, DST_MAC, kinds=[kind])[0]
     bad = bytearray(p.frame)
-    parsed = pk.parse_frame(p.frame)
+    parsed = parse.parse_frame(p.frame)
     bad[parsed.l4_offset + parsed.l4_length - 1] ^= 0x01  # last payload byte
-    assert not pk.checksums_ok(bytes(bad))
+    assert not parse.checksums_ok(bytes(bad))
     if p.l3 == "ipv4":
         bad = bytearray(p.frame)
         bad[parsed.l3_offset + 8] ^= 0x01  # TTL, covered by header checksum only
-        assert not pk.checksums_ok(bytes(bad))
+        assert not parse.checksums_ok(bytes(bad))
 
 
 def test_udp_zero_checksum_becomes_ffff() -> None:
@@ -135,11 +136,11 @@ def test_udp_zero_checksum_becomes_ffff() -> None:
 def test_payload_parsers() -> None:
     pl = pk.make_payload(77, 3, 40)
     assert len(pl) == 40
-    assert pk.parse_payload(pl) == (77, 3)
-    assert pk.parse_payload(b"XDPHINT2" + bytes(8)) is None
-    assert pk.parse_payload(pk.MAGIC + b"\x00") is None
-    assert pk.find_payload_id(b"\xaa" * 13 + pl) == 77
-    assert pk.find_payload_id(b"nothing here") is None
+    assert parse.parse_payload(pl) == (77, 3)
+    assert parse.parse_payload(b"XDPHINT2" + bytes(8)) is None
+    assert parse.parse_payload(pk.MAGIC + b"\x00") is None
+    assert parse.find_payload_id(b"\xaa" * 13 + pl) == 77
+    assert parse.find_payload_id(b"nothing here") is None
 
 
 def test_to_dict_and_kind() -> None:
@@ -161,4 +162,4 @@ def test_bad_kind(kind: str) -> None:
 
 def test_parse_rejects_non_ip() -> None:
     with pytest.raises(ValueError):
-        pk.parse_frame(bytes(12) + b"\x08\x06" + bytes(46))
+        parse.parse_frame(bytes(12) + b"\x08\x06" + bytes(46))

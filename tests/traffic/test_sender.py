@@ -22,6 +22,7 @@ from pathlib import Path
 import pytest
 
 from harness.traffic import packets as pk
+from harness.traffic import parse
 from harness.traffic.sender import Sender, open_packet_socket, run_in_netns, send_plan
 
 pytestmark = pytest.mark.skipif(
@@ -110,7 +111,7 @@ def collect(read_one, want: set[int], timeout: float = 5.0) -> dict[int, list[by
         frame = read_one(deadline - time.monotonic())
         if frame is None:
             continue
-        pid = pk.find_payload_id(frame)
+        pid = parse.find_payload_id(frame)
         if pid is not None:
             got.setdefault(pid, []).append(frame)
     return got
@@ -256,7 +257,7 @@ def test_kernel_accepts_checksums(veth: tuple[str, str, str]) -> None:
         for s in (udp4, udp6):
             while True:
                 try:
-                    got.add(pk.find_payload_id(s.recv(2048)) or -1)
+                    got.add(parse.find_payload_id(s.recv(2048)) or -1)
                 except TimeoutError:
                     break
     finally:
