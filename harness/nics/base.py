@@ -12,13 +12,12 @@ suite (harness.suite) never branches on a kind's name.
 from __future__ import annotations
 
 import shlex
-import socket
-import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from harness.oracle import parse_ethtool_indir, parse_ethtool_rss_key
+from harness.traffic.sender import send_plan, send_unix
 
 if TYPE_CHECKING:
     from harness.guest.runner import GuestRunner
@@ -134,9 +133,8 @@ class NicKind:
         assert g.nic is not None
         if g.nic.backend == "socket":
             send_unix(plan, str(g.nic.qemu_sock), gap_s)
-            return
-        from harness.traffic.sender import send_plan
-        send_plan(list(plan), g.nic.tap, g.nic.netns, gap_s=gap_s)
+        else:
+            send_plan(list(plan), g.nic.tap, g.nic.netns, gap_s=gap_s)
 
 
 def rss_from_ethtool(g: GuestNic) -> dict[str, Any]:
@@ -149,16 +147,3 @@ def rss_from_ethtool(g: GuestNic) -> dict[str, Any]:
         except ValueError:
             pass
     return out
-
-
-def send_unix(plan: Sequence[SentPacket], qemu_sock: str, gap_s: float) -> None:
-    """One datagram per frame to QEMU's end of a unix socket backend."""
-    s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-    try:
-        for p in plan:
-            p.sent_realtime_ns = time.clock_gettime_ns(time.CLOCK_REALTIME)
-            p.sent_monotonic_ns = time.monotonic_ns()
-            s.sendto(p.frame, qemu_sock)
-            time.sleep(gap_s)
-    finally:
-        s.close()

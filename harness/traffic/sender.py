@@ -21,12 +21,12 @@ from pathlib import Path
 from typing import TypeVar
 
 from harness.traffic.packets import SentPacket
+from harness.vm.netns import NETNS_DIR
 
 T = TypeVar("T")
 
 CLONE_NEWNET = 0x40000000
 ETH_P_ALL = 0x0003
-from harness.vm.netns import NETNS_DIR  # noqa: E402
 
 #: default gap between frames: a TCG guest drops frames when flooded
 DEFAULT_GAP_S = 0.002
@@ -166,3 +166,16 @@ def send_plan(
     """Send a plan into ``ifname`` in ``netns``; return the number of frames sent."""
     with Sender(ifname, netns, gap_s) as s:
         return s.send_plan(plan)
+
+
+def send_unix(plan: Iterable[SentPacket], qemu_sock: str, gap_s: float) -> None:
+    """One datagram per frame to QEMU's end of a unix socket backend."""
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    try:
+        for p in plan:
+            p.sent_realtime_ns = time.clock_gettime_ns(time.CLOCK_REALTIME)
+            p.sent_monotonic_ns = time.monotonic_ns()
+            s.sendto(p.frame, qemu_sock)
+            time.sleep(gap_s)
+    finally:
+        s.close()
