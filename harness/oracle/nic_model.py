@@ -13,7 +13,7 @@ the inner IP header):
   QEMU's virtio-net RX filter drops 802.1Q frames whose VID the guest has
   not registered (VIRTIO_NET_F_CTRL_VLAN) unless the interface is promiscuous;
   that shows up as missing packets, not in these rules.
-* igc: our model (qemu/hw/net/igc.c) parses with the same helpers
+* igc: our model (qemu/hw/net/igc_core.c) parses with the same helpers
   (``net_rx_pkt_set_protocols``) and, with CTRL.VME (ethtool rx-vlan-offload
   on; off by default in Linux), strips only an outer tag whose TPID equals
   VET = 0x8100 (``eth_strip_vlan_ex`` index 0); 802.1ad outer tags stay in the

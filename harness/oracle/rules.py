@@ -203,7 +203,7 @@ RULES: tuple[Rule, ...] = (
         "queue-reta",
         fields=_fs("queue"),
         then=_queue_then,
-        source="igc: RETA[hash & 127] (qemu/hw/net/igc.c); virtio-net: QEMU "
+        source="igc: RETA[hash & 127] (qemu/hw/net/igc_core.c); virtio-net: QEMU "
         "virtio_net_process_rss indirections_table[hash & (len - 1)]",
     ),
     # --- gates: things that cannot be observed at all on this run ------------------
@@ -534,12 +534,23 @@ RULES: tuple[Rule, ...] = (
         source="virtio_skb_set_hash / igc_rx_hash: skb_set_hash(NIC hash)",
     ),
     Rule(
+        "igb-ts-ptp-only",
+        drivers=_fs("igb"),
+        paths=NIC_SKB_PATHS,
+        fields=_fs("timestamp"),
+        then=lambda c: nodata(
+            "igb: the 82576 cannot timestamp all packets (no HWTSTAMP_FILTER_ALL), only PTP "
+            "event frames, so the test frames' skbs carry no hardware stamp"
+        ),
+        source="drivers/net/ethernet/intel/igb/igb_ethtool.c igb_get_ts_info: 82576 "
+        "rx_filters lack HWTSTAMP_FILTER_ALL; igb_ptp.c igb_ptp_set_timestamp_mode",
+    ),
+    Rule(
         "pass-ts",
         paths=NIC_SKB_PATHS,
         fields=_fs("timestamp"),
         then=lambda c: nodata(f"{c.facts.driver}: no hardware RX timestamp on the skb"),
-        source="virtio_net/veth never set skb_hwtstamps; igb (82576): no stamp in the "
-        "packet, and igb_ptp_set_timestamp_mode refuses HWTSTAMP_FILTER_ALL (-ERANGE)",
+        source="virtio_net and veth (as the NIC) never set skb_hwtstamps",
     ),
     Rule(
         "pass-vlan",
