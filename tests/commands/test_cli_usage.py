@@ -28,7 +28,7 @@ def test_ssh_without_command_is_usage_error():
 
 
 @pytest.mark.parametrize("sub", ["boot", "ssh", "shell", "kernel", "image", "run", "qemu", "bpf",
-                                 "rss-hash"])
+                                 "rss-hash", "report"])
 def test_every_subcommand_has_help(sub):
     r = xdp_hints(sub, "--help", timeout=60)
     assert r.returncode == 0 and "usage: xdp-hints" in r.stdout
