@@ -63,4 +63,4 @@ def test_cli_exit_codes(tmp_path: Path) -> None:
     r = xdp_hints("report", "diff", str(a), str(bad), timeout=60)
     assert r.returncode == 2 and "bad.json" in r.stderr and "Traceback" not in r.stderr
     r = xdp_hints("report", "diff", "--json", str(a), str(b), timeout=60)
-    assert json.loads(r.stdout)["regressions"] == 5  # igc pass hash: fail -> missing is no regression
+    assert json.loads(r.stdout)["regressions"] == 5  # igc pass hash fail -> missing: none
