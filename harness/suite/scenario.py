@@ -200,15 +200,22 @@ class NicScenario:
             self.emit(RunFinished(name, run, stats.seconds, 0, stats.error))
             return self._refused(run, opaths, e), stats
         hooks = self.kind.run_hooks(self.g, plan, opaths)
+        interrupted = False
         try:
             hooks.before_send()
             self.kind.send(self.g, plan, self.opts.gap_s)
             obs.wait_for(len(plan), point=spec.last_point, ids=ids, timeout=self.opts.wait_s)
+        except KeyboardInterrupt:
+            # Ctrl-C / SIGTERM: the VM is torn down next; no waits for traffic that
+            # will not come, no runner to stop politely
+            interrupted = True
+            raise
         finally:
-            try:
-                hooks.after()
-            finally:
-                obs.stop()
+            if not interrupted:
+                try:
+                    hooks.after()
+                finally:
+                    obs.stop()
         stats.seconds = time.monotonic() - t0
         stats.records = len(obs.records)
         raise_if_crashed(self.vm, "during the suite")

@@ -209,3 +209,37 @@ def test_bare_run_does_not_excuse_a_clobbered_stamp(monkeypatch: pytest.MonkeyPa
     rows, _ = _run_pass(monkeypatch, "pass-bare", clobbered_bare)
     ts = next(r for r in rows if (r.path, r.field) == ("pass-bare", "timestamp"))
     assert ts.verdict == "fail" and ts.matched == 0, ts
+
+
+def test_interrupt_while_sending_skips_every_wait(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Ctrl-C during the send: no SO_TIMESTAMPING wait, no runner stop (teardown at once)."""
+    runner = _Runner()
+    scn = _scenario("igc", runner)
+    waited: list[str] = []
+
+    class Receiver:
+        def __init__(self, *_a: Any) -> None:
+            pass
+
+        def start(self) -> None:
+            pass
+
+        def stop(self, ids: set[int]) -> dict[int, int | None]:
+            waited.append("tsrx")
+            return {}
+
+    class Model:
+        def __getattr__(self, _name: str) -> Any:
+            return lambda *_a: None
+
+    def send(*_a: Any) -> None:
+        assert runner.obs is not None
+        runner.obs.stop = lambda: waited.append("runner")  # type: ignore[method-assign]
+        raise KeyboardInterrupt
+
+    scn.g.model = Model()
+    monkeypatch.setattr(scn.kind, "send", send)
+    monkeypatch.setattr(igc, "StampReceiver", Receiver)
+    with pytest.raises(KeyboardInterrupt):
+        scn.run_one("pass", ["pass"])
+    assert waited == []
