@@ -9,6 +9,7 @@ asked for; each NIC runs all its paths in that VM.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from pathlib import Path
@@ -17,7 +18,7 @@ from typing import Any
 from harness import nics
 from harness.artifacts import bpf_build
 from harness.commands.vm_options import add_vm_args, csv_of, resolve_backend, spec_from_args
-from harness.errors import UsageError
+from harness.errors import HarnessError, UsageError
 from harness.progress import Note, renderer
 from harness.suite.faults import FAULTS
 from harness.suite.runs import CLI_PATHS
@@ -63,15 +64,38 @@ def print_table(rows: list[Row], meta: dict[str, Any]) -> None:
 
 
 def _write(args: argparse.Namespace, rows: list[Row], meta: dict[str, Any]) -> None:
-    if args.json:
-        report.write_json(args.json, rows, meta)
-    if args.junit:
-        report.write_junit(args.junit, rows, meta)
+    """Every asked format; one that cannot be written does not stop the others."""
+    failed: list[str] = []
+    for option, path, write in (("--json", args.json, report.write_json),
+                                ("--junit", args.junit, report.write_junit)):
+        if path is None:
+            continue
+        try:
+            write(path, rows, meta)
+        except OSError as e:
+            failed.append(f"{option} {path}: {e.strerror or e}")
+    if failed:
+        raise HarnessError("could not write " + "; ".join(failed))
+
+
+def check_output(path: Path | None, option: str) -> None:
+    """An output file's directory must exist and be writable before anything boots."""
+    if path is None:
+        return
+    parent = path.parent if str(path.parent) else Path(".")
+    if path.is_dir():
+        raise UsageError(f"{option} {path}: is a directory")
+    if not parent.is_dir():
+        raise UsageError(f"{option} {path}: directory {parent} does not exist")
+    if not os.access(parent, os.W_OK) or (path.exists() and not os.access(path, os.W_OK)):
+        raise UsageError(f"{option} {path}: not writable")
 
 
 def run(args: argparse.Namespace) -> int:
     if args.packets < 1:
         raise UsageError("--packets must be at least 1")
+    check_output(args.json, "--json")
+    check_output(args.junit, "--junit")
     t0 = time.monotonic()
     emit = renderer()
     notes: list[str] = []

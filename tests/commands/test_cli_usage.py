@@ -48,3 +48,11 @@ def test_missing_clang_is_one_line_exit_2_before_a_boot(tmp_path):
     lines = r.stderr.strip().splitlines()
     assert len(lines) == 1 and "clang" in lines[0] and "Traceback" not in r.stderr, r.stderr
     assert not (tmp_path / "cache" / "logs").exists()  # nothing booted
+
+
+def test_unwritable_json_is_exit_2_before_a_boot(tmp_path):
+    r = xdp_hints("run", "--nic", "virtio-net", "--json", str(tmp_path / "no" / "r.json"),
+                  timeout=60)
+    assert r.returncode == 2 and "--json" in r.stderr and "does not exist" in r.stderr, r.stderr
+    r = xdp_hints("run", "--nic", "virtio-net", "--junit", str(tmp_path), timeout=60)
+    assert r.returncode == 2 and "--junit" in r.stderr and "is a directory" in r.stderr
