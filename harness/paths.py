@@ -4,11 +4,12 @@
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import hashlib
 import os
 import shutil
 import tempfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
@@ -90,3 +91,35 @@ def staged(out: Path) -> Iterator[tuple[Path, Path]]:
         prune(out.parent, spare=out)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def entry_lock(out: Path) -> Iterator[None]:
+    """An exclusive lock on one cache entry (``<kind>/.<key>.lock``, flock: released
+    when the process dies, so a killed builder never blocks the next)."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with open(out.parent / f".{out.name}.lock", "a") as f:
+        fcntl.flock(f, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(f, fcntl.LOCK_UN)
+
+
+def ensure_entry(out: Path, complete: Callable[[Path], bool],
+                 build: Callable[[Path, Path], None]) -> Path:
+    """The cache entry ``out``, built once even when several processes want it at once.
+
+    ``complete(out)`` says whether an entry is whole; ``build(stage, scratch)`` fills
+    ``stage`` (see :func:`staged`).  Builders of one entry take turns under
+    :func:`entry_lock`; the ones that waited find it complete and reuse it.
+    """
+    if complete(out):
+        with contextlib.suppress(OSError):
+            os.utime(out)
+        return out
+    with entry_lock(out):
+        if not complete(out):
+            with staged(out) as (stage, scratch):
+                build(stage, scratch)
+    return out

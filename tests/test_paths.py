@@ -75,3 +75,40 @@ def test_staged_replaces_atomically_and_cleans_up_on_failure(tmp_path):
         raise RuntimeError("build failed")
     assert (out / "artifact").read_text() == "v1"
     assert sorted(p.name for p in out.parent.iterdir()) == ["key"]
+
+
+def test_two_concurrent_builders_of_one_entry_both_succeed(tmp_path: Path) -> None:
+    """Two processes want the same entry at once: one builds, the other waits and reuses
+    it (before the lock, the second one's rmtree + rename broke the first's result)."""
+    import subprocess
+    import sys
+    script = (
+        "import sys, time, pathlib\n"
+        "from harness.paths import ensure_entry\n"
+        "out = pathlib.Path(sys.argv[1])\n"
+        "def build(stage, scratch):\n"
+        "    with open(out.parent / 'builds', 'a') as f: f.write('x')\n"
+        "    time.sleep(1.0)\n"
+        "    (stage / 'data').write_text('whole')\n"
+        "ensure_entry(out, lambda o: (o / 'data').exists(), build)\n"
+        "print((out / 'data').read_text())\n"
+    )
+    out = tmp_path / "kind" / "key"
+    procs = [subprocess.Popen([sys.executable, "-c", script, str(out)], cwd=paths.REPO,
+                              stdout=subprocess.PIPE, text=True) for _ in range(2)]
+    results = [p.communicate(timeout=60)[0].strip() for p in procs]
+    assert [p.returncode for p in procs] == [0, 0]
+    assert results == ["whole", "whole"]
+    assert (tmp_path / "kind" / "builds").read_text() == "x"  # built once
+
+
+def test_ensure_entry_failure_leaves_no_entry(tmp_path: Path) -> None:
+    out = tmp_path / "kind" / "key"
+
+    def build(stage: Path, scratch: Path) -> None:
+        (stage / "half").write_text("x")
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        paths.ensure_entry(out, lambda o: (o / "data").exists(), build)
+    assert not out.exists() and [p.name for p in out.parent.iterdir()] == [".key.lock"]

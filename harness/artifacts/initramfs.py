@@ -21,7 +21,7 @@ from pathlib import Path
 
 from harness.artifacts.kernels import Kernel, depmod
 from harness.artifacts.rootfs import ImageError, ext4_image
-from harness.paths import REPO, cached, recipe_key, staged
+from harness.paths import REPO, cached, ensure_entry, recipe_key
 from harness.progress import BuildStep, Emit, quiet
 
 RECIPE = REPO / "images" / "initramfs"
@@ -51,16 +51,15 @@ def ensure(kernel: Kernel, emit: Emit = quiet) -> BootFiles:
     if not kernel.modular:
         return BootFiles(None, None)
     key = recipe_key("boot-v2", _kernel_id(kernel), files=sorted(RECIPE.iterdir()))
-    out = cached("boot", key)
-    if (out / "modules.ext4").exists():
-        return BootFiles(out / "initramfs.cpio.gz", out / "modules.ext4")
-    if not BUSYBOX.exists():
-        raise ImageError("static busybox missing (/bin/busybox): run `make setup`")
-    emit(BuildStep("initramfs", f"building initramfs and modules disk for {kernel.release}"))
-    with staged(out) as (stage, scratch):
+    def build(stage: Path, scratch: Path) -> None:
+        if not BUSYBOX.exists():
+            raise ImageError("static busybox missing (/bin/busybox): run `make setup`")
+        emit(BuildStep("initramfs", f"building initramfs and modules disk for {kernel.release}"))
         _initramfs(kernel, scratch / "initramfs", stage / "initramfs.cpio.gz")
         tree = _decompressed_tree(kernel, scratch / "modules")
         ext4_image(tree, stage / "modules.ext4", "xdphmods", slack_mb=16)
+
+    out = ensure_entry(cached("boot", key), lambda o: (o / "modules.ext4").exists(), build)
     return BootFiles(out / "initramfs.cpio.gz", out / "modules.ext4")
 
 

@@ -23,7 +23,7 @@ from pathlib import Path
 from harness.artifacts import kconfig
 from harness.artifacts.debian_apt import LISTS_MAX_AGE_S, AptError, AptSuite, depends_names
 from harness.errors import HarnessError
-from harness.paths import cache_dir, cached, recipe_key, staged
+from harness.paths import cache_dir, cached, ensure_entry, recipe_key
 from harness.progress import BuildStep, Emit, quiet
 
 DEFAULT_KERNEL = "debian:sid"
@@ -167,13 +167,9 @@ def _resolve_packages(what: str) -> tuple[str, list[str]]:
 def fetch_debian(what: str, emit: Emit = quiet) -> Kernel:
     """Download and unpack a Debian kernel (cached by exact package versions)."""
     suite, pkgs = _resolve_packages(what)
-    out = cached("kernels", recipe_key("debian-kernel-v1", *pkgs))
-    meta = out / "kernel.json"
-    if meta.exists():
-        info = json.loads(meta.read_text())
-        return Kernel(Path(info["image"]), info["release"], Path(info["modules"]), f"debian:{what}")
-    emit(BuildStep("kernel", f"fetching Debian kernel {', '.join(pkgs)} ({suite})"))
-    with staged(out) as (stage, scratch):
+
+    def build(stage: Path, scratch: Path) -> None:
+        emit(BuildStep("kernel", f"fetching Debian kernel {', '.join(pkgs)} ({suite})"))
         try:
             debs = AptSuite(suite).download(pkgs, scratch / "debs")
         except AptError as e:
@@ -191,10 +187,17 @@ def fetch_debian(what: str, emit: Emit = quiet) -> Kernel:
         shutil.move(str(images[0]), stage / "vmlinuz")
         shutil.move(str(mods), stage / "modules")
         depmod(stage / "modules", release)
+        # paths relative to the entry: a copied or moved cache stays valid
         (stage / "kernel.json").write_text(json.dumps({
-            "image": str(out / "vmlinuz"), "release": release,
-            "modules": str(out / "modules"), "packages": pkgs}))
-    return Kernel(out / "vmlinuz", release, out / "modules", f"debian:{what}")
+            "image": "vmlinuz", "release": release, "modules": "modules", "packages": pkgs}))
+
+    out = ensure_entry(cached("kernels", recipe_key("debian-kernel-v1", *pkgs)),
+                       lambda o: (o / "kernel.json").exists(), build)
+    info = json.loads((out / "kernel.json").read_text())
+    # entries from before relative paths hold absolute ones: the entry's own files win
+    image = out / Path(info["image"]).name
+    modules = out / Path(info["modules"]).name
+    return Kernel(image, info["release"], modules, f"debian:{what}")
 
 
 def depmod(modules_root: Path, release: str) -> None:

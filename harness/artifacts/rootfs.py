@@ -16,7 +16,7 @@ from pathlib import Path
 
 from harness.artifacts.debian_apt import host_mirror
 from harness.errors import HarnessError
-from harness.paths import REPO, cached, recipe_key, staged
+from harness.paths import REPO, cached, ensure_entry, entry_lock, recipe_key
 from harness.progress import BuildStep, Emit, quiet
 
 RECIPE = REPO / "images" / "rootfs"
@@ -68,29 +68,28 @@ def ensure(emit: Emit = quiet) -> Rootfs:
     about a minute to build) and the image with our init and sshd config on
     top (keyed by those files too, seconds to build).
     """
-    out = cached("rootfs", _key())
-    if (out / "rootfs.ext4").exists():
-        return Rootfs(out / "rootfs.ext4", out / "manifest.txt")
-    base = _base_tree(emit)
-    emit(BuildStep("rootfs", "packing the rootfs image"))
-    with staged(out) as (stage, scratch):
+    def build(stage: Path, scratch: Path) -> None:
+        base = _base_tree(emit)
+        emit(BuildStep("rootfs", "packing the rootfs image"))
         tree = scratch / "tree"
-        subprocess.run(["cp", "-a", "--reflink=auto", str(base / "tree"), str(tree)], check=True)
+        with entry_lock(base):  # nobody replaces the tree while it is copied
+            subprocess.run(["cp", "-a", "--reflink=auto", str(base / "tree"), str(tree)],
+                           check=True)
         _customise(tree)
         shutil.copy(base / "manifest.txt", stage / "manifest.txt")
         ext4_image(tree, stage / "rootfs.ext4", "xdphroot", slack_mb=256)
+
+    out = ensure_entry(cached("rootfs", _key()), lambda o: (o / "rootfs.ext4").exists(), build)
     return Rootfs(out / "rootfs.ext4", out / "manifest.txt")
 
 
 def _base_tree(emit: Emit = quiet) -> Path:
     """The debootstrapped tree plus its package manifest (cached)."""
-    out = cached("rootfs-base", _base_key())
-    if (out / "manifest.txt").exists():
-        return out
-    if not shutil.which("mmdebstrap"):
-        raise ImageError("mmdebstrap is not installed: run `make setup`")
-    emit(BuildStep("rootfs", f"building the {SUITE} rootfs tree (mmdebstrap, about a minute)"))
-    with staged(out) as (stage, _scratch):
+    def build(stage: Path, _scratch: Path) -> None:
+        if not shutil.which("mmdebstrap"):
+            raise ImageError("mmdebstrap is not installed: run `make setup`")
+        emit(BuildStep("rootfs", f"building the {SUITE} rootfs tree (mmdebstrap, about a "
+                                 "minute)"))
         tree = stage / "tree"
         cmd = ["mmdebstrap", "--quiet", "--mode=root", "--variant=minbase",
                "--include=" + ",".join(packages()),
@@ -108,7 +107,9 @@ def _base_tree(emit: Emit = quiet) -> Path:
         (stage / "manifest.txt").write_text(manifest.stdout)
         shutil.rmtree(tree / "var" / "cache" / "apt", ignore_errors=True)
         shutil.rmtree(tree / "var" / "lib" / "apt" / "lists", ignore_errors=True)
-    return out
+
+    return ensure_entry(cached("rootfs-base", _base_key()),
+                        lambda o: (o / "manifest.txt").exists(), build)
 
 
 def _customise(tree: Path) -> None:
