@@ -113,7 +113,9 @@ def command(qemu: Qemu, accel: Accel, *, name: str, kernel: Path, initramfs: Pat
     if modules_disk is not None:
         argv += ["-drive", f"file={modules_disk},if=none,id=mods,format=raw,readonly=on",
                  "-device", "virtio-blk-pci,drive=mods"]
-    argv += ["-netdev", f"user,id=mgmt,hostfwd=tcp:127.0.0.1:{ssh_port}-:22",
+    # restrict=on: the kernel under test is untrusted; the guest reaches nothing on the
+    # host or beyond it, only the SSH forward reaches the guest
+    argv += ["-netdev", f"user,id=mgmt,restrict=on,hostfwd=tcp:127.0.0.1:{ssh_port}-:22",
              "-device", f"virtio-net-pci,netdev=mgmt,mac={mgmt_mac}"]
     for nic in nics:
         argv += nic_args(nic)

@@ -48,12 +48,26 @@ def test_boot_with_virtio_net_hash_reporting_and_igb(guest_artifacts, taps_usabl
     assert "receive-hashing" in nic["features"]
 
 
-def test_ssh_runs_a_command_and_returns_its_status(guest_artifacts):
-    r = xdp_hints("ssh", "--", "uname -r; cat /proc/cmdline; exit 7")
+def test_ssh_runs_a_command_and_returns_its_status_and_host_loopback_is_unreachable(
+        guest_artifacts):
+    """One boot: the exit status comes back, and a server on the host's 127.0.0.1 is not
+    reachable from the guest (user-mode network restrict=on; 10.0.2.2 is the host)."""
+    import socket
+    srv = socket.socket()
+    srv.bind(("127.0.0.1", 0))
+    srv.listen(1)
+    port = srv.getsockname()[1]
+    probe = (f"python3 -c 'import socket; s = socket.socket(); s.settimeout(3); "
+             f"print(\"reach\" if s.connect_ex((\"10.0.2.2\", {port})) == 0 else \"blocked\")'")
+    try:
+        r = xdp_hints("ssh", "--", f"uname -r; cat /proc/cmdline; {probe}; exit 7")
+    finally:
+        srv.close()
     assert r.returncode == 7, r.stderr
     out = r.stdout.splitlines()
     assert out[0] == guest_artifacts["kernel"].release
     assert "init=/sbin/xdp-hints-init" in out[1]
+    assert out[2] == "blocked", "the guest reached a server on the host's loopback"
 
 
 def test_guest_has_module_tree_and_tools(guest_artifacts):
