@@ -29,7 +29,7 @@ from harness.errors import EXIT_CRASH, HarnessError
 from harness.paths import cache_dir
 from harness.progress import BootReady, BootStarted, Emit, quiet
 from harness.vm import accel as accel_mod
-from harness.vm import netns, qemu_cmd
+from harness.vm import leftovers, netns, qemu_cmd
 from harness.vm.console import Console
 from harness.vm.qmp import Qmp, QmpError
 from harness.vm.ssh import Ssh, SshError, key_pair
@@ -161,10 +161,11 @@ def _sigterm_as_interrupt() -> Iterator[None]:
         signal.signal(signal.SIGTERM, old)
 
 
-def _test_nic(spec: NicSpec, i: int, tag: str, ns: str, workdir: Path) -> TestNic:
+def _test_nic(spec: NicSpec, i: int, tag: str, ns: str, workdir: Path,
+              taps_at: str) -> TestNic:
     nic = TestNic(spec, i, mac=_mac(tag, i + 1), qdev_id=f"tnic{i}")
     if spec.backend == "tap":
-        nic.tap, nic.netns = f"xdph{tag}t{i}", ns
+        nic.tap, nic.netns = f"{taps_at}{i}", ns
     else:
         nic.host_sock, nic.qemu_sock = workdir / f"tn{i}.host", workdir / f"tn{i}.qemu"
     return nic
@@ -205,15 +206,16 @@ def running_vm(spec: VMSpec, emit: Emit = quiet) -> Iterator[VM]:
             netns.require_root()
             if (why := netns.rtnl_wedged()) is not None:
                 raise VMError(why)
-            netns.collect_stale()
+        leftovers.collect()
         tag = secrets.token_hex(3)
-        name = f"xdph-{os.getpid()}-{tag}"
+        name = leftovers.vm_name(tag)
         log_dir = spec.log_dir or cache_dir() / "logs" / f"{time.strftime('%Y%m%d-%H%M%S')}-{tag}"
         log_dir.mkdir(parents=True, exist_ok=True)
         serial_log = log_dir / "serial.log"
         ns = name if taps else ""
         workdir = Path(tempfile.mkdtemp(prefix=f"{name}-"))
-        nics = [_test_nic(n, i, tag, ns, workdir) for i, n in enumerate(spec.nics)]
+        taps_at = leftovers.tap_prefix()
+        nics = [_test_nic(n, i, tag, ns, workdir, taps_at) for i, n in enumerate(spec.nics)]
         console: Console | None = None
         qmp = Qmp(workdir / "qmp.sock")
         key, pub = key_pair()

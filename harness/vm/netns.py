@@ -4,21 +4,19 @@
 A tap is created in the host namespace (QEMU attaches to it by name), then
 moved into the VM's namespace once QEMU holds it, so host-side traffic is sent
 inside that namespace and never touches the machine's network. Deleting the
-namespace deletes its taps. Namespaces are named ``xdph-<pid>-<tag>``; ones
-whose harness process is gone are removed by ``collect_stale``.
+namespace deletes its taps. Names carry the owner's pid: harness.vm.leftovers
+removes the ones whose harness process is gone.
 """
 
 from __future__ import annotations
 
 import os
-import re
 import subprocess
 from pathlib import Path
 
 from harness.errors import HarnessError
 
 NETNS_DIR = Path("/run/netns")
-NAME_RE = re.compile(r"^xdph-(\d+)-[0-9a-f]+$")
 
 
 class NetnsError(HarnessError):
@@ -72,26 +70,6 @@ def move_into(link: str, netns: str) -> None:
                     f"net.ipv6.conf.{link}.disable_ipv6=1"], capture_output=True,
                    timeout=IP_TIMEOUT_S)
     ip("link", "set", link, "up", netns=netns)
-
-
-def collect_stale() -> list[str]:
-    """Delete xdph namespaces whose owning process no longer exists."""
-    removed = []
-    if not NETNS_DIR.is_dir():
-        return removed
-    for entry in NETNS_DIR.iterdir():
-        m = NAME_RE.match(entry.name)
-        if m and not Path(f"/proc/{m.group(1)}").exists():
-            delete_netns(entry.name)
-            removed.append(entry.name)
-    return removed
-
-
-def owned_by(pid: int) -> list[str]:
-    """Names of the xdph namespaces that process ``pid`` created."""
-    if not NETNS_DIR.is_dir():
-        return []
-    return [e.name for e in NETNS_DIR.iterdir() if e.name.startswith(f"xdph-{pid}-")]
 
 
 def rtnl_wedged() -> str | None:

@@ -12,10 +12,11 @@ from pathlib import Path
 
 import pytest
 
-from harness.vm import netns
+from harness.vm import leftovers, netns
 from tests.conftest import REPO, XH, qemu_children, xdp_hints
 
 pytestmark = pytest.mark.vm
+NS, TAP, TMP = leftovers.KINDS
 
 
 def test_boot_json_reports_kernel_accel_and_timing(guest_artifacts, tmp_path):
@@ -134,7 +135,7 @@ def test_signal_during_boot_leaves_nothing_behind(guest_artifacts, tmp_path, sig
         time.sleep(0.2)
     assert qemus, "QEMU never started"
     time.sleep(2)  # mid-boot
-    namespaces = netns.owned_by(p.pid)
+    namespaces = leftovers.owned(NS, p.pid)
     if use_tap:
         assert namespaces, "the VM's namespace should exist while it boots"
     p.send_signal(sig)
@@ -144,8 +145,5 @@ def test_signal_during_boot_leaves_nothing_behind(guest_artifacts, tmp_path, sig
     for pid in qemus:
         assert not Path(f"/proc/{pid}").exists() or \
             Path(f"/proc/{pid}/stat").read_text().split(")")[1].split()[0] == "Z"
-    assert netns.owned_by(p.pid) == []
+    assert leftovers.owned(NS, p.pid) == [] and leftovers.owned(TAP, p.pid) == []
     assert list(tmpdir.iterdir()) == []
-    for name in namespaces:  # xdph-<pid>-<tag>: its taps are xdph<tag>t<i>
-        tag = name.rsplit("-", 1)[1]
-        assert not list(Path("/sys/class/net").glob(f"xdph{tag}t*"))
