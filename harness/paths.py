@@ -17,9 +17,14 @@ REPO = Path(__file__).resolve().parent.parent
 
 def cache_dir() -> Path:
     """The cache root: ``$XDP_HINTS_CACHE`` or ``~/.cache/xdp-hints``."""
-    root = os.environ.get("XDP_HINTS_CACHE") or Path.home() / ".cache" / "xdp-hints"
-    path = Path(root)
-    path.mkdir(parents=True, exist_ok=True)
+    env = os.environ.get("XDP_HINTS_CACHE")
+    path = Path(env) if env else Path.home() / ".cache" / "xdp-hints"
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        from harness.errors import HarnessError
+        what = "XDP_HINTS_CACHE" if env else "the cache directory"
+        raise HarnessError(f"{what} {path}: cannot be created ({e.strerror or e})") from None
     return path
 
 

@@ -64,6 +64,11 @@ def local_kernel(image: Path, modules: Path | None, spec: str) -> Kernel:
     """A kernel the user built (``--kernel PATH [--modules DIR]``)."""
     if not image.is_file():
         raise KernelError(f"kernel image not found: {image}")
+    with image.open("rb") as f:
+        head = f.read(0x206)
+    if head[0x202:0x206] != b"HdrS" and head[:4] != b"\x7fELF":
+        raise KernelError(f"{image}: not a kernel image (no bzImage header, not an ELF "
+                          "vmlinux); pass arch/x86/boot/bzImage or vmlinux")
     release = None
     mod_root = None
     if modules is not None:

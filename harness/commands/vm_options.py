@@ -72,6 +72,36 @@ def add_vm_args(p: argparse.ArgumentParser, nic_kinds: Sequence[str] | None = No
     g.add_argument("--qemu", type=Path, metavar="BINARY", help="QEMU binary to use")
 
 
+MIN_MEMORY_MB = 256  # the guest (Debian kernel, initramfs, sshd, BPF runner) needs it
+
+
+def check_vm_args(args: argparse.Namespace, test_nics: bool = False) -> None:
+    """Every VM number and path, checked before anything is built or booted."""
+    for what, value in (("--cpus", args.cpus), ("--queues", getattr(args, "queues", 1))):
+        if value < 1:
+            raise UsageError(f"{what} must be at least 1 (got {value})")
+    if args.memory < MIN_MEMORY_MB:
+        raise UsageError(f"--memory {args.memory}: the guest needs at least {MIN_MEMORY_MB} MB "
+                         "(kernel, initramfs, sshd and the BPF runner)")
+    if args.boot_timeout is not None and args.boot_timeout <= 0:
+        raise UsageError(f"--boot-timeout must be more than 0 seconds (got {args.boot_timeout})")
+    queues = getattr(args, "queues", 1)
+    if test_nics and queues > args.cpus:
+        raise UsageError(f"--queues {queues} is more than --cpus {args.cpus}: the driver then "
+                         "uses queues the RSS table does not predict (give --cpus "
+                         f"{queues}, or fewer queues)")
+    if args.log_dir is not None:
+        d = args.log_dir
+        if d.exists() and not d.is_dir():
+            raise UsageError(f"--log-dir {d}: exists and is not a directory")
+        parent = next((p for p in [d, *d.parents] if p.exists()), None)
+        if parent is None or not parent.is_dir() or not os.access(parent, os.W_OK):
+            raise UsageError(f"--log-dir {d}: cannot be created ({parent} is not a writable "
+                             "directory)")
+    if args.qemu is not None and not os.access(args.qemu, os.X_OK):
+        raise UsageError(f"--qemu {args.qemu}: not an executable file")
+
+
 def spec_from_args(args: argparse.Namespace, kinds: Sequence[str] | None = None,
                    extra_modules: Sequence[str] = ()) -> VMSpec:
     """The whole VM spec: a QEMU device per NIC kind that is one (in-guest kinds such as
@@ -79,12 +109,9 @@ def spec_from_args(args: argparse.Namespace, kinds: Sequence[str] | None = None,
 
     ``kinds`` defaults to ``--nic``; tap backends need root (checked here, before a boot).
     """
-    for what, value in (("--cpus", args.cpus), ("--memory", args.memory),
-                        ("--queues", getattr(args, "queues", 1))):
-        if value < 1:
-            raise UsageError(f"{what} must be at least 1")
     kinds = list(kinds if kinds is not None else (getattr(args, "nic", None) or []))
     devices = [k for k in kinds if nics.get(k).qemu_device]
+    check_vm_args(args, test_nics=bool(devices))
     backend = "tap"
     if devices:
         backend, _why = resolve_backend(args.backend)

@@ -56,3 +56,20 @@ def test_unwritable_json_is_exit_2_before_a_boot(tmp_path):
     assert r.returncode == 2 and "--json" in r.stderr and "does not exist" in r.stderr, r.stderr
     r = xdp_hints("run", "--nic", "virtio-net", "--junit", str(tmp_path), timeout=60)
     assert r.returncode == 2 and "--junit" in r.stderr and "is a directory" in r.stderr
+
+
+@pytest.mark.parametrize("args,env,says", [
+    (["boot", "--boot-timeout", "0"], {}, "--boot-timeout must be more than 0"),
+    (["boot", "--boot-timeout", "-5"], {}, "--boot-timeout must be more than 0"),
+    (["boot", "--memory", "16"], {}, "--memory 16: the guest needs at least 256 MB"),
+    (["boot", "--kernel", "/etc/passwd"], {}, "/etc/passwd: not a kernel image"),
+    (["boot", "--log-dir", "/etc/passwd/logs"], {}, "--log-dir /etc/passwd/logs"),
+    (["boot", "--qemu", "/etc/passwd"], {}, "--qemu /etc/passwd: not an executable"),
+    (["run", "--nic", "virtio-net", "--queues", "3"], {}, "--queues 3 is more than --cpus 2"),
+    (["boot"], {"XDP_HINTS_CACHE": "/proc/xdp-hints-cache"},
+     "XDP_HINTS_CACHE /proc/xdp-hints-cache: cannot be created"),
+])
+def test_bad_settings_name_the_option_before_a_boot(args, env, says):
+    r = xdp_hints(*args, timeout=60, env=env)
+    assert r.returncode == 2 and says in r.stderr, r.stderr
+    assert len(r.stderr.strip().splitlines()) == 1 and "Traceback" not in r.stderr
