@@ -11,7 +11,7 @@ from tests.conftest import xdp_hints
 
 def test_modules_dir_must_hold_a_module_tree(tmp_path):
     image = tmp_path / "bzImage"
-    image.write_bytes(b"\0" * 0x300)
+    image.write_bytes(b"\0" * 0x202 + b"HdrS" + b"\0" * 0xFA)
     with pytest.raises(kernels.KernelError, match="no lib/modules"):
         kernels.resolve(str(image), modules=tmp_path)
 
@@ -27,7 +27,7 @@ def test_local_kernel_release_from_bzimage_header(tmp_path):
 
 
 def test_local_kernel_with_modules_tree(tmp_path):
-    (tmp_path / "vmlinux").write_bytes(b"junk Linux version 6.1.0-x (gcc) junk")
+    (tmp_path / "vmlinux").write_bytes(b"\x7fELF junk Linux version 6.1.0-x (gcc) junk")
     (tmp_path / "mods" / "lib" / "modules" / "6.1.0-x" / "kernel").mkdir(parents=True)
     k = kernels.resolve(str(tmp_path / "vmlinux"), modules=tmp_path / "mods")
     assert k.release == "6.1.0-x" and k.modules == tmp_path / "mods" / "lib" / "modules"
@@ -37,3 +37,9 @@ def test_unknown_debian_suite_is_one_line_exit_2():
     r = xdp_hints("boot", "--kernel", "debian:nosuch", timeout=120)
     assert r.returncode == 2
     assert r.stderr.strip().count("\n") == 0 and "unknown Debian suite 'nosuch'" in r.stderr
+
+
+def test_a_file_that_is_no_kernel_is_refused(tmp_path):
+    (tmp_path / "notes.txt").write_text("root:x:0:0:root:/root:/bin/bash\n")
+    with pytest.raises(kernels.KernelError, match="not a kernel image"):
+        kernels.resolve(str(tmp_path / "notes.txt"))
