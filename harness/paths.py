@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import hashlib
+import json
 import os
 import shutil
 import tempfile
@@ -111,20 +112,65 @@ def entry_lock(out: Path) -> Iterator[None]:
             fcntl.flock(f, fcntl.LOCK_UN)
 
 
+INTEGRITY = ".integrity.json"
+HEAD_BYTES = 1 << 20
+
+
+def _fingerprint(entry: Path) -> dict[str, list]:
+    """Size and a hash of the first MiB of each file at the top of an entry."""
+    out: dict[str, list] = {}
+    for f in sorted(entry.iterdir()):
+        if f.is_file() and f.name != INTEGRITY:
+            with f.open("rb") as fh:
+                head = hashlib.sha256(fh.read(HEAD_BYTES)).hexdigest()[:16]
+            out[f.name] = [f.stat().st_size, head]
+    return out
+
+
+def damaged(entry: Path) -> str | None:
+    """Why a finished entry cannot be trusted (a file truncated, changed or gone), or None.
+
+    Entries from before fingerprints were recorded are trusted."""
+    record = entry / INTEGRITY
+    if not record.is_file():
+        return None
+    try:
+        want = json.loads(record.read_text())
+    except ValueError:
+        return "its fingerprint record is unreadable"
+    have = _fingerprint(entry)
+    for name, (size, head) in want.items():
+        if name not in have:
+            return f"{name} is gone"
+        if have[name][0] != size:
+            return f"{name} is {have[name][0]} bytes, was {size}"
+        if have[name][1] != head:
+            return f"{name} changed"
+    return None
+
+
 def ensure_entry(out: Path, complete: Callable[[Path], bool],
-                 build: Callable[[Path, Path], None]) -> Path:
+                 build: Callable[[Path, Path], None],
+                 notice: Callable[[str], None] | None = None) -> Path:
     """The cache entry ``out``, built once even when several processes want it at once.
 
     ``complete(out)`` says whether an entry is whole; ``build(stage, scratch)`` fills
     ``stage`` (see :func:`staged`).  Builders of one entry take turns under
-    :func:`entry_lock`; the ones that waited find it complete and reuse it.
+    :func:`entry_lock`; the ones that waited find it complete and reuse it.  A finished
+    entry whose files no longer match their fingerprints is rebuilt, and ``notice``
+    is told why in one line.
     """
-    if complete(out):
+    if complete(out) and damaged(out) is None:
         with contextlib.suppress(OSError):
             os.utime(out)
         return out
     with entry_lock(out):
+        if complete(out) and (why := damaged(out)) is not None:
+            if notice is not None:
+                notice(f"cache entry {out} is damaged ({why}): rebuilding it")
+            shutil.rmtree(out, ignore_errors=True)
         if not complete(out):
             with staged(out) as (stage, scratch):
                 build(stage, scratch)
+                (stage / INTEGRITY).write_text(json.dumps(_fingerprint(stage)))
     return out

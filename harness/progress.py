@@ -105,6 +105,11 @@ def quiet(_event: Event) -> None:
     """An ``emit`` that drops everything."""
 
 
+def notice(emit: Emit) -> Callable[[str], None]:
+    """A ``say(text)`` that hands ``emit`` a :class:`Note`."""
+    return lambda text: emit(Note(text))
+
+
 def live() -> bool:
     """True when progress should be shown: stderr is a terminal and ``CI`` is unset,
     or ``XDP_HINTS_PROGRESS=1`` forces it."""

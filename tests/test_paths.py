@@ -112,3 +112,28 @@ def test_ensure_entry_failure_leaves_no_entry(tmp_path: Path) -> None:
     with pytest.raises(KeyboardInterrupt):
         paths.ensure_entry(out, lambda o: (o / "data").exists(), build)
     assert not out.exists() and [p.name for p in out.parent.iterdir()] == [".key.lock"]
+
+
+def test_a_truncated_entry_is_rebuilt_with_a_notice(tmp_path: Path) -> None:
+    out = tmp_path / "rootfs" / "key"
+    builds: list[int] = []
+
+    def build(stage: Path, scratch: Path) -> None:
+        builds.append(1)
+        (stage / "rootfs.ext4").write_bytes(b"\xaa" * 3_000_000)
+
+    def complete(o: Path) -> bool:
+        return (o / "rootfs.ext4").exists()
+
+    said: list[str] = []
+    paths.ensure_entry(out, complete, build, said.append)
+    paths.ensure_entry(out, complete, build, said.append)
+    assert len(builds) == 1 and said == []  # whole: reused
+    with (out / "rootfs.ext4").open("r+b") as f:
+        f.truncate(1_000_000)
+    assert paths.damaged(out) == "rootfs.ext4 is 1000000 bytes, was 3000000"
+    paths.ensure_entry(out, complete, build, said.append)
+    assert len(builds) == 2 and (out / "rootfs.ext4").stat().st_size == 3_000_000
+    assert len(said) == 1 and "is damaged (rootfs.ext4 is 1000000 bytes" in said[0]
+    (out / "rootfs.ext4").write_bytes(b"\xbb" * 3_000_000)  # same size, other bytes
+    assert paths.damaged(out) == "rootfs.ext4 changed"

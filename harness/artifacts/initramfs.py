@@ -22,7 +22,7 @@ from pathlib import Path
 from harness.artifacts.kernels import Kernel, depmod
 from harness.artifacts.rootfs import ImageError, ext4_image
 from harness.paths import REPO, cached, ensure_entry, recipe_key
-from harness.progress import BuildStep, Emit, quiet
+from harness.progress import BuildStep, Emit, notice, quiet
 
 RECIPE = REPO / "images" / "initramfs"
 BUSYBOX = Path("/bin/busybox")
@@ -59,7 +59,8 @@ def ensure(kernel: Kernel, emit: Emit = quiet) -> BootFiles:
         tree = _decompressed_tree(kernel, scratch / "modules")
         ext4_image(tree, stage / "modules.ext4", "xdphmods", slack_mb=16)
 
-    out = ensure_entry(cached("boot", key), lambda o: (o / "modules.ext4").exists(), build)
+    out = ensure_entry(cached("boot", key), lambda o: (o / "modules.ext4").exists(), build,
+                       notice(emit))
     return BootFiles(out / "initramfs.cpio.gz", out / "modules.ext4")
 
 

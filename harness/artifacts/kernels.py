@@ -24,7 +24,7 @@ from harness.artifacts import kconfig
 from harness.artifacts.debian_apt import LISTS_MAX_AGE_S, AptError, AptSuite, depends_names
 from harness.errors import HarnessError
 from harness.paths import cache_dir, cached, ensure_entry, recipe_key
-from harness.progress import BuildStep, Emit, quiet
+from harness.progress import BuildStep, Emit, notice, quiet
 
 DEFAULT_KERNEL = "debian:sid"
 SUITES = ("sid", "trixie", "experimental", "bookworm-backports")
@@ -197,7 +197,7 @@ def fetch_debian(what: str, emit: Emit = quiet) -> Kernel:
             "image": "vmlinuz", "release": release, "modules": "modules", "packages": pkgs}))
 
     out = ensure_entry(cached("kernels", recipe_key("debian-kernel-v1", *pkgs)),
-                       lambda o: (o / "kernel.json").exists(), build)
+                       lambda o: (o / "kernel.json").exists(), build, notice(emit))
     info = json.loads((out / "kernel.json").read_text())
     # entries from before relative paths hold absolute ones: the entry's own files win
     image = out / Path(info["image"]).name

@@ -17,7 +17,7 @@ from pathlib import Path
 from harness.artifacts.debian_apt import host_mirror
 from harness.errors import HarnessError
 from harness.paths import REPO, cached, ensure_entry, entry_lock, recipe_key
-from harness.progress import BuildStep, Emit, quiet
+from harness.progress import BuildStep, Emit, notice, quiet
 
 RECIPE = REPO / "images" / "rootfs"
 SUITE = "trixie"
@@ -79,7 +79,8 @@ def ensure(emit: Emit = quiet) -> Rootfs:
         shutil.copy(base / "manifest.txt", stage / "manifest.txt")
         ext4_image(tree, stage / "rootfs.ext4", "xdphroot", slack_mb=256)
 
-    out = ensure_entry(cached("rootfs", _key()), lambda o: (o / "rootfs.ext4").exists(), build)
+    out = ensure_entry(cached("rootfs", _key()), lambda o: (o / "rootfs.ext4").exists(), build,
+                       notice(emit))
     return Rootfs(out / "rootfs.ext4", out / "manifest.txt")
 
 
@@ -109,7 +110,8 @@ def _base_tree(emit: Emit = quiet) -> Path:
         shutil.rmtree(tree / "var" / "lib" / "apt" / "lists", ignore_errors=True)
 
     return ensure_entry(cached("rootfs-base", _base_key()),
-                        lambda o: (o / "manifest.txt").exists(), build)
+                        lambda o: (o / "manifest.txt").exists(), build,
+                        notice(emit))
 
 
 def _customise(tree: Path) -> None:
