@@ -31,6 +31,7 @@ class ImageError(HarnessError):
 class Rootfs:
     image: Path
     manifest: Path
+    host_key: str | None = None  # the guest sshd's public key (``ssh-ed25519 AAAA...``)
 
 
 def packages() -> list[str]:
@@ -58,7 +59,7 @@ def _base_key() -> str:
 
 
 def _key() -> str:
-    return recipe_key("rootfs-v2", _base_key(), files=[RECIPE / f for f in CUSTOM])
+    return recipe_key("rootfs-v3", _base_key(), files=[RECIPE / f for f in CUSTOM])
 
 
 def ensure(emit: Emit = quiet) -> Rootfs:
@@ -77,11 +78,14 @@ def ensure(emit: Emit = quiet) -> Rootfs:
                            check=True)
         _customise(tree)
         shutil.copy(base / "manifest.txt", stage / "manifest.txt")
+        shutil.copy(tree / "etc" / "ssh" / "ssh_host_ed25519_key.pub", stage / "host_key.pub")
         ext4_image(tree, stage / "rootfs.ext4", "xdphroot", slack_mb=256)
 
     out = ensure_entry(cached("rootfs", _key()), lambda o: (o / "rootfs.ext4").exists(), build,
                        notice(emit))
-    return Rootfs(out / "rootfs.ext4", out / "manifest.txt")
+    pub = out / "host_key.pub"
+    return Rootfs(out / "rootfs.ext4", out / "manifest.txt",
+                  pub.read_text().strip() if pub.is_file() else None)
 
 
 def _base_tree(emit: Emit = quiet) -> Path:
@@ -127,3 +131,6 @@ def _customise(tree: Path) -> None:
     (tree / "root" / ".ssh").mkdir(mode=0o700, parents=True, exist_ok=True)
     (tree / "etc" / "hostname").write_text("xdp-hints\n")
     (tree / "etc" / "fstab").write_text("")
+    # the user-mode network's DNS (restrict=on: nothing answers beyond it)
+    (tree / "etc" / "resolv.conf").unlink(missing_ok=True)
+    (tree / "etc" / "resolv.conf").write_text("nameserver 10.0.2.3\n")

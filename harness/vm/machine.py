@@ -248,7 +248,7 @@ def running_vm(spec: VMSpec, emit: Emit = quiet) -> Iterator[VM]:
                     netns.move_into(nic.tap, ns)
             timeout = spec.boot_timeout_s or BOOT_TIMEOUT_KVM_S * accel.slowdown / 2
             deadline = t0 + timeout
-            ssh = Ssh(port, key)
+            ssh = Ssh(port, key, root.host_key)
             _wait_ready(console, ssh, deadline, serial_log, timeout)
             vm = VM(name=name, kernel=kernel, accel=accel, qemu=qemu, console=console, qmp=qmp,
                     ssh=ssh, netns=ns, test_nics=nics, workdir=workdir,

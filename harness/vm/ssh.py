@@ -7,6 +7,7 @@ committed; its public half reaches the guest on the kernel command line.
 
 from __future__ import annotations
 
+import base64
 import logging
 import subprocess
 import time
@@ -64,9 +65,12 @@ def key_pair() -> tuple[Path, str]:
 class Ssh:
     """One SSH connection to the guest (root@127.0.0.1:port)."""
 
-    def __init__(self, port: int, key: Path) -> None:
+    def __init__(self, port: int, key: Path, host_key: str | None = None) -> None:
+        """``host_key``: the guest's public host key (``ssh-ed25519 AAAA...``) as the
+        rootfs image was built with it; any other key is refused."""
         self.port = port
         self.key = paramiko.Ed25519Key.from_private_key_file(str(key))
+        self.host_key = host_key
         self.client: paramiko.SSHClient | None = None
 
     def wait_ready(self, deadline: float, keep_going: Callable[[], bool]) -> None:
@@ -77,6 +81,11 @@ class Ssh:
             try:
                 self._connect(timeout=max(1.0, min(20.0, deadline - time.monotonic())))
                 return
+            except paramiko.BadHostKeyException as e:
+                raise SshError(f"the guest on 127.0.0.1:{self.port} offered SSH host key "
+                               f"{e.key.get_base64()[:24]}..., not the one its rootfs image was "
+                               "built with: another machine is on that port, or the image "
+                               "changed under the harness") from None
             except (OSError, paramiko.SSHException, EOFError) as e:
                 last = f"{type(e).__name__}: {e}"
             time.sleep(delay)
@@ -85,7 +94,13 @@ class Ssh:
 
     def _connect(self, timeout: float) -> None:
         client = paramiko.SSHClient()
-        client.set_missing_host_key_policy(paramiko.AutoAddPolicy())
+        if self.host_key:
+            kind, blob = self.host_key.split()[:2]
+            client.get_host_keys().add(f"[127.0.0.1]:{self.port}", kind,
+                                       paramiko.PKey.from_type_string(kind, base64.b64decode(blob)))
+            client.set_missing_host_key_policy(paramiko.RejectPolicy())
+        else:
+            client.set_missing_host_key_policy(paramiko.AutoAddPolicy())
         try:
             client.connect("127.0.0.1", port=self.port, username="root", pkey=self.key,
                            timeout=timeout, banner_timeout=timeout, auth_timeout=timeout,

@@ -90,6 +90,20 @@ def test_guest_has_module_tree_and_tools(guest_artifacts):
         for _ in range(10):
             got = vm.ssh.run(f"seq 1 {n}").stdout
             assert got == want, f"{len(got)} of {len(want)} bytes, tail {got[-40:]!r}"
+        # the DNS is the user-mode network's; the host key is pinned from the image build
+        assert vm.ssh.check("cat /etc/resolv.conf").split() == ["nameserver", "10.0.2.3"]
+        assert vm.ssh.host_key and vm.ssh.host_key.startswith("ssh-ed25519 ")
+        other = subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f",
+                                str(vm.workdir / "other")], check=True)
+        assert other.returncode == 0
+        wrong = (vm.workdir / "other.pub").read_text().strip()
+        from harness.vm.ssh import Ssh, SshError
+        with pytest.raises(SshError, match="not the one its rootfs image was built with"):
+            Ssh(vm.ssh.port, vm.ssh_key, wrong).wait_ready(time.monotonic() + 30, lambda: True)
+        right = Ssh(vm.ssh.port, vm.ssh_key, vm.ssh.host_key)
+        right.wait_ready(time.monotonic() + 30, lambda: True)
+        assert right.check("echo ok").strip() == "ok"
+        right.close()
 
 
 def test_kernel_panic_is_exit_3_with_panic_lines(guest_artifacts, tmp_path):
