@@ -35,6 +35,7 @@ from harness.vm.qmp import Qmp, QmpError
 from harness.vm.ssh import Ssh, SshError, key_pair
 
 BOOT_TIMEOUT_KVM_S = 60.0
+PORT_ATTEMPTS = 3  # tries to bind the SSH forward (the port is probed, then QEMU binds)
 
 
 class VMError(HarnessError):
@@ -227,22 +228,31 @@ def running_vm(spec: VMSpec, emit: Emit = quiet) -> Iterator[VM]:
                 if nic.tap:
                     netns.create_tap(nic.tap, multi_queue=nic.queues > 1)
             mgmt_mac = _mac(tag, 0)
-            port = _free_port()
             append = kernel_cmdline(kernel, boot.initramfs is not None, mgmt_mac, pub,
                                     "xdp-hints", spec.append, spec.guest_modules)
-            argv = qemu_cmd.command(
-                qemu, accel, name=name, kernel=kernel.image, initramfs=boot.initramfs,
-                append=append, rootfs=root.image, modules_disk=boot.modules_disk,
-                cpus=spec.cpus, memory_mb=spec.memory_mb, ssh_port=port, mgmt_mac=mgmt_mac,
-                qmp_socket=workdir / "qmp.sock", nics=nics)
-            (log_dir / "qemu-cmdline.json").write_text(json.dumps(argv, indent=1))
             emit(BootStarted(kernel.release or kernel.spec, accel.name, str(serial_log)))
-            t0 = time.monotonic()
-            console = Console(argv, serial_log, env={**os.environ, "TMPDIR": str(workdir)})
-            try:
-                qmp.connect(timeout_s=30 * min(accel.slowdown, 4), alive=console.alive)
-            except QmpError as e:
-                raise _failure(console, f"QEMU did not start: {e}", serial_log) from e
+            for attempt in range(PORT_ATTEMPTS):
+                # the port was free a moment ago; another process may take it before QEMU
+                # binds it: QEMU then exits at once, and a new port is tried
+                port = _free_port()
+                argv = qemu_cmd.command(
+                    qemu, accel, name=name, kernel=kernel.image, initramfs=boot.initramfs,
+                    append=append, rootfs=root.image, modules_disk=boot.modules_disk,
+                    cpus=spec.cpus, memory_mb=spec.memory_mb, ssh_port=port,
+                    mgmt_mac=mgmt_mac, qmp_socket=workdir / "qmp.sock", nics=nics)
+                (log_dir / "qemu-cmdline.json").write_text(json.dumps(argv, indent=1))
+                t0 = time.monotonic()
+                console = Console(argv, serial_log, env={**os.environ, "TMPDIR": str(workdir)})
+                try:
+                    qmp.connect(timeout_s=30 * min(accel.slowdown, 4), alive=console.alive)
+                    break
+                except QmpError as e:
+                    console.exited.wait(0.5)
+                    if attempt + 1 < PORT_ATTEMPTS and _port_taken(console):
+                        console.close()
+                        (workdir / "qmp.sock").unlink(missing_ok=True)
+                        continue
+                    raise _failure(console, f"QEMU did not start: {e}", serial_log) from e
             for nic in nics:
                 if nic.tap:
                     netns.move_into(nic.tap, ns)
@@ -310,6 +320,11 @@ def _wait_ready(console: Console, ssh: Ssh, deadline: float, serial_log: Path,
         if not console.alive():
             raise _failure(console, "QEMU exited before the guest answered SSH", serial_log)
         raise _failure(console, f"guest did not answer SSH within {timeout:.0f} s", serial_log)
+
+
+def _port_taken(console: Console) -> bool:
+    """QEMU exited because the SSH forward's port was taken meanwhile."""
+    return not console.alive() and any("host forwarding" in line for line in console.tail(10))
 
 
 def _crash(console: Console, serial_log: Path) -> GuestCrashed:

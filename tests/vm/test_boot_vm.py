@@ -161,3 +161,24 @@ def test_signal_during_boot_leaves_nothing_behind(guest_artifacts, tmp_path, sig
             Path(f"/proc/{pid}/stat").read_text().split(")")[1].split()[0] == "Z"
     assert leftovers.owned(NS, p.pid) == [] and leftovers.owned(TAP, p.pid) == []
     assert list(tmpdir.iterdir()) == []
+
+
+def test_ssh_port_taken_before_qemu_binds_it_is_retried(guest_artifacts, monkeypatch):
+    """The forward's port is probed free, then bound by QEMU: if another process takes it
+    in between, QEMU exits ("Could not set up host forwarding") and a new port is tried."""
+    import socket
+
+    from harness.vm import machine
+    thief = socket.socket()
+    thief.bind(("127.0.0.1", 0))
+    thief.listen(1)
+    ports = [thief.getsockname()[1]]
+    real = machine._free_port
+    monkeypatch.setattr(machine, "_free_port", lambda: ports.pop() if ports else real())
+    try:
+        with machine.running_vm(machine.VMSpec()) as vm:
+            assert vm.ssh.port != thief.getsockname()[1]
+            assert vm.ssh.check("echo up").strip() == "up"
+    finally:
+        thief.close()
+    assert ports == []  # the taken port was handed out first
