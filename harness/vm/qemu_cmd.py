@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import functools
+import os
 import re
 import shutil
 import subprocess
@@ -98,10 +99,24 @@ def nic_args(nic: TestNic) -> list[str]:
     return netdev_args(nic) + kind.device_args(nic, nic.netdev_id)
 
 
+#: who QEMU runs as once its files, sockets and taps are open (started as root)
+QEMU_USER = "nobody"
+
+
+def privilege_args() -> list[str]:
+    """Started as root (taps), QEMU -- and our device model in it -- drops to an
+    unprivileged user after set-up; ``XDP_HINTS_QEMU_USER=root`` keeps root."""
+    user = os.environ.get("XDP_HINTS_QEMU_USER", QEMU_USER)
+    if os.geteuid() != 0 or user == "root":
+        return []
+    return ["-run-with", f"user={user}"]
+
+
 def command(qemu: Qemu, accel: Accel, *, name: str, kernel: Path, initramfs: Path | None,
             append: str, rootfs: Path, modules_disk: Path | None, cpus: int, memory_mb: int,
             ssh_port: int, mgmt_mac: str, qmp_socket: Path, nics: list[TestNic]) -> list[str]:
-    argv = [str(qemu.binary), "-name", name, *qemu.firmware_args(), "-machine", "q35",
+    argv = [str(qemu.binary), "-name", name, *qemu.firmware_args(), *privilege_args(),
+            "-machine", "q35",
             *accel.args, "-smp", str(cpus), "-m", str(memory_mb), "-nodefaults",
             "-display", "none", "-no-reboot", "-serial", "stdio",
             "-qmp", f"unix:{qmp_socket},server=on,wait=off",
