@@ -134,6 +134,29 @@ def _tc_record(facts: o.Facts, p: SentPacket, meta: bool) -> dict[str, Any]:
     return rec
 
 
+def _fake_igc(monkeypatch: pytest.MonkeyPatch, scn: s.NicScenario, send: Any,
+              stamps: Any) -> None:
+    """igc without a device: ``send`` replaces the host send, ``stamps(ids)`` the
+    SO_TIMESTAMPING receiver's result, the QMP model does nothing."""
+    class Receiver:
+        def __init__(self, *_a: Any) -> None:
+            pass
+
+        def start(self) -> None:
+            pass
+
+        def stop(self, ids: set[int]) -> dict[int, int | None]:
+            return stamps(ids)
+
+    class Model:
+        def __getattr__(self, _name: str) -> Any:
+            return lambda *_a: None
+
+    scn.g.model = Model()
+    monkeypatch.setattr(scn.kind, "send", send)
+    monkeypatch.setattr(igc, "StampReceiver", Receiver)
+
+
 def _run_pass(monkeypatch: pytest.MonkeyPatch, run: str,
               stamp: Any) -> tuple[list[Row], _Runner]:
     """run_one(run, ["pass"]) for igc; tsrx reports ``stamp(facts, pkt, rec)`` per packet."""
@@ -153,23 +176,7 @@ def _run_pass(monkeypatch: pytest.MonkeyPatch, run: str,
         facts = replace(sent["facts"], rx_busy_poll=False)
         return {p.id: stamp(facts, p, recs[p.id]) for p in sent["plan"]}
 
-    class Receiver:
-        def __init__(self, *_a: Any) -> None:
-            pass
-
-        def start(self) -> None:
-            pass
-
-        def stop(self, ids: set[int]) -> dict[int, int | None]:
-            return tsrx_stop(ids)
-
-    class Model:
-        def __getattr__(self, _name: str) -> Any:
-            return lambda *_a: None
-
-    scn.g.model = Model()
-    monkeypatch.setattr(scn.kind, "send", send)
-    monkeypatch.setattr(igc, "StampReceiver", Receiver)
+    _fake_igc(monkeypatch, scn, send, tsrx_stop)
     rows, stats = scn.run_one(run, ["pass"])
     assert stats.run == run and stats.packets == 8
     return rows, runner
@@ -217,29 +224,12 @@ def test_interrupt_while_sending_skips_every_wait(monkeypatch: pytest.MonkeyPatc
     scn = _scenario("igc", runner)
     waited: list[str] = []
 
-    class Receiver:
-        def __init__(self, *_a: Any) -> None:
-            pass
-
-        def start(self) -> None:
-            pass
-
-        def stop(self, ids: set[int]) -> dict[int, int | None]:
-            waited.append("tsrx")
-            return {}
-
-    class Model:
-        def __getattr__(self, _name: str) -> Any:
-            return lambda *_a: None
-
     def send(*_a: Any) -> None:
         assert runner.obs is not None
         runner.obs.stop = lambda: waited.append("runner")  # type: ignore[method-assign]
         raise KeyboardInterrupt
 
-    scn.g.model = Model()
-    monkeypatch.setattr(scn.kind, "send", send)
-    monkeypatch.setattr(igc, "StampReceiver", Receiver)
+    _fake_igc(monkeypatch, scn, send, lambda ids: waited.append("tsrx") or {})
     with pytest.raises(KeyboardInterrupt):
         scn.run_one("pass", ["pass"])
     assert waited == []
