@@ -17,6 +17,7 @@ PACKAGES=(
   clang llvm libbpf-dev libxdp-dev libelf-dev zlib1g-dev bpftool gcc make
   # QEMU build (igc)
   ninja-build pkg-config libglib2.0-dev libpixman-1-dev libslirp-dev libfdt-dev flex bison
+  libseccomp-dev
   # Python
   python3-venv python3-dev
 )

@@ -35,7 +35,7 @@ from harness.paths import REPO, cache_dir, cached, recipe_key
 from harness.progress import BuildStatus, BuildStep, Emit, quiet
 
 # Bump when the build steps below change in a way that changes the binary.
-RECIPE_VERSION = "2"
+RECIPE_VERSION = "3"
 QEMU_SUITE = "trixie"
 QEMU_VERSION = "1:10.0.13+ds-0+deb13u1"
 VENV_REQUIREMENTS = ["meson==1.5.*", "pycotap>=1.1.0"]
@@ -62,6 +62,7 @@ CONFIGURE_ARGS = [
     "--enable-fdt=system",
     "--enable-vhost-kernel",
     "--enable-vhost-net",
+    "--enable-seccomp",  # -sandbox on: the device model runs under a syscall filter
     "--disable-docs",
     "--disable-tools",
     "--disable-guest-agent",

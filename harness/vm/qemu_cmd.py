@@ -40,12 +40,24 @@ class Qemu:
     def has_device(self, name: str) -> bool:
         return name in _devices(self.binary)
 
+    def sandbox_args(self) -> list[str]:
+        """``-sandbox on`` (seccomp: the device model under a syscall filter) where the
+        binary was built with it."""
+        return ["-sandbox", "on"] if _has_sandbox(self.binary) else []
+
 
 @functools.cache
 def _devices(binary: Path) -> frozenset[str]:
     p = subprocess.run([str(binary), "-device", "help"], capture_output=True, text=True,
                        timeout=30)
     return frozenset(re.findall(r'name "([^"]+)"', p.stdout))
+
+
+@functools.cache
+def _has_sandbox(binary: Path) -> bool:
+    p = subprocess.run([str(binary), "-sandbox", "on", "-machine", "none", "-display", "none",
+                        "-nodefaults", "-version"], capture_output=True, text=True, timeout=30)
+    return p.returncode == 0
 
 
 def _own_build() -> Path | None:
@@ -115,7 +127,8 @@ def privilege_args() -> list[str]:
 def command(qemu: Qemu, accel: Accel, *, name: str, kernel: Path, initramfs: Path | None,
             append: str, rootfs: Path, modules_disk: Path | None, cpus: int, memory_mb: int,
             ssh_port: int, mgmt_mac: str, qmp_socket: Path, nics: list[TestNic]) -> list[str]:
-    argv = [str(qemu.binary), "-name", name, *qemu.firmware_args(), *privilege_args(),
+    argv = [str(qemu.binary), "-name", name, *qemu.firmware_args(), *qemu.sandbox_args(),
+            *privilege_args(),
             "-machine", "q35",
             *accel.args, "-smp", str(cpus), "-m", str(memory_mb), "-nodefaults",
             "-display", "none", "-no-reboot", "-serial", "stdio",

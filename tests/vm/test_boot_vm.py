@@ -95,6 +95,9 @@ def test_guest_has_module_tree_and_tools(guest_artifacts):
             status = Path(f"/proc/{vm.console.child.pid}/status").read_text()
             uids = next(ln for ln in status.splitlines() if ln.startswith("Uid:")).split()[1:]
             assert set(uids) == {"65534"}, f"QEMU runs with uids {uids}, not as nobody"
+        if vm.qemu.sandbox_args():  # built with seccomp: the filter is on (mode 2)
+            status = Path(f"/proc/{vm.console.child.pid}/status").read_text()
+            assert "Seccomp:\t2" in status, "QEMU runs without its seccomp sandbox"
         # the DNS is the user-mode network's; the host key is pinned from the image build
         assert vm.ssh.check("cat /etc/resolv.conf").split() == ["nameserver", "10.0.2.3"]
         assert vm.ssh.host_key and vm.ssh.host_key.startswith("ssh-ed25519 ")
