@@ -23,7 +23,7 @@ from harness.suite.faults import FAULTS
 from harness.suite.runs import CLI_PATHS
 from harness.suite.scenario import Options, Scenario
 from harness.suite.suite import SUITE_MODULES, default_kinds, run_suite
-from harness.verdict import report
+from harness.verdict import ktap, report
 from harness.verdict.compare import Row
 from harness.vm.machine import running_vm
 
@@ -50,6 +50,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help=f"packets per path run (default {Options.packets})")
     p.add_argument("--json", type=Path, metavar="FILE", help="write results as JSON")
     p.add_argument("--junit", type=Path, metavar="FILE", help="write JUnit XML")
+    p.add_argument("--ktap", type=Path, metavar="FILE",
+                   help="write KTAP (the kernel selftests' format): a test per row, per NIC")
     # test-only: load a deliberately wrong BPF program (the suite must fail it)
     p.add_argument("--test-fault", choices=list(FAULTS), help=argparse.SUPPRESS)
     p.set_defaults(func=run)
@@ -67,6 +69,8 @@ def _write(args: argparse.Namespace, rows: list[Row], meta: dict[str, Any]) -> N
         report.write_json(args.json, rows, meta)
     if args.junit:
         report.write_junit(args.junit, rows, meta)
+    if args.ktap:
+        args.ktap.write_text(ktap.run_ktap(rows, meta))
 
 
 def run(args: argparse.Namespace) -> int:
