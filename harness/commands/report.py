@@ -58,8 +58,11 @@ def _is_single_run(path: Path) -> bool:
     """A plain `run --json` file (not a merged matrix, not a directory)."""
     if not path.is_file():
         return False
-    doc = diff.load(path) if path.suffix == ".json" else None
-    return bool(doc) and doc.get("format") != merge.FORMAT and "cell_id" not in doc
+    try:
+        doc = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return True  # diff.load names the file and the problem
+    return isinstance(doc, dict) and doc.get("format") != merge.FORMAT and "cell_id" not in doc
 
 
 def _changes(base: Path, new: Path) -> list[diff.Change]:
