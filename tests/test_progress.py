@@ -32,3 +32,22 @@ def test_every_event_has_a_line() -> None:
               pg.BootStarted("k", "tcg", "s"), pg.BootReady(1.0),
               pg.RunStarted("igc", "pass", ("xdp",), 1), pg.RunFinished("igc", "pass", 1.0, 2)]
     assert all(e.text() for e in events)
+
+
+def test_matrix_cells_share_one_live_line(monkeypatch, capsys) -> None:
+    monkeypatch.setenv("XDP_HINTS_PROGRESS", "1")
+    emit = pg.renderer()
+    emit(pg.CellStarted("sid", "debian:sid"))
+    emit(pg.CellStatus("sid", "igc: xdp (xdp): 16 packets"))
+    emit(pg.CellStatus("trixie", "booting"))
+    emit(pg.CellFinished("sid", "pass", 90.2, "65 pass"))
+    emit(pg.CellStatus("trixie", "virtio-net: skb"))
+    err = capsys.readouterr().err
+    assert "[sid] start: debian:sid" in err
+    assert "\rsid: igc: xdp (xdp): 16 packets | trixie: booting" in err
+    assert "[sid] pass after 90 s: 65 pass" in err
+    assert err.rstrip().endswith("trixie: virtio-net: skb")  # sid left the live line
+    monkeypatch.setenv("CI", "1")
+    monkeypatch.delenv("XDP_HINTS_PROGRESS")
+    pg.renderer()(pg.CellStatus("sid", "x"))
+    assert capsys.readouterr().err == ""

@@ -24,7 +24,7 @@ from harness.suite.faults import FAULTS
 from harness.suite.runs import CLI_PATHS
 from harness.suite.scenario import Options, Scenario
 from harness.suite.suite import SUITE_MODULES, default_kinds, run_suite
-from harness.verdict import report
+from harness.verdict import ktap, report
 from harness.verdict.compare import Row
 from harness.vm.machine import running_vm
 
@@ -51,6 +51,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help=f"packets per path run (default {Options.packets})")
     p.add_argument("--json", type=Path, metavar="FILE", help="write results as JSON")
     p.add_argument("--junit", type=Path, metavar="FILE", help="write JUnit XML")
+    p.add_argument("--ktap", type=Path, metavar="FILE",
+                   help="write KTAP (the kernel selftests' format): a test per row, per NIC")
     # test-only: load a deliberately wrong BPF program (the suite must fail it)
     p.add_argument("--test-fault", choices=list(FAULTS), help=argparse.SUPPRESS)
     p.set_defaults(func=run)
@@ -66,8 +68,12 @@ def print_table(rows: list[Row], meta: dict[str, Any]) -> None:
 def _write(args: argparse.Namespace, rows: list[Row], meta: dict[str, Any]) -> None:
     """Every asked format; one that cannot be written does not stop the others."""
     failed: list[str] = []
+    def write_ktap(path: Path, rows: list[Row], meta: dict[str, Any]) -> None:
+        path.write_text(ktap.run_ktap(rows, meta))
+
     for option, path, write in (("--json", args.json, report.write_json),
-                                ("--junit", args.junit, report.write_junit)):
+                                ("--junit", args.junit, report.write_junit),
+                                ("--ktap", args.ktap, write_ktap)):
         if path is None:
             continue
         try:
@@ -96,6 +102,7 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError("--packets must be at least 1")
     check_output(args.json, "--json")
     check_output(args.junit, "--junit")
+    check_output(args.ktap, "--ktap")
     t0 = time.monotonic()
     emit = renderer()
     notes: list[str] = []

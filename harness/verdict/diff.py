@@ -48,12 +48,14 @@ class Change:
     before_counts: str = ""  # "matched/checked"
     after_counts: str = ""
     detail: str = ""  # the new row's detail (why it fails, why it is unsupported)
+    cell: str = ""  # the matrix cell (kernel) the row belongs to; "" for a single run
 
     def line(self) -> str:
         counts = ""
         if self.before_counts or self.after_counts:
             counts = f"  {self.before_counts or '-'} -> {self.after_counts or '-'}"
-        head = (f"{self.kind:<12} {self.nic} {self.path} {self.field}: "
+        where = f"[{self.cell}] " if self.cell else ""
+        head = (f"{self.kind:<12} {where}{self.nic} {self.path} {self.field}: "
                 f"{self.before or 'no row'} -> {self.after or 'no row'}{counts}")
         return head + (f"\n             {self.detail}" if self.detail else "")
 

@@ -41,9 +41,10 @@ def suite(tmp_path_factory: pytest.TempPathFactory) -> dict:
     if why:
         pytest.skip(why)
     out = tmp_path_factory.mktemp("run")
-    js, junit = out / "r.json", out / "r.xml"
+    js, junit, ktap = out / "r.json", out / "r.xml", out / "r.ktap"
     p = xdp_hints("run", "--nic", "igc,virtio-net,igb", "--packets", str(PACKETS),
-                  "--backend", "auto", "--json", str(js), "--junit", str(junit), timeout=1200)
+                  "--backend", "auto", "--json", str(js), "--junit", str(junit),
+                  "--ktap", str(ktap), timeout=1200)
     # kept where a failing run can be read afterwards (pytest rotates its tmp dirs)
     from harness.paths import cache_dir
     keep = cache_dir() / "logs" / "test_run_vm"
@@ -54,7 +55,7 @@ def suite(tmp_path_factory: pytest.TempPathFactory) -> dict:
     assert js.exists(), f"no JSON (rc {p.returncode}):\n{p.stdout}\n{p.stderr}"
     doc = json.loads(js.read_text())
     rows = {(r["nic"], r["path"], r["field"]): r for r in doc["results"]}
-    return {"proc": p, "doc": doc, "rows": rows, "junit": junit}
+    return {"proc": p, "doc": doc, "rows": rows, "junit": junit, "ktap": ktap}
 
 
 def _row(suite: dict, nic: str, path: str, fld: str) -> dict:
@@ -204,3 +205,26 @@ def test_igb_control_nic(suite: dict) -> None:
         r = rows["igb", path, "hash"]
         assert r["verdict"] == "pass" and r["matched"] == PACKETS, r
     assert rows["igb", "xdp", "queue"]["verdict"] == "pass"
+
+
+def test_ktap_parses_and_counts_equal_the_json(suite: dict) -> None:
+    """The run's KTAP through the kernel's kunit_parser (when a kernel tree is cached)
+    and tappy: a test per row, nested per NIC, counts equal to the JSON's."""
+    from collections import Counter
+
+    from tests.verdict.test_ktap import kunit_counts, tappy_levels
+    text = suite["ktap"].read_text()
+    c = Counter(r["verdict"] for r in suite["doc"]["results"])
+    levels = tappy_levels(text)
+    assert [len(t) for p, t in levels if p == len(t)] == [len(t) for _, t in levels]
+    assert sum(len(t) for _, t in levels) == len(suite["doc"]["results"]) + 3  # + 3 NICs
+    xfail = sum(bool(t.directive and t.directive.text.startswith("XFAIL"))
+                for _, ts in levels for t in ts)
+    assert xfail == c["expected-unsupported"]
+    got = kunit_counts(text)
+    if got is not None:
+        leaves, errors = got
+        assert errors == 0
+        assert leaves == Counter({k: v for k, v in {
+            "SUCCESS": c["pass"] + c["expected-unsupported"], "FAILURE": c["fail"],
+            "SKIPPED": c["skip"]}.items() if v})
