@@ -159,6 +159,8 @@ def kconfig_depends(tree: Path, options: Sequence[str]) -> dict[str, list[str]]:
             m = pat.match(line)
             if m:
                 current = m.group(1) if m.group(1) in names else None
+            elif current and line.strip() in ("help", "---help---"):
+                current = None  # help text may say anything
             elif current and line.strip().startswith("depends on"):
                 deps[current].append(line.strip().removeprefix("depends on").strip())
             elif current and re.match(r"^\S", line):
