@@ -275,10 +275,17 @@ def checkout(source: Source, work: Path, emit: Emit = quiet) -> str:
 
 # ---- config ----------------------------------------------------------------------------
 
+def build_root() -> Path:
+    """Where build directories live: ``$XDP_HINTS_KBUILD_ROOT`` or ``<cache>/kernel-build``
+    (the bench points it at an empty directory for a cold build)."""
+    return Path(os.environ.get("XDP_HINTS_KBUILD_ROOT") or cache_dir() / "kernel-build")
+
+
 def _make_env() -> dict[str, str]:
     env = dict(os.environ)
+    ccache_dir = env.get("XDP_HINTS_CCACHE_DIR") or str(cache_dir() / "ccache")
     env.update(LC_ALL="C", KBUILD_BUILD_USER="xdp-hints", KBUILD_BUILD_HOST="xdp-hints",
-               KBUILD_BUILD_TIMESTAMP="2026-01-01", CCACHE_DIR=str(cache_dir() / "ccache"),
+               KBUILD_BUILD_TIMESTAMP="2026-01-01", CCACHE_DIR=ccache_dir,
                CCACHE_BASEDIR=str(cache_dir()), CCACHE_NOHASHDIR="1",
                CCACHE_MAXSIZE=env.get("CCACHE_MAXSIZE", "8G"))
     env.pop("ARCH", None)
@@ -464,8 +471,10 @@ def check_host() -> None:
                           "(`make setup` installs them)")
 
 
-def build(req: BuildRequest, emit: Emit = quiet, spec: str | None = None) -> BuildResult:
-    """Build (or find in the cache) the kernel ``req`` asks for."""
+def build(req: BuildRequest, emit: Emit = quiet, spec: str | None = None,
+          force: bool = False) -> BuildResult:
+    """Build (or find in the cache) the kernel ``req`` asks for; ``force`` always compiles
+    (make decides what is out of date) and replaces the cache entry."""
     req.check()
     t0 = time.monotonic()
     spec = spec or req.source + "".join(f" +{Path(p).name}" for p in req.patches)
@@ -475,14 +484,14 @@ def build(req: BuildRequest, emit: Emit = quiet, spec: str | None = None) -> Bui
     memo_key = recipe_key(*recipe, _compiler())
     memo_path = cache_dir() / "kernel-build" / "memo.json"
     memo = json.loads(memo_path.read_text()) if memo_path.exists() else {}
-    if memo_key in memo:
+    if memo_key in memo and not force:
         out = cached("kernels", memo[memo_key])
         if (out / "kernel.json").exists():
             emit(Note(f"kernel build cached: {out}"))
             return BuildResult(_kernel_from(out, spec), True, out / "build.log",
                                time.monotonic() - t0)
     check_host()
-    base = cache_dir() / "kernel-build" / base_id(source)
+    base = build_root() / base_id(source)
     logs = cache_dir() / "logs" / "kernel-build"
     logs.mkdir(parents=True, exist_ok=True)
     log = logs / f"{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}.log"
@@ -505,7 +514,7 @@ def build(req: BuildRequest, emit: Emit = quiet, spec: str | None = None) -> Bui
         config_text = final.read_text()
         key = recipe_key(*recipe, config_text, _compiler())
         out = cached("kernels", key)
-        if (out / "kernel.json").exists():
+        if (out / "kernel.json").exists() and not force:
             _remember(memo_path, memo_key, key)
             emit(Note(f"kernel build cached: {out}"))
             return BuildResult(_kernel_from(out, spec), True, out / "build.log",
@@ -537,7 +546,7 @@ def _remember(memo_path: Path, memo_key: str, key: str) -> None:
 
 def _prune_build_dirs(current: Path) -> None:
     """Keep the BUILD_DIRS_KEEP most recently used build directories (several GB each)."""
-    dirs = sorted((p for p in current.parent.iterdir() if p.is_dir()),
+    dirs = sorted((p for p in current.parent.iterdir() if p.is_dir() and p.name != "memo"),
                   key=lambda p: p.stat().st_mtime, reverse=True)
     for d in dirs[BUILD_DIRS_KEEP:]:
         if d != current:
