@@ -359,7 +359,7 @@ def compile_kernel(work: Path, obj: Path, jobs: int, log: Path, emit: Emit = qui
     t0 = time.monotonic()
     stage = "compile"
     count = 0
-    with log.open("a") as f:
+    with log.open("a", buffering=1) as f:  # line-buffered: the log can be followed live
         f.write(f"$ {' '.join(cmd)}\n")
         f.flush()
         proc = subprocess.Popen(cmd, cwd=work, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,

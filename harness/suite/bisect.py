@@ -14,6 +14,7 @@ verdict in a state directory, so the driver can say what the row was on both sid
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -24,7 +25,7 @@ from pathlib import Path
 
 from harness.artifacts.kernel_source import SourceError, check_tree, git, is_git
 from harness.errors import HarnessError, UsageError
-from harness.paths import cache_dir
+from harness.paths import REPO, cache_dir
 from harness.progress import BuildStep, Emit, quiet
 
 GOOD, BAD, SKIP, ABORT = 0, 1, 125, 128
@@ -119,8 +120,11 @@ def bisect(tree: Path, good: str, bad: str, step_argv: Sequence[str], row: RowSp
         git(tree, "worktree", "add", "-q", "--detach", str(wt), bad_id)
         git(wt, "bisect", "start", bad_id, good_id)
         emit(BuildStep("bisect", f"git bisect run: {good_id[:12]}..{bad_id[:12]}"))
+        # the step runs in the worktree: it must still import this harness
+        pythonpath = os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")]))
         p = subprocess.run(["git", "-C", str(wt), "bisect", "run", *step_argv, "--step",
-                            str(state)], stdout=subprocess.PIPE, text=True)
+                            str(state)], stdout=subprocess.PIPE, text=True,
+                           env={**os.environ, "PYTHONPATH": pythonpath})
         log = git(wt, "bisect", "log", check=False).stdout.decode(errors="replace")
         m = re.search(r"^([0-9a-f]{40}) is the first bad commit", p.stdout, re.M)
         if p.returncode != 0 or not m:
