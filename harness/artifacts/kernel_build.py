@@ -342,7 +342,16 @@ def _tail(log: Path, n: int = 12) -> list[str]:
     return (errors or lines)[-n:]
 
 
-STAGE_OF = (("MODPOST", "modules"), ("BTF", "BTF"), ("LD [M]", "modules"))
+def stage_of(line: str) -> str | None:
+    """The build stage a kbuild output line starts (compile -> link -> BTF -> modules)."""
+    s = line.split()
+    if s[:2] == ["LD", "vmlinux.o"]:
+        return "link vmlinux"
+    if s[:1] == ["BTF"] and "[M]" not in line:
+        return "BTF"
+    if s[:2] == ["BTF", "[M]"]:
+        return "modules"
+    return None
 
 
 def compile_kernel(work: Path, obj: Path, jobs: int, log: Path, emit: Emit = quiet,
@@ -356,7 +365,7 @@ def compile_kernel(work: Path, obj: Path, jobs: int, log: Path, emit: Emit = qui
     cmd = ["make", f"O={obj}", f"-j{jobs}", f"CC={cc}", "bzImage", "modules"]
     emit(BuildStep("kernel", f"compile: make -j{jobs} bzImage modules (log {log})"))
     stages = stages if stages is not None else {}
-    t0 = time.monotonic()
+    t_stage = time.monotonic()
     stage = "compile"
     count = 0
     with log.open("a", buffering=1) as f:  # line-buffered: the log can be followed live
@@ -374,11 +383,12 @@ def compile_kernel(work: Path, obj: Path, jobs: int, log: Path, emit: Emit = qui
                     count += 1
                     if count % 25 == 0:
                         emit(BuildStatus("kernel", f"compile: {count} objects  {s[:70]}"))
-                for marker, name in STAGE_OF:
-                    if s.startswith(marker) and name != stage and name not in stages:
-                        stages[stage] = round(time.monotonic() - t0, 1)
-                        stage = name
-                        emit(BuildStep("kernel", f"{name} ({count} objects compiled so far)"))
+                name = stage_of(s) if s else None
+                if name and name != stage and name not in stages:
+                    now = time.monotonic()
+                    stages[stage] = round(now - t_stage, 1)
+                    stage, t_stage = name, now
+                    emit(BuildStep("kernel", f"{name} ({count} objects compiled so far)"))
             rc = proc.wait()
         except BaseException:
             with contextlib.suppress(ProcessLookupError):
@@ -388,7 +398,7 @@ def compile_kernel(work: Path, obj: Path, jobs: int, log: Path, emit: Emit = qui
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(proc.pid, signal.SIGKILL)
             raise
-    stages[stage] = round(time.monotonic() - t0, 1)
+    stages[stage] = round(time.monotonic() - t_stage, 1)
     if rc != 0:
         raise CompileError(f"kernel build failed (make exit {rc}); full log: {log}",
                            detail=_tail(log))

@@ -204,3 +204,11 @@ def test_kernel_build_not_a_tree(tmp_path: Path) -> None:
     p = xdp_hints("kernel", "build", str(tmp_path), timeout=60)
     assert p.returncode == 2
     assert "not a Linux kernel source tree" in p.stderr
+
+
+def test_build_stages_from_kbuild_lines() -> None:
+    assert kb.stage_of("  CC      net/core/xdp.o".strip()) is None
+    assert kb.stage_of("LD      vmlinux.o") == "link vmlinux"
+    assert kb.stage_of("BTF     .btf.vmlinux.bin.o") == "BTF"
+    assert kb.stage_of("BTF [M] drivers/net/veth.ko") == "modules"
+    assert kb.stage_of("LD [M]  drivers/net/veth.ko") is None
