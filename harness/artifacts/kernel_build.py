@@ -46,7 +46,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from harness.artifacts import kconfig, kernel_source
-from harness.artifacts.kernel_source import Source, SourceError, git
+from harness.artifacts.kernel_source import Source, SourceError, clean_env, git
 from harness.artifacts.kernels import Kernel, KernelError, depmod
 from harness.errors import HarnessError, UsageError
 from harness.paths import REPO, cache_dir, cached, recipe_key, staged
@@ -200,7 +200,7 @@ def apply_patches(work: Path, patches: Sequence[Path], emit: Emit = quiet) -> No
         emit(BuildStep("kernel", f"applying patch {i}/{len(patches)}: {patch.name}"))
         p = subprocess.run(["git", "apply", "--whitespace=nowarn", "-v",
                             str(Path(patch).resolve())],
-                           cwd=work, capture_output=True, text=True)
+                           cwd=work, capture_output=True, text=True, env=clean_env())
         if p.returncode == 0:
             continue
         err = p.stderr.strip().splitlines()
@@ -262,7 +262,7 @@ def checkout(source: Source, work: Path, emit: Emit = quiet) -> str:
         diff, untracked = kernel_source.local_changes(source.tree)
         if diff:
             p = subprocess.run(["git", "apply", "--binary", "--whitespace=nowarn"], cwd=work,
-                               input=diff, capture_output=True)
+                               input=diff, capture_output=True, env=clean_env())
             if p.returncode != 0:
                 raise SourceError(f"the local changes of {source.tree} do not apply to HEAD: "
                                   f"{p.stderr.decode(errors='replace')[-300:]}")
@@ -282,7 +282,7 @@ def build_root() -> Path:
 
 
 def _make_env() -> dict[str, str]:
-    env = dict(os.environ)
+    env = clean_env()  # setlocalversion runs git in the work tree: not in the user's repo
     ccache_dir = env.get("XDP_HINTS_CCACHE_DIR") or str(cache_dir() / "ccache")
     env.update(LC_ALL="C", KBUILD_BUILD_USER="xdp-hints", KBUILD_BUILD_HOST="xdp-hints",
                KBUILD_BUILD_TIMESTAMP="2026-01-01", CCACHE_DIR=ccache_dir,

@@ -34,6 +34,19 @@ GIT_ID = {"GIT_AUTHOR_NAME": "xdp-hints", "GIT_AUTHOR_EMAIL": "xdp-hints@localho
           "GIT_COMMITTER_NAME": "xdp-hints", "GIT_COMMITTER_EMAIL": "xdp-hints@localhost"}
 
 
+#: git's repository-locating variables: `git bisect run` (and hooks) export some to their
+#: children, which would make every git call below act on the *user's* repository
+GIT_LOCATORS = ("GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE", "GIT_OBJECT_DIRECTORY",
+                "GIT_ALTERNATE_OBJECT_DIRECTORIES", "GIT_COMMON_DIR", "GIT_PREFIX",
+                "GIT_NAMESPACE", "GIT_CEILING_DIRECTORIES")
+
+
+def clean_env(extra: dict[str, str] | None = None) -> dict[str, str]:
+    """The environment without git's repository locators (plus ``extra``)."""
+    env = {k: v for k, v in os.environ.items() if k not in GIT_LOCATORS}
+    return {**env, **GIT_ID, **(extra or {})}
+
+
 class SourceError(HarnessError):
     """A kernel source that cannot be used (not a kernel tree, unknown suite, ...)."""
 
@@ -108,7 +121,7 @@ def git(tree: Path, *args: str, check: bool = True, input: bytes | None = None,
         env: dict[str, str] | None = None) -> subprocess.CompletedProcess[bytes]:
     """Run git in ``tree`` (bytes out); raise SourceError on failure when ``check``."""
     p = subprocess.run(["git", "-C", str(tree), *args], capture_output=True, input=input,
-                       env={**os.environ, **GIT_ID, **(env or {})})
+                       env=clean_env(env))
     if check and p.returncode != 0:
         raise SourceError(f"git {' '.join(args[:3])} in {tree} failed: "
                           f"{p.stderr.decode(errors='replace').strip()[-400:]}")

@@ -212,3 +212,20 @@ def test_build_stages_from_kbuild_lines() -> None:
     assert kb.stage_of("BTF     .btf.vmlinux.bin.o") == "BTF"
     assert kb.stage_of("BTF [M] drivers/net/veth.ko") == "modules"
     assert kb.stage_of("LD [M]  drivers/net/veth.ko") is None
+
+
+def test_git_calls_ignore_an_inherited_git_dir(tmp_path: Path,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    """`git bisect run` exports GIT_DIR to its steps: our git calls must not follow it
+    (they would check our work tree out against the user's repository)."""
+    ours, theirs = _fake_tree(tmp_path / "ours"), tmp_path / "theirs"
+    theirs.mkdir()
+    for t in (ours, theirs):
+        _git(t, "init", "-q")
+        (t / "x").write_text(str(t))
+        _git(t, "add", "-A")
+        _git(t, "commit", "-qm", t.name)
+    monkeypatch.setenv("GIT_DIR", str(theirs / ".git"))
+    monkeypatch.setenv("GIT_WORK_TREE", str(theirs))
+    assert ks.git(ours, "log", "-1", "--format=%s").stdout.decode().strip() == "ours"
+    assert "GIT_DIR" not in kb._make_env()
