@@ -92,7 +92,8 @@ class BisectResult:
     first_bad: str          # commit id
     subject: str
     row: str                # the row (or "any failing row")
-    bad_verdict: str        # what the row was at the first bad commit
+    bad_verdict: str        # what the row was at the first bad commit (run again if bisect
+                            # never stepped on it)
     good_verdict: str       # ... and at the last good one tested (or "" if untested)
     log: str                # git bisect log
 
@@ -133,9 +134,17 @@ def bisect(tree: Path, good: str, bad: str, step_argv: Sequence[str], row: RowSp
                               f"(exit {p.returncode})", detail=tail)
         first = m.group(1)
         subject = git(tree, "show", "-s", "--format=%s", first).stdout.decode().strip()
+        if not (state / f"{first}.json").exists():
+            # the first bad commit may never have been a step (it is --bad): run it once,
+            # so the row's verdict on both sides is shown, not assumed
+            git(wt, "bisect", "reset", "-q", check=False)
+            git(wt, "checkout", "-q", "--detach", first)
+            emit(BuildStep("bisect", f"confirming {first[:12]} (the row's verdict there)"))
+            subprocess.run([*step_argv, "--step", str(state)], cwd=wt, stdout=subprocess.DEVNULL,
+                           env={**os.environ, "PYTHONPATH": pythonpath})
         steps = {f.stem: json.loads(f.read_text()) for f in state.glob("*.json")}
         parent = git(tree, "rev-parse", f"{first}^", check=False).stdout.decode().strip()
-        bad_v = steps.get(first, {}).get("verdict", "bad (the --bad commit, not re-run)")
+        bad_v = steps.get(first, {}).get("verdict", "?")
         good_v = steps.get(parent, {}).get("verdict", "")
         if not good_v and parent == good_id:
             good_v = "good (the --good commit, not re-run)"
