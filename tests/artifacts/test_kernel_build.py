@@ -229,3 +229,17 @@ def test_git_calls_ignore_an_inherited_git_dir(tmp_path: Path,
     monkeypatch.setenv("GIT_WORK_TREE", str(theirs))
     assert ks.git(ours, "log", "-1", "--format=%s").stdout.decode().strip() == "ours"
     assert "GIT_DIR" not in kb._make_env()
+
+
+def test_plain_tree_is_snapshotted_not_touched(tmp_path: Path) -> None:
+    tree = _fake_tree(tmp_path / "plain")
+    src = ks.resolve(str(tree))
+    assert not src.git and src.identity.startswith("plain:")
+    work = tmp_path / "work"
+    kb.checkout(src, work)
+    assert (work / "Makefile").read_text() == (tree / "Makefile").read_text()
+    assert not (tree / ".git").exists()
+    (tree / "Kconfig").write_text("# edited\n")
+    assert ks.resolve(str(tree)).identity != src.identity
+    kb.checkout(ks.resolve(str(tree)), work)
+    assert (work / "Kconfig").read_text() == "# edited\n"
