@@ -34,7 +34,7 @@ TOUCHED = "drivers/net/veth.c"
 
 def one_line_patch(tree: Path, rel: str, dest: Path) -> Path:
     old = (tree / rel).read_text().splitlines(keepends=True)
-    new = old[:8] + [f"/* bench {time.time()} */\n"] + old[8:]
+    new = old + [f"/* bench {time.time()} */\n"]  # at the end: never inside a comment
     dest.write_text("".join(difflib.unified_diff(old, new, f"a/{rel}", f"b/{rel}")))
     return dest
 

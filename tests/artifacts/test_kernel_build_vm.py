@@ -122,15 +122,16 @@ def test_bisect_names_the_bad_commit(source_tree: Path, tmp_path: Path, taps_usa
     assert _git(clone, "worktree", "list").count("\n") == 0
 
 
-def _insert_patch(tree: Path, rel: str, after_line: int, text: str) -> str:
+def _append_patch(tree: Path, rel: str, text: str) -> str:
+    """A patch adding ``text`` at the end of ``rel`` (never inside a comment)."""
     old = (tree / rel).read_text().splitlines(keepends=True)
-    new = old[:after_line] + [text + "\n"] + old[after_line:]
+    new = old + [text + "\n"]
     return "".join(difflib.unified_diff(old, new, f"a/{rel}", f"b/{rel}"))
 
 
 def test_compile_error_quotes_the_error_and_the_log(source_tree: Path, tmp_path: Path) -> None:
     broken = tmp_path / "broken.patch"
-    broken.write_text(_insert_patch(source_tree, "drivers/net/veth.c", 10,
+    broken.write_text(_append_patch(source_tree, "drivers/net/veth.c",
                                     "#error xdp-hints test: a compile error"))
     p = xdp_hints("kernel", "build", SRC, "--patch", str(broken), timeout=BUILD_TIMEOUT)
     assert p.returncode == 2, p.stderr[-2000:]
@@ -161,7 +162,7 @@ def test_patch_that_does_not_apply(tmp_path: Path) -> None:
 def test_ctrl_c_during_a_build(source_tree: Path, tmp_path: Path) -> None:
     from harness.paths import cache_dir
     touch = tmp_path / "touch.patch"
-    touch.write_text(_insert_patch(source_tree, "net/core/xdp.c", 5, "/* xdp-hints ctrl-c */"))
+    touch.write_text(_append_patch(source_tree, "net/core/xdp.c", "/* xdp-hints ctrl-c */"))
     kernels = cache_dir() / "kernels"
     before = {p.name for p in kernels.iterdir()}
     proc = subprocess.Popen([sys.executable, "-m", "harness.cli", "kernel", "build", SRC,
