@@ -24,7 +24,7 @@ Stages (each reported as a BuildStep; the compile count as BuildStatus lines):
    the whole log is saved (``logs/kernel-build/``); a failure is a CompileError
    (exit 2) quoting the error lines and the log path.
 5. **modules / BTF / boot files**  modules_install (stripped; BTF kept) into a staged
-   cache entry ``kernels/<key>`` (key: source identity + patches + final .config +
+   cache entry ``kernels-built/<key>`` (key: source identity + patches + final .config +
    compiler), BTF checked in vmlinux and a module, then the entry is renamed into
    place (Ctrl-C leaves no half entry; the work tree is ours, the user's tree untouched).
 """
@@ -57,6 +57,9 @@ LEAN = KCONFIGS / "lean-guest.config"
 BUILD = KCONFIGS / "build.config"
 BASE_TARGETS = ("defconfig", "kvm_guest.config")
 RECIPE_VERSION = "kbuild-v1"
+#: cache kind of built kernels: apart from Debian's ``kernels/``, so that a bisect or a
+#: series of patched builds (each a new entry) never evicts the Debian kernels in use
+KIND = "kernels-built"
 #: build directories kept (each is several GB); the least recently used go first
 BUILD_DIRS_KEEP = 3
 
@@ -495,7 +498,7 @@ def build(req: BuildRequest, emit: Emit = quiet, spec: str | None = None,
     memo_path = cache_dir() / "kernel-build" / "memo.json"
     memo = json.loads(memo_path.read_text()) if memo_path.exists() else {}
     if memo_key in memo and not force:
-        out = cached("kernels", memo[memo_key])
+        out = cached(KIND, memo[memo_key])
         if (out / "kernel.json").exists():
             emit(Note(f"kernel build cached: {out}"))
             return BuildResult(_kernel_from(out, spec), True, out / "build.log",
@@ -523,7 +526,7 @@ def build(req: BuildRequest, emit: Emit = quiet, spec: str | None = None,
         stages["config"] = round(time.monotonic() - t, 1)
         config_text = final.read_text()
         key = recipe_key(*recipe, config_text, _compiler())
-        out = cached("kernels", key)
+        out = cached(KIND, key)
         if (out / "kernel.json").exists() and not force:
             _remember(memo_path, memo_key, key)
             emit(Note(f"kernel build cached: {out}"))

@@ -160,10 +160,12 @@ def test_patch_that_does_not_apply(tmp_path: Path) -> None:
 
 
 def test_ctrl_c_during_a_build(source_tree: Path, tmp_path: Path) -> None:
+    from harness.artifacts import kernel_build
     from harness.paths import cache_dir
     touch = tmp_path / "touch.patch"
     touch.write_text(_append_patch(source_tree, "net/core/xdp.c", "/* xdp-hints ctrl-c */"))
-    kernels = cache_dir() / "kernels"
+    kernels = cache_dir() / kernel_build.KIND
+    kernels.mkdir(parents=True, exist_ok=True)
     before = {p.name for p in kernels.iterdir()}
     proc = subprocess.Popen([sys.executable, "-m", "harness.cli", "kernel", "build", SRC,
                              "--patch", str(touch)], cwd=REPO, stderr=subprocess.PIPE,
