@@ -11,6 +11,13 @@ $XH image build >/dev/null || exit 2
 if $XH qemu --help >/dev/null 2>&1; then
   $XH qemu build >/dev/null || echo "[test] QEMU with igc could not be built: igc tests will skip"
 fi
+# the kernel built from Debian's source with the lean config: the kernel-build VM tests
+# start from it, and every later build in them is incremental (one build dir per history)
+if [ -z "${XDP_HINTS_SKIP_KERNEL_BUILD:-}" ]; then
+  tk=$(date +%s)
+  $XH kernel build debian:sid-source >/dev/null || echo "[test] kernel build from source failed: its tests will fail"
+  echo "[test] kernel from debian:sid-source ready after $(( $(date +%s) - tk )) s"
+fi
 echo "[test] artifacts ready after $(( $(date +%s) - t0 )) s"
 .venv/bin/ruff check . || exit 1
 bash scripts/lint-workflows.sh || exit 1

@@ -15,6 +15,8 @@ PACKAGES=(
   qemu-system-data seabios ipxe-qemu iproute2 ethtool openssh-client
   # BPF programs and guest userspace
   clang llvm libbpf-dev libxdp-dev libelf-dev zlib1g-dev bpftool gcc make
+  # kernel builds from source (`xdp-hints kernel build`, --kernel tree:/debian:*-source)
+  ccache dwarves bc libssl-dev git binutils
   # QEMU build (igc)
   ninja-build pkg-config libglib2.0-dev libpixman-1-dev libslirp-dev libfdt-dev flex bison
   libseccomp-dev
@@ -34,7 +36,7 @@ apt_updated=0
 apt_update() { [ "$apt_updated" = 1 ] || { "${APT[@]}" update -q >/dev/null; apt_updated=1; }; }
 
 if [ "$codename" = bookworm ] && ! grep -rqs 'bookworm-backports' /etc/apt/sources.list /etc/apt/sources.list.d/; then
-  mirror=$("$PYTHON" -c 'from harness.debian_apt import host_mirror; print(host_mirror())')
+  mirror=$("$PYTHON" -c 'from harness.artifacts.debian_apt import host_mirror; print(host_mirror())')
   log "adding bookworm-backports from the host's mirror"
   cat > /etc/apt/sources.list.d/xdp-hints-backports.sources <<SRC
 Types: deb

@@ -7,6 +7,9 @@ Kernel specs:
   ``debian:<version>``  an exact Debian version of ``linux-image-amd64`` (e.g. ``6.12.107-1``),
       looked up in the known suites
   a path  a bzImage/vmlinuz (or vmlinux) the user built; ``modules`` optional
+  ``tree:PATH`` / ``debian:SUITE-source``  a kernel built from source (with ``patches``
+      applied) by :mod:`harness.artifacts.kernel_build`: the first use builds, later
+      uses hit the cache
 """
 
 from __future__ import annotations
@@ -50,9 +53,20 @@ class Kernel:
         return self.modules is not None
 
 
-def resolve(spec: str | None, modules: str | Path | None = None, emit: Emit = quiet) -> Kernel:
-    """Turn a kernel spec into a local Kernel, fetching Debian packages if needed."""
+def resolve(spec: str | None, modules: str | Path | None = None, emit: Emit = quiet,
+            patches: tuple[Path, ...] | list[Path] = ()) -> Kernel:
+    """Turn a kernel spec into a local Kernel, fetching Debian packages or building a
+    source (``tree:PATH``, ``debian:SUITE-source``, with ``patches``) if needed."""
     spec = spec or DEFAULT_KERNEL
+    from harness.artifacts import kernel_build, kernel_source  # they build on this module
+    if kernel_source.is_build_spec(spec):
+        if modules:
+            raise KernelError("--modules only goes with --kernel PATH")
+        req = kernel_build.BuildRequest(spec, tuple(Path(p) for p in patches))
+        return kernel_build.build(req, emit=emit).kernel
+    if patches:
+        raise KernelError(f"--patch needs a kernel built from source (--kernel tree:PATH or "
+                          f"debian:SUITE-source), not {spec}")
     if spec.startswith("debian:"):
         if modules:
             raise KernelError("--modules only goes with --kernel PATH")

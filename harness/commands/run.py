@@ -9,6 +9,7 @@ asked for; each NIC runs all its paths in that VM.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 import time
@@ -17,16 +18,23 @@ from typing import Any
 
 from harness import nics
 from harness.artifacts import bpf_build
-from harness.commands.vm_options import add_vm_args, csv_of, resolve_backend, spec_from_args
+from harness.commands.vm_options import (
+    add_vm_args,
+    check_kernel_args,
+    csv_of,
+    resolve_backend,
+    spec_from_args,
+)
 from harness.errors import HarnessError, UsageError
-from harness.progress import Note, renderer
+from harness.progress import Emit, Note, renderer
+from harness.suite import baseline
 from harness.suite.faults import FAULTS
 from harness.suite.runs import CLI_PATHS
 from harness.suite.scenario import Options, Scenario
 from harness.suite.suite import SUITE_MODULES, default_kinds, run_suite
-from harness.verdict import ktap, report
+from harness.verdict import diff, ktap, report
 from harness.verdict.compare import Row
-from harness.vm.machine import running_vm
+from harness.vm.machine import GuestCrashed, running_vm
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -49,7 +57,13 @@ def register(sub: argparse._SubParsersAction) -> None:
                         "the skb built from the frame (rows veth-skb, cpumap-skb)")
     p.add_argument("--packets", type=int, default=Options.packets, metavar="N",
                    help=f"packets per path run (default {Options.packets})")
-    p.add_argument("--json", type=Path, metavar="FILE", help="write results as JSON")
+    p.add_argument("--baseline", metavar="SPEC",
+                   help="also run the suite on this kernel (e.g. the unpatched source) and "
+                        "print only the rows that changed: regression / fix / new support; "
+                        "exit 1 on a regression. --patch applies to --kernel only")
+    p.add_argument("--json", type=Path, metavar="FILE",
+                   help="write results as JSON (with --baseline, the baseline's next to it "
+                        "as FILE.baseline.json)")
     p.add_argument("--junit", type=Path, metavar="FILE", help="write JUnit XML")
     p.add_argument("--ktap", type=Path, metavar="FILE",
                    help="write KTAP (the kernel selftests' format): a test per row, per NIC")
@@ -103,7 +117,6 @@ def run(args: argparse.Namespace) -> int:
     check_output(args.json, "--json")
     check_output(args.junit, "--junit")
     check_output(args.ktap, "--ktap")
-    t0 = time.monotonic()
     emit = renderer()
     notes: list[str] = []
     kinds = args.nic
@@ -113,13 +126,36 @@ def run(args: argparse.Namespace) -> int:
             raise UsageError("no NIC can be tested here: " + "; ".join(notes))
     for n in notes:
         emit(Note(n))
+    spec_from_args(args, kinds, extra_modules=SUITE_MODULES)  # usage errors before any work
+    if args.baseline:
+        check_kernel_args(args.baseline, [])
+        return _run_baseline(args, kinds, notes, emit)
+    rows, meta, err = _suite(args, kinds, notes, args.kernel, args.patch, emit)
+    _write(args, rows, meta)
+    if err is not None:
+        raise err
+    print_table(rows, meta)
+    sys.stdout.flush()
+    return report.exit_code(rows)
+
+
+def _suite(args: argparse.Namespace, kinds: list[str], notes: list[str], kernel: str,
+           patches: list[Path], emit: Emit) -> tuple[list[Row], dict[str, Any],
+                                                     BaseException | None]:
+    """Boot ``kernel`` and run the suite: (rows, meta, the error that stopped it or None).
+
+    On an error the rows that finished and the error are still in ``meta`` (CI gets a
+    machine-readable file)."""
+    t0 = time.monotonic()
     spec = spec_from_args(args, kinds, extra_modules=SUITE_MODULES)
+    spec.kernel, spec.patches = kernel, list(patches)
     backend, why = resolve_backend(args.backend)
     opts = Options(packets=args.packets, fault=args.test_fault)
     artifacts = bpf_build.build()  # before the boot: a host that cannot build says so at once
-    meta: dict[str, Any] = {"kernel_spec": args.kernel, "backend": backend,
-                            "backend_reason": why, "nics": kinds, "paths": args.path,
-                            "packets_per_run": args.packets, "notes": notes}
+    meta: dict[str, Any] = {"kernel_spec": kernel, "patches": [str(p) for p in patches],
+                            "backend": backend, "backend_reason": why, "nics": kinds,
+                            "paths": args.path, "packets_per_run": args.packets,
+                            "notes": notes}
     scenarios: list[Scenario] = []
     try:
         with running_vm(spec, emit=emit) as vm:
@@ -128,12 +164,10 @@ def run(args: argparse.Namespace) -> int:
             run_suite(vm, kinds, args.path, opts, emit, scenarios, artifacts)
             meta["console_warnings"] = list(vm.console.warnings)
     except Exception as e:
-        # CI still gets a machine-readable file: what finished, and why the rest did not
         meta["error"] = f"{type(e).__name__}: {e}"
         meta["error_detail"] = list(getattr(e, "detail", []))
         meta["duration_s"] = round(time.monotonic() - t0, 1)
-        _write(args, [r for s in scenarios for r in s.rows], meta)
-        raise
+        return [r for s in scenarios for r in s.rows], meta, e
     rows = [r for s in scenarios for r in s.rows]
     meta["duration_s"] = round(time.monotonic() - t0, 1)
     meta["packets_sent"] = sum(st.packets for s in scenarios for st in s.stats)
@@ -141,7 +175,34 @@ def run(args: argparse.Namespace) -> int:
     meta["runs"] = [vars(st) for s in scenarios for st in s.stats]
     if args.test_fault:
         meta["test_fault"] = args.test_fault
-    print_table(rows, meta)
-    _write(args, rows, meta)
+    return rows, meta, None
+
+
+def _run_baseline(args: argparse.Namespace, kinds: list[str], notes: list[str],
+                  emit: Emit) -> int:
+    """``--baseline SPEC``: the suite on both kernels, only the changed rows printed."""
+    def run_one(side: baseline.Side) -> dict[str, Any]:
+        rows, meta, err = _suite(args, kinds, notes, side.kernel, list(side.patches), emit)
+        if err is not None and not isinstance(err, GuestCrashed):
+            raise err  # infrastructure: no verdict to compare
+        return report.to_json(rows, meta)
+
+    new = baseline.Side(args.kernel, tuple(args.patch))
+    base = baseline.Side(args.baseline)
+    out = baseline.judge(run_one, new, base, emit)
+    if args.json:
+        for path, doc in ((args.json, out.new), (baseline.baseline_json_path(args.json),
+                                                 out.base)):
+            path.write_text(json.dumps(doc, indent=2) + "\n")
+    for what, side, doc in (("new", new, out.new), ("baseline", base, out.base)):
+        err = f"  ERROR {doc['error']}" if doc.get("error") else ""
+        print(f"{what:<8} {side.label()}: kernel {doc.get('kernel')}  "
+              f"{_counts(doc)}{err}")
+    print(diff.text(out.changes))
     sys.stdout.flush()
-    return report.exit_code(rows)
+    return out.exit_code
+
+
+def _counts(doc: dict[str, Any]) -> str:
+    c = doc.get("counts", {})
+    return ", ".join(f"{v} {k}" for k, v in c.items() if v) or "no rows"

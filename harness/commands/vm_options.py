@@ -44,14 +44,34 @@ def csv_of(choices: Sequence[str], what: str) -> Callable[[str], list[str]]:
     return parse
 
 
+def check_kernel_args(kernel: str | None, patches: Sequence[Path]) -> None:
+    """Usage errors in the kernel options, before any build or boot."""
+    from harness.artifacts.kernel_source import SourceError, is_build_spec, parse
+    if kernel and kernel.startswith("tree:"):
+        try:
+            parse(kernel)
+        except SourceError as e:
+            raise UsageError(str(e)) from e
+    if patches and not is_build_spec(kernel):
+        raise UsageError("--patch needs a kernel built from source: --kernel tree:PATH or "
+                         "debian:SUITE-source")
+    for p in patches:
+        if not p.is_file():
+            raise UsageError(f"patch not found: {p}")
+
+
 def add_vm_args(p: argparse.ArgumentParser, nic_kinds: Sequence[str] | None = None,
                 nic_help: str = "") -> None:
     """The VM options; ``--nic/--queues/--backend`` when ``nic_kinds`` is given
     (``nic_help`` says what the default is)."""
     g = p.add_argument_group("VM")
     g.add_argument("--kernel", metavar="SPEC", default=DEFAULT_KERNEL,
-                   help="debian:sid|trixie|experimental|<version>, or a bzImage/vmlinux path "
+                   help="debian:sid|trixie|experimental|<version>, a bzImage/vmlinux path, "
+                        "or a source to build: tree:PATH, debian:SUITE-source "
                         f"(default {DEFAULT_KERNEL})")
+    g.add_argument("--patch", type=Path, action="append", default=[], metavar="FILE",
+                   help="with a source spec: a patch (mbox or diff) applied before the build; "
+                        "repeatable, applied in order")
     g.add_argument("--modules", metavar="DIR",
                    help="with --kernel PATH: a `make modules_install INSTALL_MOD_PATH=DIR` tree")
     if nic_kinds is not None:
@@ -109,6 +129,7 @@ def spec_from_args(args: argparse.Namespace, kinds: Sequence[str] | None = None,
 
     ``kinds`` defaults to ``--nic``; tap backends need root (checked here, before a boot).
     """
+    check_kernel_args(args.kernel, getattr(args, "patch", []))
     kinds = list(kinds if kinds is not None else (getattr(args, "nic", None) or []))
     devices = [k for k in kinds if nics.get(k).qemu_device]
     check_vm_args(args, test_nics=bool(devices))
@@ -118,7 +139,7 @@ def spec_from_args(args: argparse.Namespace, kinds: Sequence[str] | None = None,
         if backend == "tap":
             netns.require_root()
     modules = [nics.get(k).module for k in kinds] + list(extra_modules) if kinds else []
-    return VMSpec(kernel=args.kernel, modules=args.modules,
+    return VMSpec(kernel=args.kernel, modules=args.modules, patches=list(args.patch),
                   nics=[NicSpec(kind=k, queues=args.queues, backend=backend) for k in devices],
                   cpus=args.cpus, memory_mb=args.memory, append=args.append,
                   guest_modules=modules, boot_timeout_s=args.boot_timeout,

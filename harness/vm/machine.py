@@ -62,6 +62,7 @@ class NicSpec:
 class VMSpec:
     kernel: str | None = None          # kernel spec (harness.artifacts.kernels); debian:sid
     modules: str | None = None         # with a kernel path: a modules_install tree
+    patches: list[Path] = field(default_factory=list)  # with a source spec: applied in order
     nics: list[NicSpec] = field(default_factory=list)
     cpus: int = 2
     memory_mb: int = 2048
@@ -196,7 +197,7 @@ def kernel_cmdline(kernel: kernels.Kernel, has_initramfs: bool, mgmt_mac: str, p
 def running_vm(spec: VMSpec, emit: Emit = quiet) -> Iterator[VM]:
     """Boot ``spec`` and yield the SSH-ready VM; always tear everything down."""
     with _sigterm_as_interrupt():
-        kernel = kernels.resolve(spec.kernel, spec.modules, emit=emit)
+        kernel = kernels.resolve(spec.kernel, spec.modules, emit=emit, patches=spec.patches)
         root = rootfs.ensure(emit=emit)
         boot = initramfs.ensure(kernel, emit=emit)
         qemu = qemu_cmd.find(devices=qemu_devices(spec.nics),
