@@ -99,6 +99,11 @@ class NicKind:
         return ["-device", f"pcie-root-port,id={port},chassis={10 + nic.index}",
                 "-device", f"{dev},bus={port}"]
 
+    def backend_queues(self, queues: int) -> int:
+        """Queues of the tap behind a NIC with ``queues`` queue pairs (virtio-net: one
+        per queue pair, its multi-queue needs them)."""
+        return queues
+
     def device_options(self, nic: TestNic) -> str:
         """Extra ``-device`` properties (``,key=value...``)."""
         return ""

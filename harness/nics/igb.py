@@ -23,6 +23,10 @@ class Igb(NicKind):
     summary = "QEMU's igb (82576): control NIC, no XDP metadata callbacks"
     root_port = True  # like igc: the driver sees a PCIe link
 
+    def backend_queues(self, queues: int) -> int:
+        """One, as igc: the device spreads frames over its rings by RSS itself."""
+        return 1
+
     def extra_facts(self, g: GuestNic, features: dict[str, bool]) -> dict[str, Any]:
         """The indirection table from ``ethtool -x``; the key, which igb's ethtool does
         not show, read from the device's RSSRK registers over QMP."""

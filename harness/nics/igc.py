@@ -38,6 +38,12 @@ class Igc(NicKind):
 
     root_port = True  # the driver sees a real link (x1 2.5 GT/s)
 
+    def backend_queues(self, queues: int) -> int:
+        """One: frames reach the model in the order they were sent (from two tap queues
+        QEMU may take them out of order under load), so the deterministic clock stamps
+        them in send order; the model spreads them over its RX rings by RSS itself."""
+        return 1
+
     def prepare(self, g: GuestNic) -> None:
         super().prepare(g)
         assert g.nic is not None

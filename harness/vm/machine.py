@@ -98,6 +98,12 @@ class TestNic:
         return self.spec.queues
 
     @property
+    def backend_queues(self) -> int:
+        """Queues of the tap (or socket) behind the device: its kind decides."""
+        from harness import nics
+        return nics.get(self.kind).backend_queues(self.queues)
+
+    @property
     def backend(self) -> str:
         return self.spec.backend
 
@@ -227,7 +233,7 @@ def running_vm(spec: VMSpec, emit: Emit = quiet) -> Iterator[VM]:
                 netns.create_netns(ns)
             for nic in nics:
                 if nic.tap:
-                    netns.create_tap(nic.tap, multi_queue=nic.queues > 1)
+                    netns.create_tap(nic.tap, multi_queue=nic.backend_queues > 1)
             mgmt_mac = _mac(tag, 0)
             append = kernel_cmdline(kernel, boot.initramfs is not None, mgmt_mac, pub,
                                     "xdp-hints", spec.append, spec.guest_modules)

@@ -96,7 +96,7 @@ def netdev_args(nic: TestNic) -> list[str]:
         return ["-netdev", f"dgram,id={nic.netdev_id},local.type=unix,local.path={nic.qemu_sock},"
                 f"remote.type=unix,remote.path={nic.host_sock}"]
     return ["-netdev", f"tap,id={nic.netdev_id},ifname={nic.tap},script=no,downscript=no,"
-            f"vhost=off,queues={nic.queues}"]
+            f"vhost=off,queues={nic.backend_queues}"]
 
 
 def nic_args(nic: TestNic) -> list[str]:

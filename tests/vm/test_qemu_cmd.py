@@ -27,6 +27,7 @@ def test_qemu_command_has_nics_and_snapshot(tmp_path):
     assert "tap,id=tn0,ifname=tap0,script=no,downscript=no,vhost=off,queues=4" in joined
     assert "mq=on,vectors=10,rss=on,hash=on" in joined
     assert f"dgram,id=tn1,local.type=unix,local.path={tmp_path / 'q'}" in joined
+    assert "tap,id=tn2,ifname=tap2,script=no,downscript=no,vhost=off,queues=1" in joined
     assert "igc,netdev=tn1,id=tnic1" in joined and "pcie-root-port,id=rptnic1,chassis=11" in joined
     assert "igb,netdev=tn2,id=tnic2,mac=52:54:00:00:00:04,bus=rptnic2" in joined
     assert "user,id=mgmt,restrict=on,hostfwd=tcp:127.0.0.1:2222-:22" in joined
