@@ -46,7 +46,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from harness.artifacts import kconfig, kernel_source
-from harness.artifacts.kernel_source import Source, SourceError, clean_env, git
+from harness.artifacts.kernel_config import ConfigError, describe_unmet, parse_fragment, unmet
+from harness.artifacts.kernel_source import clean_env
+from harness.artifacts.kernel_tree import apply_patches, base_id, checkout
 from harness.artifacts.kernels import Kernel, KernelError, depmod
 from harness.errors import HarnessError, UsageError
 from harness.paths import REPO, cache_dir, cached, recipe_key, staged
@@ -62,14 +64,6 @@ RECIPE_VERSION = "kbuild-v1"
 KIND = "kernels-built"
 #: build directories kept (each is several GB); the least recently used go first
 BUILD_DIRS_KEEP = 3
-
-
-class PatchError(HarnessError):
-    """A patch that does not apply (exit 2)."""
-
-
-class ConfigError(HarnessError):
-    """Requested config options that did not survive olddefconfig (exit 2)."""
 
 
 class CompileError(HarnessError):
@@ -105,175 +99,6 @@ class BuildResult:
     seconds: float
     stages: dict[str, float] = field(default_factory=dict)
     compiled: int = 0
-
-
-# ---- config fragments and checking (pure) --------------------------------------------
-
-def parse_fragment(text: str) -> dict[str, str]:
-    """A fragment's options: ``CONFIG_X`` -> value, ``n`` for ``# CONFIG_X is not set``."""
-    opts = {}
-    for line in text.splitlines():
-        line = line.strip()
-        m = re.match(r"^# (CONFIG_\w+) is not set$", line)
-        if m:
-            opts[m.group(1)] = "n"
-        elif line.startswith("CONFIG_") and "=" in line:
-            key, _, value = line.partition("=")
-            opts[key] = value
-    return opts
-
-
-def satisfied(want: str, have: str | None, lenient_m: bool) -> bool:
-    """Whether a requested value survived: ``n`` = unset; with ``lenient_m`` a wanted
-    ``m`` is also met by ``y`` (our fragments mean "available", built in or not)."""
-    if want == "n":
-        return have in (None, "n")
-    if want == "m" and lenient_m:
-        return have in ("m", "y")
-    return have == want
-
-
-def unmet(final: dict[str, str], requested: Sequence[tuple[Path, dict[str, str], bool]]
-          ) -> list[tuple[str, str, str | None, Path]]:
-    """(option, wanted, have, fragment) for each requested option the final config lacks;
-    a later fragment's value for an option overrides an earlier one's."""
-    last: dict[str, tuple[str, Path, bool]] = {}
-    for frag, opts, lenient in requested:
-        for k, v in opts.items():
-            last[k] = (v, frag, lenient)
-    return [(k, v, final.get(k), frag) for k, (v, frag, lenient) in last.items()
-            if not satisfied(v, final.get(k), lenient)]
-
-
-def kconfig_depends(tree: Path, options: Sequence[str]) -> dict[str, list[str]]:
-    """``depends on`` lines of each option's Kconfig entry (``CONFIG_`` prefix dropped)."""
-    names = {o.removeprefix("CONFIG_") for o in options}
-    deps: dict[str, list[str]] = {n: [] for n in names}
-    pat = re.compile(r"^\s*(?:menu)?config\s+(\w+)\s*$")
-    for kc in tree.rglob("Kconfig*"):
-        if not kc.is_file():
-            continue
-        try:
-            lines = kc.read_text(errors="replace").splitlines()
-        except OSError:
-            continue
-        current = None
-        for line in lines:
-            m = pat.match(line)
-            if m:
-                current = m.group(1) if m.group(1) in names else None
-            elif current and line.strip() in ("help", "---help---"):
-                current = None  # help text may say anything
-            elif current and line.strip().startswith("depends on"):
-                deps[current].append(line.strip().removeprefix("depends on").strip())
-            elif current and re.match(r"^\S", line):
-                current = None
-    return deps
-
-
-def describe_unmet(tree: Path, missing: list[tuple[str, str, str | None, Path]]) -> list[str]:
-    """One line per option that did not survive, with what it depends on."""
-    deps = kconfig_depends(tree, [m[0] for m in missing])
-    lines = []
-    for opt, want, have, frag in missing:
-        d = deps.get(opt.removeprefix("CONFIG_")) or []
-        why = f"; depends on {' && '.join(f'({x})' if ' ' in x else x for x in d)}" if d else ""
-        lines.append(f"{opt}={want} (from {frag.name}): have {have or 'unset'}{why}")
-    return lines
-
-
-# ---- patches ---------------------------------------------------------------------------
-
-def failing_hunk(patch_text: str, file: str, line: int) -> str | None:
-    """The ``@@`` header of the hunk of ``file`` starting at old line ``line``."""
-    in_file = False
-    for ln in patch_text.splitlines():
-        if ln.startswith("+++ "):
-            in_file = ln[4:].strip().split("/", 1)[-1] == file
-        elif in_file and ln.startswith("@@"):
-            m = re.match(r"@@ -(\d+)", ln)
-            if m and int(m.group(1)) == line:
-                return ln
-    return None
-
-
-def apply_patches(work: Path, patches: Sequence[Path], emit: Emit = quiet) -> None:
-    """``git apply`` each patch in order in ``work``; PatchError names the one that fails."""
-    for i, patch in enumerate(patches, 1):
-        emit(BuildStep("kernel", f"applying patch {i}/{len(patches)}: {patch.name}"))
-        p = subprocess.run(["git", "apply", "--whitespace=nowarn", "-v",
-                            str(Path(patch).resolve())],
-                           cwd=work, capture_output=True, text=True, env=clean_env())
-        if p.returncode == 0:
-            continue
-        err = p.stderr.strip().splitlines()
-        detail = [ln for ln in err if ln.startswith("error:")] or err[-5:]
-        m = next((re.search(r"patch failed: (\S+):(\d+)", ln) for ln in err
-                  if "patch failed:" in ln), None)
-        where = ""
-        if m:
-            hunk = failing_hunk(Path(patch).read_text(errors="replace"), m.group(1),
-                                int(m.group(2)))
-            where = f": hunk {hunk or '@@ -' + m.group(2)} of {m.group(1)} does not apply"
-        elif any("No valid patches" in ln for ln in err):
-            where = ": not a patch (no diff in it)"
-        raise PatchError(f"patch {patch} does not apply{where}", detail=detail)
-
-
-# ---- the work tree ---------------------------------------------------------------------
-
-def base_id(source: Source) -> str:
-    """Key of the build directory: the history's root commit (git) or the tree's path."""
-    if source.git:
-        roots = git(source.tree, "rev-list", "--max-parents=0", "HEAD").stdout.decode().split()
-        return recipe_key("kbuild-base-v1", sorted(roots)[0])
-    return recipe_key("kbuild-base-v1", str(source.tree))
-
-
-def _snapshot_plain(tree: Path, work: Path) -> str:
-    """Commit a plain tree into ``work``'s repository (index kept apart); its commit id."""
-    env = {"GIT_INDEX_FILE": str(work / ".git" / "snapshot-index")}
-    gd = ["--git-dir", str(work / ".git"), "--work-tree", str(tree)]
-    git(work, *gd, "add", "-A", "--", ".", env=env)
-    t = git(work, *gd, "write-tree", env=env).stdout.decode().strip()
-    return git(work, "commit-tree", t, "-m", f"snapshot of {tree}").stdout.decode().strip()
-
-
-def checkout(source: Source, work: Path, emit: Emit = quiet) -> str:
-    """Bring ``work`` to the source's contents; returns the commit checked out.
-
-    Only files that differ from what ``work`` held are rewritten (new mtime), so the
-    kept build directory rebuilds just what changed."""
-    if not (work / ".git").is_dir():
-        work.mkdir(parents=True, exist_ok=True)
-        git(work, "init", "-q")
-        git(work, "config", "core.autocrlf", "false")
-        git(work, "config", "gc.auto", "0")
-        emit(BuildStep("kernel", f"checking out {source.tree} into {work} (first time)"))
-    alternates = work / ".git" / "objects" / "info" / "alternates"
-    if source.git:
-        objects = git(source.tree, "rev-parse", "--git-common-dir").stdout.decode().strip()
-        objdir = (source.tree / objects / "objects").resolve()
-        alternates.write_text(f"{objdir}\n")
-        sha = git(source.tree, "rev-parse", "HEAD").stdout.decode().strip()
-    else:
-        alternates.unlink(missing_ok=True)
-        sha = _snapshot_plain(source.tree, work)
-    git(work, "checkout", "-q", "-f", "--detach", sha)
-    git(work, "clean", "-q", "-fdx")
-    if source.git:
-        diff, untracked = kernel_source.local_changes(source.tree)
-        if diff:
-            p = subprocess.run(["git", "apply", "--binary", "--whitespace=nowarn"], cwd=work,
-                               input=diff, capture_output=True, env=clean_env())
-            if p.returncode != 0:
-                raise SourceError(f"the local changes of {source.tree} do not apply to HEAD: "
-                                  f"{p.stderr.decode(errors='replace')[-300:]}")
-        for f in untracked:
-            dst = work / f
-            dst.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(source.tree / f, dst)
-    return sha
 
 
 # ---- config ----------------------------------------------------------------------------

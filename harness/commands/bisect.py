@@ -11,7 +11,9 @@ from pathlib import Path
 
 from harness import nics
 from harness.artifacts import kernel_build
+from harness.artifacts.kernel_config import ConfigError
 from harness.artifacts.kernel_source import SourceError, git
+from harness.artifacts.kernel_tree import PatchError
 from harness.artifacts.kernels import DEFAULT_KERNEL
 from harness.commands.vm_options import add_vm_args, csv_of
 from harness.errors import UsageError
@@ -85,8 +87,7 @@ def step(args: argparse.Namespace, row: bis.RowSpec | None) -> int:
     commit = git(wt, "rev-parse", "HEAD").stdout.decode().strip()
     try:
         kernel_build.build(kernel_build.BuildRequest(f"tree:{wt}"), emit)
-    except (kernel_build.CompileError, kernel_build.ConfigError, kernel_build.PatchError,
-            SourceError) as e:
+    except (kernel_build.CompileError, ConfigError, PatchError, SourceError) as e:
         emit(Note(f"{commit[:12]} does not build: skip ({e})"))
         bis.record_step(args.step, commit, "does not build", bis.SKIP)
         return bis.SKIP

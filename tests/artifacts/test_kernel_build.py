@@ -9,7 +9,9 @@ from pathlib import Path
 import pytest
 
 from harness.artifacts import kernel_build as kb
+from harness.artifacts import kernel_config as kcfg
 from harness.artifacts import kernel_source as ks
+from harness.artifacts import kernel_tree as ktree
 from harness.errors import UsageError
 from tests.conftest import xdp_hints
 
@@ -48,16 +50,17 @@ def test_not_a_kernel_tree(tmp_path: Path) -> None:
 
 
 def test_fragment_parsing_and_checking() -> None:
-    frag = kb.parse_fragment("CONFIG_A=y\n# CONFIG_B is not set\nCONFIG_C=m\nCONFIG_S=\"x\"\n#x\n")
+    frag = kcfg.parse_fragment(
+        "CONFIG_A=y\n# CONFIG_B is not set\nCONFIG_C=m\nCONFIG_S=\"x\"\n#x\n")
     assert frag == {"CONFIG_A": "y", "CONFIG_B": "n", "CONFIG_C": "m", "CONFIG_S": '"x"'}
     final = {"CONFIG_A": "y", "CONFIG_C": "y", "CONFIG_S": '"x"'}
     ours, user = Path("kconfigs/build.config"), Path("my.config")
-    assert kb.unmet(final, [(ours, frag, True)]) == []
+    assert kcfg.unmet(final, [(ours, frag, True)]) == []
     # a user fragment means exactly what it says: =m is not met by =y
-    assert kb.unmet(final, [(user, frag, False)]) == [("CONFIG_C", "m", "y", user)]
+    assert kcfg.unmet(final, [(user, frag, False)]) == [("CONFIG_C", "m", "y", user)]
     # a later fragment overrides an earlier one
-    assert kb.unmet({}, [(ours, {"CONFIG_X": "y"}, True), (user, {"CONFIG_X": "n"}, False)]) == []
-    assert kb.satisfied("n", None, False) and not kb.satisfied("n", "m", False)
+    assert kcfg.unmet({}, [(ours, {"CONFIG_X": "y"}, True), (user, {"CONFIG_X": "n"}, False)]) == []
+    assert kcfg.satisfied("n", None, False) and not kcfg.satisfied("n", "m", False)
 
 
 def test_unmet_options_name_their_dependencies(tmp_path: Path) -> None:
@@ -66,7 +69,7 @@ def test_unmet_options_name_their_dependencies(tmp_path: Path) -> None:
     (tree / "drivers" / "Kconfig").write_text(
         "config FOO\n\ttristate \"foo\"\n\tdepends on PCI && BAR\n\tdepends on !BAZ\n"
         "\thelp\n\t  depends on NOT_THIS\n\nconfig OTHER\n\tbool\n")
-    lines = kb.describe_unmet(tree, [("CONFIG_FOO", "y", None, Path("x.config"))])
+    lines = kcfg.describe_unmet(tree, [("CONFIG_FOO", "y", None, Path("x.config"))])
     assert lines == ["CONFIG_FOO=y (from x.config): have unset; depends on (PCI && BAR) && !BAZ"]
 
 
@@ -90,29 +93,29 @@ def _igc_tree(root: Path, line: str) -> Path:
 
 def test_test_patch_applies_and_changes_one_line(tmp_path: Path) -> None:
     f = _igc_tree(tmp_path, "\t[IGC_RSS_TYPE_HASH_UDP_IPV6]\t= XDP_RSS_TYPE_L4_IPV6_UDP,")
-    kb.apply_patches(tmp_path, [PATCH])
+    ktree.apply_patches(tmp_path, [PATCH])
     assert "= XDP_RSS_TYPE_L3_IPV6, /* test regression" in f.read_text()
 
 
 def test_patch_that_does_not_apply_names_patch_and_hunk(tmp_path: Path) -> None:
     _igc_tree(tmp_path, "\t[IGC_RSS_TYPE_HASH_UDP_IPV6]\t= SOMETHING_ELSE,")
-    with pytest.raises(kb.PatchError) as e:
-        kb.apply_patches(tmp_path, [PATCH])
+    with pytest.raises(ktree.PatchError) as e:
+        ktree.apply_patches(tmp_path, [PATCH])
     msg = str(e.value)
     assert PATCH.name in msg and "@@ -7035,7 +7035,7 @@" in msg
     assert "drivers/net/ethernet/intel/igc/igc_main.c" in msg
     assert e.value.exit_code == 2
     not_a_patch = tmp_path / "x.patch"
     not_a_patch.write_text("hello\n")
-    with pytest.raises(kb.PatchError, match="not a patch"):
-        kb.apply_patches(tmp_path, [not_a_patch])
+    with pytest.raises(ktree.PatchError, match="not a patch"):
+        ktree.apply_patches(tmp_path, [not_a_patch])
 
 
 def test_failing_hunk() -> None:
     text = PATCH.read_text()
-    assert kb.failing_hunk(text, "drivers/net/ethernet/intel/igc/igc_main.c", 7035) \
+    assert ktree.failing_hunk(text, "drivers/net/ethernet/intel/igc/igc_main.c", 7035) \
         .startswith("@@ -7035,7")
-    assert kb.failing_hunk(text, "other.c", 7035) is None
+    assert ktree.failing_hunk(text, "other.c", 7035) is None
 
 
 def test_request_checks_files_first(tmp_path: Path) -> None:
@@ -156,16 +159,16 @@ def test_checkout_is_a_copy_the_user_tree_never_changes(tmp_path: Path,
     (tree / "Kconfig").write_text("# a local change\n")
     src = ks.resolve(f"tree:{tree}")
     work = tmp_path / "work"
-    sha = kb.checkout(src, work)
+    sha = ktree.checkout(src, work)
     assert sha == _git(tree, "rev-parse", "HEAD")
     assert (work / "Kconfig").read_text() == "# a local change\n"
-    kb.apply_patches(work, [PATCH])
+    ktree.apply_patches(work, [PATCH])
     igc = "drivers/net/ethernet/intel/igc/igc_main.c"
     assert "test regression" in (work / igc).read_text()
     assert "test regression" not in (tree / igc).read_text()
     assert _git(tree, "status", "--porcelain") == "M Kconfig"
     # the next checkout restores the patched file (with a new mtime: it rebuilds)
-    kb.checkout(src, work)
+    ktree.checkout(src, work)
     assert "test regression" not in (work / igc).read_text()
     assert not (tree / ".git" / "worktrees").exists()
 
@@ -181,7 +184,7 @@ def test_build_dir_is_shared_by_one_history(tmp_path: Path) -> None:
     _git(clone, "commit", "-qam", "next")
     a, b = ks.resolve(f"tree:{tree}"), ks.resolve(f"tree:{clone}")
     assert a.identity != b.identity
-    assert kb.base_id(a) == kb.base_id(b)
+    assert ktree.base_id(a) == ktree.base_id(b)
 
 
 @pytest.mark.parametrize("argv, message", [
@@ -236,10 +239,10 @@ def test_plain_tree_is_snapshotted_not_touched(tmp_path: Path) -> None:
     src = ks.resolve(str(tree))
     assert not src.git and src.identity.startswith("plain:")
     work = tmp_path / "work"
-    kb.checkout(src, work)
+    ktree.checkout(src, work)
     assert (work / "Makefile").read_text() == (tree / "Makefile").read_text()
     assert not (tree / ".git").exists()
     (tree / "Kconfig").write_text("# edited\n")
     assert ks.resolve(str(tree)).identity != src.identity
-    kb.checkout(ks.resolve(str(tree)), work)
+    ktree.checkout(ks.resolve(str(tree)), work)
     assert (work / "Kconfig").read_text() == "# edited\n"
