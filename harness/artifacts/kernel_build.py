@@ -32,7 +32,6 @@ Stages (each reported as a BuildStep; the compile count as BuildStatus lines):
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import hashlib
 import json
 import os
@@ -41,7 +40,7 @@ import shutil
 import signal
 import subprocess
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -51,7 +50,7 @@ from harness.artifacts.kernel_source import clean_env
 from harness.artifacts.kernel_tree import apply_patches, base_id, checkout
 from harness.artifacts.kernels import Kernel, KernelError, depmod
 from harness.errors import HarnessError, UsageError
-from harness.paths import REPO, cache_dir, cached, recipe_key, staged
+from harness.paths import REPO, cache_dir, cached, entry_lock, recipe_key, staged
 from harness.progress import BuildStatus, BuildStep, Emit, Note, quiet
 
 KCONFIGS = REPO / "kconfigs"
@@ -270,17 +269,6 @@ def install(work: Path, obj: Path, out: Path, spec: str, meta: dict, log: Path,
 
 # ---- the whole build -------------------------------------------------------------------
 
-@contextlib.contextmanager
-def _locked(path: Path) -> Iterator[None]:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("w") as f:
-        fcntl.flock(f, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(f, fcntl.LOCK_UN)
-
-
 def _files_hash(files: Sequence[Path]) -> list[str]:
     return [hashlib.sha256(Path(f).read_bytes()).hexdigest() for f in files]
 
@@ -336,7 +324,7 @@ def build(req: BuildRequest, emit: Emit = quiet, spec: str | None = None,
     log.write_text(f"# xdp-hints kernel build {spec}\n# source {source.identity}\n")
     emit(BuildStep("kernel", f"building {spec} ({source.version}); log {log}"))
     stages: dict[str, float] = {}
-    with _locked(base.parent / f"{base.name}.lock"):
+    with entry_lock(base):  # one builder per build directory
         base.mkdir(parents=True, exist_ok=True)
         os.utime(base)
         work, obj = base / "src", base / "obj"

@@ -120,7 +120,7 @@ class NicKind:
             g.sh(f"ip link show {g.qifname}.{vid} >/dev/null 2>&1 || "
                  f"ip link add link {g.qifname} name {g.qifname}.{vid} type vlan id {vid}")
 
-    def extra_facts(self, g: GuestNic, features: dict[str, bool]) -> dict[str, Any]:
+    def extra_facts(self, g: GuestNic) -> dict[str, Any]:
         """Facts only this kind knows (RSS key and table, ...), as Facts fields."""
         return rss_from_ethtool(g)
 

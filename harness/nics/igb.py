@@ -27,7 +27,7 @@ class Igb(NicKind):
         """One, as igc: the device spreads frames over its rings by RSS itself."""
         return 1
 
-    def extra_facts(self, g: GuestNic, features: dict[str, bool]) -> dict[str, Any]:
+    def extra_facts(self, g: GuestNic) -> dict[str, Any]:
         """The indirection table from ``ethtool -x``; the key, which igb's ethtool does
         not show, read from the device's RSSRK registers over QMP."""
         assert g.nic is not None

@@ -52,7 +52,7 @@ class Igc(NicKind):
             for ft in ("udp4", "udp6"):
                 g.sh(f"ethtool -N {g.qifname} rx-flow-hash {ft} sdfn")
 
-    def extra_facts(self, g: GuestNic, features: dict[str, bool]) -> dict[str, Any]:
+    def extra_facts(self, g: GuestNic) -> dict[str, Any]:
         return {"rss_key": g.model.rss_key(), "reta": tuple(g.model.reta())}
 
     def run_hooks(self, g: GuestNic, plan: Sequence[SentPacket],

@@ -49,19 +49,17 @@ RSS_TYPE_NAMES = {
     6: "tcp-ipv6-ex", 7: "udp-ipv4", 8: "udp-ipv6", 9: "udp-ipv6-ex",
 }
 # enum xdp_rss_hash_type values the igc driver reports for each writeback code
-_L3_IPV4, _L3_IPV6, _L3_DYN = XDP_RSS_L3_IPV4, XDP_RSS_L3_IPV6, XDP_RSS_L3_DYNHDR
-_L4, _L4_TCP, _L4_UDP = XDP_RSS_L4, XDP_RSS_L4_TCP, XDP_RSS_L4_UDP
 XDP_RSS_TYPE = {
     0: 0,
-    1: _L3_IPV4 | _L4 | _L4_TCP,
-    2: _L3_IPV4,
-    3: _L3_IPV6 | _L4 | _L4_TCP,
-    4: _L3_IPV6 | _L3_DYN,
-    5: _L3_IPV6,
-    6: _L3_IPV6 | _L3_DYN | _L4 | _L4_TCP,
-    7: _L3_IPV4 | _L4 | _L4_UDP,
-    8: _L3_IPV6 | _L4 | _L4_UDP,
-    9: _L3_IPV6 | _L3_DYN | _L4 | _L4_UDP,
+    1: XDP_RSS_L3_IPV4 | XDP_RSS_L4 | XDP_RSS_L4_TCP,
+    2: XDP_RSS_L3_IPV4,
+    3: XDP_RSS_L3_IPV6 | XDP_RSS_L4 | XDP_RSS_L4_TCP,
+    4: XDP_RSS_L3_IPV6 | XDP_RSS_L3_DYNHDR,
+    5: XDP_RSS_L3_IPV6,
+    6: XDP_RSS_L3_IPV6 | XDP_RSS_L3_DYNHDR | XDP_RSS_L4 | XDP_RSS_L4_TCP,
+    7: XDP_RSS_L3_IPV4 | XDP_RSS_L4 | XDP_RSS_L4_UDP,
+    8: XDP_RSS_L3_IPV6 | XDP_RSS_L4 | XDP_RSS_L4_UDP,
+    9: XDP_RSS_L3_IPV6 | XDP_RSS_L3_DYNHDR | XDP_RSS_L4 | XDP_RSS_L4_UDP,
 }
 
 

@@ -27,7 +27,7 @@ class Veth(NicKind):
     def prepare(self, g: GuestNic) -> None:
         """No VLAN filters: frames come from a packet socket on the peer."""
 
-    def extra_facts(self, g: GuestNic, features: dict[str, bool]) -> dict[str, Any]:
+    def extra_facts(self, g: GuestNic) -> dict[str, Any]:
         # veth never strips: its frames come with the tags in the data (rx-vlan-offload
         # only means it passes hwaccel tags through); its RSS key is no NIC's
         return {"vlan_strip": False}

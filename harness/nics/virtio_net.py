@@ -33,7 +33,7 @@ class VirtioNet(NicKind):
         # the hash kfunc returns -ENODATA unless NETIF_F_RXHASH is on
         g.runner.enable_rxhash(g.ifname)
 
-    def extra_facts(self, g: GuestNic, features: dict[str, bool]) -> dict[str, Any]:
+    def extra_facts(self, g: GuestNic) -> dict[str, Any]:
         bits = g.sh(f"cat /sys/class/net/{g.qifname}/device/features").stdout.strip()
         hash_report = len(bits) > HASH_REPORT_BIT and bits[HASH_REPORT_BIT] == "1"
         return {**rss_from_ethtool(g), "hash_report": hash_report}

@@ -124,7 +124,7 @@ class NicScenario:
             "link_speed_mbps": speed,
             "hash_fields": hash_fields or None,
             "backend": getattr(g.nic, "backend", "guest"),
-            **self.kind.extra_facts(g, feats),
+            **self.kind.extra_facts(g),
         }
         self.base = oracle.facts_from_probe(probe, g.ifname, self.kind.driver, **extra)
         if self.opts.fault:
@@ -158,7 +158,7 @@ class NicScenario:
             "link_speed_mbps": f.link_speed_mbps,
             "xsk_zc": f.xsk_zc,
             "hash_report": f.hash_report,
-            "backend": getattr(self.g.nic, "backend", "guest"),
+            "backend": f.backend,
         }
 
     # -- one runner invocation ------------------------------------------------

@@ -32,7 +32,6 @@ def _scenario(kind: str, runner: Any = None) -> s.NicScenario:
     scn = s.NicScenario(object(), runner, kind, _Nic(), s.Options(packets=8))
     scn.g.ifname = "eth1"
     scn.base = replace(IGC, driver=nics.get(kind).driver)
-    scn.hash_report = None
     return scn
 
 
