@@ -63,12 +63,17 @@ class Change:
         return asdict(self)
 
 
-def load(path: Path) -> dict[str, Any]:
-    """A run's JSON document (UsageError naming the file if it is not one)."""
+def read_json(path: Path) -> Any:
+    """A result file's JSON (UsageError naming the file if it cannot be read)."""
     try:
-        doc = json.loads(Path(path).read_text())
+        return json.loads(Path(path).read_text())
     except (OSError, ValueError) as e:
         raise UsageError(f"{path}: not a readable xdp-hints JSON result ({e})") from None
+
+
+def load(path: Path) -> dict[str, Any]:
+    """A run's JSON document (UsageError naming the file if it is not one)."""
+    doc = read_json(path)
     if not isinstance(doc, dict) or not isinstance(doc.get("results"), list):
         raise UsageError(f"{path}: no 'results' list (not an `xdp-hints run --json` file)")
     return doc

@@ -14,7 +14,6 @@ A plain ``run --json`` file is accepted too (a cell named after its kernel spec)
 
 from __future__ import annotations
 
-import json
 import time
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
@@ -29,13 +28,6 @@ from harness.verdict.compare import VERDICTS
 FORMAT = "xdp-hints-matrix"
 STATUSES = ("pass", "fail", "flaky", "crash", "infra")
 Key = tuple[str, str, str]
-
-
-def _read(path: Path) -> Any:
-    try:
-        return json.loads(path.read_text())
-    except (OSError, ValueError) as e:
-        raise UsageError(f"{path}: not a readable JSON result ({e})") from None
 
 
 def _slug(text: str) -> str:
@@ -61,7 +53,7 @@ def as_cell(doc: Mapping[str, Any], origin: str) -> dict[str, Any]:
 
 def _cells_in(path: Path) -> list[dict[str, Any]]:
     if path.is_file():
-        doc = _read(path)
+        doc = diff.read_json(path)
         if isinstance(doc, dict) and doc.get("format") == FORMAT:
             return [dict(c) for c in doc.get("cells", [])]
         return [as_cell(doc, str(path))]
@@ -69,8 +61,8 @@ def _cells_in(path: Path) -> list[dict[str, Any]]:
         found = sorted(p for p in path.rglob("cell.json")
                        if not any(part.startswith("attempt-") for part in p.parts))
         if not found and (path / "result.json").is_file():
-            return [as_cell(_read(path / "result.json"), str(path))]
-        return [as_cell(_read(p), str(p)) for p in found]
+            return [as_cell(diff.read_json(path / "result.json"), str(path))]
+        return [as_cell(diff.read_json(p), str(p)) for p in found]
     raise UsageError(f"{path}: no such file or directory")
 
 
