@@ -32,6 +32,8 @@
 
 #include "xh_attach.h"
 #include "xh_opts.h"
+#include "xh_tc_helpers.h"
+#include "xh_tch.h"
 #include "xh_util.h"
 
 #ifndef BPF_F_XDP_DEV_BOUND_ONLY
@@ -276,6 +278,7 @@ struct run_state {
 	struct xsk_set *xs;
 	struct xh_att xa_nic, xa_veth;	/* XDP on the NIC, on the veth peer */
 	struct xh_att ta_nic, ta_veth;	/* TC ingress on the NIC, on the veth peer */
+	struct xh_tch tch;		/* --tc-chain on the NIC */
 	struct hwts_state hw;
 	long records;
 };
@@ -325,6 +328,7 @@ static const char *point_name(const struct run_state *st, const struct xh_rec *r
 	case XH_PT_VETH_XDP: return "veth_xdp";
 	case XH_PT_CPUMAP: return "cpumap";
 	case XH_PT_XSK: return "xsk";
+	case XH_PT_TCH: return "tc_helper";
 	case XH_PT_TC:
 		if (st->veth_peer_ifindex && (int)r->ifindex == st->veth_peer_ifindex)
 			return "veth_skb";
@@ -373,7 +377,9 @@ static int on_record(void *ctx, void *data, size_t size)
 	}
 	if (r->point == XH_PT_VETH_XDP || r->point == XH_PT_CPUMAP)
 		jb_str(&j, "xdp_action", action_name(r->xdp_action));
-	if (r->point == XH_PT_TC) {
+	if (r->point == XH_PT_TCH)
+		xh_tch_keys(&j, data, size);
+	if (r->point == XH_PT_TC || r->point == XH_PT_TCH) {
 		jb_uint(&j, "skb_hash", r->skb_hash);
 		jb_bool(&j, "skb_vlan_present", r->skb_vlan_present);
 		jb_uint(&j, "skb_vlan_tci", r->skb_vlan_tci);
@@ -722,6 +728,16 @@ static int run_attach(struct run_state *st)
 		emit_error("ringbuf", -errno, "ring_buffer__new");
 		return -1;
 	}
+	if (o->tc_chain) {
+		err = xh_tch_start(&st->tch, o->tc_chain, &st->cfg,
+				   bpf_map__fd(find_map(st->obj, "events")), o->ifindex,
+				   st->ki.tcx_ingress);
+		if (err) {
+			emit_error(st->tch.stage, err, "TC helper chain %s on %s", o->tc_chain,
+				   o->ifname);
+			return -1;
+		}
+	}
 	if (o->hwtstamp)
 		hwts_enable(o->ifname, &st->hw);
 	if (o->mode == XH_MODE_SKB)
@@ -750,6 +766,7 @@ static void emit_ready(const struct run_state *st)
 	       !st->xa_nic.used ? "none" : st->xa_nic.legacy ? "netlink" : "link");
 	jb_bool(&j, "dev_bound", st->dev_bound);
 	jb_str(&j, "tc_attach", !st->ta_nic.used ? "none" : st->ta_nic.legacy ? "clsact" : "tcx");
+	jb_bool(&j, "tc_chain", st->tch.obj != NULL);
 	if (mode_ops[o->mode].ready)
 		mode_ops[o->mode].ready(st, &j);
 	if (o->hwtstamp) {
@@ -806,6 +823,7 @@ static void run_teardown(struct run_state *st, int rc)
 	if (st->obj && rc == 0)
 		print_stats(st->obj);
 	xh_detach(&st->ta_nic);
+	xh_tch_stop(&st->tch);
 	xsk_set_close(st->xs);
 	xh_detach(&st->xa_veth);
 	xh_detach(&st->ta_veth);

@@ -52,6 +52,8 @@ void xh_usage(FILE *f)
 		"  --duration SEC                stop after SEC seconds (default: until SIGINT/SIGTERM)\n"
 		"  --count N                     stop once at least N observation records were printed\n"
 		"  --tc auto|tcx|clsact|none     TC ingress attach (default auto: tcx if present)\n"
+		"  --tc-chain OBJ                the TC helper chain (xh_tc_helpers.bpf.o) on the NIC's\n"
+		"                                tcx ingress: one skb helper per packet, then a reader\n"
 		"  --xsk-mode copy|zerocopy      AF_XDP bind mode (default copy)\n"
 		"  --queues N                    AF_XDP: bind queues 0..N-1 (default: all rx queues)\n"
 		"  --cpumap-cpu N                cpumap target CPU (default: last CPU)\n"
@@ -142,6 +144,7 @@ static int apply_opt(struct run_opts *o, int c, const char *arg)
 	switch (c) {
 	case 'i': o->ifname = arg; break;
 	case 'o': o->obj_path = arg; break;
+	case 'T': o->tc_chain = arg; break;
 	case 'd': o->duration = atof(arg); break;
 	case 'c': o->count = atol(arg); break;
 	case 'q': o->queues = atoi(arg); break;
@@ -169,6 +172,7 @@ int xh_opts_parse(int argc, char **argv, struct run_opts *o)
 		{ "duration", required_argument, NULL, 'd' },
 		{ "count", required_argument, NULL, 'c' },
 		{ "tc", required_argument, NULL, 't' },
+		{ "tc-chain", required_argument, NULL, 'T' },
 		{ "xsk-mode", required_argument, NULL, 'x' },
 		{ "queues", required_argument, NULL, 'q' },
 		{ "cpumap-cpu", required_argument, NULL, 'C' },

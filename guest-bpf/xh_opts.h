@@ -24,6 +24,7 @@ struct run_opts {
 	double duration;
 	long count;
 	const char *tc;			/* auto | tcx | clsact | none */
+	const char *tc_chain;		/* --tc-chain: TC helper chain object, or NULL */
 	bool xsk_zc;
 	int queues;
 	int cpumap_cpu;

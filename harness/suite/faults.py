@@ -3,6 +3,8 @@
 
 ``hash+1``: the device-bound program reports the RX hash plus one
 (``-DXH_FAULT_HASH_PLUS_ONE``).
+``tc-meta-byte``: the TC helper chain's first program flips one metadata byte
+after its helper (``xh_tc_helpers.bpf.c -DXH_FAULT_TC_META_BYTE``).
 """
 
 from __future__ import annotations
@@ -14,23 +16,25 @@ from pathlib import Path
 from harness.artifacts import bpf_build
 from harness.paths import cache_dir
 
-FAULTS: dict[str, str] = {"hash+1": "XH_FAULT_HASH_PLUS_ONE"}
+#: fault -> (its define, the BPF source built with it)
+FAULTS: dict[str, tuple[str, str]] = {
+    "hash+1": ("XH_FAULT_HASH_PLUS_ONE", bpf_build.BPF_SOURCE),
+    "tc-meta-byte": ("XH_FAULT_TC_META_BYTE", bpf_build.TCH_SOURCE),
+}
 
 
 def fault_object(fault: str) -> Path:
     """The BPF object built with the fault's define (cached per sources and flags)."""
     if fault not in FAULTS:
         raise ValueError(f"unknown fault {fault!r} (known: {', '.join(FAULTS)})")
-    define = FAULTS[fault]
+    define, source = FAULTS[fault]
     out = cache_dir() / "guest-bpf" / f"fault-{bpf_build.build_key()}-{define}.bpf.o"
     if out.is_file():
         return out
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(f"{out.name}.{os.getpid()}.tmp")
-    cmd = ["clang", *bpf_build.BPF_CFLAGS, *bpf_build._multiarch_include(),
-           f"-D{define}", "-I", str(bpf_build.SRC_DIR), "-c",
-           str(bpf_build.SRC_DIR / bpf_build.BPF_SOURCE), "-o", str(tmp)]
-    p = subprocess.run(cmd, capture_output=True, text=True)
+    p = subprocess.run(bpf_build.bpf_command(source, tmp, define), capture_output=True,
+                       text=True)
     if p.returncode != 0:
         tmp.unlink(missing_ok=True)
         raise bpf_build.BpfBuildError(f"fault build failed: {p.stderr}")
