@@ -54,7 +54,11 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help=f"paths ({', '.join(CLI_PATHS)}; default all): skb is the "
                         "driver's skb without XDP; pass adds pass-bare (the skb after an "
                         "XDP program that wrote no data_meta); veth and cpumap also report "
-                        "the skb built from the frame (rows veth-skb, cpumap-skb)")
+                        "the skb built from the frame (rows veth-skb, cpumap-skb); "
+                        "tc-helpers: XDP writes data_meta, a tcx program calls one skb "
+                        "helper per packet and the next one reads the metadata (rows "
+                        "tc:<helper>, field meta; a plan of its own, 4 untagged frames "
+                        "per helper)")
     p.add_argument("--packets", type=int, default=Options.packets, metavar="N",
                    help=f"packets per path run (default {Options.packets})")
     p.add_argument("--baseline", metavar="SPEC",

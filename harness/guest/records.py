@@ -48,6 +48,11 @@ tc, veth_skb, cpumap_skb (skb view, :data:`SKB_KEYS`)
     dynptr_meta_found, dynptr_meta   as meta, read through the dynptr
 xsk
     xsk_mode ("copy" | "zerocopy"), umem_addr
+tc_helper (the TC helper chain, ``run --tc-chain``; skb view as at tc)
+    helper           the helper xh_tch_apply called (harness.oracle.paths.TC_HELPERS)
+    helper_rc        its return code
+    meta_len_before  data - data_meta before the helper (id and pkt_flags come from
+                     the metadata read then; the frame may no longer parse after it)
 
 Events (:data:`EVENT_KEYS`): ``ready`` (mode, ifindex, kfuncs_present,
 xdp_attach link|netlink, dev_bound, tc_attach tcx|clsact|none, hwtstamp_rc,
@@ -96,9 +101,9 @@ META_SIZE = 56
 POINT_KEY = "point"
 ID_KEY = "id"
 #: runner points, as the records name them
-POINTS = ("xdp", "tc", "veth_xdp", "veth_skb", "cpumap", "cpumap_skb", "xsk")
+POINTS = ("xdp", "tc", "veth_xdp", "veth_skb", "cpumap", "cpumap_skb", "xsk", "tc_helper")
 KFUNC_POINTS = frozenset({"xdp", "veth_xdp"})  # the kfunc results are top-level keys
-SKB_POINTS = frozenset({"tc", "veth_skb", "cpumap_skb"})
+SKB_POINTS = frozenset({"tc", "veth_skb", "cpumap_skb", "tc_helper"})
 
 FRAME_KEYS = ("pkt_len", "eth_proto", "l4_proto", "frame_vlan_count", "frame_vlan0_proto",
               "frame_vlan0_tci", "frame_vlan1_proto", "frame_vlan1_tci")
@@ -121,6 +126,8 @@ RECORD_KEYS: dict[str, tuple[str, ...]] = {
     "veth_skb": (*COMMON_KEYS, *META_VIEW_KEYS, *SKB_KEYS),
     "cpumap_skb": (*COMMON_KEYS, *META_VIEW_KEYS, *SKB_KEYS),
     "xsk": (*COMMON_KEYS, "xsk_mode", "umem_addr", *META_VIEW_KEYS),
+    "tc_helper": (*COMMON_KEYS, "helper", "helper_rc", "meta_len_before", *META_VIEW_KEYS,
+                  *SKB_KEYS),
 }
 
 # --- events and the one-object commands ---------------------------------------------
@@ -131,7 +138,7 @@ STATS_POINTS = ("xdp", "tc", "veth_xdp", "cpumap")
 #: event -> its literal keys (``stats`` adds :data:`STATS_POINTS`, built at run time)
 EVENT_KEYS: dict[str, tuple[str, ...]] = {
     "ready": ("event", "mode", "ifname", "ifindex", "kfuncs", "kfuncs_present", "xdp_attach",
-              "dev_bound", "tc_attach", "veth", "veth_ifindex", "veth_peer",
+              "dev_bound", "tc_attach", "tc_chain", "veth", "veth_ifindex", "veth_peer",
               "veth_peer_ifindex", "cpumap_cpu", "cpumap_dev_bound_rc", "xsk_queues",
               "xsk_mode", "hwtstamp_rc", "hwtstamp_rx_filter", "meta_size", "meta_write",
               "runner_version"),
@@ -195,6 +202,7 @@ RUNNER_POINTS: dict[str, str] = {
     "cpumap": "cpumap",
     "cpumap_skb": "cpumap-skb",
     "xsk": "xsk",
+    "tc_helper": "tc:",  # + the record's helper (harness.guest.tc_chain judges the meta)
 }
 #: canonical key -> runner key of the kfunc results (top level at xdp/veth_xdp,
 #: inside the "meta" object the XDP program wrote, at xsk)
@@ -225,6 +233,8 @@ def from_runner(rec: Mapping[str, Any],
     path = points[point]
     if point == "xsk" and rec.get("xsk_mode") == "zerocopy":
         path = "xsk-zc"
+    if point == "tc_helper":
+        path += str(rec.get("helper"))
     out: dict[str, Any] = {POINT_KEY: path, ID_KEY: rec.get(ID_KEY)}
     if point == "xdp" and "rx_queue" in rec:
         out["rx_queue"] = rec["rx_queue"]

@@ -204,6 +204,9 @@ class GuestRunner:
         self.artifacts = artifacts
         self.remote_dir = remote_dir
         self.installed = False
+        #: the TC helper chain object ``observe(tc_chain=True)`` attaches (a test may
+        #: point it at a fault build)
+        self.tc_chain_obj = f"{remote_dir}/xh_tc_helpers.bpf.o"
 
     @property
     def binary(self) -> str:
@@ -217,6 +220,8 @@ class GuestRunner:
         ssh.check(f"mkdir -p {self.remote_dir}", timeout=60)
         ssh.put(self.artifacts.runner, self.binary, mode=0o755)
         ssh.put(self.artifacts.bpf_object, f"{self.remote_dir}/xdp_hints.bpf.o", mode=0o644)
+        ssh.put(self.artifacts.tc_helpers_object, f"{self.remote_dir}/xh_tc_helpers.bpf.o",
+                mode=0o644)
         r = ssh.run(f"{self.binary} abi", timeout=60)
         if r.rc != 0:
             raise RunnerError(f"runner does not start in the guest (rc {r.rc})", stderr=r.stderr)
@@ -245,13 +250,16 @@ class GuestRunner:
                 cpumap_cpu: int | None = None, hwtstamp: bool = True,
                 duration: float | None = None, count: int | None = None,
                 disable_kfuncs: Iterable[str] = (), no_meta: bool = False,
-                extra_args: Iterable[str] = (), ready_timeout: float = 180.0) -> Observation:
+                tc_chain: bool = False, extra_args: Iterable[str] = (),
+                ready_timeout: float = 180.0) -> Observation:
         """Start the runner for ``ifname``/``mode``; returns once it reported ready.
 
         Use as a context manager (stops on exit) or call ``.stop()``.
         ``disable_kfuncs`` (e.g. ``["rx_vlan_tag"]`` or ``["all"]``) makes the
         programs skip kfuncs as if the kernel lacked them (their rc is null).
         ``no_meta``: the NIC's XDP program writes no data_meta (``--no-meta``).
+        ``tc_chain``: the TC helper chain (:attr:`tc_chain_obj`) on the NIC's tcx
+        ingress (``--tc-chain``; records of point ``tc_helper``).
         Raises RunnerError if it fails before ready (load/verifier/attach errors
         are in the exception text, with the tail of the runner's stderr).
         """
@@ -274,6 +282,8 @@ class GuestRunner:
             argv += ["--disable-kfunc", k]
         if no_meta:
             argv.append("--no-meta")
+        if tc_chain:
+            argv += ["--tc-chain", self.tc_chain_obj]
         argv += list(extra_args)
         n = next(self._seq)
         # under remote_dir, not a fixed /tmp name: two harness processes sharing one

@@ -17,6 +17,9 @@ Paths (guest runner point in brackets):
   ``xsk``         AF_XDP copy mode: the metadata the NIC's XDP program stored in front of
                   the frame [xsk, xsk_mode copy]
   ``xsk-zc``      the same in zero-copy mode [xsk, xsk_mode zerocopy]
+  ``tc:<helper>`` XDP_PASS, then at TC ingress (tcx) one program calls an skb helper
+                  and the next one reads the metadata (data_meta and the skb-meta
+                  dynptr); field ``meta`` only [tc_helper]
 
 Fields: ``hash``, ``hash_type``, ``timestamp``, ``vlan`` ((tpid, tci) tuple), ``meta``
 (the custom ``data_meta`` struct arrived intact; ``False`` on ``pass-bare`` and
@@ -75,8 +78,19 @@ FEATURE_OF_FIELD = {
     "vlan": FEATURE_VLAN_TAG,
 }
 
+#: the TC helper chain (guest-bpf/xh_tc_helpers.bpf.c, enum xh_tch_helper order; the
+#: packet with id i gets helper i % len): "none" is the control, no helper at all
+TC_HELPERS: tuple[str, ...] = (
+    "none", "vlan_push", "vlan_pop", "adjust_room_mac_grow", "adjust_room_mac_shrink",
+    "adjust_room_net_grow", "adjust_room_net_shrink", "change_proto", "change_head",
+    "change_tail", "pull_data",
+)
+TC_HELPER_PATHS: tuple[str, ...] = tuple(f"tc:{h}" for h in TC_HELPERS)
+
 #: (path, field) pairs nothing can observe: they get no row in a report
 NOT_OBSERVABLE: dict[tuple[str, str], str] = {
+    **{(p, f): "the TC helper chain checks the custom metadata only"
+       for p in TC_HELPER_PATHS for f in FIELDS if f != "meta"},
     **{(p, "hash_type"): "struct __sk_buff has a hash but no RSS hash type"
        for p in sorted(NIC_SKB_PATHS | SKB_FROM_FRAME_PATHS)},
     ("xdp", "meta"): "data_meta is written at the XDP hook and checked downstream",

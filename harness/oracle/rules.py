@@ -44,6 +44,7 @@ from harness.oracle.paths import (
     PASS_PATHS,
     PATHS,
     SKB_FROM_FRAME_PATHS,
+    TC_HELPER_PATHS,
 )
 from harness.oracle.uapi import XDP_RSS_TYPE_L4_ANY, XDP_RSS_TYPE_NONE
 from harness.traffic.packets import SentPacket
@@ -183,6 +184,81 @@ def _vlan_value(reason: str) -> Then:
     return lambda ctx: value(outer_tag(ctx.pkt), reason)
 
 
+# --- the TC helper chain (paths tc:<helper>, harness.guest.tc_chain) ---------------
+#: first release with "bpf: Make TC BPF helpers preserve skb metadata" (v4,
+#: 20251105-skb-meta-rx-path-v4, Jakub Sitnicki; applied to bpf-next Nov 2025)
+TC_META_SAFE_RELEASE = (6, 19)
+#: helpers that move the MAC header (skb_push/skb_pull + memmove) and, before that
+#: series, left skb_metadata_end() (= skb_mac_header) pointing past a metadata area
+#: they did not move: data_meta then shows shifted, partly overwritten bytes
+TC_MAC_MOVERS = frozenset(f"tc:{h}" for h in (
+    "vlan_push", "vlan_pop", "adjust_room_mac_grow", "adjust_room_mac_shrink",
+    "adjust_room_net_grow", "adjust_room_net_shrink", "change_proto", "change_head"))
+TC_META_SAFE_SOURCE = (
+    "7.2 include/linux/skbuff.h skb_data_move() (moves skb_metadata_len() bytes with "
+    "the header: memmove(meta + len, meta, meta_len + n)), called by net/core/filter.c "
+    "bpf_skb_generic_push/_pop (adjust_room, change_proto), __bpf_skb_change_head, "
+    "include/linux/if_vlan.h __vlan_insert_inner_tag / vlan_remove_tag (vlan push/pop); "
+    "series 'Make TC BPF helpers preserve skb metadata' (v4, Nov 2025), first in 6.19")
+TC_META_LOST_SOURCE = (
+    "6.12 net/core/filter.c bpf_skb_generic_push: skb_push(); memmove(skb->data, "
+    "skb->data + len, off) (pop: __skb_pull + memmove), __bpf_skb_change_head: "
+    "__skb_push + memset, include/linux/if_vlan.h __vlan_insert_inner_tag: skb_push + "
+    "memmove of the MAC addresses -- none moves the metadata, while "
+    "bpf_compute_data_pointers() puts data_meta at skb->data - skb_metadata_len()")
+
+
+def kernel_release_at_least(facts: Facts, version: tuple[int, int]) -> bool | None:
+    """Whether the guest kernel's release is ``version`` or later (None: unknown)."""
+    parts = facts.kernel_release.split("-", 1)[0].split(".")
+    try:
+        return (int(parts[0]), int(parts[1])) >= version
+    except (IndexError, ValueError):
+        return None
+
+
+TC_HELPER_RULES: tuple[Rule, ...] = (
+    Rule(
+        "tc-helper-meta-head-kept",
+        paths=frozenset(TC_HELPER_PATHS) - TC_MAC_MOVERS,
+        fields=_fs("meta"),
+        then=lambda c: value("intact", "the helper does not move the MAC header; a new "
+                             "head (pskb_expand_head) copies the headroom, metadata "
+                             "included"),
+        source="net/core/skbuff.c pskb_expand_head: memcpy(data + nhead, skb->head, "
+        "skb_tail_pointer(skb) - skb->head) (bpf_skb_change_tail -> __skb_grow_rcsum, "
+        "bpf_skb_pull_data -> skb_ensure_writable); 'none' is the chain without a helper",
+    ),
+    Rule(
+        "tc-helper-meta-moved",
+        paths=TC_MAC_MOVERS,
+        fields=_fs("meta"),
+        when=lambda c: kernel_release_at_least(c.facts, TC_META_SAFE_RELEASE) is True,
+        then=lambda c: value("intact", "the helper moves the metadata with the MAC header "
+                             "(skb_postpush_data_move / skb_postpull_data_move)"),
+        source=TC_META_SAFE_SOURCE,
+    ),
+    Rule(
+        "tc-helper-meta-lost",
+        paths=TC_MAC_MOVERS,
+        fields=_fs("meta"),
+        when=lambda c: kernel_release_at_least(c.facts, TC_META_SAFE_RELEASE) is False,
+        then=lambda c: value("corrupted", f"kernel {c.facts.kernel_release} predates "
+                             "'Make TC BPF helpers preserve skb metadata' (6.19): the "
+                             "helper moves the MAC header but not the metadata", loss=True),
+        source=TC_META_LOST_SOURCE,
+    ),
+    Rule(
+        "tc-helper-meta-unknown-kernel",
+        paths=TC_MAC_MOVERS,
+        fields=_fs("meta"),
+        then=lambda c: skip(f"kernel release {c.facts.kernel_release!r} not parsed: "
+                            "cannot tell whether the helpers preserve metadata"),
+        source="-",
+    ),
+)
+
+
 RULES: tuple[Rule, ...] = (
     # --- rx queue: chosen through the RSS indirection table, seen at the XDP hook ---
     Rule(
@@ -259,6 +335,7 @@ RULES: tuple[Rule, ...] = (
         then=lambda c: skip(f"{c.facts.driver} reserves no data_meta headroom"),
         source="bpf_xdp_adjust_meta() fails without driver support",
     ),
+    *TC_HELPER_RULES,
     Rule(
         "meta-carried",
         fields=_fs("meta"),
@@ -581,7 +658,7 @@ def match_rule(facts: Facts, pkt: SentPacket, path: str, fld: str) -> Rule | Non
 
 def expect(facts: Facts, pkt: SentPacket, path: str, fld: str) -> Expectation:
     """Expectation for one packet at one path for one field."""
-    if path not in PATHS:
+    if path not in PATHS and path not in TC_HELPER_PATHS:
         raise ValueError(f"unknown path {path!r}")
     if fld not in FIELDS:
         raise ValueError(f"unknown field {fld!r}")

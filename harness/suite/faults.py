@@ -23,6 +23,11 @@ FAULTS: dict[str, tuple[str, str]] = {
 }
 
 
+def fault_is_tc_chain(fault: str) -> bool:
+    """Whether the fault's object replaces the TC helper chain (not the main object)."""
+    return FAULTS[fault][1] == bpf_build.TCH_SOURCE
+
+
 def fault_object(fault: str) -> Path:
     """The BPF object built with the fault's define (cached per sources and flags)."""
     if fault not in FAULTS:

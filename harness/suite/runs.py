@@ -13,6 +13,9 @@ veth       veth                ``veth`` (kfuncs on the peer), ``veth-skb``
 cpumap     cpumap              ``cpumap`` (cpumap program), ``cpumap-skb``
 xsk        xsk copy            ``xsk`` (metadata area in the UMEM)
 xsk-zc     xsk zerocopy        ``xsk-zc``
+tc-helpers pass --tc none      ``tc:<helper>`` per helper (field meta): the TC helper
+           --tc-chain          chain, harness.guest.tc_chain; its own plan (untagged
+                               frames, 4 per helper)
 =========  ==================  ===================================================
 
 ``xdp`` and ``pass`` share one runner invocation; ``pass`` adds a second one,
@@ -22,12 +25,14 @@ headroom.  Every invocation gets its own plan with ids no other invocation uses.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from harness.guest import tc_chain
 from harness.nics.base import CLI_PATHS
 from harness.oracle import FIELDS
+from harness.oracle.paths import TC_HELPER_PATHS, TC_HELPERS
 from harness.verdict.compare import Row, has_row
 
 
@@ -40,6 +45,15 @@ class Run:
     last_point: str  # the point that sees a packet last (waited for)
     yields: tuple[str, ...]  # oracle paths its records can give
     points: dict[str, str] | None = None  # runner point -> oracle path, where not compare's
+    kinds: tuple[str, ...] | None = None  # packet kinds of its plan (None: the options')
+    packets: int | None = None  # packets of its plan (None: the options')
+    convert: Callable[[list[dict]], list[dict]] | None = None  # records before compare
+
+
+#: the TC helper chain's plan: frames every helper applies to (adjust_room and
+#: change_proto need skb->protocol IPv4/IPv6), each helper on every kind
+TC_CHAIN_KINDS = ("ipv4-udp-untagged", "ipv4-tcp-untagged", "ipv6-udp-untagged",
+                  "ipv6-tcp-untagged")
 
 
 RUNS: dict[str, Run] = {
@@ -50,16 +64,20 @@ RUNS: dict[str, Run] = {
     "cpumap": Run("cpumap", {}, "cpumap_skb", ("cpumap", "cpumap-skb")),
     "xsk": Run("xsk", {"xsk_mode": "copy"}, "xsk", ("xsk",)),
     "xsk-zc": Run("xsk", {"xsk_mode": "zerocopy"}, "xsk", ("xsk-zc",)),
+    "tc-helpers": Run("pass", {"tc": "none", "tc_chain": True}, tc_chain.POINT,
+                      TC_HELPER_PATHS, kinds=TC_CHAIN_KINDS,
+                      packets=len(TC_CHAIN_KINDS) * len(TC_HELPERS),
+                      convert=tc_chain.canonical),
 }
 #: CLI path -> the invocation it shares (xdp and pass: one)
 RUN_OF_PATH = {"skb": "skb", "xdp": "pass", "pass": "pass", "veth": "veth", "cpumap": "cpumap",
-               "xsk": "xsk", "xsk-zc": "xsk-zc"}
+               "xsk": "xsk", "xsk-zc": "xsk-zc", "tc-helpers": "tc-helpers"}
 #: CLI path -> invocations of its own after that one
 EXTRA_RUNS: dict[str, tuple[str, ...]] = {"pass": ("pass-bare",)}
 #: CLI path -> the oracle paths (rows) it gives
 ORACLE_PATHS = {"skb": ("skb",), "xdp": ("xdp",), "pass": ("pass", "pass-bare"),
                 "veth": ("veth", "veth-skb"), "cpumap": ("cpumap", "cpumap-skb"),
-                "xsk": ("xsk",), "xsk-zc": ("xsk-zc",)}
+                "xsk": ("xsk",), "xsk-zc": ("xsk-zc",), "tc-helpers": TC_HELPER_PATHS}
 
 
 def invocations(paths: Sequence[str]) -> dict[str, list[str]]:

@@ -28,7 +28,7 @@ from harness.nics.base import CLI_PATHS, GuestNic
 from harness.oracle import Facts
 from harness.progress import Emit, RunFinished, RunStarted, quiet
 from harness.suite import runs
-from harness.suite.faults import fault_object
+from harness.suite.faults import fault_is_tc_chain, fault_object
 from harness.traffic.packets import DEFAULT_KINDS, SentPacket, make_plan
 from harness.verdict.compare import Row, compare
 from harness.vm.machine import raise_if_crashed
@@ -128,9 +128,12 @@ class NicScenario:
         }
         self.base = oracle.facts_from_probe(probe, g.ifname, self.kind.driver, **extra)
         if self.opts.fault:
-            remote = f"{g.runner.remote_dir}/xdp_hints_fault.bpf.o"
+            remote = f"{g.runner.remote_dir}/fault-{self.opts.fault}.bpf.o"
             self.vm.ssh.put(fault_object(self.opts.fault), remote, mode=0o644)
-            self.extra_args = ["--obj", remote]
+            if fault_is_tc_chain(self.opts.fault):
+                g.runner.tc_chain_obj = remote
+            else:
+                self.extra_args = ["--obj", remote]
         return self.base
 
     def _wait_carrier(self) -> None:
@@ -162,12 +165,13 @@ class NicScenario:
         }
 
     # -- one runner invocation ------------------------------------------------
-    def _plan(self) -> list[SentPacket]:
-        n = self.opts.packets
+    def _plan(self, spec: runs.Run) -> list[SentPacket]:
+        n = spec.packets or self.opts.packets
         first = _Ids.take(n)
         mac = self.g.nic.mac if self.g.nic is not None else \
             self.g.sh(f"cat /sys/class/net/{self.g.qifname}/address").stdout.strip()
-        return make_plan(n, dst_mac=mac, kinds=self.opts.kinds, seed=self.opts.seed + first,
+        return make_plan(n, dst_mac=mac, kinds=spec.kinds or self.opts.kinds,
+                         seed=self.opts.seed + first,
                          first_id=first, vids=nics.base.PLAN_VIDS)
 
     def _facts_for(self, ready: dict) -> Facts:
@@ -186,7 +190,7 @@ class NicScenario:
         spec = runs.RUNS[run]
         name = self.kind.name
         opaths = runs.oracle_paths(run, paths)
-        plan = self._plan()
+        plan = self._plan(spec)
         ids = {p.id for p in plan}
         t0 = time.monotonic()
         stats = RunStats(name, run, len(plan), 0.0)
@@ -221,6 +225,8 @@ class NicScenario:
         raise_if_crashed(self.vm, "during the suite")
         facts = hooks.facts(self._facts_for(obs.ready or {}))
         records = hooks.records(obs.records)
+        if spec.convert is not None:
+            records = spec.convert(records)
         rows = compare(name, facts, plan, records, paths=opaths, points=spec.points)
         hooks.annotate(rows)
         if obs.errors:

@@ -68,6 +68,9 @@ NO_REPORT = replace(VIRTIO, hash_report=False, backend="socket")
 IGB = o.Facts(driver="igb", rss_key=KEY2, vlan_strip=True)
 IGB_RETA = replace(IGB, reta=tuple(i % 2 for i in range(128)))
 
+SID = replace(IGC, kernel_release="7.2.13+deb14-amd64")
+TRIXIE = replace(VIRTIO, kernel_release="6.12.57+deb13-amd64")
+
 # (facts, packet, path, field, expected kind, expected value or None, rule)
 CASES: list[tuple[o.Facts, SentPacket, str, str, str, Any, str]] = [
     # gates
@@ -284,6 +287,18 @@ CASES: list[tuple[o.Facts, SentPacket, str, str, str, Any, str]] = [
     (IGB, P_Q, "cpumap-skb", "vlan", "nodata", None, "frame-skb-vlan-stripped"),
     (IGB_RETA, P_T4, "xdp", "queue", "value", IGB_RETA.reta[_T4_INDEX], "queue-reta"),
     (IGB_RETA, P_2Q, "xdp", "queue", "value", 0, "queue-reta"),
+    # the TC helper chain (tc:<helper>, meta): the preserve-metadata series is in 6.19+
+    (SID, P_U4, "tc:vlan_push", "meta", "value", "intact", "tc-helper-meta-moved"),
+    (SID, P_T6, "tc:change_proto", "meta", "value", "intact", "tc-helper-meta-moved"),
+    (TRIXIE, P_U4, "tc:adjust_room_mac_grow", "meta", "value", "corrupted",
+     "tc-helper-meta-lost"),
+    (TRIXIE, P_T4, "tc:change_head", "meta", "value", "corrupted", "tc-helper-meta-lost"),
+    (TRIXIE, P_U6, "tc:change_tail", "meta", "value", "intact", "tc-helper-meta-head-kept"),
+    (SID, P_U6, "tc:none", "meta", "value", "intact", "tc-helper-meta-head-kept"),
+    (replace(SID, kernel_release="custom"), P_U4, "tc:vlan_pop", "meta", "skip", None,
+     "tc-helper-meta-unknown-kernel"),
+    (replace(SID, data_meta=False), P_U4, "tc:vlan_pop", "meta", "skip", None,
+     "meta-unsupported"),
 ]
 
 
