@@ -217,7 +217,19 @@ def kernel_release_at_least(facts: Facts, version: tuple[int, int]) -> bool | No
         return None
 
 
+def tc_helper_of(pkt: SentPacket) -> str:
+    """The tc:<helper> path whose helper the chain applies to ``pkt`` (id % helpers)."""
+    return TC_HELPER_PATHS[pkt.id % len(TC_HELPER_PATHS)]
+
+
 TC_HELPER_RULES: tuple[Rule, ...] = (
+    Rule(
+        "tc-helper-other-packet",
+        paths=frozenset(TC_HELPER_PATHS),
+        when=lambda c: tc_helper_of(c.pkt) != c.path,
+        then=lambda c: skip(f"the chain gives this packet {tc_helper_of(c.pkt)}"),
+        source="guest-bpf/xh_tc_helpers.bpf.c xh_tch_apply: helper = id % XH_TCH_NR",
+    ),
     Rule(
         "tc-helper-meta-head-kept",
         paths=frozenset(TC_HELPER_PATHS) - TC_MAC_MOVERS,

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 import harness.oracle as o
+import harness.oracle.paths as o_paths
 from harness.traffic.packets import SentPacket, make_packet, make_plan
 from harness.traffic.toeplitz import MS_RSS_KEY, rss_hash
 
@@ -67,6 +68,11 @@ NO_REPORT = replace(VIRTIO, hash_report=False, backend="socket")
 # QEMU's igb (82576): no xmo_* callbacks; Linux strips 802.1Q by default (CTAG_RX on)
 IGB = o.Facts(driver="igb", rss_key=KEY2, vlan_strip=True)
 IGB_RETA = replace(IGB, reta=tuple(i % 2 for i in range(128)))
+
+def tcp_(helper: str, kind: str = "ipv4-udp") -> SentPacket:
+    """A packet the TC helper chain gives ``helper`` (its id picks the helper)."""
+    return make_plan(1, MAC, kinds=[kind], first_id=o_paths.TC_HELPERS.index(helper))[0]
+
 
 SID = replace(IGC, kernel_release="7.2.13+deb14-amd64")
 TRIXIE = replace(VIRTIO, kernel_release="6.12.57+deb13-amd64")
@@ -287,18 +293,24 @@ CASES: list[tuple[o.Facts, SentPacket, str, str, str, Any, str]] = [
     (IGB, P_Q, "cpumap-skb", "vlan", "nodata", None, "frame-skb-vlan-stripped"),
     (IGB_RETA, P_T4, "xdp", "queue", "value", IGB_RETA.reta[_T4_INDEX], "queue-reta"),
     (IGB_RETA, P_2Q, "xdp", "queue", "value", 0, "queue-reta"),
-    # the TC helper chain (tc:<helper>, meta): the preserve-metadata series is in 6.19+
-    (SID, P_U4, "tc:vlan_push", "meta", "value", "intact", "tc-helper-meta-moved"),
-    (SID, P_T6, "tc:change_proto", "meta", "value", "intact", "tc-helper-meta-moved"),
-    (TRIXIE, P_U4, "tc:adjust_room_mac_grow", "meta", "value", "corrupted",
+    # the TC helper chain (tc:<helper>, meta): the preserve-metadata series is in 6.19+;
+    # the chain applies helper id % len(TC_HELPERS) to a packet
+    (SID, tcp_("vlan_push"), "tc:vlan_push", "meta", "value", "intact",
+     "tc-helper-meta-moved"),
+    (SID, tcp_("change_proto", "ipv6-tcp"), "tc:change_proto", "meta", "value", "intact",
+     "tc-helper-meta-moved"),
+    (TRIXIE, tcp_("adjust_room_mac_grow"), "tc:adjust_room_mac_grow", "meta", "value",
+     "corrupted", "tc-helper-meta-lost"),
+    (TRIXIE, tcp_("change_head"), "tc:change_head", "meta", "value", "corrupted",
      "tc-helper-meta-lost"),
-    (TRIXIE, P_T4, "tc:change_head", "meta", "value", "corrupted", "tc-helper-meta-lost"),
-    (TRIXIE, P_U6, "tc:change_tail", "meta", "value", "intact", "tc-helper-meta-head-kept"),
-    (SID, P_U6, "tc:none", "meta", "value", "intact", "tc-helper-meta-head-kept"),
-    (replace(SID, kernel_release="custom"), P_U4, "tc:vlan_pop", "meta", "skip", None,
-     "tc-helper-meta-unknown-kernel"),
-    (replace(SID, data_meta=False), P_U4, "tc:vlan_pop", "meta", "skip", None,
+    (TRIXIE, tcp_("change_tail", "ipv6-udp"), "tc:change_tail", "meta", "value", "intact",
+     "tc-helper-meta-head-kept"),
+    (SID, tcp_("none"), "tc:none", "meta", "value", "intact", "tc-helper-meta-head-kept"),
+    (replace(SID, kernel_release="custom"), tcp_("vlan_pop"), "tc:vlan_pop", "meta", "skip",
+     None, "tc-helper-meta-unknown-kernel"),
+    (replace(SID, data_meta=False), tcp_("vlan_pop"), "tc:vlan_pop", "meta", "skip", None,
      "meta-unsupported"),
+    (SID, tcp_("vlan_pop"), "tc:vlan_push", "meta", "skip", None, "tc-helper-other-packet"),
 ]
 
 
