@@ -191,6 +191,16 @@ def test_negative_wrong_hash_program_fails(tmp_path: Path) -> None:
     assert "fail" in p.stdout
 
 
+def test_tc_helper_chain_rows(suite: dict) -> None:
+    """Every helper of the TC helper chain keeps the metadata on 7.2 (the preserve-skb-
+    metadata series): one meta row per helper and NIC, its 4 packets intact."""
+    from harness.oracle.paths import TC_HELPER_PATHS
+    for nic in ("igc", "virtio-net", "igb"):
+        for path in TC_HELPER_PATHS:
+            r = suite["rows"][nic, path, "meta"]
+            assert (r["verdict"], r["checked"], r["matched"]) == ("pass", 4, 4), r
+
+
 def test_igb_control_nic(suite: dict) -> None:
     """igb has no XDP metadata callbacks: every kfunc row is expected-unsupported with that
     driver fact; its skb hash (key read from the device's RSSRK) and the RSS queue are
