@@ -34,6 +34,7 @@
 #include "xh_opts.h"
 #include "xh_tc_helpers.h"
 #include "xh_tch.h"
+#include "xh_meta_sweep.h"
 #include "xh_util.h"
 
 #ifndef BPF_F_XDP_DEV_BOUND_ONLY
@@ -501,6 +502,8 @@ static void run_setup(struct run_state *st)
 	st->cfg.mode = (__u32)o->mode;
 	if (o->no_meta)
 		st->cfg.flags |= XH_CFG_NO_META;
+	if (o->meta_sweep)
+		st->cfg.flags |= XH_CFG_META_SWEEP;
 	/*
 	 * Programs containing calls to the RX metadata kfuncs must be
 	 * device-bound: the verifier checks every kfunc call instruction, dead
@@ -775,6 +778,7 @@ static void emit_ready(const struct run_state *st)
 	}
 	jb_uint(&j, "meta_size", sizeof(struct xh_meta));
 	jb_bool(&j, "meta_write", !o->no_meta);
+	jb_bool(&j, "meta_sweep", o->meta_sweep);
 	jb_str(&j, "runner_version", XH_VERSION);
 	jb_end_print(&j);
 }

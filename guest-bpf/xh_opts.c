@@ -63,6 +63,9 @@ void xh_usage(FILE *f)
 		"  --no-meta                     the NIC's XDP program still calls the kfuncs and records,\n"
 		"                                but writes no data_meta (headroom left as the driver\n"
 		"                                put it; xdp records: adjust_meta_rc 1 = not called)\n"
+		"  --meta-sweep                  the NIC's XDP program writes a blob of 4, 8, 32, 64,\n"
+		"                                128 or 252 bytes (by packet id) instead of the struct;\n"
+		"                                consumers check its length and words (xh_meta_sweep.h)\n"
 		"  --disable-kfunc NAME          treat a kfunc as absent (repeatable; rx_timestamp,\n"
 		"                                rx_hash, rx_vlan_tag, dynptr_from_skb_meta or all)\n"
 		"  -v, --verbose                 libbpf debug output on stderr\n");
@@ -154,6 +157,7 @@ static int apply_opt(struct run_opts *o, int c, const char *arg)
 	case 'p': o->veth_peer = arg; break;
 	case 'H': o->hwtstamp = false; break;
 	case 'M': o->no_meta = true; break;
+	case 'S': o->meta_sweep = true; break;
 	case 'v': o->verbose = true; break;
 	case 'm': case 't': case 'x': case 'K':
 		return parse_choice(o, c, arg) ? 2 : -1;
@@ -181,6 +185,7 @@ int xh_opts_parse(int argc, char **argv, struct run_opts *o)
 		{ "veth-peer", required_argument, NULL, 'p' },
 		{ "no-hwtstamp", no_argument, NULL, 'H' },
 		{ "no-meta", no_argument, NULL, 'M' },
+		{ "meta-sweep", no_argument, NULL, 'S' },
 		{ "disable-kfunc", required_argument, NULL, 'K' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },

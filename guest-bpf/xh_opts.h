@@ -33,6 +33,7 @@ struct run_opts {
 	const char *veth_peer;
 	bool hwtstamp;
 	bool no_meta;			/* the NIC's XDP program writes no data_meta */
+	bool meta_sweep;		/* --meta-sweep: a blob of 4..252 bytes by packet id */
 	unsigned int kfunc_disable;	/* XH_KF_* to treat as absent */
 	bool verbose;
 };

@@ -141,7 +141,7 @@ EVENT_KEYS: dict[str, tuple[str, ...]] = {
               "dev_bound", "tc_attach", "tc_chain", "veth", "veth_ifindex", "veth_peer",
               "veth_peer_ifindex", "cpumap_cpu", "cpumap_dev_bound_rc", "xsk_queues",
               "xsk_mode", "hwtstamp_rc", "hwtstamp_rx_filter", "meta_size", "meta_write",
-              "runner_version"),
+              "meta_sweep", "runner_version"),
     "error": ("event", "stage", "errno", "error", "msg"),
     "stats": ("event",),
     "exit": ("event", "rc", "records"),

@@ -250,7 +250,7 @@ class GuestRunner:
                 cpumap_cpu: int | None = None, hwtstamp: bool = True,
                 duration: float | None = None, count: int | None = None,
                 disable_kfuncs: Iterable[str] = (), no_meta: bool = False,
-                tc_chain: bool = False, extra_args: Iterable[str] = (),
+                tc_chain: bool = False, meta_sweep: bool = False, extra_args: Iterable[str] = (),
                 ready_timeout: float = 180.0) -> Observation:
         """Start the runner for ``ifname``/``mode``; returns once it reported ready.
 
@@ -260,6 +260,8 @@ class GuestRunner:
         ``no_meta``: the NIC's XDP program writes no data_meta (``--no-meta``).
         ``tc_chain``: the TC helper chain (:attr:`tc_chain_obj`) on the NIC's tcx
         ingress (``--tc-chain``; records of point ``tc_helper``).
+        ``meta_sweep``: the NIC's XDP program writes a 4..252-byte blob by packet id
+        (``--meta-sweep``, harness.guest.meta_sizes).
         Raises RunnerError if it fails before ready (load/verifier/attach errors
         are in the exception text, with the tail of the runner's stderr).
         """
@@ -284,6 +286,8 @@ class GuestRunner:
             argv.append("--no-meta")
         if tc_chain:
             argv += ["--tc-chain", self.tc_chain_obj]
+        if meta_sweep:
+            argv.append("--meta-sweep")
         argv += list(extra_args)
         n = next(self._seq)
         # under remote_dir, not a fixed /tmp name: two harness processes sharing one

@@ -29,7 +29,7 @@ if TYPE_CHECKING:
 
 #: CLI paths, in the order a suite runs them
 CLI_PATHS: tuple[str, ...] = ("skb", "xdp", "pass", "veth", "cpumap", "xsk", "xsk-zc",
-                               "tc-helpers")
+                               "tc-helpers", "meta-sizes")
 #: the inner VIDs of traffic.packets.make_plan, registered on the NIC (VLAN filters)
 PLAN_VIDS = (100, 200)
 

@@ -32,6 +32,7 @@ from harness.oracle.nic_model import (
     nic_queue,
 )
 from harness.oracle.paths import (
+    ALL_PATHS,
     FEATURE_OF_FIELD,
     FIELDS,
     KFUNC_FIELDS,
@@ -43,7 +44,9 @@ from harness.oracle.paths import (
     NOT_OBSERVABLE,
     PASS_PATHS,
     PATHS,
+    SIZE_PATHS,
     SKB_FROM_FRAME_PATHS,
+    SWEEP_SIZES,
     TC_HELPER_PATHS,
 )
 from harness.oracle.uapi import XDP_RSS_TYPE_L4_ANY, XDP_RSS_TYPE_NONE
@@ -222,6 +225,18 @@ def tc_helper_of(pkt: SentPacket) -> str:
     return TC_HELPER_PATHS[pkt.id % len(TC_HELPER_PATHS)]
 
 
+#: what bpf_skb_change_tail(to 1400 bytes) does to a driver's skb after XDP_PASS on a
+#: kernel whose pskb_expand_head still clears the metadata (before 6.19)
+TC_TAIL_BEFORE_6_19 = {
+    "igc": ("cleared", "igc_construct_skb copies the frame into a napi_alloc_skb("
+                       "IGC_RX_HDR_LEN + metasize) head: growing it to 1400 bytes needs "
+                       "pskb_expand_head, which clears the metadata"),
+    "virtio_net": ("intact", "virtio_net builds the skb around its receive buffer "
+                             "(GOOD_PACKET_LEN and more): the tailroom takes 1400 bytes, "
+                             "no new head"),
+}
+
+
 TC_HELPER_RULES: tuple[Rule, ...] = (
     Rule(
         "tc-helper-other-packet",
@@ -231,15 +246,32 @@ TC_HELPER_RULES: tuple[Rule, ...] = (
         source="guest-bpf/xh_tc_helpers.bpf.c xh_tch_apply: helper = id % XH_TCH_NR",
     ),
     Rule(
+        "tc-helper-meta-tail-old-kernel",
+        paths=_fs("tc:change_tail"),
+        fields=_fs("meta"),
+        when=lambda c: kernel_release_at_least(c.facts, TC_META_SAFE_RELEASE) is not True,
+        then=lambda c: (
+            value(TC_TAIL_BEFORE_6_19[c.facts.driver][0],
+                  TC_TAIL_BEFORE_6_19[c.facts.driver][1],
+                  loss=TC_TAIL_BEFORE_6_19[c.facts.driver][0] != "intact")
+            if c.facts.driver in TC_TAIL_BEFORE_6_19 else
+            skip(f"{c.facts.driver}: skb tailroom after XDP_PASS not modelled")),
+        source="6.12 net/core/skbuff.c pskb_expand_head: skb_metadata_clear(skb) (gone in "
+        "7.2 with the preserve-skb-metadata series); net/core/filter.c "
+        "__bpf_skb_change_tail -> __skb_grow_rcsum -> pskb_expand_head when tailroom < "
+        "growth; 6.12 drivers/net/ethernet/intel/igc/igc_main.c igc_construct_skb",
+    ),
+    Rule(
         "tc-helper-meta-head-kept",
         paths=frozenset(TC_HELPER_PATHS) - TC_MAC_MOVERS,
         fields=_fs("meta"),
         then=lambda c: value("intact", "the helper does not move the MAC header; a new "
                              "head (pskb_expand_head) copies the headroom, metadata "
-                             "included"),
-        source="net/core/skbuff.c pskb_expand_head: memcpy(data + nhead, skb->head, "
-        "skb_tail_pointer(skb) - skb->head) (bpf_skb_change_tail -> __skb_grow_rcsum, "
-        "bpf_skb_pull_data -> skb_ensure_writable); 'none' is the chain without a helper",
+                             "included, and since 6.19 keeps its length"),
+        source="7.2 net/core/skbuff.c pskb_expand_head: memcpy(data + nhead, skb->head, "
+        "skb_tail_pointer(skb) - skb->head), no skb_metadata_clear (bpf_skb_change_tail -> "
+        "__skb_grow_rcsum, bpf_skb_pull_data -> skb_ensure_writable: a linear, uncloned "
+        "skb needs no new head); 'none' is the chain without a helper",
     ),
     Rule(
         "tc-helper-meta-moved",
@@ -267,6 +299,72 @@ TC_HELPER_RULES: tuple[Rule, ...] = (
         then=lambda c: skip(f"kernel release {c.facts.kernel_release!r} not parsed: "
                             "cannot tell whether the helpers preserve metadata"),
         source="-",
+    ),
+)
+
+
+# --- the metadata size sweep (paths sizes:<path>, harness.guest.meta_sizes) ----------
+#: sizeof(struct xdp_frame) on 64-bit (include/net/xdp.h): bpf_xdp_adjust_meta keeps it free
+XDP_FRAME_SIZE = 40
+#: XDP headroom (data - data_hard_start) the driver gives a frame, from the 7.2 source
+XDP_HEADROOM = {
+    "igc": (256, "drivers/net/ethernet/intel/igc/igc_main.c igc_rx_offset: "
+                 "XDP_PACKET_HEADROOM with XDP (no build_skb ring), + IGC_TS_HDR_LEN 16 "
+                 "when the NIC put the RX timestamp header in front (TSIP)"),
+    "virtio_net": (256, "drivers/net/virtio_net.c virtnet_get_headroom: "
+                        "XDP_PACKET_HEADROOM when XDP is enabled"),
+}
+META_MAX = 255  # u8 skb_shared_info.meta_len (xdp_metalen_invalid)
+
+
+def sweep_size(pkt: SentPacket) -> int:
+    """The blob size the sweep writes for ``pkt`` (xh_sweep_size: by id)."""
+    return SWEEP_SIZES[pkt.id % len(SWEEP_SIZES)]
+
+
+def meta_room(facts: Facts) -> int | None:
+    """The largest data_meta bpf_xdp_adjust_meta() allows on this driver (None: unknown)."""
+    if facts.driver not in XDP_HEADROOM:
+        return None
+    room = XDP_HEADROOM[facts.driver][0]
+    if facts.driver == "igc" and facts.hwtstamp_rx:
+        room += 16
+    return min(room - XDP_FRAME_SIZE, META_MAX) // 4 * 4
+
+
+SIZE_SOURCE = ("net/core/filter.c bpf_xdp_adjust_meta: meta < data_hard_start + "
+               "sizeof(struct xdp_frame) -> -EINVAL; include/net/xdp.h xdp_metalen_invalid: "
+               "4-byte aligned and <= type_max(skb_shared_info.meta_len) = 255 -> else -EACCES")
+
+SIZE_RULES: tuple[Rule, ...] = (
+    Rule(
+        "meta-size-headroom-unknown",
+        paths=frozenset(SIZE_PATHS),
+        fields=_fs("meta"),
+        when=lambda c: meta_room(c.facts) is None,
+        then=lambda c: skip(f"{c.facts.driver}: XDP headroom not modelled"),
+        source="-",
+    ),
+    Rule(
+        "meta-size-fits",
+        paths=frozenset(SIZE_PATHS),
+        fields=_fs("meta"),
+        when=lambda c: sweep_size(c.pkt) <= (meta_room(c.facts) or 0),
+        then=lambda c: value("intact", f"{sweep_size(c.pkt)} bytes fit the "
+                             f"{meta_room(c.facts)} bytes bpf_xdp_adjust_meta allows "
+                             f"({c.facts.driver}); xdp_frame metasize and skb meta_len keep "
+                             "up to 255"),
+        source=SIZE_SOURCE + "; net/core/xdp.c xdp_convert_buff_to_frame metasize, "
+        "skb_metadata_set(skb, metasize)",
+    ),
+    Rule(
+        "meta-size-refused",
+        paths=frozenset(SIZE_PATHS),
+        fields=_fs("meta"),
+        then=lambda c: value("refused", f"{sweep_size(c.pkt)} bytes: bpf_xdp_adjust_meta "
+                             f"refuses more than {meta_room(c.facts)} ({c.facts.driver} "
+                             "headroom minus sizeof(struct xdp_frame))", loss=True),
+        source=SIZE_SOURCE + "; " + "; ".join(v[1] for v in XDP_HEADROOM.values()),
     ),
 )
 
@@ -348,6 +446,7 @@ RULES: tuple[Rule, ...] = (
         source="bpf_xdp_adjust_meta() fails without driver support",
     ),
     *TC_HELPER_RULES,
+    *SIZE_RULES,
     Rule(
         "meta-carried",
         fields=_fs("meta"),
@@ -670,7 +769,7 @@ def match_rule(facts: Facts, pkt: SentPacket, path: str, fld: str) -> Rule | Non
 
 def expect(facts: Facts, pkt: SentPacket, path: str, fld: str) -> Expectation:
     """Expectation for one packet at one path for one field."""
-    if path not in PATHS and path not in TC_HELPER_PATHS:
+    if path not in ALL_PATHS:
         raise ValueError(f"unknown path {path!r}")
     if fld not in FIELDS:
         raise ValueError(f"unknown field {fld!r}")

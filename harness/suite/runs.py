@@ -16,6 +16,10 @@ xsk-zc     xsk zerocopy        ``xsk-zc``
 tc-helpers pass --tc none      ``tc:<helper>`` per helper (field meta): the TC helper
            --tc-chain          chain, harness.guest.tc_chain; its own plan (untagged
                                frames, 4 per helper)
+meta-sizes sizes-pass, -veth,  ``sizes:pass``, ``sizes:veth``, ``sizes:veth-skb``,
+           -cpumap (pass/veth/ ``sizes:cpumap``, ``sizes:cpumap-skb`` (field meta): a
+           cpumap --meta-sweep) blob of 4..252 bytes by packet id, 2 packets per size
+                               (harness.guest.meta_sizes); opt-in
 =========  ==================  ===================================================
 
 ``xdp`` and ``pass`` share one runner invocation; ``pass`` adds a second one,
@@ -29,10 +33,10 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from harness.guest import tc_chain
+from harness.guest import meta_sizes, tc_chain
 from harness.nics.base import CLI_PATHS
 from harness.oracle import FIELDS
-from harness.oracle.paths import TC_HELPER_PATHS, TC_HELPERS
+from harness.oracle.paths import SIZE_PATHS, SWEEP_SIZES, TC_HELPER_PATHS, TC_HELPERS
 from harness.verdict.compare import Row, has_row
 
 
@@ -48,6 +52,7 @@ class Run:
     kinds: tuple[str, ...] | None = None  # packet kinds of its plan (None: the options')
     packets: int | None = None  # packets of its plan (None: the options')
     convert: Callable[[list[dict]], list[dict]] | None = None  # records before compare
+    annotate: Callable[[list[Row], list[dict]], None] | None = None  # rows, converted records
 
 
 #: the TC helper chain's plan: frames every helper applies to (adjust_room and
@@ -68,16 +73,26 @@ RUNS: dict[str, Run] = {
                       TC_HELPER_PATHS, kinds=TC_CHAIN_KINDS,
                       packets=len(TC_CHAIN_KINDS) * len(TC_HELPERS),
                       convert=tc_chain.canonical),
+    **{f"sizes-{mode}": Run(mode, {"meta_sweep": True}, last, yields, kinds=TC_CHAIN_KINDS,
+                            packets=2 * len(SWEEP_SIZES), convert=meta_sizes.canonical,
+                            annotate=meta_sizes.summarize)
+       for mode, last, yields in (
+           ("pass", "tc", ("sizes:pass",)),
+           ("veth", "veth_skb", ("sizes:veth", "sizes:veth-skb")),
+           ("cpumap", "cpumap_skb", ("sizes:cpumap", "sizes:cpumap-skb")))},
 }
 #: CLI path -> the invocation it shares (xdp and pass: one)
 RUN_OF_PATH = {"skb": "skb", "xdp": "pass", "pass": "pass", "veth": "veth", "cpumap": "cpumap",
-               "xsk": "xsk", "xsk-zc": "xsk-zc", "tc-helpers": "tc-helpers"}
+               "xsk": "xsk", "xsk-zc": "xsk-zc", "tc-helpers": "tc-helpers",
+               "meta-sizes": "sizes-pass"}
 #: CLI path -> invocations of its own after that one
-EXTRA_RUNS: dict[str, tuple[str, ...]] = {"pass": ("pass-bare",)}
+EXTRA_RUNS: dict[str, tuple[str, ...]] = {"pass": ("pass-bare",),
+                                          "meta-sizes": ("sizes-veth", "sizes-cpumap")}
 #: CLI path -> the oracle paths (rows) it gives
 ORACLE_PATHS = {"skb": ("skb",), "xdp": ("xdp",), "pass": ("pass", "pass-bare"),
                 "veth": ("veth", "veth-skb"), "cpumap": ("cpumap", "cpumap-skb"),
-                "xsk": ("xsk",), "xsk-zc": ("xsk-zc",), "tc-helpers": TC_HELPER_PATHS}
+                "xsk": ("xsk",), "xsk-zc": ("xsk-zc",), "tc-helpers": TC_HELPER_PATHS,
+                "meta-sizes": SIZE_PATHS}
 
 
 def invocations(paths: Sequence[str]) -> dict[str, list[str]]:

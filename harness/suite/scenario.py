@@ -229,6 +229,8 @@ class NicScenario:
             records = spec.convert(records)
         rows = compare(name, facts, plan, records, paths=opaths, points=spec.points)
         hooks.annotate(rows)
+        if spec.annotate is not None:
+            spec.annotate(rows, records)
         if obs.errors:
             msg = "; ".join(f"{e.get('stage')}: {e.get('msg')}" for e in obs.errors)
             for r in rows:

@@ -74,6 +74,11 @@ def tcp_(helper: str, kind: str = "ipv4-udp") -> SentPacket:
     return make_plan(1, MAC, kinds=[kind], first_id=o_paths.TC_HELPERS.index(helper))[0]
 
 
+def sized(size: int) -> SentPacket:
+    """A packet the size sweep gives a blob of ``size`` bytes (its id picks the size)."""
+    return make_plan(1, MAC, first_id=o_paths.SWEEP_SIZES.index(size))[0]
+
+
 SID = replace(IGC, kernel_release="7.2.13+deb14-amd64")
 TRIXIE = replace(VIRTIO, kernel_release="6.12.57+deb13-amd64")
 
@@ -304,6 +309,14 @@ CASES: list[tuple[o.Facts, SentPacket, str, str, str, Any, str]] = [
     (TRIXIE, tcp_("change_head"), "tc:change_head", "meta", "value", "corrupted",
      "tc-helper-meta-lost"),
     (TRIXIE, tcp_("change_tail", "ipv6-udp"), "tc:change_tail", "meta", "value", "intact",
+     "tc-helper-meta-tail-old-kernel"),
+    (replace(SID, kernel_release="6.12.57+deb13-amd64"), tcp_("change_tail"),
+     "tc:change_tail", "meta", "value", "cleared", "tc-helper-meta-tail-old-kernel"),
+    (replace(TRIXIE, driver="igb"), tcp_("change_tail"), "tc:change_tail", "meta", "skip",
+     None, "tc-helper-meta-tail-old-kernel"),
+    (SID, tcp_("change_tail"), "tc:change_tail", "meta", "value", "intact",
+     "tc-helper-meta-head-kept"),
+    (TRIXIE, tcp_("pull_data"), "tc:pull_data", "meta", "value", "intact",
      "tc-helper-meta-head-kept"),
     (SID, tcp_("none"), "tc:none", "meta", "value", "intact", "tc-helper-meta-head-kept"),
     (replace(SID, kernel_release="custom"), tcp_("vlan_pop"), "tc:vlan_pop", "meta", "skip",
@@ -311,6 +324,14 @@ CASES: list[tuple[o.Facts, SentPacket, str, str, str, Any, str]] = [
     (replace(SID, data_meta=False), tcp_("vlan_pop"), "tc:vlan_pop", "meta", "skip", None,
      "meta-unsupported"),
     (SID, tcp_("vlan_pop"), "tc:vlan_push", "meta", "skip", None, "tc-helper-other-packet"),
+    # the metadata size sweep (sizes:<path>, meta): the blob size is SWEEP_SIZES[id % 6];
+    # igc with RX stamps: 256 + 16 headroom - 40 (struct xdp_frame) = 232 bytes of room
+    (SID, sized(128), "sizes:pass", "meta", "value", "intact", "meta-size-fits"),
+    (SID, sized(252), "sizes:veth-skb", "meta", "value", "refused", "meta-size-refused"),
+    (TRIXIE, sized(4), "sizes:cpumap", "meta", "value", "intact", "meta-size-fits"),
+    (TRIXIE, sized(252), "sizes:cpumap-skb", "meta", "value", "refused",
+     "meta-size-refused"),
+    (VETH, sized(8), "sizes:pass", "meta", "skip", None, "meta-size-headroom-unknown"),
 ]
 
 

@@ -12,6 +12,7 @@ import pytest
 import harness.oracle as o
 from harness import nics
 from harness.nics import igc
+from harness.oracle.paths import ALL_PATHS
 from harness.suite import runs
 from harness.suite import scenario as s
 from harness.traffic.packets import SentPacket
@@ -39,7 +40,9 @@ def _scenario(kind: str, runner: Any = None) -> s.NicScenario:
     ("igc", list(runs.CLI_PATHS), [("skb", ["skb"]), ("pass", ["xdp", "pass"]),
                                 ("pass-bare", ["pass"]),
                                 ("veth", ["veth"]), ("cpumap", ["cpumap"]), ("xsk", ["xsk"]),
-                                ("xsk-zc", ["xsk-zc"])]),
+                                ("xsk-zc", ["xsk-zc"]), ("tc-helpers", ["tc-helpers"]),
+                                ("sizes-pass", ["meta-sizes"]), ("sizes-veth", ["meta-sizes"]),
+                                ("sizes-cpumap", ["meta-sizes"])]),
     ("igc", ["pass"], [("pass", ["pass"]), ("pass-bare", ["pass"])]),
     ("igc", ["xdp"], [("pass", ["xdp"])]),
     ("virtio-net", ["xdp", "pass"], [("pass", ["xdp", "pass"]), ("pass-bare", ["pass"])]),
@@ -78,7 +81,7 @@ def test_path_a_kind_does_not_offer_gets_skip_rows(monkeypatch: pytest.MonkeyPat
 
 def test_every_oracle_path_comes_from_exactly_one_invocation() -> None:
     yielded = [op for run in runs.RUNS.values() for op in run.yields]
-    assert sorted(yielded) == sorted(o.PATHS)
+    assert sorted(yielded) == sorted(ALL_PATHS)
     for cli, ops in runs.ORACLE_PATHS.items():
         mine = [runs.RUN_OF_PATH[cli], *runs.EXTRA_RUNS.get(cli, ())]
         assert sorted(ops) == sorted(op for r in mine for op in runs.RUNS[r].yields if op in ops)
