@@ -26,10 +26,10 @@ from harness.commands.vm_options import (
     spec_from_args,
 )
 from harness.errors import HarnessError, UsageError
+from harness.nics.base import CLI_PATHS, DEFAULT_PATHS, OPT_IN_PATHS
 from harness.progress import Emit, Note, renderer
 from harness.suite import baseline
 from harness.suite.faults import FAULTS
-from harness.suite.runs import CLI_PATHS
 from harness.suite.scenario import Options, Scenario
 from harness.suite.suite import SUITE_MODULES, default_kinds, run_suite
 from harness.verdict import diff, ktap, report
@@ -49,16 +49,21 @@ def register(sub: argparse._SubParsersAction) -> None:
                 "; default: igc and virtio-net, igc where our QEMU build exists; igb: QEMU's "
                 "82576, a control NIC whose driver has no XDP metadata callbacks; veth: a "
                 "pair inside the guest, only when asked for")
-    p.add_argument("--path", type=csv_of(CLI_PATHS, "path"), default=list(CLI_PATHS),
+    p.add_argument("--path", type=csv_of(CLI_PATHS, "path"), default=list(DEFAULT_PATHS),
                    metavar="PATH[,PATH]",
-                   help=f"paths ({', '.join(CLI_PATHS)}; default all): skb is the "
+                   help=f"paths ({', '.join(CLI_PATHS)}; default all but "
+                        f"{', '.join(OPT_IN_PATHS)}): skb is the "
                         "driver's skb without XDP; pass adds pass-bare (the skb after an "
                         "XDP program that wrote no data_meta); veth and cpumap also report "
                         "the skb built from the frame (rows veth-skb, cpumap-skb); "
                         "tc-helpers: XDP writes data_meta, a tcx program calls one skb "
                         "helper per packet and the next one reads the metadata (rows "
                         "tc:<helper>, field meta; a plan of its own, 4 untagged frames "
-                        "per helper)")
+                        "per helper; ~4 s per NIC under TCG); meta-sizes (opt-in, ~14 s "
+                        "per NIC under TCG: three runner invocations): data_meta blobs of "
+                        "4, 8, 32, 64, 128 and 252 bytes on pass, veth and cpumap, rows "
+                        "sizes:<path> with the largest size that arrived intact and how "
+                        "larger ones failed")
     p.add_argument("--packets", type=int, default=Options.packets, metavar="N",
                    help=f"packets per path run (default {Options.packets})")
     p.add_argument("--baseline", metavar="SPEC",

@@ -24,7 +24,7 @@ from typing import Any
 
 from harness import nics, oracle
 from harness.guest.runner import GuestRunner, RunnerError
-from harness.nics.base import CLI_PATHS, GuestNic
+from harness.nics.base import DEFAULT_PATHS, GuestNic
 from harness.oracle import Facts
 from harness.progress import Emit, RunFinished, RunStarted, quiet
 from harness.suite import runs
@@ -248,7 +248,7 @@ class NicScenario:
                                      f"{name}: AF_XDP zero-copy bind refused ({why})")
         return runs.verdict_rows(name, opaths, "fail", f"runner failed: {e}")
 
-    def run(self, paths: Sequence[str] = CLI_PATHS) -> Scenario:
+    def run(self, paths: Sequence[str] = DEFAULT_PATHS) -> Scenario:
         """Every asked path, grouped into as few runner invocations as possible."""
         serves = runs.invocations(paths)
         out = Scenario(self.kind.name)
