@@ -242,7 +242,8 @@ TC_HELPER_RULES: tuple[Rule, ...] = (
         "tc-helper-other-packet",
         paths=frozenset(TC_HELPER_PATHS),
         when=lambda c: tc_helper_of(c.pkt) != c.path,
-        then=lambda c: skip(f"the chain gives this packet {tc_helper_of(c.pkt)}"),
+        then=lambda c: skip("another helper's packet (helper = id % "
+                            f"{len(TC_HELPER_PATHS)})"),
         source="guest-bpf/xh_tc_helpers.bpf.c xh_tch_apply: helper = id % XH_TCH_NR",
     ),
     Rule(
