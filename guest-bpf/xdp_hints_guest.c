@@ -35,6 +35,7 @@
 #include "xh_tc_helpers.h"
 #include "xh_tch.h"
 #include "xh_meta_sweep.h"
+#include "xh_meta_tlv.h"
 #include "xh_util.h"
 
 #ifndef BPF_F_XDP_DEV_BOUND_ONLY
@@ -378,6 +379,18 @@ static int on_record(void *ctx, void *data, size_t size)
 	}
 	if (r->point == XH_PT_VETH_XDP || r->point == XH_PT_CPUMAP)
 		jb_str(&j, "xdp_action", action_name(r->xdp_action));
+	if ((st->cfg.flags & XH_CFG_META_TLV) && r->point != XH_PT_XDP) {
+		if (r->meta_len >= XH_TLV_AREA)
+			jb_hex(&j, "meta_raw", &r->meta, XH_TLV_AREA);
+		else
+			jb_null(&j, "meta_raw");
+		if (r->point == XH_PT_TC) {
+			if (r->dynptr_read_rc == 0)
+				jb_hex(&j, "dynptr_raw", &r->dynptr_meta, XH_TLV_AREA);
+			else
+				jb_null(&j, "dynptr_raw");
+		}
+	}
 	if (r->point == XH_PT_TCH)
 		xh_tch_keys(&j, data, size);
 	if (r->point == XH_PT_TC || r->point == XH_PT_TCH) {
@@ -504,6 +517,8 @@ static void run_setup(struct run_state *st)
 		st->cfg.flags |= XH_CFG_NO_META;
 	if (o->meta_sweep)
 		st->cfg.flags |= XH_CFG_META_SWEEP;
+	if (o->meta_tlv)
+		st->cfg.flags |= XH_CFG_META_TLV;
 	/*
 	 * Programs containing calls to the RX metadata kfuncs must be
 	 * device-bound: the verifier checks every kfunc call instruction, dead
@@ -700,6 +715,7 @@ static int xsk_wire(struct run_state *st)
 		o->queues = count_rx_queues(o->ifname);
 	st->xs = xsk_set_open(o->ifname, o->ifindex, o->queues, o->xsk_zc,
 			      bpf_map__fd(find_map(st->obj, "xsks")));
+	xsk_set_meta_tlv(st->xs, o->meta_tlv);
 	return st->xs ? 0 : -1;
 }
 
@@ -779,6 +795,7 @@ static void emit_ready(const struct run_state *st)
 	jb_uint(&j, "meta_size", sizeof(struct xh_meta));
 	jb_bool(&j, "meta_write", !o->no_meta);
 	jb_bool(&j, "meta_sweep", o->meta_sweep);
+	jb_str(&j, "meta_format", o->meta_tlv ? "tlv" : "struct");
 	jb_str(&j, "runner_version", XH_VERSION);
 	jb_end_print(&j);
 }

@@ -66,6 +66,8 @@ void xh_usage(FILE *f)
 		"  --meta-sweep                  the NIC's XDP program writes a blob of 4, 8, 32, 64,\n"
 		"                                128 or 252 bytes (by packet id) instead of the struct;\n"
 		"                                consumers check its length and words (xh_meta_sweep.h)\n"
+		"  --meta-tlv                    the NIC's XDP program writes TLV entries instead of the\n"
+		"                                struct (xh_meta_tlv.h); consumers print the area raw\n"
 		"  --disable-kfunc NAME          treat a kfunc as absent (repeatable; rx_timestamp,\n"
 		"                                rx_hash, rx_vlan_tag, dynptr_from_skb_meta or all)\n"
 		"  -v, --verbose                 libbpf debug output on stderr\n");
@@ -158,6 +160,7 @@ static int apply_opt(struct run_opts *o, int c, const char *arg)
 	case 'H': o->hwtstamp = false; break;
 	case 'M': o->no_meta = true; break;
 	case 'S': o->meta_sweep = true; break;
+	case 'L': o->meta_tlv = true; break;
 	case 'v': o->verbose = true; break;
 	case 'm': case 't': case 'x': case 'K':
 		return parse_choice(o, c, arg) ? 2 : -1;
@@ -186,6 +189,7 @@ int xh_opts_parse(int argc, char **argv, struct run_opts *o)
 		{ "no-hwtstamp", no_argument, NULL, 'H' },
 		{ "no-meta", no_argument, NULL, 'M' },
 		{ "meta-sweep", no_argument, NULL, 'S' },
+		{ "meta-tlv", no_argument, NULL, 'L' },
 		{ "disable-kfunc", required_argument, NULL, 'K' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },

@@ -34,6 +34,7 @@ struct run_opts {
 	bool hwtstamp;
 	bool no_meta;			/* the NIC's XDP program writes no data_meta */
 	bool meta_sweep;		/* --meta-sweep: a blob of 4..252 bytes by packet id */
+	bool meta_tlv;			/* --meta-tlv: the TLV format (xh_meta_tlv.h) */
 	unsigned int kfunc_disable;	/* XH_KF_* to treat as absent */
 	bool verbose;
 };

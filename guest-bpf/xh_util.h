@@ -32,6 +32,8 @@ void jb_rc(struct jbuf *j, const char *key, int rc);
 void jb_pkt(struct jbuf *j, const struct xh_pkt *p);
 void jb_end_print(struct jbuf *j);	/* closes the object, prints it + "\n", flushes stdout */
 void jb_meta(struct jbuf *j, const char *key, const struct xh_meta *m, bool found);
+/* "key":"<hex of n bytes>" */
+void jb_hex(struct jbuf *j, const char *key, const void *p, size_t n);
 
 void emit_event(const char *event, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void emit_error(const char *stage, int err, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
@@ -47,6 +49,8 @@ int xsk_set_fds(struct xsk_set *s, int *fds, int max);
 /* Reads what is ready on every socket; returns the number of records printed. */
 long xsk_set_poll(struct xsk_set *s);
 void xsk_set_close(struct xsk_set *s);
+/* TLV metadata format: print the raw metadata area (meta_raw) too */
+void xsk_set_meta_tlv(struct xsk_set *s, bool on);
 
 /* netdev generic netlink (xh_netlink.c) */
 struct netdev_info {

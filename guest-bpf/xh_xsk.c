@@ -17,6 +17,7 @@
 #include <linux/if_xdp.h>
 #include <xdp/xsk.h>
 
+#include "xh_meta_tlv.h"
 #include "xh_util.h"
 
 #define XH_NUM_FRAMES	4096
@@ -39,6 +40,7 @@ struct xsk_set {
 	int n;
 	int ifindex;
 	bool zerocopy;
+	bool meta_tlv;
 	int xskmap_fd;
 	struct xsk_q q[XH_MAX_QUEUES];
 };
@@ -173,11 +175,23 @@ static int xsk_emit(struct xsk_set *s, struct xsk_q *q, const uint8_t *pkt, __u3
 	jb_pkt(&j, &p);
 	jb_str(&j, "xsk_mode", s->zerocopy ? "zerocopy" : "copy");
 	jb_uint(&j, "umem_addr", addr);
-	jb_uint(&j, "meta_len", sizeof(struct xh_meta));
+	jb_uint(&j, "meta_len", s->meta_tlv ? XH_TLV_AREA : sizeof(struct xh_meta));
 	jb_bool(&j, "meta_found", found);
 	jb_meta(&j, "meta", &meta, found);
+	if (s->meta_tlv) {
+		if (addr % XH_FRAME_SIZE >= XH_TLV_AREA)
+			jb_hex(&j, "meta_raw", pkt - XH_TLV_AREA, XH_TLV_AREA);
+		else
+			jb_null(&j, "meta_raw");
+	}
 	jb_end_print(&j);
 	return 1;
+}
+
+void xsk_set_meta_tlv(struct xsk_set *s, bool on)
+{
+	if (s)
+		s->meta_tlv = on;
 }
 
 long xsk_set_poll(struct xsk_set *s)

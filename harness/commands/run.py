@@ -64,6 +64,12 @@ def register(sub: argparse._SubParsersAction) -> None:
                         "4, 8, 32, 64, 128 and 252 bytes on pass, veth and cpumap, rows "
                         "sizes:<path> with the largest size that arrived intact and how "
                         "larger ones failed")
+    p.add_argument("--meta-format", choices=("struct", "tlv"), default="struct",
+                   help="what the XDP program writes into data_meta: struct (default, "
+                        "struct xh_meta) or tlv (a total-length byte, then type-length-value "
+                        "entries growing bottom-up: seven pushed, a repeated type and two "
+                        "zero-length flags among them, one popped; every consumer checks "
+                        "the six left in order); tc-helpers and meta-sizes skip under tlv")
     p.add_argument("--packets", type=int, default=Options.packets, metavar="N",
                    help=f"packets per path run (default {Options.packets})")
     p.add_argument("--baseline", metavar="SPEC",
@@ -159,7 +165,8 @@ def _suite(args: argparse.Namespace, kinds: list[str], notes: list[str], kernel:
     spec = spec_from_args(args, kinds, extra_modules=SUITE_MODULES)
     spec.kernel, spec.patches = kernel, list(patches)
     backend, why = resolve_backend(args.backend)
-    opts = Options(packets=args.packets, fault=args.test_fault)
+    opts = Options(packets=args.packets, fault=args.test_fault,
+                   meta_format=getattr(args, "meta_format", "struct"))
     artifacts = bpf_build.build()  # before the boot: a host that cannot build says so at once
     meta: dict[str, Any] = {"kernel_spec": kernel, "patches": [str(p) for p in patches],
                             "backend": backend, "backend_reason": why, "nics": kinds,
@@ -184,6 +191,8 @@ def _suite(args: argparse.Namespace, kinds: list[str], notes: list[str], kernel:
     meta["runs"] = [vars(st) for s in scenarios for st in s.stats]
     if args.test_fault:
         meta["test_fault"] = args.test_fault
+    if opts.meta_format != "struct":
+        meta["meta_format"] = opts.meta_format
     return rows, meta, None
 
 

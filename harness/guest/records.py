@@ -48,6 +48,9 @@ tc, veth_skb, cpumap_skb (skb view, :data:`SKB_KEYS`)
     dynptr_meta_found, dynptr_meta   as meta, read through the dynptr
 xsk
     xsk_mode ("copy" | "zerocopy"), umem_addr
+every point but xdp, under ``--meta-tlv`` (:data:`TLV_KEYS`)
+    meta_raw         the TLV area (harness.guest.meta_tlv) in hex, null if shorter;
+                     tc, veth_skb, cpumap_skb also ``dynptr_raw`` (through the dynptr)
 tc_helper (the TC helper chain, ``run --tc-chain``; skb view as at tc)
     helper           the helper xh_tch_apply called (harness.oracle.paths.TC_HELPERS)
     helper_rc        its return code
@@ -71,6 +74,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from harness.guest import meta_tlv
 from harness.oracle.uapi import ENODATA, KFUNCS
 
 # --- struct xh_meta (guest-bpf/xdp_hints_common.h) -------------------------------------
@@ -114,6 +118,8 @@ KFUNC_KEYS = ("rx_timestamp_rc", "rx_timestamp", "rx_hash_rc", "rx_hash", "rx_ha
 META_VIEW_KEYS = ("meta_found", "meta")
 SKB_KEYS = ("skb_hash", "skb_vlan_present", "skb_vlan_tci", "skb_vlan_proto", "skb_tstamp",
             "skb_hwtstamp", "dynptr_rc", "dynptr_read_rc", "dynptr_meta_found", "dynptr_meta")
+#: keys every record but xdp adds under ``--meta-tlv`` (dynptr_raw: skb points)
+TLV_KEYS = ("meta_raw", "dynptr_raw")
 #: keys of the ``meta`` / ``dynptr_meta`` object (struct xh_meta as JSON)
 META_KEYS = ("version", ID_KEY, "pkt_flags", *KFUNC_KEYS, "rx_queue", "ifindex")
 
@@ -141,7 +147,7 @@ EVENT_KEYS: dict[str, tuple[str, ...]] = {
               "dev_bound", "tc_attach", "tc_chain", "veth", "veth_ifindex", "veth_peer",
               "veth_peer_ifindex", "cpumap_cpu", "cpumap_dev_bound_rc", "xsk_queues",
               "xsk_mode", "hwtstamp_rc", "hwtstamp_rx_filter", "meta_size", "meta_write",
-              "meta_sweep", "runner_version"),
+              "meta_sweep", "meta_format", "runner_version"),
     "error": ("event", "stage", "errno", "error", "msg"),
     "stats": ("event",),
     "exit": ("event", "rc", "records"),
@@ -167,7 +173,7 @@ def printed_keys() -> frozenset[str]:
     keys built from names at run time are :data:`STATS_POINTS`, :data:`STATS_COUNTERS`
     and the kfunc names (:data:`RUNNER_KFUNCS`)."""
     groups: Iterable[Iterable[str]] = (
-        *RECORD_KEYS.values(), META_KEYS, *EVENT_KEYS.values(), PROBE_KEYS, IFACE_KEYS,
+        *RECORD_KEYS.values(), META_KEYS, TLV_KEYS, *EVENT_KEYS.values(), PROBE_KEYS, IFACE_KEYS,
         ABI_KEYS, PARSE_KEYS)
     return frozenset(k for g in groups for k in g)
 
@@ -257,7 +263,9 @@ def from_runner(rec: Mapping[str, Any],
             out["rx_vlan_rc"] = 0 if rec["skb_vlan_present"] else ENODATA
             out["vlan_proto"] = rec.get("skb_vlan_proto", 0)
             out["vlan_tci"] = rec.get("skb_vlan_tci", 0)
-    if "meta_found" in rec:
+    if "meta_raw" in rec:
+        out["meta_ok"] = meta_tlv.check(rec) == "ok"
+    elif "meta_found" in rec:
         meta = rec.get("meta") or {}
         out["meta_ok"] = (
             bool(rec["meta_found"])

@@ -53,6 +53,7 @@ class Run:
     packets: int | None = None  # packets of its plan (None: the options')
     convert: Callable[[list[dict]], list[dict]] | None = None  # records before compare
     annotate: Callable[[list[Row], list[dict]], None] | None = None  # rows, converted records
+    struct_only: bool = False  # needs struct xh_meta (skipped under --meta-format tlv)
 
 
 #: the TC helper chain's plan: frames every helper applies to (adjust_room and
@@ -72,10 +73,10 @@ RUNS: dict[str, Run] = {
     "tc-helpers": Run("pass", {"tc": "none", "tc_chain": True}, tc_chain.POINT,
                       TC_HELPER_PATHS, kinds=TC_CHAIN_KINDS,
                       packets=len(TC_CHAIN_KINDS) * len(TC_HELPERS),
-                      convert=tc_chain.canonical),
+                      convert=tc_chain.canonical, struct_only=True),
     **{f"sizes-{mode}": Run(mode, {"meta_sweep": True}, last, yields, kinds=TC_CHAIN_KINDS,
                             packets=2 * len(SWEEP_SIZES), convert=meta_sizes.canonical,
-                            annotate=meta_sizes.summarize)
+                            annotate=meta_sizes.summarize, struct_only=True)
        for mode, last, yields in (
            ("pass", "tc", ("sizes:pass",)),
            ("veth", "veth_skb", ("sizes:veth", "sizes:veth-skb")),

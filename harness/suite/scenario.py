@@ -44,6 +44,7 @@ class Options:
     wait_s: float = 120.0
     seed: int = 1
     fault: str | None = None  # test only: "hash+1" (harness.suite.faults)
+    meta_format: str = "struct"  # "tlv": the XDP program writes TLV entries (runner --meta-tlv)
     udp_4tuple: bool = True  # igc: ethtool -N rx-flow-hash udp4/udp6 sdfn
 
 
@@ -92,7 +93,7 @@ class NicScenario:
         self.emit = emit or quiet
         self.g = GuestNic(vm, runner, nic, udp_4tuple=self.opts.udp_4tuple)
         self.base: Facts | None = None
-        self.extra_args: list[str] = []
+        self.extra_args: list[str] = ["--meta-tlv"] if self.opts.meta_format == "tlv" else []
 
     @property
     def ifname(self) -> str:
@@ -133,7 +134,7 @@ class NicScenario:
             if fault_is_tc_chain(self.opts.fault):
                 g.runner.tc_chain_obj = remote
             else:
-                self.extra_args = ["--obj", remote]
+                self.extra_args += ["--obj", remote]
         return self.base
 
     def _wait_carrier(self) -> None:
@@ -256,6 +257,11 @@ class NicScenario:
             self.prepare()
         out.facts = self.facts_summary()
         for run, mine in serves.items():
+            if self.opts.meta_format != "struct" and runs.RUNS[run].struct_only:
+                out.rows.extend(runs.verdict_rows(
+                    self.kind.name, runs.oracle_paths(run, mine), "skip",
+                    f"{run} runs with the struct metadata format only"))
+                continue
             offered = [p for p in mine if p in self.kind.paths]
             for p in mine:
                 if p not in offered:
