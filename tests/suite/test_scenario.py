@@ -63,6 +63,20 @@ def test_invocations_per_path_set(monkeypatch: pytest.MonkeyPatch, kind: str,
     assert not [r for r in out.rows if r.path == "pass-bare"]  # fake run_one: no rows
 
 
+def test_tlv_format_skips_the_struct_only_runs(monkeypatch: pytest.MonkeyPatch) -> None:
+    calls: list[str] = []
+    scn = s.NicScenario(object(), None, "igc", _Nic(), s.Options(packets=8, meta_format="tlv"))
+    scn.g.ifname, scn.base = "eth1", IGC
+    assert scn.extra_args == ["--meta-tlv"]
+    monkeypatch.setattr(scn, "run_one", lambda run, mine: (
+        calls.append(run) or [], s.RunStats("igc", run, 8, 0.0)))
+    monkeypatch.setattr(scn, "facts_summary", dict)
+    out = scn.run(["pass", "tc-helpers", "meta-sizes"])
+    assert calls == ["pass", "pass-bare"]
+    skipped = {r.path for r in out.rows if r.verdict == "skip"}
+    assert skipped == {*runs.ORACLE_PATHS["tc-helpers"], *runs.ORACLE_PATHS["meta-sizes"]}
+
+
 def test_path_a_kind_does_not_offer_gets_skip_rows(monkeypatch: pytest.MonkeyPatch) -> None:
     calls: list[tuple[str, list[str]]] = []
     scn = _scenario("virtio-net")
