@@ -322,6 +322,9 @@ static __always_inline void xh_sweep_mark(struct xh_meta *m, __u32 *found, const
 
 /* --- TLV metadata format (XH_CFG_META_TLV, xh_meta_tlv.h) ------------------------ */
 
+/* room to build in: the entries before the pop need more than the area */
+#define XH_TLV_BUILD	48
+
 /* Push one entry on top of the entries (toward the start of the buffer). */
 static __always_inline void xh_tlv_push(__u8 *b, __u32 *top, __u8 type, __u8 len, __u64 val)
 {
@@ -343,10 +346,10 @@ static __always_inline void xh_tlv_pop(__u8 *b, __u32 *top)
 	__u32 t = *top, n = 2 + b[t + 1];
 	int k;
 
-	if (n > XH_TLV_AREA - t)
-		n = XH_TLV_AREA - t;
+	if (n > XH_TLV_BUILD - t)
+		n = XH_TLV_BUILD - t;
 #pragma clang loop unroll(full)
-	for (k = 0; k < XH_TLV_AREA; k++)
+	for (k = 0; k < XH_TLV_BUILD; k++)
 		if (k >= t && k < t + n)
 			b[k] = 0;
 	*top = t + n;
@@ -355,8 +358,8 @@ static __always_inline void xh_tlv_pop(__u8 *b, __u32 *top)
 /* The entries of packet id (see xh_meta_tlv.h), written into data_meta. */
 static __always_inline int xh_tlv_write(struct xdp_md *ctx, __u32 id)
 {
-	__u8 b[XH_TLV_AREA] = {};
-	__u32 top = XH_TLV_AREA;
+	__u8 b[XH_TLV_BUILD] = {};	/* the area is its last XH_TLV_AREA bytes */
+	__u32 top = XH_TLV_BUILD;
 	void *meta, *data;
 	int rc;
 
@@ -368,7 +371,7 @@ static __always_inline int xh_tlv_write(struct xdp_md *ctx, __u32 id)
 	xh_tlv_push(b, &top, XH_TLV_FLAG, 0, 0);
 	xh_tlv_push(b, &top, XH_TLV_POPPED, 4, 0xdeadbeef);
 	xh_tlv_pop(b, &top);
-	b[0] = (__u8)(1 + XH_TLV_AREA - top);
+	b[XH_TLV_BUILD - XH_TLV_AREA] = (__u8)(1 + XH_TLV_BUILD - top);
 
 	rc = bpf_xdp_adjust_meta(ctx, -XH_TLV_AREA);
 	if (rc)
@@ -377,7 +380,7 @@ static __always_inline int xh_tlv_write(struct xdp_md *ctx, __u32 id)
 	data = (void *)(long)ctx->data;
 	if (meta + XH_TLV_AREA > data)
 		return -1;
-	__builtin_memcpy(meta, b, XH_TLV_AREA);
+	__builtin_memcpy(meta, b + XH_TLV_BUILD - XH_TLV_AREA, XH_TLV_AREA);
 	return 0;
 }
 

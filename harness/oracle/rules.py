@@ -9,9 +9,11 @@ harness.oracle.paths; the NICs' parsing and tables: harness.oracle.nic_model.
 
 from __future__ import annotations
 
+import struct
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 
+from harness.guest import meta_tlv
 from harness.oracle.expectation import (
     Expectation,
     errname,
@@ -175,8 +177,14 @@ def _igc_clobbered_then(ctx: Ctx) -> Expectation:
     f = ctx.facts
     assert f.ifindex is not None
     lat = f.rx_latency_ns() or 0
-    base = f.ifindex * 10**9 - lat
     why = f"{IGC_CLOBBER_REASON}; {SO_TIMESTAMPING_NOTE}"
+    if f.meta_format == "tlv":
+        # the TLV area's last 8 bytes are timer 0: ns, then s (xh_meta_tlv.h layout)
+        area = meta_tlv.encode(meta_tlv.expected(ctx.pkt.id))
+        ns, sec = struct.unpack("<II", area[-8:])
+        return value(sec * 10**9 + ns - lat, f"{why}; TLV format: the area's last 8 bytes",
+                     loss=True)
+    base = f.ifindex * 10**9 - lat
     q, how = nic_queue(f, ctx.pkt)
     if q is not None:
         return value(base + q, why, loss=True)

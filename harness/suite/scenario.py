@@ -125,6 +125,7 @@ class NicScenario:
             "link_speed_mbps": speed,
             "hash_fields": hash_fields or None,
             "backend": getattr(g.nic, "backend", "guest"),
+            "meta_format": self.opts.meta_format,
             **self.kind.extra_facts(g),
         }
         self.base = oracle.facts_from_probe(probe, g.ifname, self.kind.driver, **extra)

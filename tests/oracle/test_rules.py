@@ -275,6 +275,10 @@ CASES: list[tuple[o.Facts, SentPacket, str, str, str, Any, str]] = [
     (replace(IGC_SOTS, reta=None), P_T4, "pass", "timestamp", "window", None,
      "igc-ts-pass-clobbered"),
     (IGC_SOTS, P_T4, "pass-bare", "timestamp", "present", None, "igc-ts"),
+    # under --meta-format tlv timer 0 is the area's last 8 bytes: the (ID, 4) entry
+    # header and a flag give ns 0x04010002, the packet id gives the seconds
+    (replace(IGC_SOTS, meta_format="tlv"), P_T4, "pass", "timestamp", "value",
+     P_T4.id * 10**9 + 0x04010002 - 1485, "igc-ts-pass-clobbered"),
     (replace(IGC_SOTS, rx_busy_poll=True), P_T4, "pass", "timestamp", "present", None,
      "igc-ts-skb-busy-poll"),
     (replace(IGC_SOTS, hwtstamp_rx=False), P_T4, "pass", "timestamp", "nodata", None,
