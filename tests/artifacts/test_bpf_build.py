@@ -352,6 +352,7 @@ def fake_runner(tmp_path):
     art.dir.mkdir()
     art.runner.write_text(FAKE_RUNNER.format(python=sys.executable, meta=META_SIZE))
     art.bpf_object.write_bytes(b"\x7fELF")
+    art.tc_helpers_object.write_bytes(b"\x7fELF")
     runner = GuestRunner(vm, artifacts=art, remote_dir=str(remote))
     runner.install()
     return runner
