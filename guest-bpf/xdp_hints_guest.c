@@ -715,7 +715,7 @@ static int xsk_wire(struct run_state *st)
 		o->queues = count_rx_queues(o->ifname);
 	st->xs = xsk_set_open(o->ifname, o->ifindex, o->queues, o->xsk_zc,
 			      bpf_map__fd(find_map(st->obj, "xsks")));
-	xsk_set_meta_tlv(st->xs, o->meta_tlv);
+	xsk_set_meta_format(st->xs, o->meta_tlv, o->meta_sweep);
 	return st->xs ? 0 : -1;
 }
 

@@ -4,7 +4,8 @@
 Runner ``run --meta-sweep`` (guest-bpf/xh_meta_sweep.h): the NIC's XDP program
 writes a blob of 4, 8, 32, 64, 128 or 252 bytes (by packet id) into data_meta;
 every consumer checks that exactly that blob arrived (data_meta, and at TC the
-skb-meta dynptr too).  :func:`canonical` turns the records of the consumers into
+skb-meta dynptr too; AF_XDP, whose descriptor has no metadata length, the blob's
+bytes in front of the frame).  :func:`canonical` turns the records of the consumers into
 observations of path ``sizes:<path>``, field ``meta``, whose value is one word:
 
 ``intact``         exactly the blob, every word right (and the dynptr agrees)
@@ -31,7 +32,7 @@ from harness.verdict.compare import Row
 #: runner point -> sizes:<path>
 POINTS: dict[str, str] = {
     "tc": "sizes:pass", "veth_xdp": "sizes:veth", "veth_skb": "sizes:veth-skb",
-    "cpumap": "sizes:cpumap", "cpumap_skb": "sizes:cpumap-skb",
+    "cpumap": "sizes:cpumap", "cpumap_skb": "sizes:cpumap-skb", "xsk": "sizes:xsk",
 }
 
 
@@ -45,7 +46,9 @@ def status(rec: Mapping[str, Any], xdp: Mapping[str, Any] | None) -> str:
     size = size_of(int(rec[ID_KEY]))
     got = rec.get("meta_len") or 0
     if xdp is not None and xdp.get("adjust_meta_rc"):
-        return "refused" if got == 0 else "corrupted"
+        # AF_XDP has no metadata length: the reader looked for the blob and found none
+        none = not rec.get("meta_found") if rec.get(POINT_KEY) == "xsk" else got == 0
+        return "refused" if none else "corrupted"
     if rec.get("meta_found"):
         if rec.get("dynptr_rc") is not None and (rec.get("dynptr_rc")
                                                  or not rec.get("dynptr_meta_found")):
@@ -67,6 +70,8 @@ def canonical(records: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
             out.append(dict(r))
             continue
         obs = from_runner(r, POINTS)
+        if r.get(POINT_KEY) == "xsk" and r.get("xsk_mode") == "zerocopy":
+            obs[POINT_KEY] = "sizes:xsk-zc"
         pid = int(r[ID_KEY])
         obs["meta_ok"] = status(r, xdp.get(pid))
         obs["meta_size"] = size_of(pid)

@@ -20,7 +20,7 @@ Paths (guest runner point in brackets):
   ``tc:<helper>`` XDP_PASS, then at TC ingress (tcx) one program calls an skb helper
                   and the next one reads the metadata (data_meta and the skb-meta
                   dynptr); field ``meta`` only [tc_helper]
-  ``sizes:<path>`` the same path (pass, veth, veth-skb, cpumap, cpumap-skb) with a
+  ``sizes:<path>`` the same path (pass, veth, veth-skb, cpumap, cpumap-skb, xsk, xsk-zc) with a
                   data_meta blob of 4..252 bytes by packet id (runner ``--meta-sweep``);
                   field ``meta`` only
 
@@ -92,7 +92,8 @@ TC_HELPER_PATHS: tuple[str, ...] = tuple(f"tc:{h}" for h in TC_HELPERS)
 #: the metadata size sweep (guest-bpf/xh_meta_sweep.h: packet id i gets SWEEP_SIZES[i % 6])
 SWEEP_SIZES: tuple[int, ...] = (4, 8, 32, 64, 128, 252)
 SIZE_PATHS: tuple[str, ...] = tuple(
-    f"sizes:{p}" for p in ("pass", "veth", "veth-skb", "cpumap", "cpumap-skb"))
+    f"sizes:{p}" for p in ("pass", "veth", "veth-skb", "cpumap", "cpumap-skb", "xsk",
+                           "xsk-zc"))
 #: every path a row can have: PATHS and the meta-only paths above
 ALL_PATHS: tuple[str, ...] = (*PATHS, *TC_HELPER_PATHS, *SIZE_PATHS)
 

@@ -17,8 +17,9 @@ tc-helpers pass --tc none      ``tc:<helper>`` per helper (field meta): the TC h
            --tc-chain          chain, harness.guest.tc_chain; its own plan (untagged
                                frames, 4 per helper)
 meta-sizes sizes-pass, -veth,  ``sizes:pass``, ``sizes:veth``, ``sizes:veth-skb``,
-           -cpumap (pass/veth/ ``sizes:cpumap``, ``sizes:cpumap-skb`` (field meta): a
-           cpumap --meta-sweep) blob of 4..252 bytes by packet id, 2 packets per size
+           -cpumap, -xsk,      ``sizes:cpumap``, ``sizes:cpumap-skb``, ``sizes:xsk``,
+           -xsk-zc (those      ``sizes:xsk-zc`` (field meta): a blob of 4..252 bytes
+           modes, --meta-sweep) by packet id, 2 packets per size
                                (harness.guest.meta_sizes); opt-in
 =========  ==================  ===================================================
 
@@ -81,6 +82,11 @@ RUNS: dict[str, Run] = {
            ("pass", "tc", ("sizes:pass",)),
            ("veth", "veth_skb", ("sizes:veth", "sizes:veth-skb")),
            ("cpumap", "cpumap_skb", ("sizes:cpumap", "sizes:cpumap-skb")))},
+    **{f"sizes-{name}": Run("xsk", {"meta_sweep": True, "xsk_mode": mode}, "xsk",
+                            (f"sizes:{name}",), kinds=TC_CHAIN_KINDS,
+                            packets=2 * len(SWEEP_SIZES), convert=meta_sizes.canonical,
+                            annotate=meta_sizes.summarize, struct_only=True)
+       for name, mode in (("xsk", "copy"), ("xsk-zc", "zerocopy"))},
 }
 #: CLI path -> the invocation it shares (xdp and pass: one)
 RUN_OF_PATH = {"skb": "skb", "xdp": "pass", "pass": "pass", "veth": "veth", "cpumap": "cpumap",
@@ -88,7 +94,8 @@ RUN_OF_PATH = {"skb": "skb", "xdp": "pass", "pass": "pass", "veth": "veth", "cpu
                "meta-sizes": "sizes-pass"}
 #: CLI path -> invocations of its own after that one
 EXTRA_RUNS: dict[str, tuple[str, ...]] = {"pass": ("pass-bare",),
-                                          "meta-sizes": ("sizes-veth", "sizes-cpumap")}
+                                          "meta-sizes": ("sizes-veth", "sizes-cpumap",
+                                                         "sizes-xsk", "sizes-xsk-zc")}
 #: CLI path -> the oracle paths (rows) it gives
 ORACLE_PATHS = {"skb": ("skb",), "xdp": ("xdp",), "pass": ("pass", "pass-bare"),
                 "veth": ("veth", "veth-skb"), "cpumap": ("cpumap", "cpumap-skb"),

@@ -243,7 +243,8 @@ class NicScenario:
     def _refused(self, run: str, opaths: list[str], e: RunnerError) -> list[Row]:
         """Rows for an invocation the runner could not start."""
         name = self.kind.name
-        if run == "xsk-zc" and any(ev.get("stage") == "xsk_socket" for ev in e.events):
+        if run in ("xsk-zc", "sizes-xsk-zc") and any(ev.get("stage") == "xsk_socket"
+                                                     for ev in e.events):
             why = next((f"{ev.get('msg')}: {ev.get('error')}" for ev in e.events
                         if ev.get("stage") == "xsk_socket"), "")
             return runs.verdict_rows(name, opaths, "skip",

@@ -91,11 +91,19 @@ def test_silent_truncation_and_an_unexpected_252_fail() -> None:
     assert r.verdict == "fail" and "every size intact" in r.detail
 
 
-def test_meta_sizes_is_opt_in_and_runs_three_invocations() -> None:
+def test_meta_sizes_is_opt_in_and_runs_five_invocations() -> None:
     assert OPT_IN_PATHS == ("meta-sizes",) and "meta-sizes" in CLI_PATHS
     assert "meta-sizes" not in DEFAULT_PATHS and "tc-helpers" in DEFAULT_PATHS
-    assert runs.invocations(["meta-sizes"]) == {
-        "sizes-pass": ["meta-sizes"], "sizes-veth": ["meta-sizes"],
-        "sizes-cpumap": ["meta-sizes"]}
-    assert sorted(op for r in ("sizes-pass", "sizes-veth", "sizes-cpumap")
-                  for op in runs.RUNS[r].yields) == sorted(SIZE_PATHS)
+    mine = ("sizes-pass", "sizes-veth", "sizes-cpumap", "sizes-xsk", "sizes-xsk-zc")
+    assert runs.invocations(["meta-sizes"]) == {r: ["meta-sizes"] for r in mine}
+    assert sorted(op for r in mine for op in runs.RUNS[r].yields) == sorted(SIZE_PATHS)
+
+
+def test_xsk_has_no_length_a_missing_blob_is_a_refusal_there() -> None:
+    pid = next(p.id for p in PLAN if meta_sizes.size_of(p.id) == 252)
+    xsk = {"point": "xsk", "id": pid, "xsk_mode": "zerocopy", "meta_len": 252,
+           "meta_found": False, "meta": None, "frame_vlan_count": 0}
+    assert meta_sizes.status(xsk, xdp(pid, -22)) == "refused"
+    assert meta_sizes.status(xsk, xdp(pid, 0)) == "corrupted"
+    obs = meta_sizes.canonical([xdp(pid, -22), xsk])
+    assert [o["point"] for o in obs] == ["xdp", "sizes:xsk-zc"]
