@@ -59,9 +59,10 @@ def register(sub: argparse._SubParsersAction) -> None:
                         "tc-helpers: XDP writes data_meta, a tcx program calls one skb "
                         "helper per packet and the next one reads the metadata (rows "
                         "tc:<helper>, field meta; a plan of its own, 4 untagged frames "
-                        "per helper; ~4 s per NIC under TCG); meta-sizes (opt-in, ~14 s "
-                        "per NIC under TCG: three runner invocations): data_meta blobs of "
-                        "4, 8, 32, 64, 128 and 252 bytes on pass, veth and cpumap, rows "
+                        "per helper; ~4 s per NIC under TCG); meta-sizes (opt-in, ~15 s "
+                        "per NIC under TCG: five runner invocations): data_meta blobs of "
+                        "4, 8, 32, 64, 128 and 252 bytes on pass, veth, cpumap, xsk and "
+                        "xsk-zc, rows "
                         "sizes:<path> with the largest size that arrived intact and how "
                         "larger ones failed")
     p.add_argument("--meta-format", choices=("struct", "tlv"), default="struct",
