@@ -266,7 +266,7 @@ TC_HELPER_RULES: tuple[Rule, ...] = (
             if c.facts.driver in TC_TAIL_BEFORE_6_19 else
             skip(f"{c.facts.driver}: skb tailroom after XDP_PASS not modelled")),
         source="6.12 net/core/skbuff.c pskb_expand_head: skb_metadata_clear(skb) (gone in "
-        "7.2 with the preserve-skb-metadata series); net/core/filter.c "
+        "7.2); net/core/filter.c "
         "__bpf_skb_change_tail -> __skb_grow_rcsum -> pskb_expand_head when tailroom < "
         "growth; 6.12 drivers/net/ethernet/intel/igc/igc_main.c igc_construct_skb",
     ),
@@ -276,7 +276,7 @@ TC_HELPER_RULES: tuple[Rule, ...] = (
         fields=_fs("meta"),
         then=lambda c: value("intact", "the helper does not move the MAC header; a new "
                              "head (pskb_expand_head) copies the headroom, metadata "
-                             "included, and since 6.19 keeps its length"),
+                             "included, and (7.2) keeps its length"),
         source="7.2 net/core/skbuff.c pskb_expand_head: memcpy(data + nhead, skb->head, "
         "skb_tail_pointer(skb) - skb->head), no skb_metadata_clear (bpf_skb_change_tail -> "
         "__skb_grow_rcsum, bpf_skb_pull_data -> skb_ensure_writable: a linear, uncloned "
