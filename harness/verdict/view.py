@@ -39,6 +39,9 @@ NO_ROW = ("·", ".", "2")  # (path, field) has no row: not observable there, or 
 QUIET = frozenset({"pass"})
 #: column labels for the fields (the legend spells out the abbreviated ones)
 FIELD_LABELS = {"hash_type": "type", "timestamp": "ts", "queue": "rxq"}
+#: narrower labels, used when the NICs fit side by side only with these
+NARROW_LABELS = {"hash": "hs", "hash_type": "ht", "timestamp": "ts", "vlan": "vl", "meta": "md",
+                 "queue": "rq"}
 FIELD_ORDER = ("hash", "hash_type", "timestamp", "vlan", "meta", "queue")
 GAP = 3  # spaces between NIC blocks set side by side
 
@@ -88,8 +91,8 @@ def _order(seen: Iterable[str], known: Iterable[str]) -> list[str]:
     return sorted(seen, key=lambda s: (rank.get(s, len(rank)), seen.index(s)))
 
 
-def _label(fld: str) -> str:
-    return FIELD_LABELS.get(fld, fld)
+def _label(fld: str, labels: Mapping[str, str] = FIELD_LABELS) -> str:
+    return labels.get(fld, fld)
 
 
 def _split(text: str, sep: str = "; ") -> list[str]:
@@ -137,7 +140,7 @@ def _one_line(text: str, width: int, st: Style) -> str:
 
 
 def where(cells: Iterable[tuple[str, str, str]], nics: list[str], paths: list[str],
-          fields: list[str]) -> str:
+          fields: list[str], labels: Mapping[str, str] = FIELD_LABELS) -> str:
     """Compact cell list: ``igc+virtio-net veth,veth-skb: hash,ts; igc xdp: vlan``.
 
     Per NIC, paths with the same fields are joined; equal groups of NICs are joined."""
@@ -152,7 +155,8 @@ def where(cells: Iterable[tuple[str, str, str]], nics: list[str], paths: list[st
             by_fields.setdefault(flds, []).append(path)
         for flds, ps in by_fields.items():
             groups.setdefault((tuple(ps), flds), []).append(nic)
-    return "; ".join(f"{'+'.join(ns)} {','.join(ps)}: {','.join(_label(f) for f in fs)}"
+    return "; ".join(f"{'+'.join(ns)} {','.join(ps)}: "
+                     + ",".join(_label(f, labels) for f in fs)
                      for (ps, fs), ns in groups.items())
 
 
@@ -165,6 +169,7 @@ class _Result:
         self.paths = list(dict.fromkeys(str(r["path"]) for r in self.rows))
         self.fields = _order((str(r["field"]) for r in self.rows), FIELD_ORDER)
         self.cell = {(r["nic"], r["path"], r["field"]): r for r in self.rows}
+        self.labels: Mapping[str, str] = FIELD_LABELS
         #: what pass rows say besides their counts: notes on how a value was read, which
         #: a run appends to other rows' reasons too (not reasons themselves)
         self.notes = {p for r in self.rows if r.get("verdict") == "pass"
@@ -177,7 +182,7 @@ class _Result:
 def _block(res: _Result, nic: str, paths: list[str], st: Style) -> list[tuple[str, int]]:
     """One NIC's cells as (text, visible width) lines: NIC name, field labels, a line per
     path (``paths``; a path this NIC has no row on shows ``·``)."""
-    labels = [_label(f) for f in res.fields]
+    labels = [_label(f, res.labels) for f in res.fields]
     width = len(" ".join(labels))
     lines = [(st.bold(nic), len(nic)), (" ".join(labels), width)]
     for path in paths:
@@ -189,6 +194,16 @@ def _block(res: _Result, nic: str, paths: list[str], st: Style) -> list[tuple[st
             cells.append(" " * left + g + " " * (len(lab) - 1 - left))
         lines.append((" ".join(cells), width))
     return lines
+
+
+def fit_labels(res: _Result, width: int) -> Mapping[str, str]:
+    """The field labels: :data:`FIELD_LABELS` if every NIC fits side by side within
+    ``width`` with them, else :data:`NARROW_LABELS`."""
+    def total(labels: Mapping[str, str]) -> int:
+        block = len(" ".join(_label(f, labels) for f in res.fields))
+        pw = max(len(p) for p in [*res.paths, "path"])
+        return pw + len(res.nics) * (GAP + max(block, *(len(n) for n in res.nics)))
+    return FIELD_LABELS if total(FIELD_LABELS) <= width else NARROW_LABELS
 
 
 def matrix(res: _Result, st: Style) -> list[str]:
@@ -224,7 +239,8 @@ def legend(res: _Result, st: Style) -> list[str]:
     items += [(st.glyph(v), v) for v in sorted(present - set(GLYPHS))]
     if any((n, p, f) not in res.cell for n in res.nics for p in res.paths for f in res.fields):
         items.append((st.glyph(None), "no row"))
-    items += [("", f"{_label(f)}={f}") for f in res.fields if _label(f) != f]
+    items += [("", f"{_label(f, res.labels)}={f}") for f in res.fields
+              if _label(f, res.labels) != f]
     lines: list[str] = []
     text, width = "", 0
     for g, word in items:
@@ -293,7 +309,7 @@ def grouped(res: _Result, verdict: str, title: str, st: Style) -> list[str]:
                    f"{n} reason{'s' * (n != 1)}")]
     g = st.glyph(verdict)
     for why, cells in by_reason.items():
-        at = where(cells, res.nics, res.paths, res.fields)
+        at = where(cells, res.nics, res.paths, res.fields, res.labels)
         slug = _SLUG.match(why) if verdict == "known-bug" else None
         if slug:  # the bug's name and cells; its story is in docs/kernel-bugs.md
             text = f"{slug.group(1)}  [{at}]  {why[slug.end():]}"
@@ -329,6 +345,7 @@ def render(rows: Iterable[Mapping[str, Any]], style: Style | None = None) -> str
     res = _Result(rows)
     if not res.rows:
         return "(no results)"
+    res.labels = fit_labels(res, st.width)
     out = [*matrix(res, st), *legend(res, st)]
     bad = [r for r in res.rows
            if r.get("verdict") == "fail" or str(r.get("verdict")) not in GLYPHS]
