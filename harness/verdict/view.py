@@ -25,6 +25,9 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, TextIO
 
+from harness.errors import UsageError
+from harness.verdict.compare import id_ranges
+
 #: verdict -> (unicode glyph, ascii glyph, ANSI SGR colour)
 GLYPHS: dict[str, tuple[str, str, str]] = {
     "pass": ("✓", "+", "32"),
@@ -35,8 +38,6 @@ GLYPHS: dict[str, tuple[str, str, str]] = {
 }
 UNKNOWN = ("?", "?", "1;33")  # a verdict this view does not know
 NO_ROW = ("·", ".", "2")  # (path, field) has no row: not observable there, or not run
-#: verdicts that are fine without a word (the others are listed under the matrix)
-QUIET = frozenset({"pass"})
 #: column labels for the fields (the legend spells out the abbreviated ones)
 FIELD_LABELS = {"hash_type": "type", "timestamp": "ts", "queue": "rxq"}
 #: narrower labels, used when the NICs fit side by side only with these
@@ -175,9 +176,6 @@ class _Result:
         self.notes = {p for r in self.rows if r.get("verdict") == "pass"
                       for p in _split(str(r.get("detail") or ""))[1:]}
 
-    def paths_of(self, nic: str) -> list[str]:
-        return [p for p in self.paths if any((nic, p, f) in self.cell for f in self.fields)]
-
 
 def _block(res: _Result, nic: str, paths: list[str], st: Style) -> list[tuple[str, int]]:
     """One NIC's cells as (text, visible width) lines: NIC name, field labels, a line per
@@ -253,11 +251,6 @@ def legend(res: _Result, st: Style) -> list[str]:
     return [*lines, text]
 
 
-def _ids(ids: list[int]) -> str:
-    from harness.verdict.compare import id_ranges
-    return id_ranges(ids)
-
-
 def failure(row: Mapping[str, Any], st: Style) -> list[str]:
     """One row that failed (or has a verdict this view does not know), in full."""
     verdict = str(row.get("verdict"))
@@ -275,11 +268,11 @@ def failure(row: Mapping[str, Any], st: Style) -> list[str]:
             rules.setdefault(str(m["rule"]), str(m.get("reason") or ""))
     for (exp, obs), ids in pairs.items():
         label = "id" if len(ids) == 1 else "ids"
-        out.append(f"    {label} {_ids(ids)}: expected {exp}, observed {obs}")
+        out.append(f"    {label} {id_ranges(ids)}: expected {exp}, observed {obs}")
     for key, what in (("missing", "missing"), ("extra", "unexpected"),
                       ("duplicates", "duplicate")):
         if row.get(key):
-            out.append(f"    {what} ids: {_ids(row[key])}")
+            out.append(f"    {what} ids: {id_ranges(row[key])}")
     shown = ("id ", "missing ids", "unexpected ids", "duplicate ids")  # drawn above
     rest = [p for p in _split(str(row.get("detail") or ""))
             if not re.match(r"^\d+/\d+ matched$", p) and not p.startswith(shown)]
@@ -347,12 +340,13 @@ def render(rows: Iterable[Mapping[str, Any]], style: Style | None = None) -> str
         return "(no results)"
     res.labels = fit_labels(res, st.width)
     out = [*matrix(res, st), *legend(res, st)]
-    bad = [r for r in res.rows
-           if r.get("verdict") == "fail" or str(r.get("verdict")) not in GLYPHS]
-    if bad:
-        out += ["", st.paint(f"FAILED: {len(bad)} row{'s' * (len(bad) != 1)}", "1;31")]
-        for r in bad:
-            out += failure(r, st)
+    failed = [r for r in res.rows if r.get("verdict") == "fail"]
+    other = [r for r in res.rows if str(r.get("verdict")) not in GLYPHS]
+    for title, bad in (("FAILED", failed), ("other verdicts", other)):
+        if bad:
+            out += ["", st.paint(f"{title}: {len(bad)} row{'s' * (len(bad) != 1)}", "1;31")]
+            for r in bad:
+                out += failure(r, st)
     for verdict, title in SECTIONS:
         section = grouped(res, verdict, title, st)
         if section:
@@ -368,7 +362,6 @@ def rows_of(rows: Iterable[Any]) -> list[dict[str, Any]]:
 
 def check_rows(results: Any, source: str) -> list[dict[str, Any]]:
     """JSON results as rows, each with string nic/path/field/verdict (UsageError if not)."""
-    from harness.errors import UsageError
     rows = []
     for i, r in enumerate(results if isinstance(results, list) else [None]):
         if not isinstance(r, dict) or not all(isinstance(r.get(k), str)

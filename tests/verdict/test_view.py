@@ -200,7 +200,7 @@ def test_known_bug_skip_and_unknown_verdicts() -> None:
     assert "a note about the socket" not in out
     assert "skipped: 2 rows, 1 reason\n  s zero-copy bind refused  [igc xsk-zc: hash,vlan]" in out
     # a verdict the view does not know is listed in full, like a failure
-    assert "FAILED: 1 row\n? igc xsk hash  (crash)\n    the guest died" in out
+    assert "other verdicts: 1 row\n? igc xsk hash  (crash)\n    the guest died" in out
     assert _lines(out)[-1] == "6 rows: 1 pass, 0 fail, 2 known-bug, 2 skip, 1 crash"
 
 
