@@ -351,7 +351,12 @@ def render(rows: Iterable[Mapping[str, Any]], style: Style | None = None) -> str
         section = grouped(res, verdict, title, st)
         if section:
             out += ["", *section]
-    out += ["", st.bold(counts_line(res))]
+    out.append("")
+    if failed:  # the last lines on the screen name what failed
+        cells = [(r["nic"], r["path"], r["field"]) for r in failed]
+        out.append(st.paint(f"failed: {where(cells, res.nics, res.paths, res.fields, res.labels)}",
+                            "1;31"))
+    out.append(st.bold(counts_line(res)))
     return "\n".join(out)
 
 

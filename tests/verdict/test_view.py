@@ -15,7 +15,7 @@ import pytest
 from harness import cli
 from harness.verdict import view
 from harness.verdict.compare import Row
-from tests.verdict.view_data import grown_run, real_run
+from tests.verdict.view_data import fault_run, grown_run, real_run
 
 PLAIN = view.Style(colour=False, unicode=True, width=80)
 SCREEN = 50  # lines
@@ -110,6 +110,23 @@ def test_failures_in_full_by_packet_id() -> None:
     assert "id 7: expected" not in out  # the detail's own id list is not repeated
     assert "✗ virtio-net xsk hash  45/48 matched" in text
     assert "2 fail" in _lines(out)[-1]
+
+
+def test_real_failing_run_names_every_failure_in_full() -> None:
+    """``run --test-fault hash+1``: the six XDP hash rows fail, each with its packets."""
+    doc = fault_run()
+    out = view.render(doc["results"], view.Style(width=100))
+    failed = [r for r in doc["results"] if r["verdict"] == "fail"]
+    assert len(failed) == 6 and "FAILED: 6 rows" in out
+    for r in failed:
+        block = out[out.index(f"✗ {r['nic']} {r['path']} hash  0/48 matched"):]
+        for m in r["mismatches"]:
+            assert f"    id {m['id']}: expected {m['expected']}, observed {m['observed']}\n" \
+                in block, m
+        assert "... 43 more mismatches" in block.split("✗")[1]
+    assert _matrix_line(out, "xsk") == ["✗", "✓", "✓", "–", "✓", "·"] * 2
+    assert _lines(out)[-2:] == ["failed: igc+virtio-net xdp,xsk,xsk-zc: hash",
+                                "90 rows: 43 pass, 6 fail, 41 expected-unsupported"]
 
 
 def test_every_failure_named_even_past_one_screen() -> None:

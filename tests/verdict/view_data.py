@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
-"""Result rows for the view tests: a real default run (7.2.13, igc + virtio-net, saved
-from ``xdp-hints run --json``) and variants derived from it."""
+"""Result rows for the view tests: real default runs (7.2.13, igc + virtio-net, saved
+from ``xdp-hints run --json``; one with a test fault) and variants derived from them."""
 
 from __future__ import annotations
 
@@ -10,11 +10,18 @@ from pathlib import Path
 from typing import Any
 
 REAL_RUN = Path(__file__).parent / "data" / "run-igc-virtio-net.json"
+#: the same run with the test fault ``hash+1`` (every XDP hash off by one: 6 rows fail)
+FAULT_RUN = Path(__file__).parent / "data" / "run-fault-hash+1.json"
 
 
 def real_run() -> dict[str, Any]:
     """The saved default run (90 rows: 49 pass, 41 expected-unsupported)."""
     return json.loads(REAL_RUN.read_text())
+
+
+def fault_run() -> dict[str, Any]:
+    """The saved ``run --test-fault hash+1`` (90 rows: 43 pass, 6 fail, 41 e-u)."""
+    return json.loads(FAULT_RUN.read_text())
 
 
 def _copy(rows: list[dict[str, Any]], **change: str) -> list[dict[str, Any]]:
