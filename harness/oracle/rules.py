@@ -404,7 +404,7 @@ RULES: tuple[Rule, ...] = (
         drivers=_fs("veth"),
         paths=NIC_KFUNC_PATHS,
         fields=_fs("hash_type"),
-        when=lambda c: bool(c.pkt.vlans),
+        when=lambda c: bool(c.pkt.vlans) and not c.pkt.vlan_oob,
         then=lambda c: value(
             XDP_RSS_TYPE_NONE,
             "veth: the tagged frame came from a packet socket on the peer, which set the "
@@ -422,7 +422,9 @@ RULES: tuple[Rule, ...] = (
         paths=NIC_KFUNC_PATHS,
         fields=_fs("hash_type"),
         then=lambda c: value(XDP_RSS_TYPE_L4_ANY, "veth: skb->l4_hash -> L4_ANY"),
-        source="drivers/net/veth.c veth_xdp_rx_hash: l4_hash ? L4_ANY : NONE",
+        source="drivers/net/veth.c veth_xdp_rx_hash: l4_hash ? L4_ANY : NONE; frames sent "
+        "through a VLAN device: its vlan_parse_protocol gives the protocol below any inline "
+        "tag, so packet_parse_headers leaves the network header after the Ethernet header",
     ),
     Rule(
         "nic-hash",

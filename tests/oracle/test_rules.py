@@ -111,6 +111,7 @@ CASES: list[tuple[o.Facts, SentPacket, str, str, str, Any, str]] = [
     (VETH, replace(P_QQ, vlan_oob=True), "xdp", "vlan", "value", P_QQ.vlans[0],
      "veth-nic-vlan"),
     (VETH, replace(P_QQ, vlan_oob=True), "pass", "vlan", "value", P_QQ.vlans[0], "pass-vlan"),
+    (VETH, replace(P_QQ, vlan_oob=True), "xdp", "hash_type", "value", 8, "veth-nic-hash-type"),
     (IGC_STRIP, P_QQ, "cpumap-skb", "vlan", "value", P_QQ.vlans[0], "frame-skb-vlan-in-data"),
     (VIRTIO, P_Q, "cpumap-skb", "vlan", "value", P_Q.vlans[0], "frame-skb-vlan-in-data"),
     (IGC, P_QQ, "cpumap-skb", "vlan", "value", P_QQ.vlans[0], "frame-skb-vlan-in-data"),
