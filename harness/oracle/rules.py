@@ -350,7 +350,8 @@ RULES: tuple[Rule, ...] = (
         paths=SKB_FROM_FRAME_PATHS,
         fields=_fs("vlan"),
         when=lambda c: c.facts.strips(c.pkt),
-        then=lambda c: nodata("tag stripped by the NIC is not carried in the xdp_frame"),
+        then=lambda c: nodata("tag stripped by the NIC (veth: sent out of band) is not carried "
+                              "in the xdp_frame"),
         source="xdp_frame has no VLAN metadata; igc CTRL.VME strip",
     ),
     Rule(
