@@ -10,11 +10,10 @@ the kernel developers' reference tool, not only our own runner.
 
 Checked: every printed ``rx_hash``/RSS type against our Toeplitz over the RSS key
 programmed into the model's registers and the hash fields the driver reports
-(ethtool), one per 9091 frame; an skb hardware
-stamp for every 9092 frame; a TX completion with a hardware timestamp for every
-reply.  (The tool's printed RX timestamp is not checked: its program writes
-data_meta before calling the kfunc, which on igc overwrites the stamp -- a kernel
-bug, issue 13.)
+(ethtool), one per 9091 frame; an skb hardware stamp for every 9092 frame; a TX
+completion with a hardware timestamp for every reply.  (The tool's printed RX
+timestamp is not checked: its program writes data_meta before calling the kfunc,
+which on igc overwrites the stamp -- a kernel bug, issue 13.)
 """
 
 from __future__ import annotations
@@ -155,3 +154,5 @@ def test_xdp_hw_metadata_against_the_model(igc_guest):
     assert len(tx) == XSK_FRAMES and "No tx_timestamp" not in out, tail
     assert all(v > 0 for v in tx) and tx == sorted(tx), f"TX stamps not increasing: {tx}"
     assert "detaching bpf program" in out, f"xdp_hw_metadata did not exit cleanly:\n{tail}"
+    print(f"xdp_hw_metadata: {sum(got.values())} rx_hash/type = Toeplitz, {len(stamps)} skb "
+          f"hwtstamps, {len(tx)} TX completion stamps")
