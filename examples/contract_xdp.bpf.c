@@ -1,0 +1,221 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * A user's XDP program that follows the harness's record contract, so
+ * `xdp-hints run --program examples/contract_xdp.bpf.c` judges it on every path
+ * exactly as it judges the harness's own program:
+ *
+ *   - it calls the RX metadata kfuncs the kernel has (cfg.kfuncs), first;
+ *   - it submits a struct xh_rec per test frame to the ring buffer "events";
+ *   - it writes a struct xh_meta at data_meta (not under XH_CFG_NO_META);
+ *   - it acts on cfg.mode: XDP_PASS, or redirect into tx_port / cpu_map / xsks.
+ *
+ * The layouts come from guest-bpf/xdp_hints_common.h (the harness builds this
+ * file with -I guest-bpf).  Unlike the harness's program it parses the frame
+ * with direct packet access.
+ */
+#include <linux/bpf.h>
+#include <linux/if_ether.h>
+#include <linux/in.h>
+#include <linux/ip.h>
+#include <linux/ipv6.h>
+#include <linux/tcp.h>
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_endian.h>
+
+#include "xdp_hints_common.h"
+
+enum xdp_rss_hash_type { XDP_RSS_TYPE_NONE = 0 };
+
+extern int bpf_xdp_metadata_rx_timestamp(const struct xdp_md *ctx, __u64 *ts) __ksym __weak;
+extern int bpf_xdp_metadata_rx_hash(const struct xdp_md *ctx, __u32 *hash,
+				    enum xdp_rss_hash_type *type) __ksym __weak;
+extern int bpf_xdp_metadata_rx_vlan_tag(const struct xdp_md *ctx, __be16 *proto,
+					__u16 *tci) __ksym __weak;
+
+const volatile struct xh_cfg cfg SEC(".rodata.cfg") = {};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 1 << 20);
+} events SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_DEVMAP);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u32);
+} tx_port SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_CPUMAP);
+	__uint(max_entries, 64);
+	__type(key, __u32);
+	__type(value, struct bpf_cpumap_val);
+} cpu_map SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_XSKMAP);
+	__uint(max_entries, 64);
+	__type(key, __u32);
+	__type(value, __u32);
+} xsks SEC(".maps");
+
+struct vlan_tag {
+	__be16 tci;
+	__be16 proto;
+};
+
+/* 1 and *p filled for a frame carrying the test payload, else 0 */
+static __always_inline int parse_test_frame(struct xdp_md *ctx, struct xh_pkt *p)
+{
+	void *data = (void *)(long)ctx->data;
+	void *end = (void *)(long)ctx->data_end;
+	struct ethhdr *eth = data;
+	struct vlan_tag *tag;
+	void *l4, *payload;
+	__u16 proto;
+	__u8 l4_proto;
+	__u64 magic;
+
+	if ((void *)(eth + 1) > end)
+		return 0;
+	p->pkt_len = end - data;
+	proto = bpf_ntohs(eth->h_proto);
+	tag = (void *)(eth + 1);
+	if (proto == ETH_P_8021Q || proto == ETH_P_8021AD) {
+		if ((void *)(tag + 1) > end)
+			return 0;
+		p->vlan_count = 1;
+		p->vlan0_proto = proto;
+		p->vlan0_tci = bpf_ntohs(tag->tci);
+		proto = bpf_ntohs(tag->proto);
+		tag++;
+		if (proto == ETH_P_8021Q || proto == ETH_P_8021AD) {
+			if ((void *)(tag + 1) > end)
+				return 0;
+			p->vlan_count = 2;
+			p->vlan1_proto = proto;
+			p->vlan1_tci = bpf_ntohs(tag->tci);
+			proto = bpf_ntohs(tag->proto);
+			tag++;
+		}
+	}
+	p->eth_proto = proto;
+	if (proto == ETH_P_IP) {
+		struct iphdr *ip = (void *)tag;
+
+		if ((void *)(ip + 1) > end || ip->ihl < 5 || (ip->frag_off & bpf_htons(0x1fff)))
+			return 0;
+		l4_proto = ip->protocol;
+		l4 = (void *)ip + ip->ihl * 4;
+	} else if (proto == ETH_P_IPV6) {
+		struct ipv6hdr *ip6 = (void *)tag;
+
+		if ((void *)(ip6 + 1) > end)
+			return 0;
+		l4_proto = ip6->nexthdr;
+		l4 = ip6 + 1;
+	} else {
+		return 0;
+	}
+	if (l4_proto == IPPROTO_UDP) {
+		payload = l4 + 8;
+	} else if (l4_proto == IPPROTO_TCP) {
+		struct tcphdr *th = l4;
+
+		if ((void *)(th + 1) > end)
+			return 0;
+		payload = l4 + th->doff * 4;
+	} else {
+		return 0;
+	}
+	if (payload + 16 > end)
+		return 0;
+	__builtin_memcpy(&magic, payload, 8);
+	if (magic != XH_PKT_MAGIC_U64)
+		return 0;
+	p->l4_proto = l4_proto;
+	__builtin_memcpy(&p->id, payload + 8, 4);
+	__builtin_memcpy(&p->pkt_flags, payload + 12, 4);
+	return 1;
+}
+
+SEC("xdp")
+int contract_xdp(struct xdp_md *ctx)
+{
+	struct xh_meta m = { .magic = XH_META_MAGIC, .version = XH_META_VERSION,
+			     .size = sizeof(struct xh_meta) };
+	enum xdp_rss_hash_type type = 0;
+	__be16 vproto = 0;
+	struct xh_pkt p = {};
+	struct xh_rec *r;
+	__s32 meta_len, adj = XH_RC_NOT_CALLED;
+	int act = XDP_PASS;
+
+	/* the kfuncs before anything touches the headroom (igc keeps its stamp there) */
+	m.ts_rc = m.hash_rc = m.vlan_rc = XH_RC_NOT_CALLED;
+	if (cfg.kfuncs & XH_KF_RX_TS)
+		m.ts_rc = bpf_xdp_metadata_rx_timestamp(ctx, &m.rx_ts);
+	if (cfg.kfuncs & XH_KF_RX_HASH)
+		m.hash_rc = bpf_xdp_metadata_rx_hash(ctx, &m.rx_hash, &type);
+	if (cfg.kfuncs & XH_KF_RX_VLAN)
+		m.vlan_rc = bpf_xdp_metadata_rx_vlan_tag(ctx, &vproto, &m.vlan_tci);
+	m.rx_ts = m.ts_rc == 0 ? m.rx_ts : 0;
+	m.rx_hash = m.hash_rc == 0 ? m.rx_hash : 0;
+	m.rx_hash_type = m.hash_rc == 0 ? (__u32)type : 0;
+	m.vlan_proto = m.vlan_rc == 0 ? bpf_ntohs(vproto) : 0;
+	m.vlan_tci = m.vlan_rc == 0 ? m.vlan_tci : 0;
+	m.rx_queue = ctx->rx_queue_index;
+	m.ifindex = ctx->ingress_ifindex;
+
+	if (!parse_test_frame(ctx, &p))
+		return XDP_PASS;
+	m.id = p.id;
+	m.pkt_flags = p.pkt_flags;
+
+	meta_len = ctx->data - ctx->data_meta;
+	if (!(cfg.flags & XH_CFG_NO_META)) {
+		adj = bpf_xdp_adjust_meta(ctx, -(int)sizeof(m));
+		if (!adj) {
+			void *meta = (void *)(long)ctx->data_meta;
+
+			if (meta + sizeof(m) <= (void *)(long)ctx->data)
+				__builtin_memcpy(meta, &m, sizeof(m));
+		}
+	}
+
+	if (cfg.mode == XH_MODE_VETH)
+		act = bpf_redirect_map(&tx_port, 0, 0);
+	else if (cfg.mode == XH_MODE_CPUMAP)
+		act = bpf_redirect_map(&cpu_map, cfg.cpumap_key, 0);
+	else if (cfg.mode == XH_MODE_XSK)
+		act = bpf_redirect_map(&xsks, ctx->rx_queue_index, XDP_PASS);
+
+	r = bpf_ringbuf_reserve(&events, sizeof(*r), 0);
+	if (!r)
+		return act;
+	__builtin_memset(r, 0, sizeof(*r));
+	r->point = XH_PT_XDP;
+	r->ifindex = ctx->ingress_ifindex;
+	r->rx_queue = ctx->rx_queue_index;
+	r->cpu = bpf_get_smp_processor_id();
+	r->ktime = bpf_ktime_get_ns();
+	r->pkt = p;
+	r->kfuncs_called = cfg.kfuncs & (XH_KF_RX_TS | XH_KF_RX_HASH | XH_KF_RX_VLAN);
+	r->ts_rc = m.ts_rc;
+	r->hash_rc = m.hash_rc;
+	r->vlan_rc = m.vlan_rc;
+	r->rx_ts = m.rx_ts;
+	r->rx_hash = m.rx_hash;
+	r->rx_hash_type = m.rx_hash_type;
+	r->vlan_proto = m.vlan_proto;
+	r->vlan_tci = m.vlan_tci;
+	r->meta_len = meta_len;
+	r->adjust_meta_rc = adj;
+	r->xdp_action = act;
+	r->dynptr_rc = r->dynptr_read_rc = XH_RC_NOT_CALLED;
+	bpf_ringbuf_submit(r, 0);
+	return act;
+}
+
+char _license[] SEC("license") = "GPL";
