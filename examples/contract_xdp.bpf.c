@@ -10,27 +10,10 @@
  *   - it acts on cfg.mode: XDP_PASS, or redirect into tx_port / cpu_map / xsks.
  *
  * The layouts come from guest-bpf/xdp_hints_common.h (the harness builds this
- * file with -I guest-bpf).  Unlike the harness's program it parses the frame
- * with direct packet access.
+ * file with -I guest-bpf); the frame parser from common.h (direct packet
+ * access, unlike the harness's own program).
  */
-#include <linux/bpf.h>
-#include <linux/if_ether.h>
-#include <linux/in.h>
-#include <linux/ip.h>
-#include <linux/ipv6.h>
-#include <linux/tcp.h>
-#include <bpf/bpf_helpers.h>
-#include <bpf/bpf_endian.h>
-
-#include "xdp_hints_common.h"
-
-enum xdp_rss_hash_type { XDP_RSS_TYPE_NONE = 0 };
-
-extern int bpf_xdp_metadata_rx_timestamp(const struct xdp_md *ctx, __u64 *ts) __ksym __weak;
-extern int bpf_xdp_metadata_rx_hash(const struct xdp_md *ctx, __u32 *hash,
-				    enum xdp_rss_hash_type *type) __ksym __weak;
-extern int bpf_xdp_metadata_rx_vlan_tag(const struct xdp_md *ctx, __be16 *proto,
-					__u16 *tci) __ksym __weak;
+#include "common.h"
 
 const volatile struct xh_cfg cfg SEC(".rodata.cfg") = {};
 
@@ -59,86 +42,6 @@ struct {
 	__type(key, __u32);
 	__type(value, __u32);
 } xsks SEC(".maps");
-
-struct vlan_tag {
-	__be16 tci;
-	__be16 proto;
-};
-
-/* 1 and *p filled for a frame carrying the test payload, else 0 */
-static __always_inline int parse_test_frame(struct xdp_md *ctx, struct xh_pkt *p)
-{
-	void *data = (void *)(long)ctx->data;
-	void *end = (void *)(long)ctx->data_end;
-	struct ethhdr *eth = data;
-	struct vlan_tag *tag;
-	void *l4, *payload;
-	__u16 proto;
-	__u8 l4_proto;
-	__u64 magic;
-
-	if ((void *)(eth + 1) > end)
-		return 0;
-	p->pkt_len = end - data;
-	proto = bpf_ntohs(eth->h_proto);
-	tag = (void *)(eth + 1);
-	if (proto == ETH_P_8021Q || proto == ETH_P_8021AD) {
-		if ((void *)(tag + 1) > end)
-			return 0;
-		p->vlan_count = 1;
-		p->vlan0_proto = proto;
-		p->vlan0_tci = bpf_ntohs(tag->tci);
-		proto = bpf_ntohs(tag->proto);
-		tag++;
-		if (proto == ETH_P_8021Q || proto == ETH_P_8021AD) {
-			if ((void *)(tag + 1) > end)
-				return 0;
-			p->vlan_count = 2;
-			p->vlan1_proto = proto;
-			p->vlan1_tci = bpf_ntohs(tag->tci);
-			proto = bpf_ntohs(tag->proto);
-			tag++;
-		}
-	}
-	p->eth_proto = proto;
-	if (proto == ETH_P_IP) {
-		struct iphdr *ip = (void *)tag;
-
-		if ((void *)(ip + 1) > end || ip->ihl < 5 || (ip->frag_off & bpf_htons(0x1fff)))
-			return 0;
-		l4_proto = ip->protocol;
-		l4 = (void *)ip + ip->ihl * 4;
-	} else if (proto == ETH_P_IPV6) {
-		struct ipv6hdr *ip6 = (void *)tag;
-
-		if ((void *)(ip6 + 1) > end)
-			return 0;
-		l4_proto = ip6->nexthdr;
-		l4 = ip6 + 1;
-	} else {
-		return 0;
-	}
-	if (l4_proto == IPPROTO_UDP) {
-		payload = l4 + 8;
-	} else if (l4_proto == IPPROTO_TCP) {
-		struct tcphdr *th = l4;
-
-		if ((void *)(th + 1) > end)
-			return 0;
-		payload = l4 + th->doff * 4;
-	} else {
-		return 0;
-	}
-	if (payload + 16 > end)
-		return 0;
-	__builtin_memcpy(&magic, payload, 8);
-	if (magic != XH_PKT_MAGIC_U64)
-		return 0;
-	p->l4_proto = l4_proto;
-	__builtin_memcpy(&p->id, payload + 8, 4);
-	__builtin_memcpy(&p->pkt_flags, payload + 12, 4);
-	return 1;
-}
 
 SEC("xdp")
 int contract_xdp(struct xdp_md *ctx)

@@ -1,0 +1,53 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * A user's AF_XDP consumer layout: the XDP program puts struct xsk_meta (hash,
+ * hash type, timestamp, packet id) in front of the frame and redirects it into
+ * the AF_XDP socket of its rx queue (map "xsks", shared with the harness's
+ * runner, which owns the sockets).  The consumer finds the struct right before
+ * the frame in the UMEM; test_user_xsk.py decodes it and checks it.
+ */
+#include "common.h"
+
+struct xsk_meta {
+	__u64 ts;
+	__u32 hash;
+	__u32 hash_type;
+	__s32 hash_rc;
+	__s32 ts_rc;
+	__u32 id;
+	__u32 magic;		/* XSK_META_MAGIC */
+};
+
+#define XSK_META_MAGIC 0x58534b31	/* "1KSX" */
+
+struct {
+	__uint(type, BPF_MAP_TYPE_XSKMAP);
+	__uint(max_entries, 64);
+	__type(key, __u32);
+	__type(value, __u32);
+} xsks SEC(".maps");
+
+SEC("xdp")
+int user_xsk_xdp(struct xdp_md *ctx)
+{
+	struct xsk_meta m = { .magic = XSK_META_MAGIC };
+	enum xdp_rss_hash_type type = 0;
+	struct xh_pkt p = {};
+	void *meta;
+
+	m.ts_rc = bpf_xdp_metadata_rx_timestamp(ctx, &m.ts);
+	m.hash_rc = bpf_xdp_metadata_rx_hash(ctx, &m.hash, &type);
+	m.hash_type = type;
+	if (!parse_test_frame(ctx, &p))
+		return XDP_PASS;
+	m.id = p.id;
+	if (bpf_xdp_adjust_meta(ctx, -(int)sizeof(m)))
+		return XDP_PASS;
+	meta = (void *)(long)ctx->data_meta;
+	if (meta + sizeof(m) > (void *)(long)ctx->data)
+		return XDP_PASS;
+	__builtin_memcpy(meta, &m, sizeof(m));
+	return bpf_redirect_map(&xsks, ctx->rx_queue_index, XDP_PASS);
+}
+
+char _license[] SEC("license") = "GPL";
