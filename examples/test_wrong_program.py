@@ -5,7 +5,6 @@ the same check, naming expected vs observed.  The test asserts that failure."""
 from pathlib import Path
 
 import pytest
-
 from test_user_meta import read_back
 
 HERE = Path(__file__).parent

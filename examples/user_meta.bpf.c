@@ -61,11 +61,12 @@ SEC("tc")
 int user_meta_tc(struct __sk_buff *skb)
 {
 	void *data = (void *)(long)skb->data;
-	struct user_meta *m = (void *)(long)skb->data_meta;
+	struct user_meta *m = (void *)(long)skb->data_meta, copy;
 
 	if ((void *)(m + 1) > data || m->magic != USER_META_MAGIC)
 		return TC_ACT_UNSPEC;
-	bpf_ringbuf_output(&out, m, sizeof(*m), 0);
+	copy = *m;	/* helpers take no packet pointers */
+	bpf_ringbuf_output(&out, &copy, sizeof(copy), 0);
 	return TC_ACT_UNSPEC;
 }
 

@@ -184,16 +184,17 @@ def commands(out: Path) -> list[list[str]]:
 
 
 def build_object(source: Path, defines: tuple[str, ...] = (), name: str = "") -> Path:
-    """``source`` compiled with the harness's BPF flags (cached by its content, the
-    flags, ``defines``, the headers next to it and guest-bpf/'s, and clang); BpfBuildError with the
-    compiler's messages if it does not compile."""
+    """``source`` compiled with the harness's BPF flags, cached by its content, the
+    flags, ``defines``, the C files and headers next to it (it may include them) and
+    guest-bpf/'s, and clang; BpfBuildError with the compiler's messages if it does not
+    compile."""
     missing = [pkg for pkg in missing_packages() if pkg in ("clang", "libbpf-dev",
                                                             "linux-libc-dev")]
     if missing:
         raise BpfBuildError(f"cannot build {source}: missing host packages "
                             f"{' '.join(missing)} (apt-get install {' '.join(missing)})")
     key = recipe_key("bpf-object-v1", " ".join(BPF_CFLAGS), *defines, _tool_version("clang"),
-                     files=[source, *source.parent.glob("*.h"), *SRC_DIR.glob("*.h")])
+                     files=[source, *source.parent.glob("*.[ch]"), *SRC_DIR.glob("*.h")])
     out = cache_dir() / "guest-bpf" / f"{name or source.name.split('.')[0]}-{key}.bpf.o"
     if out.is_file():
         return out

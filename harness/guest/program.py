@@ -221,7 +221,7 @@ class UserProgram:
 
     def push(self, vm: Any, remote_dir: str) -> list[str]:
         """Copy the object into the guest; the runner arguments that use it."""
-        remote = f"{remote_dir}/user-{self.obj.name}"
+        remote = f"{remote_dir}/{self.obj.name}"
         vm.ssh.put(self.obj, remote, mode=0o644)
         return self.runner_args(remote)
 
