@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 """A user's AF_XDP consumer layout: struct xsk_meta right in front of the frame in the
-UMEM (user_xsk.bpf.c), decoded from the bytes the runner's AF_XDP socket found there."""
+UMEM (user_xsk.bpf.c), decoded from the bytes the runner's AF_XDP socket found there;
+the program's own counter read back from its map."""
 
 import struct
 from pathlib import Path
@@ -24,3 +25,5 @@ def test_consumer_layout(xdp_nic, xdp_program, xdp_traffic, xdp_expect):
         xdp_expect.check(p, "xsk", "hash", hash_, rc=hash_rc)
         xdp_expect.check(p, "xsk", "hash_type", hash_type, rc=hash_rc)
         xdp_expect.check(p, "xsk", "timestamp", ts, rc=ts_rc)
+    counter = prog.map("redirected")
+    assert int.from_bytes(counter[0]["value"], "little") == len(sent)

@@ -27,6 +27,13 @@ struct {
 	__type(value, __u32);
 } xsks SEC(".maps");
 
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64);
+} redirected SEC(".maps");
+
 SEC("xdp")
 int user_xsk_xdp(struct xdp_md *ctx)
 {
@@ -34,6 +41,7 @@ int user_xsk_xdp(struct xdp_md *ctx)
 	enum xdp_rss_hash_type type = 0;
 	struct xh_pkt p = {};
 	void *meta;
+	int act;
 
 	m.ts_rc = bpf_xdp_metadata_rx_timestamp(ctx, &m.ts);
 	m.hash_rc = bpf_xdp_metadata_rx_hash(ctx, &m.hash, &type);
@@ -47,7 +55,15 @@ int user_xsk_xdp(struct xdp_md *ctx)
 	if (meta + sizeof(m) > (void *)(long)ctx->data)
 		return XDP_PASS;
 	__builtin_memcpy(meta, &m, sizeof(m));
-	return bpf_redirect_map(&xsks, ctx->rx_queue_index, XDP_PASS);
+	act = bpf_redirect_map(&xsks, ctx->rx_queue_index, XDP_PASS);
+	if (act == XDP_REDIRECT) {
+		__u32 key = 0;
+		__u64 *n = bpf_map_lookup_elem(&redirected, &key);
+
+		if (n)
+			__sync_fetch_and_add(n, 1);
+	}
+	return act;
 }
 
 char _license[] SEC("license") = "GPL";
