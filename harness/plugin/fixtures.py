@@ -30,7 +30,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     g.addoption("--xdp-kernel", metavar="SPEC",
                 help="guest kernel, as xdp-hints run --kernel (default debian:sid)")
     g.addoption("--xdp-nic", metavar="KIND[,KIND]",
-                help=f"test NICs ({', '.join(nics.KINDS)}); default: igc and virtio-net")
+                help=f"test NICs ({', '.join(nics.KINDS)}); default: igc and virtio-net "
+                     "(igc where our QEMU build exists)")
     g.addoption("--xdp-backend", choices=("auto", "tap", "socket"), default="auto",
                 help="test NIC backend (default auto: tap where usable)")
     g.addoption("--xdp-log-dir", type=Path, metavar="DIR",
@@ -57,8 +58,8 @@ def _session(config: pytest.Config) -> XdpSession:
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if "xdp_nic" in metafunc.fixturenames:
-        kinds = _session(metafunc.config).settings.nics or ("igc", "virtio-net")
-        metafunc.parametrize("xdp_nic", list(kinds), indirect=True, ids=list(kinds))
+        kinds = _session(metafunc.config).kinds()
+        metafunc.parametrize("xdp_nic", kinds, indirect=True, ids=kinds)
 
 
 @pytest.hookimpl(hookwrapper=True)

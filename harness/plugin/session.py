@@ -13,6 +13,7 @@ from typing import Any
 from harness import nics
 from harness.artifacts import bpf_build
 from harness.commands.vm_options import add_vm_args, spec_from_args
+from harness.errors import UsageError
 from harness.guest.runner import GuestRunner
 from harness.nics.base import NicKind
 from harness.oracle import Facts
@@ -31,21 +32,22 @@ class Settings:
     log_dir: Path | None = None
 
     def kinds(self) -> list[str]:
+        """The asked NICs, else the suite's defaults this machine offers."""
         if self.nics:
             return list(self.nics)
         kinds, notes = default_kinds()
         if not kinds:
-            raise RuntimeError("no NIC can be tested here: " + "; ".join(notes))
+            raise UsageError("no NIC can be tested here: " + "; ".join(notes))
         return kinds
 
-    def spec(self) -> VMSpec:
-        """The VM spec, built and checked as ``xdp-hints run`` builds it."""
+    def spec(self, kinds: list[str]) -> VMSpec:
+        """The VM spec for ``kinds``, built and checked as ``xdp-hints run`` builds it."""
         p = argparse.ArgumentParser(add_help=False)
         add_vm_args(p, list(nics.KINDS))
         argv = ["--backend", self.backend]
         argv += ["--kernel", self.kernel] if self.kernel else []
         argv += ["--log-dir", str(self.log_dir)] if self.log_dir else []
-        return spec_from_args(p.parse_args(argv), self.kinds(), extra_modules=SUITE_MODULES)
+        return spec_from_args(p.parse_args(argv), kinds, extra_modules=SUITE_MODULES)
 
 
 @dataclass
@@ -90,10 +92,17 @@ class XdpSession:
         self.generation = 0  # boots so far
         self.dead = False  # crashed during the running test: no more SSH into it
         self._nics: dict[str, XdpNic] = {}
+        self._kinds: list[str] | None = None
+
+    def kinds(self) -> list[str]:
+        """The NICs the session's tests are parametrised over (looked up once)."""
+        if self._kinds is None:
+            self._kinds = self.settings.kinds()
+        return self._kinds
 
     def vm(self) -> Any:
         if self._vm is None:
-            spec = self.settings.spec()
+            spec = self.settings.spec(self.kinds())
             artifacts = bpf_build.build()
             stack = contextlib.ExitStack()
             try:
