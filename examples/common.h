@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * What the examples share: the RX metadata kfuncs (weak: absent ones are
- * left unresolved), and a parser for the harness's test frames (direct packet access):
+ * What the examples share: the harness's contract header (guest-bpf/xdp_hints_bpf.h:
+ * the RX metadata kfuncs, cfg, the maps the runner shares), put_meta(), and a
+ * parser for the harness's test frames (direct packet access):
  * Ethernet, up to two VLAN tags, IPv4/IPv6, UDP/TCP, then the payload header
  * "XDPHINT1" + packet id + flags (guest-bpf/xdp_hints_common.h).
  */
@@ -18,14 +19,7 @@
 #include <bpf/bpf_endian.h>
 
 #include "xdp_hints_common.h"
-
-enum xdp_rss_hash_type { XDP_RSS_TYPE_NONE = 0 };
-
-extern int bpf_xdp_metadata_rx_timestamp(const struct xdp_md *ctx, __u64 *ts) __ksym __weak;
-extern int bpf_xdp_metadata_rx_hash(const struct xdp_md *ctx, __u32 *hash,
-				    enum xdp_rss_hash_type *type) __ksym __weak;
-extern int bpf_xdp_metadata_rx_vlan_tag(const struct xdp_md *ctx, __be16 *proto,
-					__u16 *tci) __ksym __weak;
+#include "xdp_hints_bpf.h"
 
 struct vlan_tag {
 	__be16 tci;
@@ -49,23 +43,22 @@ static __always_inline int parse_test_frame(struct xdp_md *ctx, struct xh_pkt *p
 	p->pkt_len = end - data;
 	proto = bpf_ntohs(eth->h_proto);
 	tag = (void *)(eth + 1);
-	if (proto == ETH_P_8021Q || proto == ETH_P_8021AD) {
+#pragma clang loop unroll(full)
+	for (int i = 0; i < 2; i++) {
+		if (proto != ETH_P_8021Q && proto != ETH_P_8021AD)
+			break;
 		if ((void *)(tag + 1) > end)
 			return 0;
-		p->vlan_count = 1;
-		p->vlan0_proto = proto;
-		p->vlan0_tci = bpf_ntohs(tag->tci);
-		proto = bpf_ntohs(tag->proto);
-		tag++;
-		if (proto == ETH_P_8021Q || proto == ETH_P_8021AD) {
-			if ((void *)(tag + 1) > end)
-				return 0;
-			p->vlan_count = 2;
+		if (i == 0) {
+			p->vlan0_proto = proto;
+			p->vlan0_tci = bpf_ntohs(tag->tci);
+		} else {
 			p->vlan1_proto = proto;
 			p->vlan1_tci = bpf_ntohs(tag->tci);
-			proto = bpf_ntohs(tag->proto);
-			tag++;
 		}
+		p->vlan_count = i + 1;
+		proto = bpf_ntohs(tag->proto);
+		tag++;
 	}
 	p->eth_proto = proto;
 	if (proto == ETH_P_IP) {
@@ -105,6 +98,20 @@ static __always_inline int parse_test_frame(struct xdp_md *ctx, struct xh_pkt *p
 	__builtin_memcpy(&p->id, payload + 8, 4);
 	__builtin_memcpy(&p->pkt_flags, payload + 12, 4);
 	return 1;
+}
+
+/* @m (@size bytes) into data_meta, in front of the packet; 0 or -1 */
+static __always_inline int put_meta(struct xdp_md *ctx, const void *m, const __u32 size)
+{
+	void *meta;
+
+	if (bpf_xdp_adjust_meta(ctx, -(int)size))
+		return -1;
+	meta = (void *)(long)ctx->data_meta;
+	if (meta + size > (void *)(long)ctx->data)
+		return -1;
+	__builtin_memcpy(meta, m, size);
+	return 0;
 }
 
 #endif

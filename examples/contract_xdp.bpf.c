@@ -9,39 +9,12 @@
  *   - it writes a struct xh_meta at data_meta (not under XH_CFG_NO_META);
  *   - it acts on cfg.mode: XDP_PASS, or redirect into tx_port / cpu_map / xsks.
  *
- * The layouts come from guest-bpf/xdp_hints_common.h (the harness builds this
- * file with -I guest-bpf); the frame parser from common.h (direct packet
- * access, unlike the harness's own program).
+ * The layouts come from guest-bpf/xdp_hints_common.h, the kfuncs, cfg and maps
+ * from guest-bpf/xdp_hints_bpf.h (the harness builds this file with -I
+ * guest-bpf); the frame parser from common.h (direct packet access, unlike the
+ * harness's own program).
  */
 #include "common.h"
-
-const volatile struct xh_cfg cfg SEC(".rodata.cfg") = {};
-
-struct {
-	__uint(type, BPF_MAP_TYPE_RINGBUF);
-	__uint(max_entries, 1 << 20);
-} events SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_DEVMAP);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, __u32);
-} tx_port SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_CPUMAP);
-	__uint(max_entries, 64);
-	__type(key, __u32);
-	__type(value, struct bpf_cpumap_val);
-} cpu_map SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_XSKMAP);
-	__uint(max_entries, 64);
-	__type(key, __u32);
-	__type(value, __u32);
-} xsks SEC(".maps");
 
 SEC("xdp")
 int contract_xdp(struct xdp_md *ctx)
@@ -77,15 +50,8 @@ int contract_xdp(struct xdp_md *ctx)
 	m.pkt_flags = p.pkt_flags;
 
 	meta_len = ctx->data - ctx->data_meta;
-	if (!(cfg.flags & XH_CFG_NO_META)) {
-		adj = bpf_xdp_adjust_meta(ctx, -(int)sizeof(m));
-		if (!adj) {
-			void *meta = (void *)(long)ctx->data_meta;
-
-			if (meta + sizeof(m) <= (void *)(long)ctx->data)
-				__builtin_memcpy(meta, &m, sizeof(m));
-		}
-	}
+	if (!(cfg.flags & XH_CFG_NO_META))
+		adj = put_meta(ctx, &m, sizeof(m));
 
 	if (cfg.mode == XH_MODE_VETH)
 		act = bpf_redirect_map(&tx_port, 0, 0);

@@ -36,7 +36,6 @@ int user_meta_xdp(struct xdp_md *ctx)
 	struct user_meta m = { .magic = USER_META_MAGIC };
 	enum xdp_rss_hash_type type = 0;
 	struct xh_pkt p = {};
-	void *meta;
 
 	/* the kfuncs first: igc keeps its timestamp in the headroom we are about to use */
 	m.ts_rc = bpf_xdp_metadata_rx_timestamp(ctx, &m.ts);
@@ -48,12 +47,8 @@ int user_meta_xdp(struct xdp_md *ctx)
 	if (!parse_test_frame(ctx, &p))
 		return XDP_PASS;
 	m.id = p.id;
-	if (bpf_xdp_adjust_meta(ctx, -(int)sizeof(m)))
+	if (put_meta(ctx, &m, sizeof(m)))
 		return XDP_PASS;
-	meta = (void *)(long)ctx->data_meta;
-	if (meta + sizeof(m) > (void *)(long)ctx->data)
-		return XDP_PASS;
-	__builtin_memcpy(meta, &m, sizeof(m));
 	return XDP_PASS;
 }
 

@@ -2,9 +2,11 @@
 /*
  * A user's AF_XDP consumer layout: the XDP program puts struct xsk_meta (hash,
  * hash type, timestamp, packet id) in front of the frame and redirects it into
- * the AF_XDP socket of its rx queue (map "xsks", shared with the harness's
- * runner, which owns the sockets).  The consumer finds the struct right before
- * the frame in the UMEM; test_user_xsk.py decodes it and checks it.
+ * the AF_XDP socket of its rx queue (map "xsks" from xdp_hints_bpf.h, shared
+ * with the harness's runner, which owns the sockets).  The consumer finds the
+ * struct right before the frame in the UMEM; test_user_xsk.py decodes it and
+ * checks it.  The array "redirected" counts the frames handed to a socket
+ * (read back as a map).
  */
 #include "common.h"
 
@@ -21,13 +23,6 @@ struct xsk_meta {
 #define XSK_META_MAGIC 0x58534b31	/* "1KSX" */
 
 struct {
-	__uint(type, BPF_MAP_TYPE_XSKMAP);
-	__uint(max_entries, 64);
-	__type(key, __u32);
-	__type(value, __u32);
-} xsks SEC(".maps");
-
-struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, 1);
 	__type(key, __u32);
@@ -40,7 +35,6 @@ int user_xsk_xdp(struct xdp_md *ctx)
 	struct xsk_meta m = { .magic = XSK_META_MAGIC };
 	enum xdp_rss_hash_type type = 0;
 	struct xh_pkt p = {};
-	void *meta;
 	int act;
 
 	m.ts_rc = bpf_xdp_metadata_rx_timestamp(ctx, &m.ts);
@@ -49,12 +43,8 @@ int user_xsk_xdp(struct xdp_md *ctx)
 	if (!parse_test_frame(ctx, &p))
 		return XDP_PASS;
 	m.id = p.id;
-	if (bpf_xdp_adjust_meta(ctx, -(int)sizeof(m)))
+	if (put_meta(ctx, &m, sizeof(m)))
 		return XDP_PASS;
-	meta = (void *)(long)ctx->data_meta;
-	if (meta + sizeof(m) > (void *)(long)ctx->data)
-		return XDP_PASS;
-	__builtin_memcpy(meta, &m, sizeof(m));
 	act = bpf_redirect_map(&xsks, ctx->rx_queue_index, XDP_PASS);
 	if (act == XDP_REDIRECT) {
 		__u32 key = 0;

@@ -41,12 +41,12 @@ def test_contract_example_serves_every_path() -> None:
 def test_own_layouts_declare_what_they_use() -> None:
     meta = user_program(REPO / "examples/user_meta.bpf.c", tc_section="tc")
     assert meta.info.programs == {"user_meta_xdp": "xdp", "user_meta_tc": "tc"}
-    assert meta.tc_prog == "user_meta_tc" and meta.info.maps == {"out": 27}
+    assert meta.tc_prog == "user_meta_tc" and meta.info.maps["out"] == 27
     assert meta.missing("xdp") == [PARTS["records"]]
-    assert meta.missing("pass") == [PARTS["meta"], PARTS["cfg"]]
+    assert meta.missing("pass") == [PARTS["meta"]]  # cfg: from xdp_hints_bpf.h
     assert meta.missing("skb") == []
     xsk = user_program(REPO / "examples/user_xsk.bpf.c")
-    assert xsk.missing("xsk") == [PARTS["meta"], PARTS["cfg"]]  # xsks it has
+    assert xsk.missing("xsk") == [PARTS["meta"]]
 
 
 def test_minimal_program_lacks_everything(minimal: Path) -> None:
