@@ -8,13 +8,12 @@ from __future__ import annotations
 
 import collections
 import json
-import shlex
 import time
 from pathlib import Path
 from typing import Any
 
 from harness.guest.program import UserProgram, user_program
-from harness.guest.runner import Observation, parse_lines
+from harness.guest.runner import Observation
 from harness.plugin.session import XdpNic
 
 
@@ -47,8 +46,7 @@ class XdpProgram:
     def _events_and_records(self) -> tuple[list[dict], list[dict]]:
         if self.obs.stopped:
             return self.obs.events, self.obs.records
-        out = self.obs.runner.vm.ssh.run(f"cat {self.obs.out_path} 2>/dev/null", timeout=60)
-        records, events, _ = parse_lines(out.stdout)
+        records, events = self.obs.read()
         return events, records
 
     def seen(self) -> collections.Counter:
@@ -103,7 +101,3 @@ class XdpProgram:
 
     def stop(self) -> None:
         self.obs.stop()
-
-    def stderr(self) -> str:
-        r = self.obs.runner.vm.ssh.run(f"cat {shlex.quote(self.obs.err_path)}", timeout=60)
-        return r.stdout

@@ -66,6 +66,12 @@ def test_bad_program_specs(minimal: Path, spec: str, message: str) -> None:
         user_program(spec.format(src=minimal, dir=minimal.parent))
 
 
+def test_plugin_builds_source_text(tmp_path: Path) -> None:
+    from harness.plugin.program import build
+    prog = build(MINIMAL.replace("minimal", "inline_prog"), tmp_path / "src", section="xdp")
+    assert prog.prog == "inline_prog" and prog.source.parent == tmp_path / "src"
+
+
 def test_compile_error_quotes_the_compiler(tmp_path: Path) -> None:
     src = tmp_path / "broken.bpf.c"
     src.write_text("int broken(void) { return nope; }\n")
