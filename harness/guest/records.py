@@ -51,7 +51,8 @@ xsk
                      front of the frame as hex: a consumer's own layout is its tail)
 
 Events (:data:`EVENT_KEYS`): ``ready`` (mode, ifindex, kfuncs_present,
-xdp_attach link|netlink, dev_bound, tc_attach tcx|clsact|none, hwtstamp_rc,
+xdp_attach link|netlink, dev_bound, xdp_prog (the NIC's program: ours or
+the user's, run ``--xdp-obj``), tc_attach tcx|clsact|none, hwtstamp_rc,
 meta_size, meta_write (false under ``--no-meta``), veth/cpumap/xsk details),
 ``error`` (stage, errno, error, msg), ``ringbuf`` (run ``--xdp-obj``: one record of
 the user object's own ring buffer MAP, as hex), ``stats`` (per program point, the counters
