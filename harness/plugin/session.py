@@ -19,7 +19,7 @@ from harness.nics.base import NicKind
 from harness.oracle import Facts
 from harness.suite.scenario import NicScenario, Options
 from harness.suite.suite import SUITE_MODULES, default_kinds
-from harness.vm.machine import TestNic, VMSpec, running_vm
+from harness.vm.machine import GuestCrashed, TestNic, VMSpec, running_vm
 
 
 @dataclass(frozen=True)
@@ -148,7 +148,9 @@ class XdpSession:
         stack, self._stack, self._vm, self.runner = self._stack, None, None, None
         self._nics.clear()
         if stack is not None:
-            stack.close()
+            # a crash the running test already failed with is not raised again
+            with contextlib.suppress(GuestCrashed) if self.dead else contextlib.nullcontext():
+                stack.close()
 
 
 class XdpVm:

@@ -37,8 +37,8 @@ def test_crash_fails_the_test_and_the_session_reboots(tmp_path: Path) -> None:
     assert "1 failed, 1 passed" in out, out
     assert "guest kernel crashed during this test" in out and "sysrq" in out, out
     cases = {c.get("name"): c for c in ET.parse(junit).getroot().iter("testcase")}
-    assert cases["test_crash"].find("failure") is not None
-    assert cases["test_after_the_crash"].find("failure") is None
+    assert cases["test_crash"].find("failure") is not None, junit.read_text()
+    assert cases["test_after_the_crash"].find("failure") is None, junit.read_text()
     props = {p.get("name"): p.get("value")
              for p in cases["test_after_the_crash"].iter("property")}
     assert props.get("xdp_kernel", "").endswith("-amd64")
