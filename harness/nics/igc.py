@@ -5,9 +5,9 @@ It supplies RX timestamps and the RSS hash.  Because we own the device, the
 host reads the RSS key and table the driver programmed over QMP, and every run
 stamps frames with a deterministic clock (``CLOCK_START_NS`` + ``CLOCK_STEP_NS``
 per frame), so timestamps are checked exactly; timer 1 gets its own sequence
-(``CLOCK1_*``), so a driver reading the wrong timer fails the timestamp rows.  The skb's hardware stamp is the
-one SO_TIMESTAMPING hands a packet socket (igc keeps a pointer in the skb's
-hwtstamp field with CONFIG_NET_RX_BUSY_POLL).
+(``CLOCK1_*``), so a driver reading the wrong timer fails the timestamp rows.
+The skb's hardware stamp is the one SO_TIMESTAMPING hands a packet socket (igc
+keeps a pointer in the skb's hwtstamp field with CONFIG_NET_RX_BUSY_POLL).
 """
 
 from __future__ import annotations
