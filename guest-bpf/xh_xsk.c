@@ -209,12 +209,8 @@ static int xsk_emit(struct xsk_set *s, struct xsk_q *q, const uint8_t *pkt, __u3
 		xh_sweep_size(p.id) : sizeof(struct xh_meta));
 	jb_bool(&j, "meta_found", found);
 	jb_meta(&j, "meta", &meta, found);
-	if (s->meta_tlv) {
-		if (addr % XH_FRAME_SIZE >= XH_TLV_AREA)
-			jb_hex(&j, "meta_raw", pkt - XH_TLV_AREA, XH_TLV_AREA);
-		else
-			jb_null(&j, "meta_raw");
-	}
+	/* the same bytes raw: a consumer with its own layout reads its tail */
+	jb_hex(&j, "meta_raw", &meta, sizeof(meta));
 	jb_end_print(&j);
 	return 1;
 }

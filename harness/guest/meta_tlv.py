@@ -74,7 +74,7 @@ def check(rec: Mapping[str, Any]) -> str:
         if raw is None:
             return f"{name}: not read"
         try:
-            got = decode(bytes.fromhex(raw))
+            got = decode(bytes.fromhex(raw)[-AREA:])  # AF_XDP: the struct-sized bytes
         except ValueError as e:
             return f"{name}: {e}"
         if got != expected(pid):

@@ -47,9 +47,11 @@ tc, veth_skb, cpumap_skb (skb view, :data:`SKB_KEYS`)
     dynptr_read_rc   bpf_dynptr_read() of the struct (null: not attempted)
     dynptr_meta_found, dynptr_meta   as meta, read through the dynptr
 xsk
-    xsk_mode ("copy" | "zerocopy"), umem_addr
+    xsk_mode ("copy" | "zerocopy"), umem_addr, meta_raw (the META_SIZE bytes in
+                     front of the frame as hex: a consumer's own layout is its tail)
 every point but xdp, under ``--meta-tlv`` (:data:`TLV_KEYS`)
-    meta_raw         the TLV area (harness.guest.meta_tlv) in hex, null if shorter;
+    meta_raw         the TLV area (harness.guest.meta_tlv) in hex, null if shorter
+                     (xsk: its META_SIZE bytes, the area their tail);
                      tc, veth_skb, cpumap_skb also ``dynptr_raw`` (through the dynptr)
 tc_helper (the TC helper chain, ``run --tc-chain``; skb view as at tc)
     helper           the helper xh_tch_apply called (harness.oracle.paths.TC_HELPERS)
@@ -58,9 +60,11 @@ tc_helper (the TC helper chain, ``run --tc-chain``; skb view as at tc)
                      the metadata read then; the frame may no longer parse after it)
 
 Events (:data:`EVENT_KEYS`): ``ready`` (mode, ifindex, kfuncs_present,
-xdp_attach link|netlink, dev_bound, tc_attach tcx|clsact|none, hwtstamp_rc,
+xdp_attach link|netlink, dev_bound, xdp_prog (the NIC's program: ours or
+the user's, run ``--xdp-obj``), tc_attach tcx|clsact|none, hwtstamp_rc,
 meta_size, meta_write (false under ``--no-meta``), veth/cpumap/xsk details),
-``error`` (stage, errno, error, msg), ``stats`` (per program point, the counters
+``error`` (stage, errno, error, msg), ``ringbuf`` (run ``--xdp-obj``: one record of
+the user object's own ring buffer MAP, as hex), ``stats`` (per program point, the counters
 :data:`STATS_COUNTERS`), ``exit`` (rc, records).
 
 data_meta layout (struct xh_meta, :data:`META_SIZE` bytes, little endian), written
@@ -131,7 +135,7 @@ RECORD_KEYS: dict[str, tuple[str, ...]] = {
     "tc": (*COMMON_KEYS, *META_VIEW_KEYS, *SKB_KEYS),
     "veth_skb": (*COMMON_KEYS, *META_VIEW_KEYS, *SKB_KEYS),
     "cpumap_skb": (*COMMON_KEYS, *META_VIEW_KEYS, *SKB_KEYS),
-    "xsk": (*COMMON_KEYS, "xsk_mode", "umem_addr", *META_VIEW_KEYS),
+    "xsk": (*COMMON_KEYS, "xsk_mode", "umem_addr", *META_VIEW_KEYS, "meta_raw"),
     "tc_helper": (*COMMON_KEYS, "helper", "helper_rc", "meta_len_before", *META_VIEW_KEYS,
                   *SKB_KEYS),
 }
@@ -144,13 +148,15 @@ STATS_POINTS = ("xdp", "tc", "veth_xdp", "cpumap")
 #: event -> its literal keys (``stats`` adds :data:`STATS_POINTS`, built at run time)
 EVENT_KEYS: dict[str, tuple[str, ...]] = {
     "ready": ("event", "mode", "ifname", "ifindex", "kfuncs", "kfuncs_present", "xdp_attach",
-              "dev_bound", "tc_attach", "tc_chain", "veth", "veth_ifindex", "veth_peer",
+              "dev_bound", "xdp_prog", "tc_attach", "tc_chain", "veth", "veth_ifindex",
+              "veth_peer",
               "veth_peer_ifindex", "cpumap_cpu", "cpumap_dev_bound_rc", "xsk_queues",
               "xsk_mode", "hwtstamp_rc", "hwtstamp_rx_filter", "meta_size", "meta_write",
               "meta_sweep", "meta_format", "runner_version"),
     "error": ("event", "stage", "errno", "error", "msg"),
     "stats": ("event",),
     "exit": ("event", "rc", "records"),
+    "ringbuf": ("event", "map", "data"),
 }
 #: ``probe``: the kernel, then one object per asked interface (:data:`IFACE_KEYS`);
 #: ``kfuncs`` is {kfunc name (:data:`harness.oracle.uapi.KFUNCS`): present}
@@ -263,7 +269,8 @@ def from_runner(rec: Mapping[str, Any],
             out["rx_vlan_rc"] = 0 if rec["skb_vlan_present"] else ENODATA
             out["vlan_proto"] = rec.get("skb_vlan_proto", 0)
             out["vlan_tci"] = rec.get("skb_vlan_tci", 0)
-    if "meta_raw" in rec:
+    if "meta_raw" in rec and not rec.get("meta_found"):
+        # no struct: the TLV format (AF_XDP always shows the bytes raw too)
         out["meta_ok"] = meta_tlv.check(rec) == "ok"
     elif "meta_found" in rec:
         meta = rec.get("meta") or {}

@@ -9,12 +9,9 @@ after its helper (``xh_tc_helpers.bpf.c -DXH_FAULT_TC_META_BYTE``).
 
 from __future__ import annotations
 
-import os
-import subprocess
 from pathlib import Path
 
 from harness.artifacts import bpf_build
-from harness.paths import cache_dir
 
 #: fault -> (its define, the BPF source built with it)
 FAULTS: dict[str, tuple[str, str]] = {
@@ -33,15 +30,5 @@ def fault_object(fault: str) -> Path:
     if fault not in FAULTS:
         raise ValueError(f"unknown fault {fault!r} (known: {', '.join(FAULTS)})")
     define, source = FAULTS[fault]
-    out = cache_dir() / "guest-bpf" / f"fault-{bpf_build.build_key()}-{define}.bpf.o"
-    if out.is_file():
-        return out
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(f"{out.name}.{os.getpid()}.tmp")
-    p = subprocess.run(bpf_build.bpf_command(source, tmp, define), capture_output=True,
-                       text=True)
-    if p.returncode != 0:
-        tmp.unlink(missing_ok=True)
-        raise bpf_build.BpfBuildError(f"fault build failed: {p.stderr}")
-    tmp.rename(out)
-    return out
+    return bpf_build.build_object(bpf_build.SRC_DIR / source, (define,),
+                                  name=f"fault-{define}")

@@ -45,6 +45,7 @@ class Options:
     seed: int = 1
     fault: str | None = None  # test only: "hash+1" (harness.suite.faults)
     meta_format: str = "struct"  # "tlv": the XDP program writes TLV entries (runner --meta-tlv)
+    program: Any = None  # a user's program in place of ours (harness.guest.program)
     udp_4tuple: bool = True  # igc: ethtool -N rx-flow-hash udp4/udp6 sdfn
 
 
@@ -136,6 +137,8 @@ class NicScenario:
                 g.runner.tc_chain_obj = remote
             else:
                 self.extra_args += ["--obj", remote]
+        if self.opts.program is not None:
+            self.extra_args += self.opts.program.push(self.vm, g.runner.remote_dir)
         return self.base
 
     def _wait_carrier(self) -> None:
@@ -172,9 +175,10 @@ class NicScenario:
         first = _Ids.take(n)
         mac = self.g.nic.mac if self.g.nic is not None else \
             self.g.sh(f"cat /sys/class/net/{self.g.qifname}/address").stdout.strip()
-        return make_plan(n, dst_mac=mac, kinds=spec.kinds or self.opts.kinds,
-                         seed=self.opts.seed + first,
-                         first_id=first, vids=nics.base.PLAN_VIDS)
+        return self.kind.adapt_plan(make_plan(n, dst_mac=mac,
+                                              kinds=spec.kinds or self.opts.kinds,
+                                              seed=self.opts.seed + first, first_id=first,
+                                              vids=nics.base.PLAN_VIDS))
 
     def _facts_for(self, ready: dict) -> Facts:
         assert self.base is not None
