@@ -10,6 +10,9 @@
 #include "xdp_hints_common.h"
 #include "xh_opts.h"
 
+/* long-only options: getopt codes beyond the characters */
+#define OPT_TC_CHAIN	0x100
+
 const struct xh_kfunc xh_kfuncs[XH_N_KFUNCS] = {
 	{ "bpf_xdp_metadata_rx_timestamp", "rx_timestamp", XH_KF_RX_TS },
 	{ "bpf_xdp_metadata_rx_hash", "rx_hash", XH_KF_RX_HASH },
@@ -154,7 +157,7 @@ static int apply_opt(struct run_opts *o, int c, const char *arg)
 	switch (c) {
 	case 'i': o->ifname = arg; break;
 	case 'o': o->obj_path = arg; break;
-	case 'T': o->tc_chain = arg; break;
+	case OPT_TC_CHAIN: o->tc_chain = arg; break;
 	case 'd': o->duration = atof(arg); break;
 	case 'c': o->count = atol(arg); break;
 	case 'q': o->queues = atoi(arg); break;
@@ -188,7 +191,7 @@ int xh_opts_parse(int argc, char **argv, struct run_opts *o)
 		{ "duration", required_argument, NULL, 'd' },
 		{ "count", required_argument, NULL, 'c' },
 		{ "tc", required_argument, NULL, 't' },
-		{ "tc-chain", required_argument, NULL, 'T' },
+		{ "tc-chain", required_argument, NULL, OPT_TC_CHAIN },
 		{ "xsk-mode", required_argument, NULL, 'x' },
 		{ "queues", required_argument, NULL, 'q' },
 		{ "cpumap-cpu", required_argument, NULL, 'C' },

@@ -122,18 +122,6 @@ void jb_end_print(struct jbuf *j)
 	fflush(stdout);
 }
 
-void jb_hex(struct jbuf *j, const char *key, const void *p, size_t n)
-{
-	const unsigned char *b = p;
-	size_t i;
-
-	jb_key(j, key);
-	jb_raw(j, "\"");
-	for (i = 0; i < n; i++)
-		jb_raw(j, "%02x", b[i]);
-	jb_raw(j, "\"");
-}
-
 void jb_meta(struct jbuf *j, const char *key, const struct xh_meta *m, bool found)
 {
 	if (!found) {

@@ -33,8 +33,6 @@ void jb_pkt(struct jbuf *j, const struct xh_pkt *p);
 void jb_hex(struct jbuf *j, const char *key, const void *data, size_t len);
 void jb_end_print(struct jbuf *j);	/* closes the object, prints it + "\n", flushes stdout */
 void jb_meta(struct jbuf *j, const char *key, const struct xh_meta *m, bool found);
-/* "key":"<hex of n bytes>" */
-void jb_hex(struct jbuf *j, const char *key, const void *p, size_t n);
 
 void emit_event(const char *event, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void emit_error(const char *stage, int err, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
