@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 """``xdp-hints run``: boot, run every scenario, print one row per (NIC, path, field).
 
-Exit codes: 0 every row pass / expected-unsupported / skip, 1 any fail,
+Exit codes: 0 every row pass / expected-unsupported / known-bug / skip, 1 any fail,
 2 infrastructure, 3 guest kernel crashed.  One VM carries every test NIC
 asked for; each NIC runs all its paths in that VM.
 """
@@ -42,8 +42,9 @@ def register(sub: argparse._SubParsersAction) -> None:
         "run", help="boot, check RX metadata on every NIC x path, print a verdict table",
         description="Boot a guest with the test NICs, load the BPF programs, send packets "
                     "with known ground truth and judge every (NIC, path, field): pass, fail "
-                    "(expected vs observed), expected-unsupported (reason), skip (reason).",
-        epilog="exit codes: 0 all pass/expected-unsupported/skip, 1 any fail, "
+                    "(expected vs observed), expected-unsupported (reason), known-bug (a wrong "
+                    "value for a kernel bug a rule cites: docs/kernel-bugs.md), skip (reason).",
+        epilog="exit codes: 0 all pass/expected-unsupported/known-bug/skip, 1 any fail, "
                "2 infrastructure error, 3 guest kernel crashed")
     add_vm_args(p, list(nics.KINDS),
                 "; default: igc and virtio-net, igc where our QEMU build exists; igb: QEMU's "

@@ -2,16 +2,20 @@
 """What one observation should show (:class:`Expectation`), its constructors and
 its human form.
 
-Two markers tell the verdict (harness.verdict.compare) how to read a met
+Markers tell the verdict (harness.verdict.compare) how to read a met
 expectation: ``loss`` -- a documented loss on the way (the row becomes
 ``expected-unsupported``, not ``pass``); ``probed`` -- a runner probe decided it,
-so it is judged even where the point reports no return code.
+so it is judged even where the point reports no return code; ``bug`` -- a known
+kernel bug (docs/kernel-bugs.md): the expectation is the wrong value the bug
+gives, ``right`` the value a fixed kernel gives.  Met, the row is ``known-bug``;
+an observation meeting ``right`` instead fails: the bug did not show, the table
+needs updating.
 """
 
 from __future__ import annotations
 
 import errno
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from harness.oracle.uapi import ENODATA, EOPNOTSUPP, RSS_TYPE_NAMES
@@ -39,6 +43,8 @@ class Expectation:
     rule: str = ""
     loss: bool = False  # met = a documented loss (expected-unsupported, not pass)
     probed: bool = False  # judged even where the point reports no rc
+    bug: str = ""  # known kernel bug (docs/kernel-bugs.md anchor): this is its wrong value
+    right: Expectation | None = None  # with ``bug``: what a kernel without the bug shows
 
     @property
     def rc(self) -> int | None:
@@ -99,6 +105,12 @@ def nodata(reason: str, loss: bool = True) -> Expectation:
 def not_called(reason: str, probed: bool = False) -> Expectation:
     """The kfunc cannot be called where this path observes (no rc in the record)."""
     return Expectation("not-called", reason=reason, loss=True, probed=probed)
+
+
+def known_bug(wrong: Expectation, bug: str, right: Expectation | None = None) -> Expectation:
+    """``wrong`` is what kernel bug ``bug`` (a docs/kernel-bugs.md anchor) makes the
+    observation show; ``right`` what it shows without the bug (met: table needs updating)."""
+    return replace(wrong, bug=bug, right=right, loss=False)
 
 
 def skip(reason: str) -> Expectation:

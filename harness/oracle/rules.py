@@ -15,6 +15,7 @@ from dataclasses import dataclass, replace
 from harness.oracle.expectation import (
     Expectation,
     errname,
+    known_bug,
     nodata,
     not_called,
     present,
@@ -44,8 +45,19 @@ from harness.oracle.paths import (
     PASS_PATHS,
     PATHS,
     SKB_FROM_FRAME_PATHS,
+    SKB_READER_PATHS,
 )
-from harness.oracle.uapi import XDP_RSS_TYPE_L4_ANY, XDP_RSS_TYPE_NONE
+from harness.oracle.uapi import (
+    XDP_RSS_L3_DYNHDR,
+    XDP_RSS_TYPE_L3_IPV4,
+    XDP_RSS_TYPE_L3_IPV6,
+    XDP_RSS_TYPE_L4_ANY,
+    XDP_RSS_TYPE_L4_IPV4_TCP,
+    XDP_RSS_TYPE_L4_IPV4_UDP,
+    XDP_RSS_TYPE_L4_IPV6_TCP,
+    XDP_RSS_TYPE_L4_IPV6_UDP,
+    XDP_RSS_TYPE_NONE,
+)
 from harness.traffic.packets import SentPacket
 
 
@@ -161,22 +173,81 @@ IGC_CLOBBER_REASON = (
 SO_TIMESTAMPING_NOTE = "skb stamps read through SO_TIMESTAMPING (packet socket)"
 
 
-def _igc_clobbered_then(ctx: Ctx) -> Expectation:
-    """Timer 0 of the 16-byte RX header = xh_meta bytes 48..55 (rx_queue, ifindex).
+def _queue_word(ctx: Ctx, base: int, mask: int, why: str) -> Expectation:
+    """``base`` + the rx queue (xh_meta bytes 48..51), the queue as the queue rule
+    predicts it; where it cannot be predicted, any queue up to ``mask``."""
+    q, how = nic_queue(ctx.facts, ctx.pkt)
+    if q is not None:
+        return value(base + q, why)
+    return window(base, base + mask, f"{why}; rx queue unknown ({how})")
 
-    The queue is the one the queue rule predicts (RSS indirection table); where it
-    cannot be predicted, any of the NIC's queues is accepted -- still a loss, never
-    a pass.
-    """
+
+def _igc_clobbered_then(ctx: Ctx) -> Expectation:
+    """Timer 0 of the 16-byte RX header = xh_meta bytes 48..55 (rx_queue, ifindex):
+    the known bug igc-rx-ts-headroom; right: the SYSTIM stamp."""
     f = ctx.facts
     assert f.ifindex is not None
-    lat = f.rx_latency_ns() or 0
-    base = f.ifindex * 10**9 - lat
-    why = f"{IGC_CLOBBER_REASON}; {SO_TIMESTAMPING_NOTE}"
-    q, how = nic_queue(f, ctx.pkt)
-    if q is not None:
-        return value(base + q, why, loss=True)
-    return window(base, base + QUEUE_MASK["igc"], f"{why}; rx queue unknown ({how})", loss=True)
+    base = f.ifindex * 10**9 - (f.rx_latency_ns() or 0)
+    why = IGC_CLOBBER_REASON if ctx.path != "pass" else \
+        f"{IGC_CLOBBER_REASON}; {SO_TIMESTAMPING_NOTE}"
+    right = ts_expectation(f, ctx.pkt, "igc: SYSTIM stamp from the RX header")
+    return known_bug(_queue_word(ctx, base, QUEUE_MASK["igc"], why), "igc-rx-ts-headroom", right)
+
+
+#: virtnet_xdp_rss_type[]: VIRTIO_NET_HASH_REPORT_* (index) -> enum xdp_rss_hash_type
+VIRTIO_REPORT_TO_XDP = (
+    XDP_RSS_TYPE_NONE, XDP_RSS_TYPE_L3_IPV4, XDP_RSS_TYPE_L4_IPV4_TCP, XDP_RSS_TYPE_L4_IPV4_UDP,
+    XDP_RSS_TYPE_L3_IPV6, XDP_RSS_TYPE_L4_IPV6_TCP, XDP_RSS_TYPE_L4_IPV6_UDP,
+    XDP_RSS_TYPE_L3_IPV6 | XDP_RSS_L3_DYNHDR, XDP_RSS_TYPE_L4_IPV6_TCP | XDP_RSS_L3_DYNHDR,
+    XDP_RSS_TYPE_L4_IPV6_UDP | XDP_RSS_L3_DYNHDR)
+VIRTIO_LATE_REASON = (
+    "virtnet_xdp_rx_hash reads the 20-byte virtio-net header at data - hdr_len, in the "
+    "headroom the XDP program's data_meta now covers: hash_value = xh_meta rx_queue, "
+    "hash_report = the low 16 bits of xh_meta ifindex")
+
+
+def _virtio_late_then(ctx: Ctx) -> Expectation:
+    """virtio_net hash kfunc after data_meta was written (known bug
+    virtio-net-rx-hash-headroom); right: the hash the device reported."""
+    f = ctx.facts
+    assert f.ifindex is not None
+    right = _hash_then(ctx)
+    if right.kind == "skip":
+        return right
+    if ctx.field == "hash":
+        wrong = _queue_word(ctx, 0, 0xFF, VIRTIO_LATE_REASON)
+    else:
+        report = f.ifindex & 0xFFFF
+        wrong = value(VIRTIO_REPORT_TO_XDP[report] if report < len(VIRTIO_REPORT_TO_XDP)
+                      else XDP_RSS_TYPE_NONE, VIRTIO_LATE_REASON)
+    return known_bug(wrong, "virtio-net-rx-hash-headroom", right)
+
+
+#: af_packet's ring reads skb_hwtstamps()->hwtstamp, where igc keeps a pointer
+TPACKET_POINTER_REASON = (
+    "af_packet's mmap ring (tpacket_get_timestamp) reads skb_hwtstamps()->hwtstamp, the "
+    "union member igc overwrote with netdev_data (a pointer into the RX buffer, flagged "
+    "SKBTX_HW_TSTAMP_NETDEV, which only the recvmsg path resolves): the ring's stamp, "
+    "read back as a signed 64-bit ktime, is a kernel address")
+#: x86-64 kernel addresses (upper half, 4- or 5-level paging) as a signed ktime
+KERNEL_ADDRESS_KTIME = (-(2**57), -1)
+
+
+def _igc_tpacket_then(ctx: Ctx) -> Expectation:
+    right = ts_expectation(ctx.facts, ctx.pkt, "igc: SYSTIM stamp, as SO_TIMESTAMPING gives it")
+    return known_bug(window(*KERNEL_ADDRESS_KTIME, TPACKET_POINTER_REASON),
+                     "igc-tpacket-netdev-data", right)
+
+
+def _virtio_pass_hash_then(ctx: Ctx) -> Expectation:
+    right = _skb_hash_then(ctx)
+    if right.kind != "value":  # nothing to lose (the NIC hashed nothing), or not modelled
+        return right
+    return known_bug(nodata(
+        "virtio_net: the skb built after XDP_PASS never gets the virtio-net header in skb->cb "
+        "(only the flags are saved before XDP), so virtio_skb_set_hash reads a zeroed header: "
+        "skb->hash 0 (the `skb` path, without XDP, carries the hash)"),
+        "virtio-net-xdp-pass-hash", right)
 
 
 def _vlan_value(reason: str) -> Then:
@@ -414,6 +485,19 @@ RULES: tuple[Rule, ...] = (
         source="drivers/net/veth.c veth_xdp_rx_hash: l4_hash ? L4_ANY : NONE",
     ),
     Rule(
+        "virtio-late-hash-headroom",
+        drivers=_fs("virtio_net"),
+        paths=_fs("xdp-late"),
+        fields=_fs("hash", "hash_type"),
+        when=lambda c: c.facts.ifindex is not None,
+        then=_virtio_late_then,
+        source="drivers/net/virtio_net.c virtnet_xdp_rx_hash (7.2.13: 6739-6760): hdr_hash = "
+        "xdp->data - vi->hdr_len, in the XDP headroom (receive_small_xdp 1897 / "
+        "virtnet_build_xdp_buff_mrg put the header right before data); "
+        "Documentation/networking/xdp-rx-metadata.rst: programs adjust_meta, then call the "
+        "kfuncs to fill it; docs/kernel-bugs.md#virtio-net-rx-hash-headroom",
+    ),
+    Rule(
         "nic-hash",
         paths=NIC_KFUNC_PATHS,
         fields=_fs("hash", "hash_type"),
@@ -424,11 +508,36 @@ RULES: tuple[Rule, ...] = (
     Rule(
         "igc-ts-no-filter",
         drivers=_fs("igc"),
-        paths=NIC_PATHS,
+        paths=NIC_PATHS | SKB_READER_PATHS,
         fields=_fs("timestamp"),
         when=lambda c: not c.facts.hwtstamp_rx,
         then=lambda c: nodata("igc: no RX hwtstamp filter, TSIP clear"),
         source="igc_xdp_rx_timestamp: TSIP set ? 0 : -ENODATA",
+    ),
+    Rule(
+        "igc-ts-late-clobbered",
+        drivers=_fs("igc"),
+        paths=_fs("xdp-late"),
+        fields=_fs("timestamp"),
+        when=lambda c: c.facts.ifindex is not None,
+        then=_igc_clobbered_then,
+        source="drivers/net/ethernet/intel/igc/igc_main.c (7.2.13) igc_clean_rx_irq 2645-2648: "
+        "ctx.rx_ts = pktbuf, the 16-byte header right before data, i.e. in the headroom "
+        "bpf_xdp_adjust_meta hands the program; igc_xdp_rx_timestamp 7062-7073 reads "
+        "tstamp->timer0 through that pointer when called; docs/kernel-bugs.md"
+        "#igc-rx-ts-headroom",
+    ),
+    Rule(
+        "igc-tpacket-netdev-data",
+        drivers=_fs("igc"),
+        paths=SKB_READER_PATHS,
+        fields=_fs("timestamp"),
+        then=_igc_tpacket_then,
+        source="igc_main.c (7.2.13) igc_construct_skb 2016-2019 / igc_build_skb 2763-2766: "
+        "SKBTX_HW_TSTAMP_NETDEV + skb_hwtstamps(skb)->netdev_data = rx_ts; "
+        "net/packet/af_packet.c tpacket_get_timestamp 455-470 reads ->hwtstamp (the other "
+        "member of the union) without checking the flag, which net/socket.c "
+        "__sock_recv_timestamp 942 honours; docs/kernel-bugs.md#igc-tpacket-netdev-data",
     ),
     Rule(
         "igc-ts-skb-busy-poll",
@@ -450,9 +559,10 @@ RULES: tuple[Rule, ...] = (
         when=lambda c: c.facts.hwtstamp_rx and not c.facts.rx_busy_poll
         and c.facts.ifindex is not None,
         then=_igc_clobbered_then,
-        source="igc_construct_skb / ndo_get_tstamp igc_get_tstamp: reads timer 0 of the "
-        "16-byte RX header in the headroom when the stack asks; our XDP program's 56-byte "
-        "data_meta (struct xh_meta) ends right before the packet, over that header",
+        source="igc_construct_skb / ndo_get_tstamp igc_get_tstamp (7.2.13 igc_main.c "
+        "6966-6980): reads timer 0 of the 16-byte RX header in the headroom when the stack "
+        "asks; our XDP program's 56-byte data_meta (struct xh_meta) ends right before the "
+        "packet, over that header; docs/kernel-bugs.md#igc-rx-ts-headroom",
     ),
     Rule(
         "igc-ts",
@@ -509,14 +619,13 @@ RULES: tuple[Rule, ...] = (
         drivers=_fs("virtio_net"),
         paths=PASS_PATHS,
         fields=_fs("hash"),
-        then=lambda c: nodata(
-            "virtio_net: the skb built after XDP_PASS gets no virtio-net header in skb->cb, "
-            "so the hash report reads as NONE and skb->hash is 0 (the `skb` path, without "
-            "XDP, carries the hash)"
-        ),
-        source="drivers/net/virtio_net.c receive_small_xdp / receive_mergeable_xdp "
-        "(virtnet_build_skb / build_skb_from_xdp_buff: no header copy) -> "
-        "virtnet_receive_done -> virtio_skb_set_hash(zeroed cb)",
+        then=_virtio_pass_hash_then,
+        source="drivers/net/virtio_net.c (7.2.13) receive_small_xdp 1849-1925 / "
+        "receive_mergeable_xdp (virtnet_build_skb / build_skb_from_xdp_buff: no header copy "
+        "into skb->cb, unlike page_to_skb 923 and receive_small_build_skb 1844) -> "
+        "virtnet_receive_done 2506-2508 -> virtio_skb_set_hash(zeroed cb); receive_buf "
+        "2569-2589 saves only hdr.flags before XDP; docs/kernel-bugs.md"
+        "#virtio-net-xdp-pass-hash",
     ),
     Rule(
         "pass-hash-veth",
@@ -536,7 +645,7 @@ RULES: tuple[Rule, ...] = (
     Rule(
         "igb-ts-ptp-only",
         drivers=_fs("igb"),
-        paths=NIC_SKB_PATHS,
+        paths=NIC_SKB_PATHS | SKB_READER_PATHS,
         fields=_fs("timestamp"),
         then=lambda c: nodata(
             "igb: the 82576 cannot timestamp all packets (no HWTSTAMP_FILTER_ALL), only PTP "
@@ -547,7 +656,7 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule(
         "pass-ts",
-        paths=NIC_SKB_PATHS,
+        paths=NIC_SKB_PATHS | SKB_READER_PATHS,
         fields=_fs("timestamp"),
         then=lambda c: nodata(f"{c.facts.driver}: no hardware RX timestamp on the skb"),
         source="virtio_net and veth (as the NIC) never set skb_hwtstamps",
