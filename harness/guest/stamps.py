@@ -1,9 +1,11 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
-"""The skb hardware stamps a packet socket gets through SO_TIMESTAMPING.
+"""The skb hardware stamps a packet socket gets through SO_TIMESTAMPING (or, with
+``script="tpacket_rx.py"``, through an af_packet mmap ring).
 
-Runs ``scripts/tsrx.py`` in the guest for one runner invocation: ``start()``
-waits for it to listen, ``stop(ids)`` collects ``{packet id: stamp ns}`` and
-ends it.  Its files are per invocation under the runner's directory.
+Runs ``scripts/tsrx.py`` (or the given script) in the guest for one runner
+invocation: ``start()`` waits for it to listen, ``stop(ids)`` collects
+``{packet id: stamp ns}`` and ends it.  Its files are per invocation under the
+runner's directory.
 """
 
 from __future__ import annotations
@@ -21,22 +23,23 @@ from harness.guest.scripts import script
 
 
 class StampReceiver:
-    """SO_TIMESTAMPING receiver on one guest interface."""
+    """SO_TIMESTAMPING (or ``script``'s) receiver on one guest interface."""
 
     _seq = itertools.count(1)
 
-    def __init__(self, vm: Any, remote_dir: str, ifname: str) -> None:
+    def __init__(self, vm: Any, remote_dir: str, ifname: str, script: str = "tsrx.py") -> None:
         self.vm = vm
         self.ifname = ifname
-        self.script = f"{remote_dir}/tsrx.py"
-        self.out = f"{remote_dir}/tsrx{next(self._seq)}.jsonl"
+        self.name = script
+        self.script = f"{remote_dir}/{script}"
+        self.out = f"{remote_dir}/{script.removesuffix('.py')}{next(self._seq)}.jsonl"
 
     def _sh(self, cmd: str, timeout: float = 60) -> str:
         return self.vm.ssh.run(cmd, timeout=timeout).stdout
 
     def start(self, timeout_s: float = 60) -> None:
         with tempfile.NamedTemporaryFile("wb", suffix=".py") as f:
-            f.write(script("tsrx.py"))
+            f.write(script(self.name))
             f.flush()
             self.vm.ssh.put(Path(f.name), self.script)
         out = self.out
@@ -48,7 +51,7 @@ class StampReceiver:
             if "ready" in self._sh(f"head -c 200 {out}"):
                 return
             time.sleep(0.3)
-        raise RunnerError("SO_TIMESTAMPING receiver did not start in the guest",
+        raise RunnerError(f"stamp receiver {self.name} did not start in the guest",
                           stderr=self._sh(f"cat {out}"))
 
     def stop(self, ids: set[int], wait_s: float = 10) -> dict[int, int | None]:

@@ -131,6 +131,8 @@ def format_value(fld: str, v: Any) -> str:
         return f"0x{v:08x}"
     if fld == "hash_type" and isinstance(v, int):
         return f"0x{v:02x} ({RSS_TYPE_NAMES.get(v, '?')})"
+    if fld == "timestamp" and isinstance(v, int) and v < 0:  # not a time: show the word
+        return f"{v} (0x{v & (2**64 - 1):016x})"
     if fld == "vlan" and isinstance(v, tuple | list) and len(v) == 2:
         return f"0x{v[0]:04x}/0x{v[1]:04x}"
     return str(v)
