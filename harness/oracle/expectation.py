@@ -109,7 +109,16 @@ def not_called(reason: str, probed: bool = False) -> Expectation:
 
 def known_bug(wrong: Expectation, bug: str, right: Expectation | None = None) -> Expectation:
     """``wrong`` is what kernel bug ``bug`` (a docs/kernel-bugs.md anchor) makes the
-    observation show; ``right`` what it shows without the bug (met: table needs updating)."""
+    observation show; ``right`` what it shows without the bug (met: table needs updating).
+
+    Where the bug's value is the right value too (``right`` an exact value that
+    ``wrong`` accepts), the packet shows nothing: ``right`` is returned."""
+    if right is not None and right.kind == "value" and right.rc == wrong.rc and (
+            (wrong.kind == "value" and wrong.value == right.value)
+            or (wrong.kind == "window" and isinstance(right.value, int)
+                and wrong.lo is not None and wrong.hi is not None
+                and wrong.lo <= right.value <= wrong.hi)):
+        return right
     return replace(wrong, bug=bug, right=right, loss=False)
 
 

@@ -309,10 +309,17 @@ RULES: tuple[Rule, ...] = (
     ),
     # --- custom metadata ---------------------------------------------------------
     Rule(
+        "tpacket-timestamp-only",
+        paths=SKB_READER_PATHS,
+        fields=_fs("hash", "hash_type", "vlan", "meta"),
+        then=lambda c: skip(NOT_OBSERVABLE[c.path, c.field]),
+        source="harness design: the ring is read for its hardware stamp",
+    ),
+    Rule(
         "meta-at-xdp",
-        paths=_fs("xdp"),
+        paths=_fs("xdp", "xdp-late"),
         fields=_fs("meta"),
-        then=lambda c: skip(NOT_OBSERVABLE["xdp", "meta"]),
+        then=lambda c: skip(NOT_OBSERVABLE[c.path, "meta"]),
         source="harness design",
     ),
     Rule(

@@ -36,7 +36,8 @@ def _scenario(kind: str, runner: Any = None) -> s.NicScenario:
 
 
 @pytest.mark.parametrize("kind,paths,runs", [
-    ("igc", list(runs.CLI_PATHS), [("skb", ["skb"]), ("pass", ["xdp", "pass"]),
+    ("igc", list(runs.CLI_PATHS), [("skb", ["skb", "tpacket"]),
+                                ("pass", ["xdp", "xdp-late", "pass"]),
                                 ("pass-bare", ["pass"]),
                                 ("veth", ["veth"]), ("cpumap", ["cpumap"]), ("xsk", ["xsk"]),
                                 ("xsk-zc", ["xsk-zc"])]),
@@ -207,7 +208,7 @@ def test_bare_run_does_not_excuse_a_clobbered_stamp(monkeypatch: pytest.MonkeyPa
     """The clobber is an expected loss on pass only; on pass-bare it fails."""
     rows, _ = _run_pass(monkeypatch, "pass", _clobbered)
     ts = next(r for r in rows if (r.path, r.field) == ("pass", "timestamp"))
-    assert ts.verdict == "expected-unsupported" and "data_meta overwrote" in ts.detail
+    assert ts.verdict == "known-bug" and "data_meta overwrote" in ts.detail
 
     def clobbered_bare(facts: o.Facts, p: SentPacket, rec: dict[str, Any]) -> int:
         return 3 * 10**9 + (o.nic_queue(facts, p)[0] or 0) - (facts.rx_latency_ns() or 0)
