@@ -567,7 +567,7 @@ RULES: tuple[Rule, ...] = (
         and c.facts.ifindex is not None,
         then=_igc_clobbered_then,
         source="igc_construct_skb / ndo_get_tstamp igc_get_tstamp (7.2.13 igc_main.c "
-        "6966-6980): reads timer 0 of the 16-byte RX header in the headroom when the stack "
+        "6964-6980): reads timer 0 of the 16-byte RX header in the headroom when the stack "
         "asks; our XDP program's 56-byte data_meta (struct xh_meta) ends right before the "
         "packet, over that header; docs/kernel-bugs.md#igc-rx-ts-headroom",
     ),
