@@ -38,6 +38,12 @@ class StampReceiver:
         return self.vm.ssh.run(cmd, timeout=timeout).stdout
 
     def start(self, timeout_s: float = 60) -> None:
+        """Launch the receiver and wait until it listens."""
+        self.launch()
+        self.wait_ready(timeout_s)
+
+    def launch(self) -> None:
+        """Copy and start the receiver (it takes a while to listen: :meth:`wait_ready`)."""
         with tempfile.NamedTemporaryFile("wb", suffix=".py") as f:
             f.write(script(self.name))
             f.flush()
@@ -46,6 +52,10 @@ class StampReceiver:
         self.vm.ssh.check(f"rm -f {out} {out}.pid; setsid python3 {self.script} "
                           f"{shlex.quote(self.ifname)} {out}.pid > {out} 2>&1 < /dev/null &",
                           timeout=60)
+
+    def wait_ready(self, timeout_s: float = 60) -> None:
+        """Wait until the launched receiver listens (RunnerError with its output if not)."""
+        out = self.out
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
             if "ready" in self._sh(f"head -c 200 {out}"):

@@ -43,8 +43,9 @@ class TpacketRun(RunHooks):
         self.stamps: dict[int, int | None] = {}
 
     def before_send(self) -> None:
-        self.rx.start()
+        self.rx.launch()  # the guest's python starts while the kind's own hooks run
         self.inner.before_send()
+        self.rx.wait_ready()
 
     def after(self) -> None:
         try:
