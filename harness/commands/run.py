@@ -54,7 +54,10 @@ def register(sub: argparse._SubParsersAction) -> None:
                    metavar="PATH[,PATH]",
                    help=f"paths ({', '.join(CLI_PATHS)}; default all): skb is the "
                         "driver's skb without XDP; pass adds pass-bare (the skb after an "
-                        "XDP program that wrote no data_meta); veth and cpumap also report "
+                        "XDP program that wrote no data_meta); xdp-late: the kfuncs called "
+                        "again after the program wrote data_meta (in the xdp invocation); "
+                        "tpacket: the skb's hardware stamp through an af_packet mmap ring (in "
+                        "the skb invocation); veth and cpumap also report "
                         "the skb built from the frame (rows veth-skb, cpumap-skb)")
     p.add_argument("--packets", type=int, default=Options.packets, metavar="N",
                    help=f"packets per path run (default {Options.packets})")

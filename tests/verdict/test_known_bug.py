@@ -103,3 +103,13 @@ def test_diff_kinds() -> None:
     assert kinds == {("pass", "known-bug"): "regression", ("known-bug", "fail"): "regression",
                      ("known-bug", "pass"): "fix", ("fail", "known-bug"): "fix",
                      ("expected-unsupported", "known-bug"): "changed"}
+
+
+def test_html_shows_known_bug() -> None:
+    from harness.verdict import html
+    cell = {"cell_id": "sid", "kernel": "k", "status": "pass",
+            "results": [r.to_dict() for r in _rows()]}
+    grid = html.context([cell])["grid"]
+    view = next(g["cells"][0] for g in grid if g["key"] == ("igc", "xdp", "timestamp"))
+    assert (view["cls"], view["text"]) == ("known-bug", "BUG")
+    assert ".known-bug" in html.render([cell])
