@@ -593,3 +593,20 @@ def test_known_bug_expectations_carry_the_right_value() -> None:
     # the bug's value equals the right one (report 3 = UDPv4 on a UDPv4 packet): no bug
     same = o.expect(VIRTIO_LATE, P_U4, "xdp-late", "hash_type")
     assert (same.kind, same.value, same.bug) == ("value", 0x29, "")
+
+
+def test_every_known_bug_has_its_section_in_the_docs() -> None:
+    """docs/kernel-bugs.md has a section per bug a rule can name, and each known-bug
+    rule's source points at it."""
+    from pathlib import Path
+    doc = (Path(__file__).parents[2] / "docs" / "kernel-bugs.md").read_text()
+    heads = {ln[3:].strip() for ln in doc.splitlines() if ln.startswith("## ")}
+    clock = o.DeterministicClock(10**18, 1000, first_id=P_T4.id)
+    cases = [(replace(IGC_SOTS, clock=clock), P_T4, "pass", "timestamp"),
+             (IGC_SOTS, P_T4, "xdp-late", "timestamp"), (IGC_SOTS, P_T4, "tpacket", "timestamp"),
+             (VIRTIO, P_T4, "pass", "hash"), (VIRTIO_LATE, P_T4, "xdp-late", "hash")]
+    rules = {r.name: r for r in o.RULES}
+    for facts, p, path, fld in cases:
+        exp = o.expect(facts, p, path, fld)
+        assert exp.bug in heads, exp.bug
+        assert f"#{exp.bug}" in rules[exp.rule].source, exp.rule
