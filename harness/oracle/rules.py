@@ -169,6 +169,11 @@ IGC_CLOBBER_REASON = (
     "igc reads the skb hardware stamp lazily from the RX header in the headroom, which "
     "the XDP program's data_meta overwrote (every stamp = xh_meta rx_queue/ifindex read "
     "as SYSTIM ns/s minus the RX latency)")
+#: igc's rx_timestamp kfunc called after the program wrote data_meta
+IGC_LATE_REASON = (
+    "igc_xdp_rx_timestamp reads timer 0 of the RX header through a pointer into the "
+    "headroom, which the program's data_meta now covers (every stamp = xh_meta "
+    "rx_queue/ifindex read as SYSTIM ns/s minus the RX latency)")
 #: where igc's skb stamps come from when the busy-poll pointer is not read
 SO_TIMESTAMPING_NOTE = "skb stamps read through SO_TIMESTAMPING (packet socket)"
 
@@ -188,7 +193,7 @@ def _igc_clobbered_then(ctx: Ctx) -> Expectation:
     f = ctx.facts
     assert f.ifindex is not None
     base = f.ifindex * 10**9 - (f.rx_latency_ns() or 0)
-    why = IGC_CLOBBER_REASON if ctx.path != "pass" else \
+    why = IGC_LATE_REASON if ctx.path != "pass" else \
         f"{IGC_CLOBBER_REASON}; {SO_TIMESTAMPING_NOTE}"
     right = ts_expectation(f, ctx.pkt, "igc: SYSTIM stamp from the RX header")
     return known_bug(_queue_word(ctx, base, QUEUE_MASK["igc"], why), "igc-rx-ts-headroom", right)

@@ -192,12 +192,16 @@ def compare_field(
     row.missing = sorted(pid for pid in live if pid not in recs)
     row.checked = len(live)
     bad: list[dict[str, Any]] = []
+    example = ""  # one packet showing a known bug: observed vs right
     for pid, exp in sorted(live.items()):
         if pid not in recs:
             continue
         rc, val, _ = observed_of(recs[pid][0], fld)
         if judge(exp, rc, val):
             row.matched += 1
+            if exp.bug and not example:
+                right = f", right {exp.right.describe(fld)}" if exp.right else ""
+                example = f"e.g. id {pid}: observed {describe_observed(fld, rc, val)}{right}"
         else:
             fixed = exp.right is not None and judge(exp.right, rc, val)
             bad.append(
@@ -253,6 +257,8 @@ def compare_field(
         reasons = sorted({f"{e.bug}: {e.reason}" for e in bugs})
         parts.append(f"known kernel bug for {len(bugs)} of {len(live)} "
                      "(docs/kernel-bugs.md): " + "; ".join(reasons))
+        if example:
+            parts.append(example)
     elif all(e.loss or e.absent for e in live.values()):
         row.verdict = "expected-unsupported"
         reasons = sorted({_loss_reason(e, fld) for e in live.values()})

@@ -42,6 +42,7 @@ def test_bug_value_is_known_bug_and_exit_0() -> None:
     r = row(observed())
     assert r.verdict == "known-bug" and r.matched == r.checked == 4
     assert "known kernel bug for 2 of 4" in r.detail and "some-bug: the bug" in r.detail
+    assert "e.g. id 1: observed 7, right 1000" in r.detail
     assert report.exit_code([r]) == 0
     assert "known-bug" in c.OK_VERDICTS
 
