@@ -233,3 +233,67 @@ def test_interrupt_while_sending_skips_every_wait(monkeypatch: pytest.MonkeyPatc
     with pytest.raises(KeyboardInterrupt):
         scn.run_one("pass", ["pass"])
     assert waited == []
+
+
+def _run_tpacket(monkeypatch: pytest.MonkeyPatch, ring: Any) -> list[Row]:
+    """run_one("skb", ["skb", "tpacket"]) for igc; the ring receiver reports
+    ``ring(facts, pkt)`` per packet, SO_TIMESTAMPING the exact stamp."""
+    from harness.suite import tpacket
+    runner = _Runner()
+    scn = _scenario("igc", runner)
+    sent: dict[str, Any] = {}
+    order: list[str] = []
+
+    def send(_g: Any, plan: list[SentPacket], _gap: float) -> None:
+        clock = o.DeterministicClock(igc.CLOCK_START_NS, igc.CLOCK_STEP_NS, first_id=plan[0].id)
+        sent["facts"] = replace(scn._facts_for({"hwtstamp_rc": 0}), clock=clock,
+                                rx_busy_poll=False)
+        sent["plan"] = plan
+        assert runner.obs is not None
+        runner.obs.records = [_tc_record(sent["facts"], p, meta=False) for p in plan]
+
+    class Ring:
+        def __init__(self, *a: Any) -> None:
+            assert a[-1] == tpacket.SCRIPT
+
+        def launch(self) -> None:
+            order.append("launch")
+
+        def wait_ready(self) -> None:
+            order.append("ready")
+
+        def stop(self, ids: set[int]) -> dict[int, int | None]:
+            return {p.id: ring(sent["facts"], p) for p in sent["plan"]}
+
+    _fake_igc(monkeypatch, scn, send, lambda ids: {p.id: _exact(sent["facts"], p, {})
+                                                   for p in sent["plan"]})
+    monkeypatch.setattr(tpacket, "StampReceiver", Ring)
+    rows, _ = scn.run_one("skb", ["skb", "tpacket"])
+    assert order == ["launch", "ready"] and runner.calls == [("skb", {})]
+    return rows
+
+
+def test_tpacket_rows_known_bug_pointer_and_table_needs_updating(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    rows = {(r.path, r.field): r for r in _run_tpacket(
+        monkeypatch, lambda f, p: -0x777F00000000 + p.id * 64)}  # kernel addresses
+    assert rows["skb", "timestamp"].verdict == "pass"
+    tp = rows["tpacket", "timestamp"]
+    assert tp.verdict == "known-bug" and tp.matched == tp.checked == 8, tp
+    assert "TPACKET_V3" in tp.detail and [k for k in rows if k[0] == "tpacket"] == [
+        ("tpacket", "timestamp")]
+    fixed = {(r.path, r.field): r for r in _run_tpacket(
+        monkeypatch, lambda f, p: _exact(f, p, {}))}["tpacket", "timestamp"]
+    assert fixed.verdict == "fail" and "table needs updating" in fixed.detail
+    garbage = {(r.path, r.field): r for r in _run_tpacket(
+        monkeypatch, lambda f, p: 12345)}["tpacket", "timestamp"]
+    assert garbage.verdict == "fail" and "table needs updating" not in garbage.detail
+
+
+def test_xdp_late_asks_the_runner_for_late_hints(monkeypatch: pytest.MonkeyPatch) -> None:
+    runner = _Runner()
+    scn = _scenario("virtio-net", runner)
+    monkeypatch.setattr(scn.kind, "send", lambda *_a: None)
+    scn.run_one("pass", ["xdp", "xdp-late"])
+    scn.run_one("pass", ["xdp"])
+    assert runner.calls == [("pass", {"late_hints": True}), ("pass", {})]
