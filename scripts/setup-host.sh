@@ -6,7 +6,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export DEBIAN_FRONTEND=noninteractive
-PYTHON=${PYTHON:-python3}
+# Debian's python3: a venv made from it is usable by every user (a python3 first on
+# root's PATH may live in root's home, which other users cannot read)
+PYTHON=${PYTHON:-$( [ -x /usr/bin/python3 ] && echo /usr/bin/python3 || echo python3 )}
 
 PACKAGES=(
   # guest images and kernels
@@ -57,6 +59,13 @@ if [ ${#missing[@]} -gt 0 ]; then
   log "installing ${missing[*]}"
   apt_update
   "${APT[@]}" install -y -q --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# Runs without root open taps in a user namespace (harness/vm/userns.py): that needs
+# /dev/net/tun open to all, as Debian's udev rules make it (0666) and containers may not.
+if [ "$(id -u)" = 0 ] && [ -c /dev/net/tun ] && [ "$(stat -c %a /dev/net/tun)" != 666 ]; then
+  log "making /dev/net/tun usable without root (mode 0666, Debian's default)"
+  chmod 0666 /dev/net/tun
 fi
 
 # `|| true`: on a fresh machine there is no qemu-system-x86_64 yet (pipefail, set -e)

@@ -9,14 +9,18 @@ package versions is saved next to it.
 
 from __future__ import annotations
 
+import os
+import pwd
+import shlex
 import shutil
 import subprocess
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
 from harness.artifacts.debian_apt import host_mirror
 from harness.errors import HarnessError
-from harness.paths import REPO, cached, ensure_entry, entry_lock, recipe_key
+from harness.paths import REPO, cache_dir, cached, ensure_entry, entry_lock, recipe_key
 from harness.progress import BuildStep, Emit, notice, quiet
 
 RECIPE = REPO / "images" / "rootfs"
@@ -70,6 +74,8 @@ def ensure(emit: Emit = quiet) -> Rootfs:
     top (keyed by those files too, seconds to build).
     """
     def build(stage: Path, scratch: Path) -> None:
+        if os.geteuid() != 0:
+            raise ImageError(needs_root_once())
         base = _base_tree(emit)
         emit(BuildStep("rootfs", "packing the rootfs image"))
         tree = scratch / "tree"
@@ -86,6 +92,19 @@ def ensure(emit: Emit = quiet) -> Rootfs:
     pub = out / "host_key.pub"
     return Rootfs(out / "rootfs.ext4", out / "manifest.txt",
                   pub.read_text().strip() if pub.is_file() else None)
+
+
+def needs_root_once() -> str:
+    """What a user without root runs once: the image holds files owned by root, so
+    mmdebstrap runs as root; runs after that only read the image."""
+    cache, user = cache_dir(), pwd.getpwuid(os.getuid()).pw_name
+    build = shlex.join(["env", f"XDP_HINTS_CACHE={cache}", sys.executable, "-m", "harness.cli",
+                        "image", "build"])
+    repo = shlex.quote(str(REPO))
+    return ("the guest rootfs is not built yet, and building it needs root once "
+            f"(mmdebstrap; the image holds files owned by root). Run:\n"
+            f"  cd {repo} && sudo {build} && sudo chown -R {user}: {shlex.quote(str(cache))}\n"
+            "then run again as yourself (runs only read the image)")
 
 
 def _base_tree(emit: Emit = quiet) -> Path:

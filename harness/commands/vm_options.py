@@ -12,19 +12,21 @@ from pathlib import Path
 from harness import nics
 from harness.artifacts.kernels import DEFAULT_KERNEL
 from harness.errors import UsageError
-from harness.vm import netns
+from harness.vm import netns, userns
 from harness.vm.machine import NicSpec, VMSpec
 
 BACKENDS = ("auto", "tap", "socket")
 
 
 def resolve_backend(asked: str) -> tuple[str, str]:
-    """(backend, why) for ``--backend``: ``auto`` is tap unless not root or the host's
-    rtnl is wedged (then the unix-socket backend, which needs neither)."""
+    """(backend, why) for ``--backend``: ``auto`` is tap unless taps cannot be made (not
+    root and no user namespace) or the host's rtnl is wedged (then the unix-socket
+    backend, which needs neither)."""
     if asked != "auto":
         return asked, "asked for"
     if os.geteuid() != 0:
-        return "socket", "not root: taps need root"
+        why = userns.unavailable()
+        return ("socket", f"not root, and {why}") if why else ("tap", "in a user namespace")
     why = netns.rtnl_wedged()
     if why:
         return "socket", f"taps unusable: {why}"
@@ -127,7 +129,8 @@ def spec_from_args(args: argparse.Namespace, kinds: Sequence[str] | None = None,
     """The whole VM spec: a QEMU device per NIC kind that is one (in-guest kinds such as
     veth get none), their guest modules plus ``extra_modules``, the backend resolved.
 
-    ``kinds`` defaults to ``--nic``; tap backends need root (checked here, before a boot).
+    ``kinds`` defaults to ``--nic``; tap backends need root or a user namespace (checked
+    here, before a boot).
     """
     check_kernel_args(args.kernel, getattr(args, "patch", []))
     kinds = list(kinds if kinds is not None else (getattr(args, "nic", None) or []))
@@ -137,7 +140,7 @@ def spec_from_args(args: argparse.Namespace, kinds: Sequence[str] | None = None,
     if devices:
         backend, _why = resolve_backend(args.backend)
         if backend == "tap":
-            netns.require_root()
+            netns.require_taps()
     modules = [nics.get(k).module for k in kinds] + list(extra_modules) if kinds else []
     return VMSpec(kernel=args.kernel, modules=args.modules, patches=list(args.patch),
                   nics=[NicSpec(kind=k, queues=args.queues, backend=backend) for k in devices],

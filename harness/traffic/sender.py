@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from harness.traffic.packets import SentPacket
+from harness.vm import userns
 from harness.vm.netns import NETNS_DIR
 
 T = TypeVar("T")
@@ -90,6 +91,8 @@ def open_packet_socket(
     incoming frames (a pure sender).
     """
     proto = ETH_P_ALL if receive else 0
+    if (holder := userns.holder(netns)) is not None:  # a run without root
+        return holder.packet_socket(ifname, proto)
 
     def make() -> socket.socket:
         s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(proto))

@@ -56,8 +56,10 @@ def choose(qemu: Path, kernel: Path, initramfs: Path | None) -> Accel:
     forced = os.environ.get("XDP_HINTS_ACCEL")
     if forced == "tcg":
         return replace(tcg, reason="XDP_HINTS_ACCEL=tcg")
-    if not os.access("/dev/kvm", os.R_OK | os.W_OK):
-        return replace(tcg, reason="no usable /dev/kvm")
+    if not os.path.exists("/dev/kvm"):
+        return replace(tcg, reason="no /dev/kvm")
+    if not os.access("/dev/kvm", os.R_OK | os.W_OK):  # users get KVM through the kvm group
+        return replace(tcg, reason="/dev/kvm is not open to this user (join the kvm group)")
     if initramfs is None:
         return replace(tcg, reason="no initramfs to probe KVM with")
     cache = cache_dir() / "accel-probe.json"

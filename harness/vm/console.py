@@ -10,13 +10,17 @@ from __future__ import annotations
 
 import collections
 import ctypes
+import functools
+import os
 import re
 import signal
 import threading
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 import pexpect
+import ptyprocess
 
 READY_MARKER = "XDP-HINTS-READY"
 CRASH_RE = re.compile(r"Kernel panic|BUG: |Oops|KASAN|general protection fault|"
@@ -25,20 +29,35 @@ WARN_RE = re.compile(r"WARNING: ")
 PR_SET_PDEATHSIG = 1
 
 
-def _die_with_parent() -> None:
-    """In the child: get SIGKILL when the harness dies, whatever the reason."""
+def _child_setup(pass_fds: tuple[int, ...]) -> None:
+    """In the child: get SIGKILL when the harness dies, whatever the reason; keep the
+    passed fds (tap fds of a run without root) open across exec."""
     ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    for fd in pass_fds:
+        os.set_inheritable(fd, True)
+
+
+class _Spawn(pexpect.spawn):
+    """pexpect.spawn that keeps ``pass_fds`` open in the child (ptyprocess closes the rest)."""
+
+    def __init__(self, *args, pass_fds: tuple[int, ...] = (), **kw) -> None:
+        self._pass_fds = pass_fds
+        super().__init__(*args, **kw)
+
+    def _spawnpty(self, args, **kwargs):
+        return ptyprocess.PtyProcess.spawn(args, pass_fds=self._pass_fds, **kwargs)
 
 
 class Console:
     """Spawn ``argv`` with its stdio on a pty; watch and log what it prints."""
 
-    def __init__(self, argv: list[str], log_path: Path, env: dict[str, str] | None = None) -> None:
+    def __init__(self, argv: list[str], log_path: Path, env: dict[str, str] | None = None,
+                 pass_fds: Sequence[int] = ()) -> None:
         self.log_path = log_path
         self._log = open(log_path, "ab", buffering=0)  # noqa: SIM115 - closed in close()
-        self.child = pexpect.spawn(argv[0], argv[1:], env=env, timeout=None,
-                                   maxread=65536, preexec_fn=_die_with_parent,
-                                   dimensions=(50, 200))
+        self.child = _Spawn(argv[0], argv[1:], env=env, timeout=None, maxread=65536,
+                            preexec_fn=functools.partial(_child_setup, tuple(pass_fds)),
+                            dimensions=(50, 200), pass_fds=tuple(pass_fds))
         self.child.logfile_read = self._log
         self.lines: collections.deque[str] = collections.deque(maxlen=400)
         self.ready = threading.Event()

@@ -29,7 +29,7 @@ from harness.errors import EXIT_CRASH, HarnessError
 from harness.paths import cache_dir
 from harness.progress import BootReady, BootStarted, Emit, quiet
 from harness.vm import accel as accel_mod
-from harness.vm import leftovers, netns, qemu_cmd
+from harness.vm import leftovers, netns, qemu_cmd, userns
 from harness.vm.console import Console
 from harness.vm.qmp import Qmp, QmpError
 from harness.vm.ssh import Ssh, SshError, key_pair
@@ -85,6 +85,7 @@ class TestNic:
     qdev_id: str
     tap: str = ""                     # tap backend: the tap, in namespace ``netns``
     netns: str = ""
+    tap_fds: list[int] = field(default_factory=list)  # without root: QEMU gets the tap as fds
     host_sock: Path | None = None     # socket backend: bind here, send to qemu_sock
     qemu_sock: Path | None = None
     guest_ifname: str | None = None
@@ -203,17 +204,18 @@ def kernel_cmdline(kernel: kernels.Kernel, has_initramfs: bool, mgmt_mac: str, p
 def running_vm(spec: VMSpec, emit: Emit = quiet) -> Iterator[VM]:
     """Boot ``spec`` and yield the SSH-ready VM; always tear everything down."""
     with _sigterm_as_interrupt():
+        root = rootfs.ensure(emit=emit)  # first: without root it may say what root must run
         kernel = kernels.resolve(spec.kernel, spec.modules, emit=emit, patches=spec.patches)
-        root = rootfs.ensure(emit=emit)
         boot = initramfs.ensure(kernel, emit=emit)
         qemu = qemu_cmd.find(devices=qemu_devices(spec.nics),
                              override=spec.qemu)
         accel = accel_mod.choose(qemu.binary, kernel.image, boot.initramfs)
         taps = [n for n in spec.nics if n.backend == "tap"]
-        if taps:
-            netns.require_root()
-            if (why := netns.rtnl_wedged()) is not None:
-                raise VMError(why)
+        rootless = bool(taps) and os.geteuid() != 0
+        if rootless and (why := userns.unavailable()) is not None:
+            raise VMError(f"test NICs without root need a user namespace: {why}")
+        if taps and not rootless and (why := netns.rtnl_wedged()) is not None:
+            raise VMError(why)
         leftovers.collect()
         tag = secrets.token_hex(3)
         name = leftovers.vm_name(tag)
@@ -228,11 +230,16 @@ def running_vm(spec: VMSpec, emit: Emit = quiet) -> Iterator[VM]:
         qmp = Qmp(workdir / "qmp.sock")
         key, pub = key_pair()
         ssh: Ssh | None = None
+        holder: userns.TapHolder | None = None
         try:
-            if ns:
+            if rootless:
+                holder = userns.TapHolder(ns)
+                for nic in nics:
+                    nic.tap_fds = holder.open_tap(nic.tap, nic.backend_queues)
+            elif ns:
                 netns.create_netns(ns)
             for nic in nics:
-                if nic.tap:
+                if nic.tap and not rootless:
                     netns.create_tap(nic.tap, multi_queue=nic.backend_queues > 1)
             mgmt_mac = _mac(tag, 0)
             append = kernel_cmdline(kernel, boot.initramfs is not None, mgmt_mac, pub,
@@ -249,7 +256,8 @@ def running_vm(spec: VMSpec, emit: Emit = quiet) -> Iterator[VM]:
                     mgmt_mac=mgmt_mac, qmp_socket=workdir / "qmp.sock", nics=nics)
                 (log_dir / "qemu-cmdline.json").write_text(json.dumps(argv, indent=1))
                 t0 = time.monotonic()
-                console = Console(argv, serial_log, env={**os.environ, "TMPDIR": str(workdir)})
+                console = Console(argv, serial_log, env={**os.environ, "TMPDIR": str(workdir)},
+                                  pass_fds=[fd for n in nics for fd in n.tap_fds])
                 try:
                     qmp.connect(timeout_s=30 * min(accel.slowdown, 4), alive=console.alive)
                     break
@@ -261,7 +269,7 @@ def running_vm(spec: VMSpec, emit: Emit = quiet) -> Iterator[VM]:
                         continue
                     raise _failure(console, f"QEMU did not start: {e}", serial_log) from e
             for nic in nics:
-                if nic.tap:
+                if nic.tap and not rootless:
                     netns.move_into(nic.tap, ns)
             timeout = spec.boot_timeout_s or BOOT_TIMEOUT_KVM_S * accel.slowdown / 2
             deadline = t0 + timeout
@@ -277,11 +285,13 @@ def running_vm(spec: VMSpec, emit: Emit = quiet) -> Iterator[VM]:
                 raise _crash(console, serial_log)
         finally:
             # a teardown error is raised only when no other error is on its way out
-            _teardown(ssh, console, qmp, ns, nics, workdir, raise_errors=sys.exc_info()[1] is None)
+            _teardown(ssh, console, qmp, ns, nics, workdir, holder,
+                      raise_errors=sys.exc_info()[1] is None)
 
 
 def _teardown(ssh: Ssh | None, console: Console | None, qmp: Qmp, ns: str,
-              nics: list[TestNic], workdir: Path, raise_errors: bool = True) -> None:
+              nics: list[TestNic], workdir: Path, holder: userns.TapHolder | None = None,
+              raise_errors: bool = True) -> None:
     """Undo everything in order; every step runs even when an earlier one fails
     (the first failure is re-raised at the end, after the rest is gone)."""
     def quit_qemu() -> None:
@@ -293,9 +303,10 @@ def _teardown(ssh: Ssh | None, console: Console | None, qmp: Qmp, ns: str,
         console.exited.wait(2)
         console.close()
 
+    own_ns = [] if holder else [lambda: ns and netns.delete_netns(ns),
+                                *[(lambda t=n.tap: netns.delete_link(t)) for n in nics if n.tap]]
     steps = [lambda: ssh and ssh.close(), quit_qemu, qmp.close,
-             lambda: ns and netns.delete_netns(ns),
-             *[(lambda t=n.tap: netns.delete_link(t)) for n in nics if n.tap],
+             lambda: holder and holder.close(), *own_ns,
              lambda: shutil.rmtree(workdir, ignore_errors=True)]
     first: BaseException | None = None
     for step in steps:

@@ -99,6 +99,8 @@ def rtnl_wedged() -> str | None:
     return None
 
 
-def require_root() -> None:
-    if os.geteuid() != 0:
-        raise NetnsError("test NICs need root (network namespaces and tap devices)")
+def require_taps() -> None:
+    """Raise unless taps can be made: as root, or in a user namespace (vm/userns.py)."""
+    from harness.vm import userns
+    if os.geteuid() != 0 and (why := userns.unavailable()) is not None:
+        raise NetnsError(f"tap test NICs need root or a user namespace: {why}")

@@ -95,6 +95,10 @@ def netdev_args(nic: TestNic) -> list[str]:
     if nic.backend == "socket":
         return ["-netdev", f"dgram,id={nic.netdev_id},local.type=unix,local.path={nic.qemu_sock},"
                 f"remote.type=unix,remote.path={nic.host_sock}"]
+    if nic.tap_fds:  # without root: the tap was opened in a user namespace (vm/userns.py)
+        fds = ":".join(map(str, nic.tap_fds))
+        return ["-netdev", f"tap,id={nic.netdev_id},{'fds' if len(nic.tap_fds) > 1 else 'fd'}="
+                f"{fds},vhost=off"]
     return ["-netdev", f"tap,id={nic.netdev_id},ifname={nic.tap},script=no,downscript=no,"
             f"vhost=off,queues={nic.backend_queues}"]
 

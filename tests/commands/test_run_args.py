@@ -16,7 +16,10 @@ def test_run_cli_parsing_and_backend_choice(monkeypatch: pytest.MonkeyPatch) -> 
     with pytest.raises(SystemExit):
         build_parser().parse_args(["run", "--path", "xdp,bogus"])
     monkeypatch.setattr(vmargs.os, "geteuid", lambda: 1000)
-    assert vmargs.resolve_backend("auto")[0] == "socket"
+    monkeypatch.setattr(vmargs.userns, "unavailable", lambda: "no userns here")
+    assert vmargs.resolve_backend("auto") == ("socket", "not root, and no userns here")
+    monkeypatch.setattr(vmargs.userns, "unavailable", lambda: None)
+    assert vmargs.resolve_backend("auto") == ("tap", "in a user namespace")
     monkeypatch.setattr(vmargs.os, "geteuid", lambda: 0)
     from harness.vm import netns
     monkeypatch.setattr(netns, "rtnl_wedged", lambda: "rtnl wedged")

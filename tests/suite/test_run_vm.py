@@ -264,3 +264,35 @@ def test_ktap_parses_and_counts_equal_the_json(suite: dict) -> None:
             "SUCCESS": c["pass"] + c["expected-unsupported"],
             "FAILURE": c["fail"] + c["known-bug"],
             "SKIPPED": c["skip"]}.items() if v})
+
+
+def test_non_root_user_gets_the_same_rows(suite: dict) -> None:
+    """A user without root (nobody) runs the same command: taps in a user namespace
+    (vm/userns.py), QEMU and everything else unprivileged; every row equals root's."""
+    from harness.paths import cache_dir
+    from tests.conftest import REPO
+    from tests.suite.nonroot import NonRootUser, unusable
+    why = unusable()
+    if why:
+        pytest.skip(why)
+    user = NonRootUser(REPO, cache_dir())
+    try:
+        probe = user.run("boot", "--help", timeout=60)
+        assert probe.returncode == 0, probe.stderr
+        js = user.home / "r.json"
+        p = user.run("run", "--nic", "igc,virtio-net,igb", "--packets", str(PACKETS),
+                     "--backend", "auto", "--json", str(js))
+        assert js.exists(), f"rc {p.returncode}:\n{p.stdout[-3000:]}\n{p.stderr[-3000:]}"
+        doc = json.loads(js.read_text())
+    finally:
+        user.remove()
+    if suite["doc"]["backend"] == "tap":  # it must not fall back to the socket backend
+        assert doc["backend"] == "tap", (doc["backend"], doc.get("backend_reason"))
+    key = ("verdict", "checked")
+    ours = {(r["nic"], r["path"], r["field"]): tuple(r.get(k) for k in key) for r in doc["results"]}
+    roots = {(r["nic"], r["path"], r["field"]): tuple(r.get(k) for k in key)
+             for r in suite["doc"]["results"]}
+    differ = {k: (roots.get(k), ours.get(k)) for k in set(ours) | set(roots)
+              if ours.get(k) != roots.get(k)}
+    assert not differ, f"non-root rows differ from root's: {differ}"
+    assert p.returncode == suite["proc"].returncode

@@ -39,3 +39,12 @@ def test_unknown_nic_kind_rejected():
         qemu_cmd.nic_args(TestNic(NicSpec("e1000"), 0, "m", "q", tap="t"))
     with pytest.raises(qemu_cmd.QemuError, match="inside the guest"):
         qemu_cmd.nic_args(TestNic(NicSpec("veth"), 0, "m", "q", tap="t"))
+
+
+def test_tap_given_as_fds_without_root():
+    """A run without root hands QEMU the taps it opened in a user namespace as fds."""
+    one = TestNic(NicSpec("igc", 1), 0, "52:54:00:00:00:02", "tnic0", tap="t0", tap_fds=[7])
+    two = TestNic(NicSpec("virtio-net", 2), 1, "52:54:00:00:00:03", "tnic1", tap="t1",
+                  tap_fds=[8, 9])
+    assert qemu_cmd.netdev_args(one) == ["-netdev", "tap,id=tn0,fd=7,vhost=off"]
+    assert qemu_cmd.netdev_args(two) == ["-netdev", "tap,id=tn1,fds=8:9,vhost=off"]
