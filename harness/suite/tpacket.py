@@ -33,17 +33,24 @@ def observations(stamps: dict[int, int | None]) -> list[dict[str, Any]]:
              "rx_ts": hw or 0} for pid, hw in sorted(stamps.items())]
 
 
-class TpacketRun(RunHooks):
-    """A NIC kind's hooks, plus the mmap-ring receiver around the send."""
+def launch(g: GuestNic) -> StampReceiver:
+    """Start the ring receiver on ``g``'s interface (it listens a moment later:
+    :class:`TpacketRun` waits for it right before the send)."""
+    rx = StampReceiver(g.vm, g.runner.remote_dir, g.ifname, SCRIPT)
+    rx.launch()
+    return rx
 
-    def __init__(self, inner: RunHooks, g: GuestNic, ids: list[int]) -> None:
+
+class TpacketRun(RunHooks):
+    """A NIC kind's hooks, plus the launched mmap-ring receiver around the send."""
+
+    def __init__(self, inner: RunHooks, rx: StampReceiver, ids: list[int]) -> None:
         self.inner = inner
         self.ids = ids
-        self.rx = StampReceiver(g.vm, g.runner.remote_dir, g.ifname, SCRIPT)
+        self.rx = rx
         self.stamps: dict[int, int | None] = {}
 
     def before_send(self) -> None:
-        self.rx.launch()  # the guest's python starts while the kind's own hooks run
         self.inner.before_send()
         self.rx.wait_ready()
 

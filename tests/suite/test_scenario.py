@@ -262,7 +262,7 @@ def _run_tpacket(monkeypatch: pytest.MonkeyPatch, ring: Any) -> list[Row]:
         def wait_ready(self) -> None:
             order.append("ready")
 
-        def stop(self, ids: set[int]) -> dict[int, int | None]:
+        def stop(self, ids: set[int], wait_s: float = 10) -> dict[int, int | None]:
             return {p.id: ring(sent["facts"], p) for p in sent["plan"]}
 
     _fake_igc(monkeypatch, scn, send, lambda ids: {p.id: _exact(sent["facts"], p, {})
@@ -297,3 +297,29 @@ def test_xdp_late_asks_the_runner_for_late_hints(monkeypatch: pytest.MonkeyPatch
     scn.run_one("pass", ["xdp", "xdp-late"])
     scn.run_one("pass", ["xdp"])
     assert runner.calls == [("pass", {"late_hints": True}), ("pass", {})]
+
+
+def test_tpacket_ring_stopped_when_the_runner_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    from harness.guest.runner import RunnerError
+    from harness.suite import tpacket
+    stopped: list[float] = []
+
+    class Ring:
+        def __init__(self, *_a: Any) -> None:
+            pass
+
+        def launch(self) -> None:
+            pass
+
+        def stop(self, ids: set[int], wait_s: float = 10) -> dict[int, int | None]:
+            stopped.append(wait_s)
+            return {}
+
+    class Refusing(_Runner):
+        def observe(self, *_a: Any, **_k: Any) -> _Obs:
+            raise RunnerError("no")
+
+    scn = _scenario("virtio-net", Refusing())
+    monkeypatch.setattr(tpacket, "StampReceiver", Ring)
+    rows, stats = scn.run_one("skb", ["skb", "tpacket"])
+    assert stopped == [0] and stats.error and {r.verdict for r in rows} == {"fail"}
