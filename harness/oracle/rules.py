@@ -12,10 +12,10 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 
+from harness.oracle import known_bugs
 from harness.oracle.expectation import (
     Expectation,
     errname,
-    known_bug,
     nodata,
     not_called,
     present,
@@ -27,7 +27,6 @@ from harness.oracle.expectation import (
 from harness.oracle.facts import Facts
 from harness.oracle.nic_model import (
     IGC_RX_LATENCY_NS,
-    QUEUE_MASK,
     nic_hash,
     nic_parses,
     nic_queue,
@@ -47,17 +46,7 @@ from harness.oracle.paths import (
     SKB_FROM_FRAME_PATHS,
     SKB_READER_PATHS,
 )
-from harness.oracle.uapi import (
-    XDP_RSS_L3_DYNHDR,
-    XDP_RSS_TYPE_L3_IPV4,
-    XDP_RSS_TYPE_L3_IPV6,
-    XDP_RSS_TYPE_L4_ANY,
-    XDP_RSS_TYPE_L4_IPV4_TCP,
-    XDP_RSS_TYPE_L4_IPV4_UDP,
-    XDP_RSS_TYPE_L4_IPV6_TCP,
-    XDP_RSS_TYPE_L4_IPV6_UDP,
-    XDP_RSS_TYPE_NONE,
-)
+from harness.oracle.uapi import XDP_RSS_TYPE_L4_ANY, XDP_RSS_TYPE_NONE
 from harness.traffic.packets import SentPacket
 
 
@@ -169,90 +158,17 @@ IGC_CLOBBER_REASON = (
     "igc reads the skb hardware stamp lazily from the RX header in the headroom, which "
     "the XDP program's data_meta overwrote (every stamp = xh_meta rx_queue/ifindex read "
     "as SYSTIM ns/s minus the RX latency)")
-#: igc's rx_timestamp kfunc called after the program wrote data_meta
-IGC_LATE_REASON = (
-    "igc_xdp_rx_timestamp reads timer 0 of the RX header through a pointer into the "
-    "headroom, which the program's data_meta now covers (every stamp = xh_meta "
-    "rx_queue/ifindex read as SYSTIM ns/s minus the RX latency)")
 #: where igc's skb stamps come from when the busy-poll pointer is not read
 SO_TIMESTAMPING_NOTE = "skb stamps read through SO_TIMESTAMPING (packet socket)"
 
 
-def _queue_word(ctx: Ctx, base: int, mask: int, why: str) -> Expectation:
-    """``base`` + the rx queue (xh_meta bytes 48..51), the queue as the queue rule
-    predicts it; where it cannot be predicted, any queue up to ``mask``."""
-    q, how = nic_queue(ctx.facts, ctx.pkt)
-    if q is not None:
-        return value(base + q, why)
-    return window(base, base + mask, f"{why}; rx queue unknown ({how})")
-
-
 def _igc_clobbered_then(ctx: Ctx) -> Expectation:
-    """Timer 0 of the 16-byte RX header = xh_meta bytes 48..55 (rx_queue, ifindex):
-    the known bug igc-rx-ts-headroom; right: the SYSTIM stamp."""
-    f = ctx.facts
-    assert f.ifindex is not None
-    base = f.ifindex * 10**9 - (f.rx_latency_ns() or 0)
-    why = IGC_LATE_REASON if ctx.path != "pass" else \
+    """Timer 0 of the 16-byte RX header = xh_meta bytes 48..55 (rx_queue, ifindex): the
+    known bug igc-rx-ts-headroom (harness.oracle.known_bugs); right: the SYSTIM stamp."""
+    why = known_bugs.IGC_LATE_REASON if ctx.path != "pass" else \
         f"{IGC_CLOBBER_REASON}; {SO_TIMESTAMPING_NOTE}"
-    right = ts_expectation(f, ctx.pkt, "igc: SYSTIM stamp from the RX header")
-    return known_bug(_queue_word(ctx, base, QUEUE_MASK["igc"], why), "igc-rx-ts-headroom", right)
-
-
-#: virtnet_xdp_rss_type[]: VIRTIO_NET_HASH_REPORT_* (index) -> enum xdp_rss_hash_type
-VIRTIO_REPORT_TO_XDP = (
-    XDP_RSS_TYPE_NONE, XDP_RSS_TYPE_L3_IPV4, XDP_RSS_TYPE_L4_IPV4_TCP, XDP_RSS_TYPE_L4_IPV4_UDP,
-    XDP_RSS_TYPE_L3_IPV6, XDP_RSS_TYPE_L4_IPV6_TCP, XDP_RSS_TYPE_L4_IPV6_UDP,
-    XDP_RSS_TYPE_L3_IPV6 | XDP_RSS_L3_DYNHDR, XDP_RSS_TYPE_L4_IPV6_TCP | XDP_RSS_L3_DYNHDR,
-    XDP_RSS_TYPE_L4_IPV6_UDP | XDP_RSS_L3_DYNHDR)
-VIRTIO_LATE_REASON = (
-    "virtnet_xdp_rx_hash reads the 20-byte virtio-net header at data - hdr_len, in the "
-    "headroom the XDP program's data_meta now covers: hash_value = xh_meta rx_queue, "
-    "hash_report = the low 16 bits of xh_meta ifindex")
-
-
-def _virtio_late_then(ctx: Ctx) -> Expectation:
-    """virtio_net hash kfunc after data_meta was written (known bug
-    virtio-net-rx-hash-headroom); right: the hash the device reported."""
-    f = ctx.facts
-    assert f.ifindex is not None
-    right = _hash_then(ctx)
-    if right.kind == "skip":
-        return right
-    if ctx.field == "hash":
-        wrong = _queue_word(ctx, 0, 0xFF, VIRTIO_LATE_REASON)
-    else:
-        report = f.ifindex & 0xFFFF
-        wrong = value(VIRTIO_REPORT_TO_XDP[report] if report < len(VIRTIO_REPORT_TO_XDP)
-                      else XDP_RSS_TYPE_NONE, VIRTIO_LATE_REASON)
-    return known_bug(wrong, "virtio-net-rx-hash-headroom", right)
-
-
-#: af_packet's ring reads skb_hwtstamps()->hwtstamp, where igc keeps a pointer
-TPACKET_POINTER_REASON = (
-    "af_packet's mmap ring (tpacket_get_timestamp) reads skb_hwtstamps()->hwtstamp, the "
-    "union member igc overwrote with netdev_data (a pointer into the RX buffer, flagged "
-    "SKBTX_HW_TSTAMP_NETDEV, which only the recvmsg path resolves): the ring's stamp, "
-    "read back as a signed 64-bit ktime, is a kernel address")
-#: x86-64 kernel addresses (upper half, 4- or 5-level paging) as a signed ktime
-KERNEL_ADDRESS_KTIME = (-(2**57), -1)
-
-
-def _igc_tpacket_then(ctx: Ctx) -> Expectation:
-    right = ts_expectation(ctx.facts, ctx.pkt, "igc: SYSTIM stamp, as SO_TIMESTAMPING gives it")
-    return known_bug(window(*KERNEL_ADDRESS_KTIME, TPACKET_POINTER_REASON),
-                     "igc-tpacket-netdev-data", right)
-
-
-def _virtio_pass_hash_then(ctx: Ctx) -> Expectation:
-    right = _skb_hash_then(ctx)
-    if right.kind != "value":  # nothing to lose (the NIC hashed nothing), or not modelled
-        return right
-    return known_bug(nodata(
-        "virtio_net: the skb built after XDP_PASS never gets the virtio-net header in skb->cb "
-        "(only the flags are saved before XDP), so virtio_skb_set_hash reads a zeroed header: "
-        "skb->hash 0 (the `skb` path, without XDP, carries the hash)"),
-        "virtio-net-xdp-pass-hash", right)
+    right = ts_expectation(ctx.facts, ctx.pkt, "igc: SYSTIM stamp from the RX header")
+    return known_bugs.igc_headroom_stamp(ctx.facts, ctx.pkt, why, right)
 
 
 def _vlan_value(reason: str) -> Then:
@@ -502,7 +418,7 @@ RULES: tuple[Rule, ...] = (
         paths=_fs("xdp-late"),
         fields=_fs("hash", "hash_type"),
         when=lambda c: c.facts.ifindex is not None,
-        then=_virtio_late_then,
+        then=lambda c: known_bugs.virtio_headroom_hash(c.facts, c.pkt, c.field, _hash_then(c)),
         source="drivers/net/virtio_net.c virtnet_xdp_rx_hash (7.2.13: 6739-6760): hdr_hash = "
         "xdp->data - vi->hdr_len, in the XDP headroom (receive_small_xdp 1897 / "
         "virtnet_build_xdp_buff_mrg put the header right before data); "
@@ -544,7 +460,8 @@ RULES: tuple[Rule, ...] = (
         drivers=_fs("igc"),
         paths=SKB_READER_PATHS,
         fields=_fs("timestamp"),
-        then=_igc_tpacket_then,
+        then=lambda c: known_bugs.igc_tpacket_stamp(ts_expectation(
+            c.facts, c.pkt, "igc: SYSTIM stamp, as SO_TIMESTAMPING gives it")),
         source="igc_main.c (7.2.13) igc_construct_skb 2016-2019 / igc_build_skb 2763-2766: "
         "SKBTX_HW_TSTAMP_NETDEV + skb_hwtstamps(skb)->netdev_data = rx_ts; "
         "net/packet/af_packet.c tpacket_get_timestamp 455-470 reads ->hwtstamp (the other "
@@ -631,7 +548,7 @@ RULES: tuple[Rule, ...] = (
         drivers=_fs("virtio_net"),
         paths=PASS_PATHS,
         fields=_fs("hash"),
-        then=_virtio_pass_hash_then,
+        then=lambda c: known_bugs.virtio_pass_hash(_skb_hash_then(c)),
         source="drivers/net/virtio_net.c (7.2.13) receive_small_xdp 1849-1925 / "
         "receive_mergeable_xdp (virtnet_build_skb / build_skb_from_xdp_buff: no header copy "
         "into skb->cb, unlike page_to_skb 923 and receive_small_build_skb 1844) -> "
