@@ -206,7 +206,6 @@ def compare_field(
             fixed = exp.right is not None and judge(exp.right, rc, val)
             bad.append(
                 {
-                    **({"bug_not_shown": exp.bug} if fixed else {}),
                     "id": pid,
                     "kind": by_id[pid].kind,
                     "expected": (f"the known bug {exp.bug} ({exp.describe(fld)})" if exp.bug
@@ -216,6 +215,7 @@ def compare_field(
                     "reason": (f"known bug {exp.bug} did not show: the right value was "
                                "observed (kernel fixed?) -- the expectation table needs "
                                f"updating (rule {exp.rule})") if fixed else exp.reason,
+                    **({"bug_not_shown": exp.bug} if fixed else {}),
                 }
             )
     row.mismatches = bad[:MAX_SHOWN]
