@@ -55,6 +55,10 @@ from harness.errors import HarnessError
 from harness.guest.records import META_SIZE
 
 REMOTE_DIR = "/opt/xdp-hints"
+#: the guest polls its own files at this interval, for at most a chunk per SSH command
+GUEST_POLL_S = 0.05
+GUEST_WAIT_CHUNK_S = 5.0
+ERR_SEPARATOR = "__XDP_HINTS_STDERR__"
 MODES = ("pass", "veth", "cpumap", "xsk", "skb")  # skb: no XDP program, TC only
 
 
@@ -168,19 +172,23 @@ class Observation:
         (the caller's oracle reports what is missing).
         """
         want = set(ids) if ids is not None else None
-        cmd = f"grep -c '\"point\":\"{point}\"' {self.out_path} 2>/dev/null || true"
+        n = len(want) if want is not None else n
+        # the guest waits for the count itself (no round trip per poll), in chunks so a
+        # deadline or Ctrl-C is never far away; then the records are read once
+        count = f"c=$(grep -c '\"point\":\"{point}\"' {self.out_path} 2>/dev/null); "
         end = time.monotonic() + timeout
         while True:
-            if want is None:
-                out = self.runner.vm.ssh.run(cmd, timeout=60).stdout.strip()
-                if int(out or 0) >= n or time.monotonic() >= end:
-                    break
-            else:
-                got = {int(r["id"]) for r in self.snapshot() if r.get("point") == point}
-                if want <= got or time.monotonic() >= end:
-                    break
-            time.sleep(poll_s)
-        return [r for r in self.snapshot() if r.get("point") == point]
+            chunk = max(0.0, min(GUEST_WAIT_CHUNK_S, end - time.monotonic()))
+            out = self.runner.vm.ssh.run(
+                f"i=0; while {count}[ \"${{c:-0}}\" -lt {n} ] && [ $i -lt "
+                f"{int(chunk / GUEST_POLL_S)} ]; do sleep {GUEST_POLL_S}; i=$((i+1)); done; "
+                f"cat {self.out_path} 2>/dev/null", timeout=chunk + 60).stdout
+            recs = [r for r in parse_lines(out)[0] if r.get("point") == point]
+            got = {int(r["id"]) for r in recs}
+            done = len(recs) >= n if want is None else want <= got
+            if done or time.monotonic() >= end:
+                return recs
+            time.sleep(poll_s if len(recs) >= n else 0)  # enough lines, not the right ids
 
     # -- lifecycle ---------------------------------------------------------
     def stop(self, timeout: float = 60.0) -> None:
@@ -300,10 +308,16 @@ class GuestRunner:
                f"sleep 0.01; i=$((i+1)); done")
         self.vm.ssh.check(cmd, timeout=60)
         end = time.monotonic() + ready_timeout
+        # the guest polls for ready (or error/exit, or the runner's death) itself
+        settled = (f"grep -qE '\"event\":\"(ready|error|exit)\"' {obs.out_path} 2>/dev/null || "
+                   f"! kill -0 $(cat {obs.pid_path}) 2>/dev/null")
         while True:
+            chunk = max(0.0, min(GUEST_WAIT_CHUNK_S, end - time.monotonic()))
             r = self.vm.ssh.run(
+                f"i=0; until {settled} || [ $i -ge {int(chunk / GUEST_POLL_S)} ]; do "
+                f"sleep {GUEST_POLL_S}; i=$((i+1)); done; "
                 f"cat {obs.out_path}; kill -0 $(cat {obs.pid_path}) 2>/dev/null && echo __ALIVE__",
-                timeout=60)
+                timeout=chunk + 60)
             alive = "__ALIVE__" in r.stdout
             _, events, _ = parse_lines(r.stdout.replace("__ALIVE__", ""))
             obs.ready = next((e for e in events if e.get("event") == "ready"), None)
@@ -322,23 +336,30 @@ class GuestRunner:
                 obs.stop()
                 raise RunnerError(f"runner not ready after {ready_timeout:.0f} s "
                                   f"({ifname}, mode {mode})", obs.events, obs.stderr)
-            time.sleep(0.5)
 
     def _stop(self, obs: Observation, timeout: float) -> None:
         t = max(5, int(timeout))
         # SIGTERM, wait for a clean detach, SIGKILL as the last resort (its BPF
         # links then go away with the process).
-        self.vm.ssh.run(
-            f"p=$(cat {obs.pid_path} 2>/dev/null); [ -n \"$p\" ] || exit 0; "
+        # and the records and stderr in the same round trip
+        r = self.vm.ssh.run(
+            f"p=$(cat {obs.pid_path} 2>/dev/null); if [ -n \"$p\" ]; then "
             f"kill -TERM $p 2>/dev/null; i=0; "
-            f"while kill -0 $p 2>/dev/null && [ $i -lt {t * 5} ]; do sleep 0.2; i=$((i+1)); done; "
-            f"kill -0 $p 2>/dev/null && kill -KILL $p; true",
-            timeout=timeout + 30)
-        self._collect(obs)
+            f"while kill -0 $p 2>/dev/null && [ $i -lt {t * 20} ]; do sleep {GUEST_POLL_S}; "
+            f"i=$((i+1)); done; kill -0 $p 2>/dev/null && kill -KILL $p; fi; "
+            f"{self._cat(obs)}", timeout=timeout + 60)
+        self._collect(obs, r.stdout)
 
-    def _collect(self, obs: Observation) -> None:
-        out = self.vm.ssh.run(f"cat {obs.out_path} 2>/dev/null", timeout=120).stdout
-        obs.stderr = self.vm.ssh.run(f"cat {obs.err_path} 2>/dev/null", timeout=60).stdout
+    @staticmethod
+    def _cat(obs: Observation) -> str:
+        """Shell printing the runner's output, a separator, then its stderr."""
+        return (f"cat {obs.out_path} 2>/dev/null; echo; echo {ERR_SEPARATOR}; "
+                f"cat {obs.err_path} 2>/dev/null; true")
+
+    def _collect(self, obs: Observation, both: str | None = None) -> None:
+        if both is None:
+            both = self.vm.ssh.run(self._cat(obs), timeout=120).stdout
+        out, _, obs.stderr = both.partition(f"\n{ERR_SEPARATOR}\n")
         obs.records, obs.events, obs.junk = parse_lines(out)
         if not any(e.get("event") == "exit" for e in obs.events):
             # died without its exit event: say what the guest kernel saw (segfault,
