@@ -1,5 +1,8 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
-"""``xdp-hints report diff|merge``: compare results, merge matrix cells into one page.
+"""``xdp-hints report show|diff|merge``: print, compare and merge results.
+
+``report show FILE`` prints a saved result (``run --json`` or a matrix ``cell.json``)
+as ``run`` does: the matrix view, or with ``--table`` a line per row.
 
 ``report diff BASE NEW`` compares two results (``run --json`` files, merged matrix
 JSON or matrix directories; cell by cell for matrices).  ``report merge DIR...``
@@ -11,15 +14,26 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from pathlib import Path
 
 from harness.errors import EXIT_INFRA
-from harness.verdict import diff, ktap, merge
+from harness.verdict import diff, ktap, merge, report, view
+from harness.verdict.compare import Row
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("report", help="work with result files (diff, merge)")
+    p = sub.add_parser("report", help="work with result files (show, diff, merge)")
     rsub = p.add_subparsers(dest="report_cmd", metavar="ACTION", required=True)
+    s = rsub.add_parser(
+        "show", help="print a saved result as `run` does (matrix view or --table)",
+        description="Print a `run --json` file (or a matrix cell.json) as `run` prints it: "
+                    "per NIC a paths x fields matrix, then the failures in full and each "
+                    "expected-unsupported / skip reason once; --table: a line per row.",
+        epilog="exit codes: 0 no row failed, 1 a row failed, 2 unreadable input")
+    s.add_argument("file", type=Path, metavar="FILE")
+    s.add_argument("--table", action="store_true", help="one line per (NIC, path, field)")
+    s.set_defaults(func=run_show)
     d = rsub.add_parser(
         "diff", help="rows whose verdict or counts changed between two results",
         description="Compare a base result with a new one, row by row (nic, path, field; per "
@@ -70,6 +84,21 @@ def _changes(base: Path, new: Path) -> list[diff.Change]:
     if _is_single_run(base) and _is_single_run(new):
         return diff.diff(diff.load(base), diff.load(new))
     return merge.diff_cells(merge.load_cells(base), merge.load_cells(new))
+
+
+def run_show(args: argparse.Namespace) -> int:
+    doc = diff.load(args.file)
+    rows = view.check_rows(doc["results"], str(args.file))
+    print(view.heading(doc))
+    if doc.get("error"):
+        print(f"ERROR {doc['error']}")
+    if args.table:
+        rs = [Row(**{k: r[k] for k in r if k in Row.__dataclass_fields__}) for r in rows]
+        print(report.table(rs))
+        print(report.summary_line(rs))
+    else:
+        print(view.render(rows, view.style_for(sys.stdout)))
+    return 1 if any(r["verdict"] == "fail" for r in rows) else 0
 
 
 def run_diff(args: argparse.Namespace) -> int:

@@ -1,5 +1,8 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
-"""``xdp-hints run``: boot, run every scenario, print one row per (NIC, path, field).
+"""``xdp-hints run``: boot, run every scenario, print a verdict per (NIC, path, field).
+
+The terminal gets the matrix view (harness.verdict.view), or with ``--table`` one
+line per row.
 
 Exit codes: 0 every row pass / expected-unsupported / known-bug / skip, 1 any fail,
 2 infrastructure, 3 guest kernel crashed.  One VM carries every test NIC
@@ -32,14 +35,14 @@ from harness.suite.faults import FAULTS
 from harness.suite.runs import CLI_PATHS
 from harness.suite.scenario import Options, Scenario
 from harness.suite.suite import SUITE_MODULES, default_kinds, run_suite
-from harness.verdict import diff, ktap, report
+from harness.verdict import diff, ktap, report, view
 from harness.verdict.compare import Row
 from harness.vm.machine import GuestCrashed, running_vm
 
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
-        "run", help="boot, check RX metadata on every NIC x path, print a verdict table",
+        "run", help="boot, check RX metadata on every NIC x path, print the verdicts",
         description="Boot a guest with the test NICs, load the BPF programs, send packets "
                     "with known ground truth and judge every (NIC, path, field): pass, fail "
                     "(expected vs observed), expected-unsupported (reason), known-bug (a wrong "
@@ -71,16 +74,23 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--junit", type=Path, metavar="FILE", help="write JUnit XML")
     p.add_argument("--ktap", type=Path, metavar="FILE",
                    help="write KTAP (the kernel selftests' format): a test per row, per NIC")
+    p.add_argument("--table", action="store_true",
+                   help="print one line per (NIC, path, field) instead of the matrix view "
+                        "(per NIC a paths x fields matrix, then failures in full and each "
+                        "expected-unsupported / skip reason once)")
     # test-only: load a deliberately wrong BPF program (the suite must fail it)
     p.add_argument("--test-fault", choices=list(FAULTS), help=argparse.SUPPRESS)
     p.set_defaults(func=run)
 
 
-def print_table(rows: list[Row], meta: dict[str, Any]) -> None:
-    print(f"kernel  {meta.get('kernel')}  ({meta.get('kernel_spec')})  accel {meta.get('accel')}"
-          f"  backend {meta.get('backend')}  {meta.get('duration_s')} s")
-    print(report.table(rows))
-    print(report.summary_line(rows))
+def print_table(rows: list[Row], meta: dict[str, Any], flat: bool = True) -> None:
+    """The heading, then the flat table (``flat``) or the matrix view (harness.verdict.view)."""
+    print(view.heading(meta))
+    if flat:
+        print(report.table(rows))
+        print(report.summary_line(rows))
+    else:
+        print(view.render(view.rows_of(rows), view.style_for(sys.stdout)))
 
 
 def _write(args: argparse.Namespace, rows: list[Row], meta: dict[str, Any]) -> None:
@@ -138,7 +148,7 @@ def run(args: argparse.Namespace) -> int:
     _write(args, rows, meta)
     if err is not None:
         raise err
-    print_table(rows, meta)
+    print_table(rows, meta, flat=args.table)
     sys.stdout.flush()
     return report.exit_code(rows)
 

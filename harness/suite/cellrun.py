@@ -97,7 +97,8 @@ def run_attempt(cell: Cell, d: Path, emit: Emit = quiet, attempt: int = 1) -> At
     d.mkdir(parents=True, exist_ok=True)
     cmd = [sys.executable, "-m", "harness.cli", "run", *cell.run_args(),
            "--json", str(d / "result.json"), "--junit", str(d / "junit.xml"),
-           "--ktap", str(d / "result.ktap"), "--log-dir", str(d)]
+           "--ktap", str(d / "result.ktap"), "--log-dir", str(d),
+           "--table"]  # run.log: a line per row, to grep
     env = {**os.environ, "XDP_HINTS_PROGRESS": "1"}
     t0 = time.monotonic()
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
