@@ -68,6 +68,3 @@ class TpacketRun(RunHooks):
 
     def annotate(self, rows: list[Row]) -> None:
         self.inner.annotate(rows)
-        for r in rows:
-            if r.path == PATH:
-                r.detail += "; stamps read from a TPACKET_V3 ring (PACKET_TIMESTAMP raw hardware)"

@@ -280,7 +280,7 @@ def test_tpacket_rows_known_bug_pointer_and_table_needs_updating(
     assert rows["skb", "timestamp"].verdict == "pass"
     tp = rows["tpacket", "timestamp"]
     assert tp.verdict == "known-bug" and tp.matched == tp.checked == 8, tp
-    assert "TPACKET_V3" in tp.detail and [k for k in rows if k[0] == "tpacket"] == [
+    assert "mmap ring" in tp.detail and [k for k in rows if k[0] == "tpacket"] == [
         ("tpacket", "timestamp")]
     fixed = {(r.path, r.field): r for r in _run_tpacket(
         monkeypatch, lambda f, p: _exact(f, p, {}))}["tpacket", "timestamp"]
