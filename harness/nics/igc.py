@@ -4,9 +4,10 @@
 It supplies RX timestamps and the RSS hash.  Because we own the device, the
 host reads the RSS key and table the driver programmed over QMP, and every run
 stamps frames with a deterministic clock (``CLOCK_START_NS`` + ``CLOCK_STEP_NS``
-per frame), so timestamps are checked exactly.  The skb's hardware stamp is the
-one SO_TIMESTAMPING hands a packet socket (igc keeps a pointer in the skb's
-hwtstamp field with CONFIG_NET_RX_BUSY_POLL).
+per frame), so timestamps are checked exactly; timer 1 gets its own sequence
+(``CLOCK1_*``), so a driver reading the wrong timer fails the timestamp rows.
+The skb's hardware stamp is the one SO_TIMESTAMPING hands a packet socket (igc
+keeps a pointer in the skb's hwtstamp field with CONFIG_NET_RX_BUSY_POLL).
 """
 
 from __future__ import annotations
@@ -27,6 +28,10 @@ if TYPE_CHECKING:
 
 CLOCK_START_NS = 1_900_000_000 * 10**9 + 4242
 CLOCK_STEP_NS = 1000
+# Timer 1 (free running; the header's first 8 bytes, what a driver reading the wrong
+# timer would get): its own start and step, so no stamp of it equals a timer-0 stamp.
+CLOCK1_START_NS = 1_000_000 * 10**9 + 777_777
+CLOCK1_STEP_NS = 1337
 
 
 class Igc(NicKind):
@@ -73,7 +78,8 @@ class IgcRun(RunHooks):
     def before_send(self) -> None:
         if self.tsrx is not None:
             self.tsrx.start()
-        self.g.model.set_deterministic(CLOCK_START_NS, CLOCK_STEP_NS)
+        self.g.model.set_deterministic(CLOCK_START_NS, CLOCK_STEP_NS,
+                                       timer1=(CLOCK1_START_NS, CLOCK1_STEP_NS))
         self.g.model.clear_rx_log()
 
     def after(self) -> None:

@@ -12,12 +12,15 @@ property            mode   meaning
                            tx_packets/tx_bytes`` lists + error counters
 ``rx-log``          r/w    JSON list of the metadata of the last 256 frames delivered
                            (``seq, queue, len, hash, rss_type, vlan_stripped, vlan_tci,
-                           ts_valid, ts_ns``); write ``"clear"`` to empty it
-``clock-mode``      r/w    ``"realtime"`` (SYSTIM follows the guest clock) or
-                           ``"deterministic"`` (frozen; advances ``clock-step-ns`` per
-                           timestamped frame)
-``systim-ns``       r/w    SYSTIM in ns (seconds * 1e9 + ns)
-``clock-step-ns``   r/w    step per timestamped frame in deterministic mode
+                           ts_valid, ts_ns, ts1_ns``: timers 0 and 1 at the stamp);
+                           write ``"clear"`` to empty it
+``clock-mode``      r/w    ``"realtime"`` (the timers follow the guest clock) or
+                           ``"deterministic"`` (frozen; each timer advances by its
+                           step per timestamped frame)
+``systim-ns``       r/w    SYSTIM (timer 0, the one the driver adjusts) in ns
+``clock-step-ns``   r/w    timer 0 step per timestamped frame in deterministic mode
+``systim1-ns``      r/w    SYSTIM_1 (timer 1, free running) in ns
+``clock1-step-ns``  r/w    timer 1 step per timestamped frame in deterministic mode
 ``fault-skip-ts``   r/w    the next N frames are delivered without an RX timestamp
 ==================  =====  ==========================================================
 
@@ -76,6 +79,7 @@ class RxRecord:
     vlan_tci: int
     ts_valid: bool
     ts_ns: int
+    ts1_ns: int = 0     # timer 1 (builds before the second timer have no such key)
 
     @property
     def rss_type_name(self) -> str:
@@ -130,11 +134,22 @@ class IgcModel:
     def clock_mode(self) -> str:
         return self._get("clock-mode")
 
-    def set_deterministic(self, start_ns: int, step_ns: int) -> None:
-        """Freeze SYSTIM at ``start_ns``; each timestamped frame advances it by ``step_ns``."""
+    def set_deterministic(self, start_ns: int, step_ns: int,
+                          timer1: tuple[int, int] | None = None) -> None:
+        """Freeze SYSTIM at ``start_ns``; each timestamped frame advances it by ``step_ns``.
+
+        ``timer1`` = (start, step) does the same for timer 1 (SYSTIM_1), so that a read
+        of the wrong timer gives a different value; without it timer 1 freezes where it is.
+        """
         self._set("clock-mode", "deterministic")
         self._set("clock-step-ns", int(step_ns))
         self._set("systim-ns", int(start_ns))
+        if timer1 is not None:
+            self._set("clock1-step-ns", int(timer1[1]))
+            self._set("systim1-ns", int(timer1[0]))
+
+    def systim1_ns(self) -> int:
+        return int(self._get("systim1-ns"))
 
     def set_realtime(self) -> None:
         self._set("clock-mode", "realtime")

@@ -44,6 +44,7 @@ class Options:
     wait_s: float = 120.0
     seed: int = 1
     fault: str | None = None  # test only: "hash+1" (harness.suite.faults)
+    program: Any = None  # a user's program in place of ours (harness.guest.program)
     udp_4tuple: bool = True  # igc: ethtool -N rx-flow-hash udp4/udp6 sdfn
 
 
@@ -131,6 +132,8 @@ class NicScenario:
             remote = f"{g.runner.remote_dir}/xdp_hints_fault.bpf.o"
             self.vm.ssh.put(fault_object(self.opts.fault), remote, mode=0o644)
             self.extra_args = ["--obj", remote]
+        if self.opts.program is not None:
+            self.extra_args += self.opts.program.push(self.vm, g.runner.remote_dir)
         return self.base
 
     def _wait_carrier(self) -> None:

@@ -27,6 +27,7 @@ pytestmark = pytest.mark.vm
 
 SRC = "debian:sid-source"
 PATCH = REPO / "tests" / "data" / "patches" / "0001-igc-ipv6-udp-hash-type-l3.patch"
+TIMER1_PATCH = REPO / "tests" / "data" / "patches" / "0002-igc-rx-timestamp-reads-timer1.patch"
 OK = ("pass", "expected-unsupported")
 BUILD_TIMEOUT = 3600
 
@@ -94,6 +95,23 @@ def test_regression_patch_against_its_base(base: dict, tmp_path: Path, taps_usab
     regressions = [ln for ln in p.stdout.splitlines() if ln.startswith("regression")]
     assert len(regressions) == len(failed)
     assert all(" igc " in ln and " hash_type:" in ln for ln in regressions), p.stdout
+
+
+def test_kfunc_reading_timer1_fails_the_timestamp_rows(base: dict, tmp_path: Path,
+                                                     taps_usable) -> None:
+    """igc's rx_timestamp kfunc patched to read timer 1: the model's timer 1 runs its own
+    deterministic sequence, so exactly igc's XDP timestamp rows fail (the skb rows read
+    timer 0 through the unpatched ndo_get_tstamp and pass)."""
+    _skip_without_igc()
+    out = tmp_path / "t1.json"
+    p = xdp_hints("run", "--kernel", SRC, "--patch", str(TIMER1_PATCH), "--nic", "igc",
+                  "--path", "skb,xdp", "--packets", "16", "--json", str(out), timeout=3600)
+    assert p.returncode == 1, (p.stdout[-3000:], p.stderr[-3000:])
+    doc = json.loads(out.read_text())
+    failed = {(r["path"], r["field"]) for r in doc["results"] if r["verdict"] == "fail"}
+    assert failed == {("xdp", "timestamp")}, failed
+    ok = {(r["path"], r["field"]) for r in doc["results"] if r["verdict"] == "pass"}
+    assert ("skb", "timestamp") in ok, doc["results"]
 
 
 def _git(tree: Path, *args: str) -> str:

@@ -709,3 +709,167 @@ def test_dma_into_own_registers_is_harmless(dev):
     time.sleep(0.3)
     assert dev.proc.poll() is None, dev.qemu_log()[-2000:]
     assert dev.r(STATUS) & 2
+
+
+# ---------------------------------------------------------------- register file, NVM, timers
+
+# The Linux driver's register self-test (igc_diag.c reg_test[]): (reg, count, stride,
+# readable mask, written bits); the pattern test writes p & write, expects p & write & mask.
+REG_PATTERN_TESTS = [
+    (0x0028, 1, 0, 0xFFFFFFFF, 0xFFFFFFFF),        # FCAL
+    (0x002C, 1, 0, 0x0000FFFF, 0xFFFFFFFF),        # FCAH
+    (0x0030, 1, 0, 0x0000FFFF, 0xFFFFFFFF),        # FCT
+    (0xC004, 4, 0x40, 0xFFFFFFFF, 0xFFFFFFFF),     # RDBAH
+    (0xC000, 4, 0x40, 0xFFFFFF80, 0xFFFFFF80),     # RDBAL
+    (0xC008, 4, 0x40, 0x000FFF80, 0x000FFFFF),     # RDLEN
+    (0xC018, 4, 0x40, 0x0000FFFF, 0x0000FFFF),     # RDT
+    (0x2168, 1, 0, 0x0003FFF0, 0x0003FFF0),        # FCRTH
+    (0x0170, 1, 0, 0x0000FFFF, 0x0000FFFF),        # FCTTV
+    (0x0410, 1, 0, 0x3FFFFFFF, 0x3FFFFFFF),        # TIPG
+    (0xE004, 4, 0x40, 0xFFFFFFFF, 0xFFFFFFFF),     # TDBAH
+    (0xE000, 4, 0x40, 0xFFFFFF80, 0xFFFFFF80),     # TDBAL
+    (0xE008, 4, 0x40, 0x000FFF80, 0x000FFFFF),     # TDLEN
+    (0xE018, 4, 0x40, 0x0000FFFF, 0x0000FFFF),     # TDT
+    (RAL0, 16, 8, 0xFFFFFFFF, 0xFFFFFFFF),         # RAL
+    (RAH0, 16, 8, 0x900FFFFF, 0xFFFFFFFF),         # RAH
+    (0x5200, 128, 4, 0xFFFFFFFF, 0xFFFFFFFF),      # MTA
+]
+
+
+def test_register_write_masks_as_the_driver_selftest_expects(dev):
+    dev.enable_pci(msix=False)
+    toggle = 0x6800D3                                # STATUS: these bits ignore writes
+    before = dev.r(STATUS)
+    dev.w(STATUS, toggle)
+    assert dev.r(STATUS) & toggle == before & toggle
+    for reg, count, stride, mask, write in REG_PATTERN_TESTS:
+        for i in range(count):
+            a = reg + i * stride
+            old = dev.r(a)
+            for pat in (0x5A5A5A5A, 0xA5A5A5A5, 0x00000000, 0xFFFFFFFF):
+                dev.w(a, pat & write)
+                got = dev.r(a)
+                assert got == pat & write & mask, \
+                    f"reg {a:#06x}: wrote {pat & write:#010x}, read {got:#010x}"
+            dev.w(a, old)
+    for val in (0xFFFFFFFF, 0x04CFB2FE):             # RCTL set-and-check
+        dev.w(RCTL, val & 0x003FFFFB)
+        assert dev.r(RCTL) & 0x04CFB2FE == val & 0x003FFFFB & 0x04CFB2FE
+    dev.w(RCTL, 0)
+    assert dev.r(RAH0) & (1 << 31) and dev.r(RAL0) == int.from_bytes(MAC_B[:4], "little")
+
+
+def test_nvm_in_flash_validate_and_update_paths(dev):
+    SRWR, FLASH_DETECTED, FLUPD, FLUDONE = 0x12018, 1 << 19, 1 << 23, 1 << 26
+    dev.enable_pci(msix=False)
+    eecd = dev.r(EECD)
+    assert eecd & FLASH_DETECTED, "flash detected: the driver validates the NVM"
+    assert eecd & FLUDONE and eecd & (1 << 8) and eecd & (1 << 9)
+    dev.w(EECD, 0)                                   # read-only bits survive a write
+    assert dev.r(EECD) & (FLASH_DETECTED | FLUDONE) == FLASH_DETECTED | FLUDONE
+    dev.w(EECD, 1 << 6)                              # REQ -> GNT
+    assert dev.r(EECD) & (1 << 7)
+    dev.w(EECD, 0)
+    assert not dev.r(EECD) & (1 << 7)
+    # the update path: a shadow-RAM write, then FLUPD, FLUDONE polled
+    dev.w(SRWR, (0x30 << 2) | (0xBEEF << 16) | 1)
+    assert dev.r(SRWR) & 2, "SRWR done"
+    dev.w(EERD, (0x30 << 2) | 1)
+    assert dev.r(EERD) >> 16 == 0xBEEF
+    dev.w(EECD, dev.r(EECD) | FLUPD)
+    v = dev.r(EECD)
+    assert v & FLUDONE and not v & FLUPD
+    dev.w(SRWR, (0x400 << 2) | (0x1234 << 16) | 1)   # beyond the NVM: ignored, done
+    assert dev.r(SRWR) & 2
+
+
+SYSTIML_1, SYSTIMH_1, TIMINCA_1 = 0xB688, 0xB68C, 0xB690
+
+
+def _timer(dev, lo: int) -> int:
+    ns = dev.r(lo)
+    return dev.r(lo + 4) * 10**9 + ns
+
+
+def test_two_timers_timer1_not_moved_by_timer0_adjustments(dev):
+    dev.enable_pci(msix=False)
+    dev.w(0xB600, 0)
+    dev.w(0xB604, 1_000_000)                         # timer 0 at 1e6 s
+    dev.w(SYSTIML_1, 0)
+    dev.w(SYSTIMH_1, 5)                              # timer 1 at 5 s
+    t0, t1 = _timer(dev, 0xB600), _timer(dev, SYSTIML_1)
+    assert t0 // 10**9 == 1_000_000 and t1 // 10**9 == 5
+    dev.w(0xB60C, 250_000)                           # TIMADJ +250 us: timer 0 only
+    dev.w(0xB608, 100 * 2**30 // 78125)              # TIMINCA +100 ppm: timer 0 only
+    dev.qt._cmd("clock_step 1000000000")
+    d0 = _timer(dev, 0xB600) - t0
+    d1 = _timer(dev, SYSTIML_1) - t1
+    assert d0 == pytest.approx(10**9 + 250_000 + 100_000, abs=5000)
+    assert d1 == pytest.approx(10**9, abs=5000), "timer 1 runs free at the nominal rate"
+    dev.w(TIMINCA_1, (1 << 31) | (50 * 2**30 // 78125))   # timer 1's own rate: -50 ppm
+    t1 = _timer(dev, SYSTIML_1)
+    dev.qt._cmd("clock_step 1000000000")
+    assert _timer(dev, SYSTIML_1) - t1 == pytest.approx(10**9 - 50_000, abs=5000)
+
+
+def _rx_headers(dev, srrctl_sel: int, n: int) -> list[tuple[int, int]]:
+    """Send n frames to queue 0 with the given SRRCTL timer selects; the header slots."""
+    dev.w(SRRCTL(0), dev.r(SRRCTL(0)) & ~((3 << 14) | (3 << 17)) | srrctl_sel)
+    base = dev.model.stats()["rx_seq"]
+    heads = []
+    for k in range(n):
+        dev.send(udp4_frame("10.3.0.1", "10.3.0.2", 40 + k, 9, b"t" * 30))
+        dev.wait_rdh(0, (base + k + 1) % NDESC)
+        i = (base + k) % NDESC
+        _, _, st, _, _ = dev.desc(0, i)
+        assert st & 0x8000, "TSIP"
+        t1l, t1h, t0l, t0h = struct.unpack("<IIII", dev.qt.memread(BUFS[0] + i * BUFSZ, 16))
+        heads.append((t1h * 10**9 + t1l, t0h * 10**9 + t0l))
+        dev.w(RDT(0), i)                             # give the buffer back
+    return heads
+
+
+def test_rx_header_carries_the_timers_srrctl_selects(dev):
+    dev.enable_pci()
+    dev.setup_rx(queues=(0,), vlan_strip=False)
+    dev.w(MRQC, 0)
+    s0, s1 = 1_800_000_000 * 10**9 + 11, 3_000 * 10**9 + 999
+    dev.model.set_deterministic(s0, 1000, timer1=(s1, 1337))
+    # the driver's choice: first slot timer 1 (TIMER1SEL=1), second timer 0 (TIMER0SEL=0)
+    heads = _rx_headers(dev, (1 << 14) | (0 << 17), 3)
+    assert heads == [(s1 + 1337 * k, s0 + 1000 * k) for k in range(3)]
+    log = dev.model.rx_log()
+    assert [(r.ts_ns, r.ts1_ns) for r in log] == [(b, a) for a, b in heads]
+    # swapped selects swap the slots; both on timer 0 repeat it
+    heads = _rx_headers(dev, (0 << 14) | (1 << 17), 1)
+    assert heads == [(s0 + 3000, s1 + 3 * 1337)]
+    heads = _rx_headers(dev, 0, 1)
+    assert heads == [(s0 + 4000, s0 + 4000)]
+    # timers 2/3 are not modelled: zeros, never a value of timer 0 or 1
+    heads = _rx_headers(dev, (2 << 14) | (0 << 17), 1)
+    assert heads == [(0, s0 + 5000)]
+    assert dev.model.systim_ns() == s0 + 6000 and dev.model.systim1_ns() == s1 + 6 * 1337
+
+
+def test_tx_timestamp_from_the_timer_the_descriptor_selects(dev):
+    dev.enable_pci(msix=False)
+    TSYNCTXCTL = 0xB614
+    s0, s1 = 1_800_000_000 * 10**9 + 11, 3_000 * 10**9 + 999
+    dev.model.set_deterministic(s0, 1000, timer1=(s1, 1337))
+    frame = udp4_frame("10.2.0.1", "10.2.0.2", 7, 9, b"ptp" * 20)
+    dev.qt.memwrite(TX_BUF, frame)
+    base = len(frame) | (0x3 << 20) | (1 << 24) | (1 << 25) | (1 << 27) | (1 << 29) | (1 << 19)
+    descs = [struct.pack("<QII", TX_BUF, base, len(frame) << 14),                  # reg 0, t0
+             struct.pack("<QII", TX_BUF, base | (1 << 16), (len(frame) << 14) | 0x20)]  # reg 1, t1
+    dev.qt.memwrite(TX_RING, b"".join(descs) + bytes(16 * 6))
+    dev.w(TDBAL(0), TX_RING)
+    dev.w(TDBAL(0) + 8, NDESC * 16)
+    dev.w(TDBAL(0) + 0x28, 1 << 25)
+    dev.w(TSYNCTXCTL, 0x10)
+    dev.w(TCTL, 1 << 1)
+    dev.w(TDBAL(0) + 0x18, 2)
+    for _ in range(2):
+        dev.udp.recvfrom(65536)
+    assert dev.r(TSYNCTXCTL) & 0x3 == 0x3, "TXTT_0 and TXTT_1"
+    assert dev.r(0xB61C) * 10**9 + dev.r(0xB618) == s0, "register 0: timer 0"
+    assert dev.r(0xB69C) * 10**9 + dev.r(0xB698) == s1, "register 1: timer 1"

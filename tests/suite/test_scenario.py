@@ -150,7 +150,7 @@ def _fake_igc(monkeypatch: pytest.MonkeyPatch, scn: s.NicScenario, send: Any,
 
     class Model:
         def __getattr__(self, _name: str) -> Any:
-            return lambda *_a: None
+            return lambda *_a, **_k: None
 
     scn.g.model = Model()
     monkeypatch.setattr(scn.kind, "send", send)

@@ -102,35 +102,48 @@ static int64_t igc_clk_now(void)
     return qemu_clock_get_ns(QEMU_CLOCK_VIRTUAL);
 }
 
-/* The I225 runs SYSTIM off a 3.2 ns cycle; TIMINCA carries a correction
- * in 2^-32 ns per cycle, sign in bit 31 (see the driver's adjfine). */
-int64_t igc_core_systim_ns(IgcCore *c)
+static hwaddr igc_timinca_reg(int t)
 {
+    return t ? R_TIMINCA_1 : R_TIMINCA;
+}
+
+/* The I225 runs each SYSTIM off a 3.2 ns cycle; its TIMINCA carries a
+ * correction in 2^-32 ns per cycle, sign in bit 31 (see the driver's adjfine).
+ * Timer 0 is the one the driver adjusts; timer 1 runs free unless written. */
+int64_t igc_core_timer_ns(IgcCore *c, int t)
+{
+    IgcTimer *tm = &c->timer[t];
+    uint32_t incr = rreg(c, igc_timinca_reg(t));
     int64_t now, d, corr = 0;
     uint32_t inc;
 
     if (c->deterministic) {
-        return c->sys_base;
+        return tm->sys_base;
     }
     now = igc_clk_now();
-    d = now - c->clk_base;
-    inc = rreg(c, R_TIMINCA) & TIMINCA_VALUE_MASK;
+    d = now - tm->clk_base;
+    inc = incr & TIMINCA_VALUE_MASK;
     if (inc && d > 0) {
         corr = (int64_t)(((__int128)d * inc * 10) / ((__int128)32 << 32));
-        if (rreg(c, R_TIMINCA) & TIMINCA_ISGN) {
+        if (incr & TIMINCA_ISGN) {
             corr = -corr;
         }
     }
-    return c->sys_base + d + corr;
+    return tm->sys_base + d + corr;
 }
 
-void igc_core_systim_set(IgcCore *c, int64_t ns)
+void igc_core_timer_set(IgcCore *c, int t, int64_t ns)
 {
     if (ns < 0) {
         ns = 0;
     }
-    c->sys_base = ns;
-    c->clk_base = igc_clk_now();
+    c->timer[t].sys_base = ns;
+    c->timer[t].clk_base = igc_clk_now();
+}
+
+static int64_t igc_core_systim_ns(IgcCore *c)
+{
+    return igc_core_timer_ns(c, 0);
 }
 
 static void igc_split_ns(int64_t ns, uint32_t *sec, uint32_t *nsec)
@@ -358,12 +371,18 @@ static void igc_load_mac(IgcCore *c)
 
 static void igc_reset_regs(IgcCore *c, bool keep_clock)
 {
-    int q;
+    int q, t;
 
     trace_igc_reset(keep_clock);
+    for (t = 0; t < IGC_NUM_TIMERS; t++) {
+        /* the rates below are cleared: rebase so they apply from now on */
+        igc_core_timer_set(c, t, keep_clock ? igc_core_timer_ns(c, t) : 0);
+    }
     memset(c->regs, 0, sizeof(c->regs));
     wreg(c, R_CTRL, CTRL_FD | CTRL_SLU);
-    wreg(c, R_EECD, EECD_PRES | EECD_AUTO_RD | (2u << EECD_SIZE_EX_SHIFT));
+    /* an NVM in flash (256 words), auto-read done, no flash update pending */
+    wreg(c, R_EECD, EECD_PRES | EECD_AUTO_RD | (2u << EECD_SIZE_EX_SHIFT) |
+                    EECD_FLASH_DETECTED | EECD_FLUDONE);
     wreg(c, R_VET, ETH_P_VLAN);
     wreg(c, R_PHPM, PHPM_RST_COMP);
     wreg(c, R_RXPBS, 0xA2);
@@ -376,10 +395,6 @@ static void igc_reset_regs(IgcCore *c, bool keep_clock)
         memset(c->tx[q].ctx, 0, sizeof(c->tx[q].ctx));
     }
     igc_load_mac(c);
-    if (!keep_clock) {
-        wreg(c, R_TIMINCA, 0);
-        igc_core_systim_set(c, 0);
-    }
 }
 
 void igc_core_reset(IgcCore *c)
@@ -479,7 +494,8 @@ typedef struct IgcRxFrame {
     uint32_t total;                     /* frame length after VLAN strip */
     bool want_ts;
     uint32_t tslen;                     /* timestamp header in front */
-    int64_t ts;
+    int64_t ts;                         /* timer 0 */
+    int64_t ts1;                        /* timer 1 */
     uint32_t status;
 } IgcRxFrame;
 
@@ -540,6 +556,7 @@ static void igc_rx_log(IgcCore *c, const IgcRxFrame *f)
     e->vlan_tci = f->tci;
     e->ts_valid = f->want_ts;
     e->ts_ns = f->want_ts ? f->ts : 0;
+    e->ts1_ns = f->want_ts ? f->ts1 : 0;
 }
 
 static void igc_rx_drop(IgcCore *c, int q, const char *why, size_t size)
@@ -616,19 +633,40 @@ static void igc_rx_ts_wanted(IgcCore *c, IgcRxFrame *f)
     f->tslen = f->want_ts ? IGC_TS_HDR_LEN : 0;
 }
 
-/* Step 5: the timestamp header (timer 1, then timer 0) in front of the frame */
+/* One 8-byte slot of the header: SYSTIML, SYSTIMH of the timer SRRCTL selects
+ * (timers 2 and 3 are not modelled: zeros) */
+static void igc_rx_stamp_slot(uint8_t *p, int sel, const int64_t *now)
+{
+    uint32_t sec = 0, ns = 0;
+
+    if (sel < IGC_NUM_TIMERS) {
+        igc_split_ns(now[sel], &sec, &ns);
+    }
+    stl_le_p(p, ns);
+    stl_le_p(p + 4, sec);
+}
+
+/* Step 5: the timestamp header in front of the frame: the timer SRRCTL.TIMER1SEL
+ * names, then the one TIMER0SEL names */
 static void igc_rx_stamp(IgcCore *c, IgcRxFrame *f)
 {
-    uint32_t sec, ns;
+    uint32_t srrctl = rreg(c, R_SRRCTL(f->queue));
+    int64_t now[IGC_NUM_TIMERS];
+    int t;
 
-    f->ts = igc_core_systim_ns(c);
-    igc_split_ns(f->ts, &sec, &ns);
-    stl_le_p(c->rxbuf + 0, ns);
-    stl_le_p(c->rxbuf + 4, sec);
-    stl_le_p(c->rxbuf + 8, ns);
-    stl_le_p(c->rxbuf + 12, sec);
+    for (t = 0; t < IGC_NUM_TIMERS; t++) {
+        now[t] = igc_core_timer_ns(c, t);
+    }
+    f->ts = now[0];
+    f->ts1 = now[1];
+    igc_rx_stamp_slot(c->rxbuf + 0,
+                      (srrctl >> SRRCTL_TIMER1SEL_SHIFT) & SRRCTL_TIMERSEL_MASK, now);
+    igc_rx_stamp_slot(c->rxbuf + 8,
+                      (srrctl >> SRRCTL_TIMER0SEL_SHIFT) & SRRCTL_TIMERSEL_MASK, now);
     if (c->deterministic) {
-        c->sys_base += c->det_step_ns;
+        for (t = 0; t < IGC_NUM_TIMERS; t++) {
+            c->timer[t].sys_base += c->timer[t].det_step_ns;
+        }
     }
 }
 
@@ -784,7 +822,8 @@ static void igc_tx_send_cb(void *opaque, const struct iovec *iov, int iovcnt,
     qemu_sendv_packet(qemu_get_queue(c->nic), iov, iovcnt);
 }
 
-static void igc_tx_timestamp(IgcCore *c, uint32_t cmd)
+/* TX stamp into register pair n (descriptor), from timer 1 if olinfo says so */
+static void igc_tx_timestamp(IgcCore *c, uint32_t cmd, uint32_t olinfo)
 {
     unsigned reg = (cmd >> TXD_TSTAMP_REG_SHIFT) & 3;
     uint32_t sec, ns;
@@ -792,7 +831,8 @@ static void igc_tx_timestamp(IgcCore *c, uint32_t cmd)
     if (!(rreg(c, R_TSYNCTXCTL) & TSYNCTXCTL_ENABLED)) {
         return;
     }
-    igc_split_ns(igc_core_systim_ns(c), &sec, &ns);
+    igc_split_ns(igc_core_timer_ns(c, (olinfo & TXD_OLINFO_TIMER_1) ? 1 : 0),
+                 &sec, &ns);
     wreg(c, R_TXSTMPL_N(reg), ns);
     wreg(c, R_TXSTMPH_N(reg), sec);
     wreg(c, R_TSYNCTXCTL, rreg(c, R_TSYNCTXCTL) | (1u << reg));
@@ -851,7 +891,7 @@ static void igc_tx_finish(IgcCore *c, int q)
     }
     len = net_tx_pkt_get_total_len(t->pkt);
     if (t->first_cmd & TXD_MAC_TSTAMP) {
-        igc_tx_timestamp(c, t->first_cmd);
+        igc_tx_timestamp(c, t->first_cmd, t->first_olinfo);
     }
     if (igc_link_up(c)) {
         net_tx_pkt_send_custom(t->pkt, false, igc_tx_send_cb, c);
@@ -1021,18 +1061,26 @@ static uint32_t igc_read_to_clear(IgcCore *c, hwaddr addr)
     return v;
 }
 
-/* SYSTIML latches SYSTIMH */
+/* the timer a SYSTIML/SYSTIMH/TIMINCA register belongs to */
+static int igc_timer_of(hwaddr addr)
+{
+    return (addr == R_SYSTIML || addr == R_SYSTIMH || addr == R_TIMINCA) ? 0 : 1;
+}
+
+/* SYSTIML latches SYSTIMH (per timer) */
 static uint32_t igc_read_systiml(IgcCore *c, hwaddr addr)
 {
+    int t = igc_timer_of(addr);
     uint32_t sec, ns;
-    igc_split_ns(igc_core_systim_ns(c), &sec, &ns);
-    c->systimh_latch = sec;
+
+    igc_split_ns(igc_core_timer_ns(c, t), &sec, &ns);
+    c->timer[t].h_latch = sec;
     return ns;
 }
 
 static uint32_t igc_read_systimh(IgcCore *c, hwaddr addr)
 {
-    return c->systimh_latch;
+    return c->timer[igc_timer_of(addr)].h_latch;
 }
 
 /* reading TXSTMPH n releases TX timestamp register n */
@@ -1068,6 +1116,8 @@ static const IgcReadOp igc_readops[IGC_MMIO_SIZE / 4] = {
     IGC_R_RANGE(R_STATS_START, R_STATS_END) = igc_read_to_clear,
     IGC_R(R_SYSTIML) = igc_read_systiml,
     IGC_R(R_SYSTIMH) = igc_read_systimh,
+    IGC_R(R_SYSTIML_1) = igc_read_systiml,
+    IGC_R(R_SYSTIMH_1) = igc_read_systimh,
     IGC_R(R_TXSTMPH_N(0)) = igc_read_txstmph,
     IGC_R(R_TXSTMPH_N(1)) = igc_read_txstmph,
     IGC_R(R_TXSTMPH_N(2)) = igc_read_txstmph,
@@ -1109,7 +1159,7 @@ static void igc_write_ctrl(IgcCore *c, hwaddr addr, uint32_t val)
     wreg(c, R_CTRL, val);
 }
 
-/* STATUS, EECD (read-only here) and the statistics (read-only counters) */
+/* STATUS (read-only here) and the statistics (read-only counters) */
 static void igc_write_ignore(IgcCore *c, hwaddr addr, uint32_t val)
 {
 }
@@ -1127,6 +1177,36 @@ static void igc_write_eerd(IgcCore *c, hwaddr addr, uint32_t val)
 
     wreg(c, R_EERD, (val & 0xFFFC) | EERD_DONE |
                     ((uint32_t)data << EERD_DATA_SHIFT));
+}
+
+/* EECD: REQ is granted at once; a flash update (FLUPD) completes at once
+ * (FLUDONE stays set); the other bits are the device's */
+static void igc_write_eecd(IgcCore *c, hwaddr addr, uint32_t val)
+{
+    uint32_t v = rreg(c, addr) & ~(EECD_REQ | EECD_GNT | EECD_FLUPD);
+
+    if (val & EECD_REQ) {
+        v |= EECD_REQ | EECD_GNT;
+    }
+    if (val & EECD_FLUPD) {
+        trace_igc_nvm_flash_update();
+    }
+    wreg(c, addr, v | EECD_FLUDONE);
+}
+
+/* SRWR: a shadow-RAM word write completes at once (kept until QEMU exits) */
+static void igc_write_srwr(IgcCore *c, hwaddr addr, uint32_t val)
+{
+    unsigned a = (val >> EERD_ADDR_SHIFT) & 0x3FFF;
+
+    if (!(val & SRWR_START)) {
+        wreg(c, addr, val & ~SRWR_DONE);
+        return;
+    }
+    if (a < IGC_NVM_WORDS) {
+        c->nvm[a] = val >> EERD_DATA_SHIFT;
+    }
+    wreg(c, addr, (val & ~SRWR_START) | SRWR_DONE);
 }
 
 /* write 1 to clear: TSICR, PTM_STAT */
@@ -1196,34 +1276,40 @@ static void igc_write_tctl(IgcCore *c, hwaddr addr, uint32_t val)
     igc_tx_run_all(c);
 }
 
-/* SYSTIML sets the ns part; SYSTIMH (written last) the seconds */
+/* SYSTIML sets the ns part; SYSTIMH (written last) the seconds (per timer) */
 static void igc_write_systiml(IgcCore *c, hwaddr addr, uint32_t val)
 {
-    int64_t sec = (uint32_t)(igc_core_systim_ns(c) / NANOSECONDS_PER_SECOND);
+    int t = igc_timer_of(addr);
+    int64_t sec = (uint32_t)(igc_core_timer_ns(c, t) / NANOSECONDS_PER_SECOND);
 
-    c->systiml_pending = val % NANOSECONDS_PER_SECOND;
-    igc_core_systim_set(c, sec * NANOSECONDS_PER_SECOND + c->systiml_pending);
+    c->timer[t].l_pending = val % NANOSECONDS_PER_SECOND;
+    igc_core_timer_set(c, t, sec * NANOSECONDS_PER_SECOND + c->timer[t].l_pending);
 }
 
 static void igc_write_systimh(IgcCore *c, hwaddr addr, uint32_t val)
 {
-    igc_core_systim_set(c, (int64_t)val * NANOSECONDS_PER_SECOND +
-                           c->systiml_pending);
+    int t = igc_timer_of(addr);
+
+    igc_core_timer_set(c, t, (int64_t)val * NANOSECONDS_PER_SECOND +
+                             c->timer[t].l_pending);
 }
 
-/* a new rate applies from now on: rebase the clock first */
+/* a new rate applies from now on: rebase that timer first */
 static void igc_write_timinca(IgcCore *c, hwaddr addr, uint32_t val)
 {
-    igc_core_systim_set(c, igc_core_systim_ns(c));
+    int t = igc_timer_of(addr);
+
+    igc_core_timer_set(c, t, igc_core_timer_ns(c, t));
     wreg(c, addr, val);
 }
 
+/* TIMADJ moves timer 0 only */
 static void igc_write_timadj(IgcCore *c, hwaddr addr, uint32_t val)
 {
     int64_t adj = val & 0x3FFFFFFF;
 
-    igc_core_systim_set(c, igc_core_systim_ns(c) +
-                           ((val & (1u << 31)) ? -adj : adj));
+    igc_core_timer_set(c, 0, igc_core_systim_ns(c) +
+                             ((val & (1u << 31)) ? -adj : adj));
     wreg(c, addr, val & ~0x3FFFFFFFu & ~(1u << 31));
 }
 
@@ -1260,7 +1346,8 @@ static void igc_write_tx_ring(IgcCore *c, hwaddr addr, uint32_t val)
 static const IgcWriteOp igc_writeops[IGC_MMIO_SIZE / 4] = {
     IGC_R(R_CTRL) = igc_write_ctrl,
     IGC_R(R_STATUS) = igc_write_ignore,
-    IGC_R(R_EECD) = igc_write_ignore,
+    IGC_R(R_EECD) = igc_write_eecd,
+    IGC_R(R_SRWR) = igc_write_srwr,
     IGC_R_RANGE(R_STATS_START, R_STATS_END) = igc_write_ignore,
     IGC_R(R_MDIC) = igc_write_mdic,
     IGC_R(R_EERD) = igc_write_eerd,
@@ -1277,6 +1364,9 @@ static const IgcWriteOp igc_writeops[IGC_MMIO_SIZE / 4] = {
     IGC_R(R_SYSTIML) = igc_write_systiml,
     IGC_R(R_SYSTIMH) = igc_write_systimh,
     IGC_R(R_TIMINCA) = igc_write_timinca,
+    IGC_R(R_SYSTIML_1) = igc_write_systiml,
+    IGC_R(R_SYSTIMH_1) = igc_write_systimh,
+    IGC_R(R_TIMINCA_1) = igc_write_timinca,
     IGC_R(R_TIMADJ) = igc_write_timadj,
     IGC_R(R_TSICR) = igc_write_w1c,
     IGC_R(R_PTM_STAT) = igc_write_w1c,
@@ -1287,9 +1377,56 @@ static const IgcWriteOp igc_writeops[IGC_MMIO_SIZE / 4] = {
     IGC_R_QUEUES(R_TXDCTL, igc_write_tx_ring),
 };
 
+/*
+ * Writable bits of the registers whose other bits are read-only (they keep
+ * their value, reset or device-owned): the masks the Linux driver's register
+ * self-test (igc_diag.c) expects of an I225.  Registers not listed keep all
+ * 32 bits as written.
+ */
+static const struct {
+    hwaddr reg;
+    unsigned count, stride;
+    uint32_t wmask;
+} igc_wmask_table[] = {
+    { R_FCAH, 1, 0, 0x0000FFFF },
+    { R_FCT, 1, 0, 0x0000FFFF },
+    { R_FCTTV, 1, 0, 0x0000FFFF },
+    { R_FCRTH, 1, 0, 0x0003FFF0 },
+    { R_TIPG, 1, 0, 0x3FFFFFFF },
+    { R_RDBAL(0), IGC_NUM_QUEUES, 0x40, 0xFFFFFF80 },  /* 128-byte aligned */
+    { R_RDLEN(0), IGC_NUM_QUEUES, 0x40, 0x000FFF80 },  /* 128-byte multiple */
+    { R_RDH(0), IGC_NUM_QUEUES, 0x40, 0x0000FFFF },
+    { R_RDT(0), IGC_NUM_QUEUES, 0x40, 0x0000FFFF },
+    { R_TDBAL(0), IGC_NUM_QUEUES, 0x40, 0xFFFFFF80 },
+    { R_TDLEN(0), IGC_NUM_QUEUES, 0x40, 0x000FFF80 },
+    { R_TDH(0), IGC_NUM_QUEUES, 0x40, 0x0000FFFF },
+    { R_TDT(0), IGC_NUM_QUEUES, 0x40, 0x0000FFFF },
+    /* AV, QSEL_ENABLE, QSEL, ASEL, address bits 47:32 */
+    { R_RAH0, IGC_RAR_ENTRIES, 8, 0x900FFFFF },
+};
+
+static uint32_t igc_wmask[IGC_MMIO_SIZE / 4];
+
+static void igc_wmask_init(void)
+{
+    size_t i;
+    unsigned n;
+
+    if (igc_wmask[0]) {
+        return;
+    }
+    memset(igc_wmask, 0xFF, sizeof(igc_wmask));
+    for (i = 0; i < ARRAY_SIZE(igc_wmask_table); i++) {
+        for (n = 0; n < igc_wmask_table[i].count; n++) {
+            hwaddr a = igc_wmask_table[i].reg + n * igc_wmask_table[i].stride;
+            igc_wmask[a >> 2] = igc_wmask_table[i].wmask;
+        }
+    }
+}
+
 void igc_core_write(IgcCore *c, hwaddr addr, uint64_t val64, unsigned size)
 {
-    uint32_t val = val64;
+    uint32_t val = val64, m;
     IgcWriteOp op;
 
     addr &= ~3ULL;
@@ -1300,6 +1437,8 @@ void igc_core_write(IgcCore *c, hwaddr addr, uint64_t val64, unsigned size)
         c->stats.unknown_reg_access++;
         trace_igc_reg_write_unknown(addr, val);
     }
+    m = igc_wmask[addr >> 2];
+    val = (rreg(c, addr) & ~m) | (val & m);
     op = igc_writeops[addr >> 2];
     if (op) {
         op(c, addr, val);
@@ -1322,6 +1461,7 @@ void igc_core_realize(IgcCore *c, PCIDevice *owner, NICState *nic,
     memcpy(c->mac, mac, ETH_ALEN);
     c->device_id = device_id;
     c->backend_queues = backend_queues;
+    igc_wmask_init();
     net_rx_pkt_init(&c->rx_pkt);
     c->rxbuf = g_malloc(IGC_MAX_FRAME + IGC_TS_HDR_LEN);
     for (q = 0; q < IGC_NUM_QUEUES; q++) {

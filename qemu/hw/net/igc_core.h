@@ -20,12 +20,14 @@
 #define IGC_RETA_ENTRIES        128
 #define IGC_MMD_DEVS            32
 #define IGC_MMD_REGS            64
+#define IGC_NUM_TIMERS          2       /* 0: SYSTIM (adjustable), 1: SYSTIM_1 */
 
 /* Metadata of one delivered frame, as the harness reads it (rx-log) */
 typedef struct IgcRxLogEntry {
     uint64_t seq;
     uint32_t hash;
-    uint64_t ts_ns;
+    uint64_t ts_ns;                     /* timer 0 (SYSTIM) at the stamp */
+    uint64_t ts1_ns;                    /* timer 1 (SYSTIM_1) at the stamp */
     uint32_t len;
     uint16_t vlan_tci;
     uint8_t queue;
@@ -64,6 +66,15 @@ typedef struct IgcTxState {
     uint32_t first_olinfo;
 } IgcTxState;
 
+/* One PTP timer: value = sys_base + scaled(virtual clock - clk_base) */
+typedef struct IgcTimer {
+    int64_t sys_base;
+    int64_t clk_base;
+    uint32_t h_latch;                   /* SYSTIMH latched by reading SYSTIML */
+    uint32_t l_pending;                 /* SYSTIML written, applied with SYSTIMH */
+    uint64_t det_step_ns;               /* step per timestamped frame (deterministic) */
+} IgcTimer;
+
 typedef struct IgcCore {
     PCIDevice *owner;
     NICState *nic;
@@ -77,15 +88,11 @@ typedef struct IgcCore {
     uint16_t mmd[IGC_MMD_DEVS][IGC_MMD_REGS];
     uint16_t mmd_addr;
 
-    /* PTP clock: SYSTIM = sys_base + scaled(virtual clock - clk_base) */
-    int64_t sys_base;
-    int64_t clk_base;
-    uint32_t systimh_latch;
-    uint32_t systiml_pending;
+    /* PTP timers 0 (SYSTIM, adjusted by TIMINCA/TIMADJ) and 1 (SYSTIM_1) */
+    IgcTimer timer[IGC_NUM_TIMERS];
 
     /* harness controls: deterministic clock and fault injection */
     bool deterministic;
-    uint64_t det_step_ns;
     uint32_t fault_skip_ts;
 
     struct NetRxPkt *rx_pkt;
@@ -117,8 +124,8 @@ void igc_core_set_link_status(IgcCore *core, bool link_down);
 void igc_core_flush_rx(IgcCore *core);
 
 /* state for the harness hooks */
-int64_t igc_core_systim_ns(IgcCore *core);
-void igc_core_systim_set(IgcCore *core, int64_t ns);
+int64_t igc_core_timer_ns(IgcCore *core, int timer);
+void igc_core_timer_set(IgcCore *core, int timer, int64_t ns);
 void igc_core_rss_key(IgcCore *core, uint8_t key[IGC_RSS_KEY_LEN]);
 uint8_t igc_core_reta(IgcCore *core, int i);
 

@@ -7,9 +7,11 @@
  *   reta           r   JSON list of the 128 RETA entries
  *   stats          r   JSON counters (per queue and device-wide)
  *   rx-log         rw  JSON metadata of the last frames delivered; "clear"
- *   clock-mode     rw  realtime / deterministic (SYSTIM frozen, stepped)
- *   systim-ns      rw  SYSTIM in ns
- *   clock-step-ns  rw  SYSTIM step per timestamped frame (deterministic)
+ *   clock-mode     rw  realtime / deterministic (both timers frozen, stepped)
+ *   systim-ns      rw  SYSTIM (timer 0) in ns
+ *   clock-step-ns  rw  timer 0 step per timestamped frame (deterministic)
+ *   systim1-ns     rw  SYSTIM_1 (timer 1, free running) in ns
+ *   clock1-step-ns rw  timer 1 step per timestamped frame (deterministic)
  *   fault-skip-ts  rw  the next N frames get no timestamp
  */
 
@@ -96,10 +98,10 @@ static char *igc_h_rx_log(IgcCore *c)
         g_string_append_printf(g,
             "%s{\"seq\":%" PRIu64 ",\"queue\":%u,\"len\":%u,\"hash\":%u,"
             "\"rss_type\":%u,\"vlan_stripped\":%s,\"vlan_tci\":%u,"
-            "\"ts_valid\":%s,\"ts_ns\":%" PRIu64 "}",
+            "\"ts_valid\":%s,\"ts_ns\":%" PRIu64 ",\"ts1_ns\":%" PRIu64 "}",
             i == first ? "" : ",", e->seq, e->queue, e->len, e->hash,
             e->rss_type, e->vlan_stripped ? "true" : "false", e->vlan_tci,
-            e->ts_valid ? "true" : "false", e->ts_ns);
+            e->ts_valid ? "true" : "false", e->ts_ns, e->ts1_ns);
     }
     g_string_append(g, "]");
     return g_string_free(g, false);
@@ -120,10 +122,15 @@ static char *igc_h_clock_mode(IgcCore *c)
     return g_strdup(c->deterministic ? "deterministic" : "realtime");
 }
 
-/* switching keeps SYSTIM where it is */
+/* switching keeps both timers where they are */
 static void igc_h_set_clock_mode(IgcCore *c, const char *v, Error **errp)
 {
-    int64_t now = igc_core_systim_ns(c);
+    int64_t now[IGC_NUM_TIMERS];
+    int t;
+
+    for (t = 0; t < IGC_NUM_TIMERS; t++) {
+        now[t] = igc_core_timer_ns(c, t);
+    }
 
     if (!strcmp(v, "deterministic")) {
         c->deterministic = true;
@@ -133,7 +140,9 @@ static void igc_h_set_clock_mode(IgcCore *c, const char *v, Error **errp)
         error_setg(errp, "clock-mode must be \"realtime\" or \"deterministic\"");
         return;
     }
-    igc_core_systim_set(c, now);
+    for (t = 0; t < IGC_NUM_TIMERS; t++) {
+        igc_core_timer_set(c, t, now[t]);
+    }
 }
 
 typedef struct IgcStrHook {
@@ -186,10 +195,16 @@ static void igc_str_release(Object *obj, const char *name, void *opaque)
     g_free(opaque);
 }
 
+/* systim-ns: timer 0, systim1-ns: timer 1 */
+static int igc_h_timer(const char *name)
+{
+    return !strcmp(name, "systim1-ns") ? 1 : 0;
+}
+
 static void igc_get_systim(Object *obj, Visitor *v, const char *name,
                            void *opaque, Error **errp)
 {
-    uint64_t val = igc_core_systim_ns(opaque);
+    uint64_t val = igc_core_timer_ns(opaque, igc_h_timer(name));
     visit_type_uint64(v, name, &val, errp);
 }
 
@@ -198,7 +213,8 @@ static void igc_set_systim(Object *obj, Visitor *v, const char *name,
 {
     uint64_t val;
     if (visit_type_uint64(v, name, &val, errp)) {
-        igc_core_systim_set(opaque, (int64_t)MIN(val, (uint64_t)INT64_MAX));
+        igc_core_timer_set(opaque, igc_h_timer(name),
+                           (int64_t)MIN(val, (uint64_t)INT64_MAX));
     }
 }
 
@@ -217,7 +233,11 @@ void igc_harness_init(Object *obj, IgcCore *core)
     }
     object_property_add(obj, "systim-ns", "uint64", igc_get_systim,
                         igc_set_systim, NULL, core);
-    object_property_add_uint64_ptr(obj, "clock-step-ns", &core->det_step_ns,
+    object_property_add(obj, "systim1-ns", "uint64", igc_get_systim,
+                        igc_set_systim, NULL, core);
+    object_property_add_uint64_ptr(obj, "clock-step-ns", &core->timer[0].det_step_ns,
+                                   OBJ_PROP_FLAG_READWRITE);
+    object_property_add_uint64_ptr(obj, "clock1-step-ns", &core->timer[1].det_step_ns,
                                    OBJ_PROP_FLAG_READWRITE);
     object_property_add_uint32_ptr(obj, "fault-skip-ts", &core->fault_skip_ts,
                                    OBJ_PROP_FLAG_READWRITE);

@@ -19,12 +19,19 @@
 #define R_EECD          0x00010
 #define R_CTRL_EXT      0x00018
 #define R_MDIC          0x00020
+#define R_FCAL          0x00028
+#define R_FCAH          0x0002C
+#define R_FCT           0x00030
+#define R_FCTTV         0x00170
+#define R_TIPG          0x00410
+#define R_FCRTH         0x02168
 #define R_VET           0x00038
 #define R_RCTL          0x00100
 #define R_TCTL          0x00400
 #define R_PHPM          0x00E14
 #define R_RXPBS         0x02404
 #define R_EERD          0x12014
+#define R_SRWR          0x12018
 #define R_SWSM          0x05B50
 #define R_FWSM          0x05B54
 #define R_SW_FW_SYNC    0x05B5C
@@ -110,6 +117,11 @@
 #define R_TSICR         0x0B66C
 #define R_TSIM          0x0B674
 #define R_SYSTIMR       0x0B6F8
+/* timer 1 (free running) */
+#define R_SYSTIMR_1     0x0B684
+#define R_SYSTIML_1     0x0B688
+#define R_SYSTIMH_1     0x0B68C
+#define R_TIMINCA_1     0x0B690
 #define R_PTM_CTRL      0x12540
 #define R_PTM_STAT      0x12544
 #define PTM_CTRL_TRIG   (1u << 31)
@@ -131,9 +143,18 @@
 #define STATUS_SPEED_2500       (1u << 22)
 
 /* EECD */
+#define EECD_REQ                (1u << 6)
+#define EECD_GNT                (1u << 7)
 #define EECD_PRES               (1u << 8)
 #define EECD_AUTO_RD            (1u << 9)
 #define EECD_SIZE_EX_SHIFT      11
+#define EECD_FLASH_DETECTED     (1u << 19)
+#define EECD_FLUPD              (1u << 23)
+#define EECD_FLUDONE            (1u << 26)
+
+/* SRWR (shadow RAM write): same layout as EERD */
+#define SRWR_START              EERD_START
+#define SRWR_DONE               EERD_DONE
 
 /* EERD */
 #define EERD_START              (1u << 0)
@@ -184,6 +205,9 @@
 
 /* SRRCTL */
 #define SRRCTL_BSIZEPKT_MASK    0x7Fu
+#define SRRCTL_TIMER1SEL_SHIFT  14      /* timer in the header's first 8 bytes */
+#define SRRCTL_TIMER0SEL_SHIFT  17      /* timer in the header's last 8 bytes */
+#define SRRCTL_TIMERSEL_MASK    0x3u
 #define SRRCTL_TIMESTAMP        (1u << 30)
 
 /* MRQC */
@@ -232,6 +256,7 @@
 #define TXD_CMD_TSE             (1u << 31)
 #define TXD_POPTS_IXSM          (1u << 8)
 #define TXD_POPTS_TXSM          (1u << 9)
+#define TXD_OLINFO_TIMER_1      (1u << 5)       /* TX stamp from timer 1 */
 #define TXD_OLINFO_IDX_SHIFT    4
 #define TXD_STAT_DD             (1u << 0)
 #define TXCTX_TUCMD_L4T_MASK    (3u << 11)
