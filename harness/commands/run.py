@@ -216,8 +216,8 @@ def _program(args: argparse.Namespace) -> list[str]:
     if args.test_fault:
         raise UsageError("--program and --test-fault do not go together")
     prog = user_program(args.program)
-    if not asked:
-        args.path = [p for p in args.path if p != "skb"]
+    if not asked:  # the paths without an XDP program do not run the user's
+        args.path = [p for p in args.path if p not in ("skb", "tpacket")]
     gaps = {p: prog.missing(p) for p in args.path if prog.missing(p)}
     what = f"--program {args.program}: {prog.prog}"
     if gaps and asked:
