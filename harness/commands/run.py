@@ -51,9 +51,9 @@ def register(sub: argparse._SubParsersAction) -> None:
         epilog="exit codes: 0 all pass/expected-unsupported/known-bug/skip, 1 any fail, "
                "2 infrastructure error, 3 guest kernel crashed")
     add_vm_args(p, list(nics.KINDS),
-                "; default: igc and virtio-net, igc where our QEMU build exists; igb: QEMU's "
-                "82576, a control NIC whose driver has no XDP metadata callbacks; veth: a "
-                "pair inside the guest, only when asked for")
+                "; default: igc, virtio-net and veth, igc where our QEMU build exists; igb: "
+                "QEMU's 82576, a control NIC whose driver has no XDP metadata callbacks; veth: "
+                "a pair inside the guest, tags inline and out of band (VLAN devices)")
     p.add_argument("--path", type=csv_of(CLI_PATHS, "path"), default=None,
                    metavar="PATH[,PATH]",
                    help=f"paths ({', '.join(CLI_PATHS)}; default all): skb is the "

@@ -170,8 +170,9 @@ class NicScenario:
         first = _Ids.take(n)
         mac = self.g.nic.mac if self.g.nic is not None else \
             self.g.sh(f"cat /sys/class/net/{self.g.qifname}/address").stdout.strip()
-        return make_plan(n, dst_mac=mac, kinds=self.opts.kinds, seed=self.opts.seed + first,
-                         first_id=first, vids=nics.base.PLAN_VIDS)
+        return self.kind.adapt_plan(make_plan(n, dst_mac=mac, kinds=self.opts.kinds,
+                                              seed=self.opts.seed + first, first_id=first,
+                                              vids=nics.base.PLAN_VIDS))
 
     def _facts_for(self, ready: dict) -> Facts:
         assert self.base is not None
