@@ -12,7 +12,7 @@
 
 #include <linux/types.h>
 
-#define XH_CFG_META_SWEEP	(1U << 1)	/* bit of xh_cfg.flags */
+#define XH_CFG_META_SWEEP	(1U << 3)	/* bit of xh_cfg.flags */
 #define XH_SWEEP_NR		6
 #define XH_SWEEP_MAX		252		/* the largest size swept (bytes) */
 #define XH_SWEEP_MAX_WORDS	(XH_SWEEP_MAX / 4)

@@ -12,6 +12,7 @@
 
 /* long-only options: getopt codes beyond the characters */
 #define OPT_TC_CHAIN	0x100
+#define OPT_META_TLV	0x101
 
 const struct xh_kfunc xh_kfuncs[XH_N_KFUNCS] = {
 	{ "bpf_xdp_metadata_rx_timestamp", "rx_timestamp", XH_KF_RX_TS },
@@ -71,6 +72,8 @@ void xh_usage(FILE *f)
 		"                                consumers check its length and words (xh_meta_sweep.h)\n"
 		"  --meta-tlv                    the NIC's XDP program writes TLV entries instead of the\n"
 		"                                struct (xh_meta_tlv.h); consumers print the area raw\n"
+		"  --late-hints                  the NIC's XDP program calls the kfuncs once more after\n"
+		"                                writing data_meta (records at point xdp_late)\n"
 		"  --disable-kfunc NAME          treat a kfunc as absent (repeatable; rx_timestamp,\n"
 		"                                rx_hash, rx_vlan_tag, dynptr_from_skb_meta or all)\n"
 		"  --xdp-obj PATH --xdp-prog NAME  a user's object: its program NAME (or section) is the\n"
@@ -168,7 +171,8 @@ static int apply_opt(struct run_opts *o, int c, const char *arg)
 	case 'H': o->hwtstamp = false; break;
 	case 'M': o->no_meta = true; break;
 	case 'S': o->meta_sweep = true; break;
-	case 'L': o->meta_tlv = true; break;
+	case OPT_META_TLV: o->meta_tlv = true; break;
+	case 'L': o->late_hints = true; break;
 	case 'v': o->verbose = true; break;
 	case 'X': o->xdp_obj = arg; break;
 	case 'P': o->xdp_prog = arg; break;
@@ -201,7 +205,8 @@ int xh_opts_parse(int argc, char **argv, struct run_opts *o)
 		{ "no-hwtstamp", no_argument, NULL, 'H' },
 		{ "no-meta", no_argument, NULL, 'M' },
 		{ "meta-sweep", no_argument, NULL, 'S' },
-		{ "meta-tlv", no_argument, NULL, 'L' },
+		{ "meta-tlv", no_argument, NULL, OPT_META_TLV },
+		{ "late-hints", no_argument, NULL, 'L' },
 		{ "disable-kfunc", required_argument, NULL, 'K' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "xdp-obj", required_argument, NULL, 'X' },

@@ -35,6 +35,7 @@ struct run_opts {
 	bool no_meta;			/* the NIC's XDP program writes no data_meta */
 	bool meta_sweep;		/* --meta-sweep: a blob of 4..252 bytes by packet id */
 	bool meta_tlv;			/* --meta-tlv: the TLV format (xh_meta_tlv.h) */
+	bool late_hints;		/* ... and calls the kfuncs again after writing it */
 	unsigned int kfunc_disable;	/* XH_KF_* to treat as absent */
 	bool verbose;
 	const char *xdp_obj;		/* a user's object: its program stands in for ours */

@@ -12,7 +12,7 @@
 #include "xdp_hints_common.h"
 
 /* Record point of xh_tch_read (beyond the main object's enum xh_point). */
-#define XH_PT_TCH		6
+#define XH_PT_TCH		7
 
 /* The helper (sequence) xh_tch_apply runs on a packet: id % XH_TCH_NR. */
 enum xh_tch_helper {

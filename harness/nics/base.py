@@ -28,8 +28,8 @@ if TYPE_CHECKING:
     from harness.vm.ssh import Result
 
 #: CLI paths, in the order a suite runs them
-CLI_PATHS: tuple[str, ...] = ("skb", "xdp", "pass", "veth", "cpumap", "xsk", "xsk-zc",
-                               "tc-helpers", "meta-sizes")
+CLI_PATHS: tuple[str, ...] = ("skb", "tpacket", "xdp", "xdp-late", "pass", "veth", "cpumap",
+                               "xsk", "xsk-zc", "tc-helpers", "meta-sizes")
 #: CLI paths run only when asked for (cost under TCG in harness.commands.run's help)
 OPT_IN_PATHS: tuple[str, ...] = ("meta-sizes",)
 #: what a run without --path runs

@@ -33,7 +33,7 @@ GOOD, BAD, SKIP, ABORT = 0, 1, 125, 128
 #: rows that a CLI path produces besides its own name
 ROW_TO_CLI_PATH = {"pass-bare": "pass", "veth-skb": "veth", "cpumap-skb": "cpumap",
                    **{p: "tc-helpers" for p in TC_HELPER_PATHS}}
-OK_VERDICTS = ("pass", "expected-unsupported")
+OK_VERDICTS = ("pass", "expected-unsupported", "known-bug")
 
 
 class BisectError(HarnessError):

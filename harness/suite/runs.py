@@ -5,7 +5,11 @@
 CLI path   runner invocation   rows (oracle paths)
 =========  ==================  ===================================================
 skb        skb (no XDP)        ``skb`` (the driver's own skb at TC ingress: baseline)
+tpacket    skb                 ``tpacket`` (that skb's hardware stamp as an af_packet
+                               mmap ring shows it: harness.suite.tpacket)
 xdp        pass                ``xdp`` (kfuncs in the NIC's device-bound program)
+xdp-late   pass (--late-hints) ``xdp-late`` (the same program's kfuncs called again
+                               after it wrote data_meta)
 pass       pass                ``pass`` (skb at TC ingress after XDP_PASS)
            pass-bare (pass     ``pass-bare`` (the same skb after an XDP program
            --no-meta)          that wrote no data_meta: igc's skb stamp intact)
@@ -55,6 +59,15 @@ class Run:
     convert: Callable[[list[dict]], list[dict]] | None = None  # records before compare
     annotate: Callable[[list[Row], list[dict]], None] | None = None  # rows, converted records
     struct_only: bool = False  # needs struct xh_meta (skipped under --meta-format tlv)
+    #: oracle path -> extra GuestRunner.observe arguments when that path is asked for
+    path_observe: dict[str, dict[str, Any]] | None = None
+
+    def observe_args(self, oracle_paths: Iterable[str]) -> dict[str, Any]:
+        """The observe() arguments for an invocation yielding ``oracle_paths``."""
+        out = dict(self.observe)
+        for p in oracle_paths:
+            out.update((self.path_observe or {}).get(p, {}))
+        return out
 
 
 #: the TC helper chain's plan: frames every helper applies to (adjust_room and
@@ -64,8 +77,9 @@ TC_CHAIN_KINDS = ("ipv4-udp-untagged", "ipv4-tcp-untagged", "ipv6-udp-untagged",
 
 
 RUNS: dict[str, Run] = {
-    "skb": Run("skb", {}, "tc", ("skb",), {"tc": "skb"}),
-    "pass": Run("pass", {}, "tc", ("xdp", "pass")),
+    "skb": Run("skb", {}, "tc", ("skb", "tpacket"), {"tc": "skb"}),
+    "pass": Run("pass", {}, "tc", ("xdp", "xdp-late", "pass"),
+                path_observe={"xdp-late": {"late_hints": True}}),
     "pass-bare": Run("pass", {"no_meta": True}, "tc", ("pass-bare",), {"tc": "pass-bare"}),
     "veth": Run("veth", {}, "veth_skb", ("veth", "veth-skb")),
     "cpumap": Run("cpumap", {}, "cpumap_skb", ("cpumap", "cpumap-skb")),
@@ -89,15 +103,16 @@ RUNS: dict[str, Run] = {
        for name, mode in (("xsk", "copy"), ("xsk-zc", "zerocopy"))},
 }
 #: CLI path -> the invocation it shares (xdp and pass: one)
-RUN_OF_PATH = {"skb": "skb", "xdp": "pass", "pass": "pass", "veth": "veth", "cpumap": "cpumap",
-               "xsk": "xsk", "xsk-zc": "xsk-zc", "tc-helpers": "tc-helpers",
-               "meta-sizes": "sizes-pass"}
+RUN_OF_PATH = {"skb": "skb", "tpacket": "skb", "xdp": "pass", "xdp-late": "pass",
+               "pass": "pass", "veth": "veth", "cpumap": "cpumap", "xsk": "xsk",
+               "xsk-zc": "xsk-zc", "tc-helpers": "tc-helpers", "meta-sizes": "sizes-pass"}
 #: CLI path -> invocations of its own after that one
 EXTRA_RUNS: dict[str, tuple[str, ...]] = {"pass": ("pass-bare",),
                                           "meta-sizes": ("sizes-veth", "sizes-cpumap",
                                                          "sizes-xsk", "sizes-xsk-zc")}
 #: CLI path -> the oracle paths (rows) it gives
-ORACLE_PATHS = {"skb": ("skb",), "xdp": ("xdp",), "pass": ("pass", "pass-bare"),
+ORACLE_PATHS = {"skb": ("skb",), "tpacket": ("tpacket",), "xdp": ("xdp",),
+                "xdp-late": ("xdp-late",), "pass": ("pass", "pass-bare"),
                 "veth": ("veth", "veth-skb"), "cpumap": ("cpumap", "cpumap-skb"),
                 "xsk": ("xsk",), "xsk-zc": ("xsk-zc",), "tc-helpers": TC_HELPER_PATHS,
                 "meta-sizes": SIZE_PATHS}
