@@ -31,7 +31,7 @@ from harness.commands.vm_options import (
 from harness.errors import HarnessError, UsageError
 from harness.progress import Emit, Note, renderer
 from harness.suite import baseline
-from harness.suite.faults import FAULTS
+from harness.suite.faults import FAULTS, MODEL_FAULTS
 from harness.suite.runs import CLI_PATHS
 from harness.suite.scenario import Options, Scenario
 from harness.suite.suite import SUITE_MODULES, default_kinds, run_suite
@@ -75,7 +75,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                         "(per NIC a paths x fields matrix, then failures in full and each "
                         "expected-unsupported / skip reason once)")
     # test-only: load a deliberately wrong BPF program (the suite must fail it)
-    p.add_argument("--test-fault", choices=list(FAULTS), help=argparse.SUPPRESS)
+    p.add_argument("--test-fault", choices=[*FAULTS, *MODEL_FAULTS], help=argparse.SUPPRESS)
     p.set_defaults(func=run)
 
 

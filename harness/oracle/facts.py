@@ -62,6 +62,8 @@ class Facts:
     hash_report: bool | None = None
     backend: str = ""  # how frames reach the NIC (tap, socket, guest): for reasons only
     ifindex: int | None = None  # the NIC's ifindex in the guest (runner probe)
+    # packet id -> faults the NIC model was asked for ("ts", "rss", "csum"): path faults
+    nic_faults: Mapping[int, frozenset[str]] | None = None
 
     def features(self) -> frozenset[str]:
         """xdp-rx-metadata-features: measured, else the driver's table entry."""

@@ -50,6 +50,8 @@ PATHS: tuple[str, ...] = (
     "cpumap-skb",
     "xsk",
     "xsk-zc",
+    "faults",
+    "faults-skb",
 )
 FIELDS: tuple[str, ...] = ("hash", "hash_type", "timestamp", "vlan", "meta", "queue")
 
@@ -75,9 +77,21 @@ FEATURE_OF_FIELD = {
     "vlan": FEATURE_VLAN_TAG,
 }
 
+#: fault paths (the NIC model faults chosen packet ids) -> the path whose rules hold for
+#: the packets it does not fault: ``faults`` is the XDP hook, ``faults-skb`` the skb at TC
+#: after an XDP program that wrote no data_meta
+FAULT_PATHS: dict[str, str] = {"faults": "xdp", "faults-skb": "pass-bare"}
+#: fields the fault paths check (the ones a fault changes)
+FAULT_FIELDS: dict[str, frozenset[str]] = {
+    "faults": frozenset({"hash", "hash_type", "timestamp"}),
+    "faults-skb": frozenset({"hash", "timestamp"}),
+}
+
 #: (path, field) pairs nothing can observe: they get no row in a report
 NOT_OBSERVABLE: dict[tuple[str, str], str] = {
     **{(p, "hash_type"): "struct __sk_buff has a hash but no RSS hash type"
        for p in sorted(NIC_SKB_PATHS | SKB_FROM_FRAME_PATHS)},
     ("xdp", "meta"): "data_meta is written at the XDP hook and checked downstream",
+    **{(p, f): "the fault paths check the fields a NIC fault changes"
+       for p, fs in FAULT_FIELDS.items() for f in FIELDS if f not in fs},
 }

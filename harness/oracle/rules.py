@@ -32,6 +32,7 @@ from harness.oracle.nic_model import (
     nic_queue,
 )
 from harness.oracle.paths import (
+    FAULT_PATHS,
     FEATURE_OF_FIELD,
     FIELDS,
     KFUNC_FIELDS,
@@ -570,9 +571,59 @@ RULES: tuple[Rule, ...] = (
 )
 
 
+# --- NIC faults (path faults, igc model rx-faults) --------------------------
+# Packets the model faulted get these; the others get the rules of FAULT_PATHS[path].
+IGC_MAIN = "drivers/net/ethernet/intel/igc/igc_main.c (7.2.13)"
+
+
+def _faulted(fault: str) -> Cond:
+    return lambda c: fault in (c.facts.nic_faults or {}).get(c.pkt.id, frozenset())
+
+
+FAULT_RULES: tuple[Rule, ...] = (
+    Rule(
+        "fault-no-ts",
+        drivers=_fs("igc"),
+        fields=_fs("timestamp"),
+        when=lambda c: c.facts.hwtstamp_rx and _faulted("ts")(c),
+        then=lambda c: nodata("the model wrote no RX timestamp (TSIP clear): the driver must "
+                              "report none, not invent one or keep the previous", loss=False),
+        source=f"{IGC_MAIN}: igc_xdp_rx_timestamp (7062) TSIP ? stamp : -ENODATA; "
+        "igc_clean_rx_irq (2645) reads the header stamp only if TSIP",
+    ),
+    Rule(
+        "fault-rss-none",
+        drivers=_fs("igc"),
+        paths=_fs("faults"),
+        fields=_fs("hash", "hash_type"),
+        when=lambda c: c.facts.rxhash and _faulted("rss")(c),
+        then=lambda c: value(0, "RSS type none: igc_xdp_rss_type[IGC_RSS_TYPE_NO_HASH] = "
+                             "XDP_RSS_TYPE_L2 (0)" if c.field == "hash_type" else
+                             "RSS type none: the model writes hash 0", loss=False),
+        source=f"{IGC_MAIN}: igc_xdp_rx_hash (7048), igc_xdp_rss_type[] (7029)",
+    ),
+    Rule(
+        "fault-rss-none-skb",
+        drivers=_fs("igc"),
+        paths=_fs("faults-skb"),
+        fields=_fs("hash"),
+        when=lambda c: c.facts.rxhash and _faulted("rss")(c),
+        then=lambda c: nodata("RSS type none, hash 0: skb_set_hash(skb, 0, PKT_HASH_TYPE_L2) "
+                              "leaves skb->hash 0", loss=False),
+        source=f"{IGC_MAIN}: igc_rx_hash (1806), igc_rss_type_table[NO_HASH] = L2",
+    ),
+)
+
+
 def match_rule(facts: Facts, pkt: SentPacket, path: str, fld: str) -> Rule | None:
-    """The first rule that applies, or None."""
+    """The first rule that applies, or None (fault paths: a fault rule, else the rules
+    of the path they stand for)."""
     ctx = Ctx(facts, pkt, path, fld)
+    if path in FAULT_PATHS:
+        rule = next((r for r in FAULT_RULES if r.matches(ctx)), None)
+        if rule is not None:
+            return rule
+        ctx = Ctx(facts, pkt, FAULT_PATHS[path], fld)
     for rule in RULES:
         if rule.matches(ctx):
             return rule
@@ -588,6 +639,8 @@ def expect(facts: Facts, pkt: SentPacket, path: str, fld: str) -> Expectation:
     rule = match_rule(facts, pkt, path, fld)
     if rule is None:
         return skip(f"no rule for {facts.driver}/{path}/{fld}")
+    if path in FAULT_PATHS and rule not in FAULT_RULES:
+        path = FAULT_PATHS[path]
     return replace(rule.then(Ctx(facts, pkt, path, fld)), rule=rule.name)
 
 
@@ -618,7 +671,7 @@ def rules_table() -> list[dict[str, str]]:
             "fields": names(r.fields),
             "source": r.source,
         }
-        for r in RULES
+        for r in (*RULES, *FAULT_RULES)
     ]
 
 

@@ -3,6 +3,10 @@
 
 ``hash+1``: the device-bound program reports the RX hash plus one
 (``-DXH_FAULT_HASH_PLUS_ONE``).
+
+Faults of the NIC model instead of the BPF object (:data:`MODEL_FAULTS`):
+``faults-undelivered``: path ``faults`` tells the igc model to fault nothing while
+the oracle still expects the chosen faults (harness.nics.igc.UNDELIVERED).
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ from harness.artifacts import bpf_build
 from harness.paths import cache_dir
 
 FAULTS: dict[str, str] = {"hash+1": "XH_FAULT_HASH_PLUS_ONE"}
+MODEL_FAULTS: tuple[str, ...] = ("faults-undelivered",)
 
 
 def fault_object(fault: str) -> Path:

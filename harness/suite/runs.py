@@ -13,6 +13,9 @@ veth       veth                ``veth`` (kfuncs on the peer), ``veth-skb``
 cpumap     cpumap              ``cpumap`` (cpumap program), ``cpumap-skb``
 xsk        xsk copy            ``xsk`` (metadata area in the UMEM)
 xsk-zc     xsk zerocopy        ``xsk-zc``
+faults     faults (pass        ``faults`` (kfuncs), ``faults-skb`` (skb at TC): the igc
+           --no-meta, igc      model faults chosen packet ids (no stamp, RSS type none,
+           rx-faults)          checksum error); the answers must be exact per packet
 =========  ==================  ===================================================
 
 ``xdp`` and ``pass`` share one runner invocation; ``pass`` adds a second one,
@@ -50,16 +53,19 @@ RUNS: dict[str, Run] = {
     "cpumap": Run("cpumap", {}, "cpumap_skb", ("cpumap", "cpumap-skb")),
     "xsk": Run("xsk", {"xsk_mode": "copy"}, "xsk", ("xsk",)),
     "xsk-zc": Run("xsk", {"xsk_mode": "zerocopy"}, "xsk", ("xsk-zc",)),
+    # the NIC faults chosen packets (igc model rx-faults); no data_meta: skb stamps intact
+    "faults": Run("pass", {"no_meta": True}, "tc", ("faults", "faults-skb"),
+                  {"xdp": "faults", "tc": "faults-skb"}),
 }
 #: CLI path -> the invocation it shares (xdp and pass: one)
 RUN_OF_PATH = {"skb": "skb", "xdp": "pass", "pass": "pass", "veth": "veth", "cpumap": "cpumap",
-               "xsk": "xsk", "xsk-zc": "xsk-zc"}
+               "xsk": "xsk", "xsk-zc": "xsk-zc", "faults": "faults"}
 #: CLI path -> invocations of its own after that one
 EXTRA_RUNS: dict[str, tuple[str, ...]] = {"pass": ("pass-bare",)}
 #: CLI path -> the oracle paths (rows) it gives
 ORACLE_PATHS = {"skb": ("skb",), "xdp": ("xdp",), "pass": ("pass", "pass-bare"),
                 "veth": ("veth", "veth-skb"), "cpumap": ("cpumap", "cpumap-skb"),
-                "xsk": ("xsk",), "xsk-zc": ("xsk-zc",)}
+                "xsk": ("xsk",), "xsk-zc": ("xsk-zc",), "faults": ("faults", "faults-skb")}
 
 
 def invocations(paths: Sequence[str]) -> dict[str, list[str]]:

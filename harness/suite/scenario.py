@@ -28,7 +28,7 @@ from harness.nics.base import CLI_PATHS, GuestNic
 from harness.oracle import Facts
 from harness.progress import Emit, RunFinished, RunStarted, quiet
 from harness.suite import runs
-from harness.suite.faults import fault_object
+from harness.suite.faults import MODEL_FAULTS, fault_object
 from harness.traffic.packets import DEFAULT_KINDS, SentPacket, make_plan
 from harness.verdict.compare import Row, compare
 from harness.vm.machine import raise_if_crashed
@@ -127,7 +127,9 @@ class NicScenario:
             **self.kind.extra_facts(g),
         }
         self.base = oracle.facts_from_probe(probe, g.ifname, self.kind.driver, **extra)
-        if self.opts.fault:
+        if self.opts.fault in MODEL_FAULTS:
+            g.test_fault = self.opts.fault
+        elif self.opts.fault:
             remote = f"{g.runner.remote_dir}/xdp_hints_fault.bpf.o"
             self.vm.ssh.put(fault_object(self.opts.fault), remote, mode=0o644)
             self.extra_args = ["--obj", remote]
@@ -250,7 +252,7 @@ class NicScenario:
         for run, mine in serves.items():
             offered = [p for p in mine if p in self.kind.paths]
             for p in mine:
-                if p not in offered:
+                if p not in offered and p not in nics.base.MODEL_PATHS:
                     out.rows.extend(runs.verdict_rows(
                         self.kind.name, runs.oracle_paths(run, [p]), "skip",
                         self.kind.why_not(p)))

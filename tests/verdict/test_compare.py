@@ -257,6 +257,8 @@ RUNNER_POINT = {
     "cpumap-skb": "cpumap_skb",
     "xsk": "xsk",
     "xsk-zc": "xsk",
+    "faults": "xdp",  # a faults run: compare(..., points=FAULT_POINTS)
+    "faults-skb": "tc",
 }
 
 
@@ -301,6 +303,7 @@ def runner_run(facts: o.Facts, paths: list[str]) -> list[dict[str, Any]]:
 
 ALL_PATHS = list(o.PATHS)
 BARE_POINTS = {"tc": "pass-bare"}
+FAULT_POINTS = {"xdp": "faults", "tc": "faults-skb"}
 
 
 @pytest.mark.parametrize("facts", [VIRTIO, IGC], ids=["virtio", "igc"])
@@ -309,12 +312,14 @@ def test_runner_records_same_verdicts_as_canonical(facts: o.Facts) -> None:
     a = {(r.path, r.field): r.verdict for r in c.compare("n", facts, PLAN, canon)}
     # one runner invocation per run: the bare run's tc records are pass-bare, the skb
     # run's (no XDP program) are skb
-    shared = [p for p in ALL_PATHS if p not in ("pass-bare", "skb")]
+    shared = [p for p in ALL_PATHS if p not in ("pass-bare", "skb", "faults", "faults-skb")]
     runner = runner_run(facts, shared)
     random.Random(3).shuffle(runner)
     rows = c.compare("n", facts, PLAN, runner)
     rows += c.compare("n", facts, PLAN, runner_run(facts, ["pass-bare"]), points=BARE_POINTS)
     rows += c.compare("n", facts, PLAN, runner_run(facts, ["skb"]), points={"tc": "skb"})
+    rows += c.compare("n", facts, PLAN, runner_run(facts, ["faults", "faults-skb"]),
+                      points=FAULT_POINTS)
     b = {(r.path, r.field): r.verdict for r in rows}
     assert a == b
     assert {p for p, _ in b} == set(o.PATHS)
