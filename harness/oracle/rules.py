@@ -46,7 +46,12 @@ from harness.oracle.paths import (
     PATHS,
     SKB_FROM_FRAME_PATHS,
 )
-from harness.oracle.uapi import XDP_RSS_TYPE_L4_ANY, XDP_RSS_TYPE_NONE
+from harness.oracle.uapi import (
+    CHECKSUM_NONE,
+    CHECKSUM_UNNECESSARY,
+    XDP_RSS_TYPE_L4_ANY,
+    XDP_RSS_TYPE_NONE,
+)
 from harness.traffic.packets import SentPacket
 
 
@@ -148,6 +153,17 @@ def _skb_hash_then(ctx: Ctx) -> Expectation:
     return value(got[0], "driver copies the NIC hash into skb->hash")
 
 
+def _csum_then(ctx: Ctx) -> Expectation:
+    """CHECKSUM_UNNECESSARY for a frame the NIC parsed with both checksums good;
+    CHECKSUM_NONE (the stack verifies) for a broken one or an unparsed VLAN stack."""
+    p = ctx.pkt
+    if p.bad_csum:
+        return value(CHECKSUM_NONE, f"{p.bad_csum} checksum broken: the driver reports NONE")
+    if not nic_parses(ctx.facts, p):
+        return value(CHECKSUM_NONE, "VLAN stack not parsed: nothing verified", loss=False)
+    return value(CHECKSUM_UNNECESSARY, f"{p.l3}/{p.l4} checksums good: verified by the NIC")
+
+
 def _queue_then(ctx: Ctx) -> Expectation:
     q, how = nic_queue(ctx.facts, ctx.pkt)
     return skip(how) if q is None else value(q, how)
@@ -185,6 +201,14 @@ def _vlan_value(reason: str) -> Then:
 
 
 RULES: tuple[Rule, ...] = (
+    # --- RX checksum state on the skb paths: not recorded (yet) --------------------
+    Rule(
+        "csum-skb-not-recorded",
+        fields=_fs("csum"),
+        when=lambda c: c.path not in KFUNC_PATHS,
+        then=lambda c: skip("the skb's checksum state is not recorded"),
+        source="-",
+    ),
     # --- rx queue: chosen through the RSS indirection table, seen at the XDP hook ---
     Rule(
         "queue-not-at-xdp",
@@ -226,7 +250,8 @@ RULES: tuple[Rule, ...] = (
         fields=KFUNC_FIELDS,
         when=lambda c: c.facts.kfuncs is not None and KFUNC_OF_FIELD[c.field] not in c.facts.kfuncs,
         then=lambda c: skip(
-            f"{KFUNC_OF_FIELD[c.field]} not in kernel BTF (rx_hash 6.3, rx_vlan_tag 6.8)"
+            f"{KFUNC_OF_FIELD[c.field]} not in kernel BTF (rx_hash 6.3, rx_vlan_tag 6.8"
+            + ("; rx_checksum proposed 2026, not merged" if c.field == "csum" else "") + ")"
         ),
         source="kernel BTF of the guest",
     ),
@@ -369,6 +394,15 @@ RULES: tuple[Rule, ...] = (
         ),
         source="xdp-rx-metadata-features (netlink netdev dev-get); 7.2: virtio_net hash only, "
         "igc ts+hash, veth ts+hash+vlan",
+    ),
+    # --- RX checksum (proposed kfunc, 2026: veth + ice callbacks) -------------------
+    Rule(
+        "csum-nic",
+        paths=NIC_KFUNC_PATHS,
+        fields=_fs("csum"),
+        then=_csum_then,
+        source="ice_rx_csum (ice_txrx_lib.c): error bits -> CHECKSUM_NONE, L3/L4 verified "
+        "-> CHECKSUM_UNNECESSARY; ground truth: the sent record's bad_csum",
     ),
     Rule(
         "rxhash-off",
