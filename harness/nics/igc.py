@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from harness.guest.records import with_skb_stamps
 from harness.guest.stamps import StampReceiver
-from harness.nics.base import GuestNic, NicKind, RunHooks
+from harness.nics.base import CLI_PATHS, GuestNic, NicKind, RunHooks
 from harness.nics.igc_model import IgcModel
 from harness.oracle import NIC_SKB_PATHS, DeterministicClock, Facts
 from harness.traffic.packets import MAGIC
@@ -82,6 +82,7 @@ class Igc(NicKind):
     summary = "our emulated I225 (timestamp + hash; exact deterministic clock)"
 
     root_port = True  # the driver sees a real link (x1 2.5 GT/s)
+    paths = CLI_PATHS  # with faults: the model faults chosen packet ids
 
     def backend_queues(self, queues: int) -> int:
         """One: frames reach the model in the order they were sent (from two tap queues
