@@ -57,7 +57,11 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help=f"paths ({', '.join(CLI_PATHS)}; default all): skb is the "
                         "driver's skb without XDP; pass adds pass-bare (the skb after an "
                         "XDP program that wrote no data_meta); veth and cpumap also report "
-                        "the skb built from the frame (rows veth-skb, cpumap-skb)")
+                        "the skb built from the frame (rows veth-skb, cpumap-skb); faults (igc "
+                        "only): "
+                        "the igc model faults chosen packet ids (no RX stamp, RSS type none, "
+                        "checksum error) and rows faults / faults-skb demand exact answers "
+                        "per packet (one more runner invocation)")
     p.add_argument("--packets", type=int, default=Options.packets, metavar="N",
                    help=f"packets per path run (default {Options.packets})")
     p.add_argument("--baseline", metavar="SPEC",
