@@ -28,6 +28,7 @@
 #include <bpf/bpf_endian.h>
 
 #include "xdp_hints_common.h"
+#include "xdp_hints_bpf.h"
 
 #ifndef ETH_P_IP
 #define ETH_P_IP	0x0800
@@ -44,25 +45,8 @@
 #define XH_IPPROTO_TCP	6
 #define XH_IPPROTO_UDP	17
 
-/* include/net/xdp.h (kernel-internal, 6.3+): declared here for the kfunc prototype. */
-enum xdp_rss_hash_type {
-	XDP_RSS_TYPE_NONE = 0,
-};
-
-extern int bpf_xdp_metadata_rx_timestamp(const struct xdp_md *ctx, __u64 *timestamp) __ksym __weak;
-extern int bpf_xdp_metadata_rx_hash(const struct xdp_md *ctx, __u32 *hash,
-				    enum xdp_rss_hash_type *rss_type) __ksym __weak;
-extern int bpf_xdp_metadata_rx_vlan_tag(const struct xdp_md *ctx, __be16 *vlan_proto,
-					__u16 *vlan_tci) __ksym __weak;
 extern int bpf_dynptr_from_skb_meta(struct __sk_buff *skb, __u64 flags,
 				    struct bpf_dynptr *ptr__uninit) __ksym __weak;
-
-const volatile struct xh_cfg cfg SEC(".rodata.cfg") = {};
-
-struct {
-	__uint(type, BPF_MAP_TYPE_RINGBUF);
-	__uint(max_entries, 1 << 20);
-} events SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
@@ -70,30 +54,6 @@ struct {
 	__type(key, __u32);
 	__type(value, __u64);
 } stats SEC(".maps");
-
-/* XH_MODE_VETH: slot 0 holds the ifindex of the veth end we transmit on. */
-struct {
-	__uint(type, BPF_MAP_TYPE_DEVMAP);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, __u32);
-} tx_port SEC(".maps");
-
-/* XH_MODE_CPUMAP: max_entries is set to the number of possible CPUs by the runner. */
-struct {
-	__uint(type, BPF_MAP_TYPE_CPUMAP);
-	__uint(max_entries, 64);
-	__type(key, __u32);
-	__type(value, struct bpf_cpumap_val);
-} cpu_map SEC(".maps");
-
-/* XH_MODE_XSK: one AF_XDP socket per rx queue. */
-struct {
-	__uint(type, BPF_MAP_TYPE_XSKMAP);
-	__uint(max_entries, 64);
-	__type(key, __u32);
-	__type(value, __u32);
-} xsks SEC(".maps");
 
 static __always_inline void stat_inc(__u32 point, __u32 counter)
 {

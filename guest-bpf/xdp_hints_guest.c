@@ -32,6 +32,7 @@
 
 #include "xh_attach.h"
 #include "xh_opts.h"
+#include "xh_user.h"
 #include "xh_util.h"
 
 #ifndef BPF_F_XDP_DEV_BOUND_ONLY
@@ -272,6 +273,8 @@ struct run_state {
 	int cpumap_probe_rc;
 	struct bpf_object *obj;
 	struct bpf_program *p_dev, *p_veth, *p_cpumap, *p_tc;
+	struct bpf_object *uobj;		/* --xdp-obj: the user's object */
+	struct bpf_program *u_xdp, *u_tc;	/*   its programs on the NIC */
 	struct ring_buffer *rb;
 	struct xsk_set *xs;
 	struct xh_att xa_nic, xa_veth;	/* XDP on the NIC, on the veth peer */
@@ -515,12 +518,6 @@ static void run_setup(struct run_state *st)
 	st->cfg.cpumap_key = (__u32)o->cpumap_cpu;
 }
 
-static void bind_to_dev(struct bpf_program *p, int ifindex)
-{
-	bpf_program__set_ifindex(p, (__u32)ifindex);
-	bpf_program__set_flags(p, bpf_program__flags(p) | BPF_F_XDP_DEV_BOUND_ONLY);
-}
-
 /* Which programs load for this mode, and which are device-bound to what. */
 static int pick_programs(struct run_state *st)
 {
@@ -535,16 +532,18 @@ static int pick_programs(struct run_state *st)
 			return -1;
 		}
 	} else if (st->dev_bound) {
-		bind_to_dev(st->p_dev, o->ifindex);
+		xh_bind_to_dev(st->p_dev, o->ifindex);
 	}
 	if (o->mode != XH_MODE_VETH)
 		bpf_program__set_autoload(st->p_veth, false);
 	else if (st->dev_bound)
-		bind_to_dev(st->p_veth, st->veth_peer_ifindex);
+		xh_bind_to_dev(st->p_veth, st->veth_peer_ifindex);
 	if (o->mode != XH_MODE_CPUMAP)
 		bpf_program__set_autoload(st->p_cpumap, false);
-	if (!strcmp(o->tc, "none"))
+	if (!strcmp(o->tc, "none") || o->tc_prog)
 		bpf_program__set_autoload(st->p_tc, false);
+	if (o->xdp_obj)
+		bpf_program__set_autoload(st->p_dev, false);
 	return 0;
 }
 
@@ -583,17 +582,25 @@ static int run_load(struct run_state *st)
 		emit_error("load", err, "loading the BPF object failed (verifier log on stderr)");
 		return -1;
 	}
+	if (o->xdp_obj) {
+		st->uobj = xh_user_open(o, st->obj, &st->cfg, sizeof(st->cfg),
+					st->dev_bound && o->xdp_dev_bound ? o->ifindex : 0,
+					&st->u_xdp, &st->u_tc);
+		if (!st->uobj)
+			return -1;
+	}
 	return 0;
 }
 
 /* TC ingress on @ifindex unless --tc none */
-static int attach_tc(struct run_state *st, int ifindex, const char *ifname, struct xh_att *a)
+static int attach_tc(struct run_state *st, struct bpf_program *p, int ifindex,
+		     const char *ifname, struct xh_att *a)
 {
 	int err;
 
 	if (!strcmp(st->o->tc, "none"))
 		return 0;
-	err = xh_tc_attach(bpf_program__fd(st->p_tc), ifindex, st->o->tc, st->ki.tcx_ingress, a);
+	err = xh_tc_attach(bpf_program__fd(p), ifindex, st->o->tc, st->ki.tcx_ingress, a);
 	if (err) {
 		emit_error("attach_tc", err, "TC ingress on %s", ifname);
 		return -1;
@@ -643,7 +650,7 @@ static int veth_wire(struct run_state *st)
 		emit_error("attach_veth_xdp", err, "XDP (native) on %s", o->veth_peer);
 		return -1;
 	}
-	return attach_tc(st, st->veth_peer_ifindex, o->veth_peer, &st->ta_veth);
+	return attach_tc(st, st->p_tc, st->veth_peer_ifindex, o->veth_peer, &st->ta_veth);
 }
 
 static void veth_ready(const struct run_state *st, struct jbuf *j)
@@ -715,18 +722,21 @@ static int run_attach(struct run_state *st)
 	struct run_opts *o = st->o;
 	int err;
 
-	if (attach_tc(st, o->ifindex, o->ifname, &st->ta_nic))
+	if (attach_tc(st, st->u_tc ? st->u_tc : st->p_tc, o->ifindex, o->ifname, &st->ta_nic))
 		return -1;
 	st->rb = ring_buffer__new(bpf_map__fd(find_map(st->obj, "events")), on_record, st, NULL);
 	if (!st->rb) {
 		emit_error("ringbuf", -errno, "ring_buffer__new");
 		return -1;
 	}
+	if (st->uobj && xh_user_ringbufs(st->uobj, st->obj, st->rb))
+		return -1;
 	if (o->hwtstamp)
 		hwts_enable(o->ifname, &st->hw);
 	if (o->mode == XH_MODE_SKB)
 		return 0;
-	err = xh_xdp_attach(bpf_program__fd(st->p_dev), o->ifindex, &st->xa_nic);
+	err = xh_xdp_attach(bpf_program__fd(st->u_xdp ? st->u_xdp : st->p_dev), o->ifindex,
+			    &st->xa_nic);
 	if (err) {
 		emit_error("attach_xdp", err, "device-bound XDP (native) on %s", o->ifname);
 		return -1;
@@ -749,6 +759,7 @@ static void emit_ready(const struct run_state *st)
 	jb_str(&j, "xdp_attach",
 	       !st->xa_nic.used ? "none" : st->xa_nic.legacy ? "netlink" : "link");
 	jb_bool(&j, "dev_bound", st->dev_bound);
+	jb_str(&j, "xdp_prog", st->u_xdp ? bpf_program__name(st->u_xdp) : "xh_xdp_dev");
 	jb_str(&j, "tc_attach", !st->ta_nic.used ? "none" : st->ta_nic.legacy ? "clsact" : "tcx");
 	if (mode_ops[o->mode].ready)
 		mode_ops[o->mode].ready(st, &j);
@@ -812,6 +823,7 @@ static void run_teardown(struct run_state *st, int rc)
 	if (st->o->hwtstamp)
 		hwts_restore(st->o->ifname, &st->hw);
 	ring_buffer__free(st->rb);
+	bpf_object__close(st->uobj);
 	bpf_object__close(st->obj);
 	emit_event("exit", "\"rc\":%d,\"records\":%ld", rc, st->records);
 }

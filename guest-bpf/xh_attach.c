@@ -14,6 +14,10 @@
 
 #include "xh_attach.h"
 
+#ifndef BPF_F_XDP_DEV_BOUND_ONLY
+#define BPF_F_XDP_DEV_BOUND_ONLY (1U << 6)
+#endif
+
 #define XH_TC_HANDLE 0x5848
 #define XH_TC_PRIO 1
 
@@ -36,6 +40,12 @@ static int att_link(struct xh_att *a, int prog_fd, enum bpf_attach_type type,
 	a->used = true;
 	a->link_fd = fd;
 	return 0;
+}
+
+void xh_bind_to_dev(struct bpf_program *p, int ifindex)
+{
+	bpf_program__set_ifindex(p, (__u32)ifindex);
+	bpf_program__set_flags(p, bpf_program__flags(p) | BPF_F_XDP_DEV_BOUND_ONLY);
 }
 
 int xh_xdp_attach(int prog_fd, int ifindex, struct xh_att *a)

@@ -32,6 +32,10 @@ int xh_tc_attach(int prog_fd, int ifindex, const char *want, long long tcx_type,
 		 struct xh_att *a);
 void xh_detach(struct xh_att *a);	/* no-op if nothing is attached */
 
+struct bpf_program;
+/* Device-bound to @ifindex (BPF_F_XDP_DEV_BOUND_ONLY): may call the RX metadata kfuncs. */
+void xh_bind_to_dev(struct bpf_program *p, int ifindex);
+
 /* RX hardware timestamping (SIOCSHWTSTAMP, every frame) and the config before it. */
 struct hwts_state {
 	bool saved;

@@ -65,6 +65,11 @@ void xh_usage(FILE *f)
 		"                                put it; xdp records: adjust_meta_rc 1 = not called)\n"
 		"  --disable-kfunc NAME          treat a kfunc as absent (repeatable; rx_timestamp,\n"
 		"                                rx_hash, rx_vlan_tag, dynptr_from_skb_meta or all)\n"
+		"  --xdp-obj PATH --xdp-prog NAME  a user's object: its program NAME (or section) is the\n"
+		"                                NIC's XDP program instead of ours; maps named like ours\n"
+		"                                are shared, its other ring buffers are printed raw\n"
+		"  --tc-prog NAME                with --xdp-obj, mode pass or skb: its TC ingress program\n"
+		"  --xdp-dev-bound               bind the user's XDP program to the NIC (it calls kfuncs)\n"
 		"  -v, --verbose                 libbpf debug output on stderr\n");
 }
 
@@ -154,6 +159,10 @@ static int apply_opt(struct run_opts *o, int c, const char *arg)
 	case 'H': o->hwtstamp = false; break;
 	case 'M': o->no_meta = true; break;
 	case 'v': o->verbose = true; break;
+	case 'X': o->xdp_obj = arg; break;
+	case 'P': o->xdp_prog = arg; break;
+	case 'T': o->tc_prog = arg; break;
+	case 'B': o->xdp_dev_bound = true; break;
 	case 'm': case 't': case 'x': case 'K':
 		return parse_choice(o, c, arg) ? 2 : -1;
 	case 'h': xh_usage(stdout); return 0;
@@ -181,6 +190,10 @@ int xh_opts_parse(int argc, char **argv, struct run_opts *o)
 		{ "no-meta", no_argument, NULL, 'M' },
 		{ "disable-kfunc", required_argument, NULL, 'K' },
 		{ "verbose", no_argument, NULL, 'v' },
+		{ "xdp-obj", required_argument, NULL, 'X' },
+		{ "xdp-prog", required_argument, NULL, 'P' },
+		{ "tc-prog", required_argument, NULL, 'T' },
+		{ "xdp-dev-bound", no_argument, NULL, 'B' },
 		{ "help", no_argument, NULL, 'h' },
 		{}
 	};
@@ -196,6 +209,14 @@ int xh_opts_parse(int argc, char **argv, struct run_opts *o)
 			return rc;
 	if (!o->ifname) {
 		fprintf(stderr, "run: --ifname is required\n");
+		return 2;
+	}
+	if (!o->xdp_obj != !o->xdp_prog) {
+		fprintf(stderr, "run: --xdp-obj and --xdp-prog go together\n");
+		return 2;
+	}
+	if (o->tc_prog && (!o->xdp_obj || (o->mode != XH_MODE_PASS && o->mode != XH_MODE_SKB))) {
+		fprintf(stderr, "run: --tc-prog needs --xdp-obj and mode pass or skb\n");
 		return 2;
 	}
 	if (!o->obj_path)

@@ -34,6 +34,10 @@ struct run_opts {
 	bool no_meta;			/* the NIC's XDP program writes no data_meta */
 	unsigned int kfunc_disable;	/* XH_KF_* to treat as absent */
 	bool verbose;
+	const char *xdp_obj;		/* a user's object: its program stands in for ours */
+	const char *xdp_prog;		/*   the NIC's XDP program (name or section) */
+	const char *tc_prog;		/*   optional: the NIC's TC ingress program */
+	bool xdp_dev_bound;		/*   bind it to the NIC (it calls the kfuncs) */
 };
 
 /* "pass", "veth", ... for an XH_MODE_*; "?" for anything else. */

@@ -92,6 +92,28 @@ void jb_rc(struct jbuf *j, const char *key, int rc)
 		jb_int(j, key, rc);
 }
 
+void jb_hex(struct jbuf *j, const char *key, const void *data, size_t len)
+{
+	static const char digits[] = "0123456789abcdef";
+	const unsigned char *b = data;
+	size_t i, room;
+
+
+	jb_key(j, key);
+	room = sizeof(j->buf) - j->len;	/* jb_raw keeps len <= sizeof(buf) - 1 */
+	if (room < 4)
+		return;
+	if (2 * len + 3 > room)
+		len = (room - 3) / 2;
+	j->buf[j->len++] = '"';
+	for (i = 0; i < len; i++) {
+		j->buf[j->len++] = digits[b[i] >> 4];
+		j->buf[j->len++] = digits[b[i] & 15];
+	}
+	j->buf[j->len++] = '"';
+	j->buf[j->len] = 0;
+}
+
 void jb_end_print(struct jbuf *j)
 {
 	jb_raw(j, "}");

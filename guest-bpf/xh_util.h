@@ -30,6 +30,7 @@ void jb_null(struct jbuf *j, const char *key);
 void jb_rc(struct jbuf *j, const char *key, int rc);
 /* The parsed-frame fields every observation carries (pkt_len ... frame_vlan1_tci). */
 void jb_pkt(struct jbuf *j, const struct xh_pkt *p);
+void jb_hex(struct jbuf *j, const char *key, const void *data, size_t len);
 void jb_end_print(struct jbuf *j);	/* closes the object, prints it + "\n", flushes stdout */
 void jb_meta(struct jbuf *j, const char *key, const struct xh_meta *m, bool found);
 

@@ -176,6 +176,8 @@ static int xsk_emit(struct xsk_set *s, struct xsk_q *q, const uint8_t *pkt, __u3
 	jb_uint(&j, "meta_len", sizeof(struct xh_meta));
 	jb_bool(&j, "meta_found", found);
 	jb_meta(&j, "meta", &meta, found);
+	/* the same bytes raw: a consumer with its own layout reads its tail */
+	jb_hex(&j, "meta_raw", &meta, sizeof(meta));
 	jb_end_print(&j);
 	return 1;
 }

@@ -23,6 +23,14 @@ echo "[test] artifacts ready after $(( $(date +%s) - t0 )) s"
 bash scripts/lint-workflows.sh || exit 1
 .venv/bin/pytest -ra --durations=15 "$@"
 rc=$?
+# the examples (users' own checks through the pytest plugin): one session, one guest
+if [ "$rc" = 0 ] || [ "$rc" = 1 ]; then
+  te=$(date +%s)
+  .venv/bin/pytest -ra examples/
+  erc=$?
+  echo "[test] examples finished after $(( $(date +%s) - te )) s (pytest exit $erc)"
+  [ "$rc" = 0 ] && rc=$erc
+fi
 echo "[test] finished after $(( $(date +%s) - t0 )) s (pytest exit $rc)"
 [ "$rc" = 5 ] && { echo "[test] pytest collected no tests"; exit 1; }
 exit "$rc"

@@ -16,6 +16,9 @@ What is built (sources in ``guest-bpf/``):
 
 The flags and the runner's source list come from ``guest-bpf/flags.mk``, which
 ``guest-bpf/Makefile`` includes too, so a hand build and this one agree.
+:func:`build_object` compiles one more BPF C file (a user's program, a test-only
+fault build) with the same flags and ``-I guest-bpf`` (so it can include
+``xdp_hints_common.h``), cached by its content next to those.
 The cache directory is ``<cache>/guest-bpf/<key>``; the key hashes every file
 in ``guest-bpf/`` (``flags.mk`` included), the flags and the compilers'
 version lines, so any change rebuilds.  A build happens in a temporary
@@ -33,7 +36,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from harness.errors import HarnessError
-from harness.paths import REPO, cached, recipe_key
+from harness.paths import REPO, cache_dir, cached, recipe_key
 
 SRC_DIR = REPO / "guest-bpf"
 FLAGS_FILE = "flags.mk"
@@ -178,6 +181,34 @@ def commands(out: Path) -> list[list[str]]:
         ["gcc", *CFLAGS, "-I", str(SRC_DIR), *[str(SRC_DIR / s) for s in RUNNER_SOURCES],
          "-o", str(out / RUNNER), *LDLIBS],
     ]
+
+
+def build_object(source: Path, defines: tuple[str, ...] = (), name: str = "") -> Path:
+    """``source`` compiled with the harness's BPF flags, cached by its content, the
+    flags, ``defines``, the C files and headers next to it (it may include them) and
+    guest-bpf/'s, and clang; BpfBuildError with the compiler's messages if it does not
+    compile."""
+    missing = [pkg for pkg in missing_packages() if pkg in ("clang", "libbpf-dev",
+                                                            "linux-libc-dev")]
+    if missing:
+        raise BpfBuildError(f"cannot build {source}: missing host packages "
+                            f"{' '.join(missing)} (apt-get install {' '.join(missing)})")
+    key = recipe_key("bpf-object-v1", " ".join(BPF_CFLAGS), *defines, _tool_version("clang"),
+                     files=[source, *source.parent.glob("*.[ch]"), *SRC_DIR.glob("*.h")])
+    out = cache_dir() / "guest-bpf" / f"{name or source.name.split('.')[0]}-{key}.bpf.o"
+    if out.is_file():
+        return out
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(f"{out.name}.{os.getpid()}.tmp")
+    cmd = ["clang", *BPF_CFLAGS, *_multiarch_include(), *(f"-D{d}" for d in defines),
+           "-I", str(SRC_DIR), "-c", str(source), "-o", str(tmp)]
+    p = subprocess.run(cmd, capture_output=True, text=True)
+    if p.returncode != 0:
+        tmp.unlink(missing_ok=True)
+        raise BpfBuildError(f"{source} does not compile with the harness's flags "
+                            f"({' '.join(BPF_CFLAGS)}):\n{p.stderr.strip()}")
+    tmp.rename(out)
+    return out
 
 
 def build(force: bool = False) -> BpfArtifacts:

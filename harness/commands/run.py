@@ -29,6 +29,7 @@ from harness.commands.vm_options import (
     spec_from_args,
 )
 from harness.errors import HarnessError, UsageError
+from harness.guest.program import user_program
 from harness.progress import Emit, Note, renderer
 from harness.suite import baseline
 from harness.suite.faults import FAULTS, MODEL_FAULTS
@@ -49,19 +50,24 @@ def register(sub: argparse._SubParsersAction) -> None:
         epilog="exit codes: 0 all pass/expected-unsupported/skip, 1 any fail, "
                "2 infrastructure error, 3 guest kernel crashed")
     add_vm_args(p, list(nics.KINDS),
-                "; default: igc and virtio-net, igc where our QEMU build exists; igb: QEMU's "
-                "82576, a control NIC whose driver has no XDP metadata callbacks; veth: a "
-                "pair inside the guest, only when asked for")
-    p.add_argument("--path", type=csv_of(CLI_PATHS, "path"), default=list(CLI_PATHS),
+                "; default: igc, virtio-net and veth, igc where our QEMU build exists; igb: "
+                "QEMU's 82576, a control NIC whose driver has no XDP metadata callbacks; veth: "
+                "a pair inside the guest, tags inline and out of band (VLAN devices)")
+    p.add_argument("--path", type=csv_of(CLI_PATHS, "path"), default=None,
                    metavar="PATH[,PATH]",
                    help=f"paths ({', '.join(CLI_PATHS)}; default all): skb is the "
                         "driver's skb without XDP; pass adds pass-bare (the skb after an "
                         "XDP program that wrote no data_meta); veth and cpumap also report "
                         "the skb built from the frame (rows veth-skb, cpumap-skb); faults (igc "
-                        "only): "
-                        "the igc model faults chosen packet ids (no RX stamp, RSS type none, "
-                        "checksum error) and rows faults / faults-skb demand exact answers "
-                        "per packet (one more runner invocation)")
+                        "only): the igc model faults chosen packet ids (no RX stamp, RSS type "
+                        "none, checksum error) and rows faults / faults-skb demand exact "
+                        "answers per packet (one more runner invocation)")
+    p.add_argument("--program", metavar="FILE.bpf.c[:SECTION]",
+                   help="your XDP program (C, built with the harness's flags, or an object) "
+                        "in place of ours on the NIC, on the paths where it follows the record "
+                        "contract (guest-bpf/xdp_hints_common.h; see harness/guest/program.py)"
+                        "; without --path those paths only (skb, which has no XDP program, "
+                        "left out), an asked path it cannot serve is refused before the boot")
     p.add_argument("--packets", type=int, default=Options.packets, metavar="N",
                    help=f"packets per path run (default {Options.packets})")
     p.add_argument("--baseline", metavar="SPEC",
@@ -132,12 +138,13 @@ def run(args: argparse.Namespace) -> int:
     check_output(args.junit, "--junit")
     check_output(args.ktap, "--ktap")
     emit = renderer()
-    notes: list[str] = []
+    notes = _program(args)
     kinds = args.nic
     if not kinds:
-        kinds, notes = default_kinds()
+        kinds, kind_notes = default_kinds()
         if not kinds:
-            raise UsageError("no NIC can be tested here: " + "; ".join(notes))
+            raise UsageError("no NIC can be tested here: " + "; ".join(kind_notes))
+        notes += kind_notes
     for n in notes:
         emit(Note(n))
     spec_from_args(args, kinds, extra_modules=SUITE_MODULES)  # usage errors before any work
@@ -164,7 +171,8 @@ def _suite(args: argparse.Namespace, kinds: list[str], notes: list[str], kernel:
     spec = spec_from_args(args, kinds, extra_modules=SUITE_MODULES)
     spec.kernel, spec.patches = kernel, list(patches)
     backend, why = resolve_backend(args.backend)
-    opts = Options(packets=args.packets, fault=args.test_fault)
+    program = getattr(args, "user_program", None)
+    opts = Options(packets=args.packets, fault=args.test_fault, program=program)
     artifacts = bpf_build.build()  # before the boot: a host that cannot build says so at once
     meta: dict[str, Any] = {"kernel_spec": kernel, "patches": [str(p) for p in patches],
                             "backend": backend, "backend_reason": why, "nics": kinds,
@@ -189,7 +197,38 @@ def _suite(args: argparse.Namespace, kinds: list[str], notes: list[str], kernel:
     meta["runs"] = [vars(st) for s in scenarios for st in s.stats]
     if args.test_fault:
         meta["test_fault"] = args.test_fault
+    if program is not None:
+        meta["program"] = {"source": str(program.source), "prog": program.prog}
     return rows, meta, None
+
+
+def _program(args: argparse.Namespace) -> list[str]:
+    """``--program``: build and read it, and keep the paths it serves (before any boot).
+
+    Sets ``args.user_program`` and ``args.path``; returns notes on paths left out.  An
+    asked path (``--path``) it cannot serve is a usage error naming what is missing."""
+    asked = args.path is not None
+    args.path = list(args.path or CLI_PATHS)
+    args.user_program = None
+    if not args.program:
+        return []
+    if args.test_fault:
+        raise UsageError("--program and --test-fault do not go together")
+    prog = user_program(args.program)
+    if not asked:
+        args.path = [p for p in args.path if p != "skb"]
+    gaps = {p: prog.missing(p) for p in args.path if prog.missing(p)}
+    what = f"--program {args.program}: {prog.prog}"
+    if gaps and asked:
+        raise UsageError(f"{what} does not follow the record contract on "
+                         + "; ".join(f"path {p} (missing: {', '.join(g)})"
+                                     for p, g in gaps.items()))
+    args.path = [p for p in args.path if p not in gaps]
+    if not args.path:
+        raise UsageError(f"{what} serves no path: "
+                         + "; ".join(f"{p} needs {', '.join(g)}" for p, g in gaps.items()))
+    args.user_program = prog
+    return [f"{what}: path {p} left out (missing: {', '.join(g)})" for p, g in gaps.items()]
 
 
 def _run_baseline(args: argparse.Namespace, kinds: list[str], notes: list[str],

@@ -47,12 +47,15 @@ tc, veth_skb, cpumap_skb (skb view, :data:`SKB_KEYS`)
     dynptr_read_rc   bpf_dynptr_read() of the struct (null: not attempted)
     dynptr_meta_found, dynptr_meta   as meta, read through the dynptr
 xsk
-    xsk_mode ("copy" | "zerocopy"), umem_addr
+    xsk_mode ("copy" | "zerocopy"), umem_addr, meta_raw (the META_SIZE bytes in
+                     front of the frame as hex: a consumer's own layout is its tail)
 
 Events (:data:`EVENT_KEYS`): ``ready`` (mode, ifindex, kfuncs_present,
-xdp_attach link|netlink, dev_bound, tc_attach tcx|clsact|none, hwtstamp_rc,
+xdp_attach link|netlink, dev_bound, xdp_prog (the NIC's program: ours or
+the user's, run ``--xdp-obj``), tc_attach tcx|clsact|none, hwtstamp_rc,
 meta_size, meta_write (false under ``--no-meta``), veth/cpumap/xsk details),
-``error`` (stage, errno, error, msg), ``stats`` (per program point, the counters
+``error`` (stage, errno, error, msg), ``ringbuf`` (run ``--xdp-obj``: one record of
+the user object's own ring buffer MAP, as hex), ``stats`` (per program point, the counters
 :data:`STATS_COUNTERS`), ``exit`` (rc, records).
 
 data_meta layout (struct xh_meta, :data:`META_SIZE` bytes, little endian), written
@@ -120,7 +123,7 @@ RECORD_KEYS: dict[str, tuple[str, ...]] = {
     "tc": (*COMMON_KEYS, *META_VIEW_KEYS, *SKB_KEYS),
     "veth_skb": (*COMMON_KEYS, *META_VIEW_KEYS, *SKB_KEYS),
     "cpumap_skb": (*COMMON_KEYS, *META_VIEW_KEYS, *SKB_KEYS),
-    "xsk": (*COMMON_KEYS, "xsk_mode", "umem_addr", *META_VIEW_KEYS),
+    "xsk": (*COMMON_KEYS, "xsk_mode", "umem_addr", *META_VIEW_KEYS, "meta_raw"),
 }
 
 # --- events and the one-object commands ---------------------------------------------
@@ -131,13 +134,14 @@ STATS_POINTS = ("xdp", "tc", "veth_xdp", "cpumap")
 #: event -> its literal keys (``stats`` adds :data:`STATS_POINTS`, built at run time)
 EVENT_KEYS: dict[str, tuple[str, ...]] = {
     "ready": ("event", "mode", "ifname", "ifindex", "kfuncs", "kfuncs_present", "xdp_attach",
-              "dev_bound", "tc_attach", "veth", "veth_ifindex", "veth_peer",
+              "dev_bound", "xdp_prog", "tc_attach", "veth", "veth_ifindex", "veth_peer",
               "veth_peer_ifindex", "cpumap_cpu", "cpumap_dev_bound_rc", "xsk_queues",
               "xsk_mode", "hwtstamp_rc", "hwtstamp_rx_filter", "meta_size", "meta_write",
               "runner_version"),
     "error": ("event", "stage", "errno", "error", "msg"),
     "stats": ("event",),
     "exit": ("event", "rc", "records"),
+    "ringbuf": ("event", "map", "data"),
 }
 #: ``probe``: the kernel, then one object per asked interface (:data:`IFACE_KEYS`);
 #: ``kfuncs`` is {kfunc name (:data:`harness.oracle.uapi.KFUNCS`): present}

@@ -156,11 +156,15 @@ class Observation:
         return next((e for e in self.events if e.get("event") == "exit"), None)
 
     # -- live access -----------------------------------------------------
-    def snapshot(self) -> list[dict]:
-        """Records written so far (reads the guest file; the runner keeps going)."""
+    def read(self) -> tuple[list[dict], list[dict]]:
+        """(records, events) written so far (reads the guest file; the runner keeps going)."""
         r = self.runner.vm.ssh.run(f"cat {self.out_path} 2>/dev/null", timeout=60)
-        recs, _, _ = parse_lines(r.stdout)
-        return recs
+        recs, events, _ = parse_lines(r.stdout)
+        return recs, events
+
+    def snapshot(self) -> list[dict]:
+        """Records written so far."""
+        return self.read()[0]
 
     def wait_for(self, n: int, point: str = "xdp", timeout: float = 30.0,
                  ids: Iterable[int] | None = None, poll_s: float = 0.5) -> list[dict]:

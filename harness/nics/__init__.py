@@ -13,7 +13,7 @@ from harness.nics.base import CLI_PATHS, GuestNic, NicKind, RunHooks
 #: every kind, by CLI name, in the order a suite runs them
 KINDS: dict[str, NicKind] = {k.name: k for k in (igc.KIND, virtio_net.KIND, igb.KIND, veth.KIND)}
 #: kinds a default run tests (igc where our QEMU build exists)
-DEFAULT_KINDS = ("igc", "virtio-net")
+DEFAULT_KINDS = ("igc", "virtio-net", "veth")
 
 
 def get(name: str) -> NicKind:

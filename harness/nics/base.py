@@ -133,6 +133,10 @@ class NicKind:
         return f"{self.name} does not offer path {path}"
 
     # -- one runner invocation --------------------------------------------------
+    def adapt_plan(self, plan: list[SentPacket]) -> list[SentPacket]:
+        """The plan as this kind sends it (default: unchanged; veth: some tags out of band)."""
+        return plan
+
     def run_hooks(self, g: GuestNic, plan: Sequence[SentPacket],
                   oracle_paths: Sequence[str]) -> RunHooks:
         return RunHooks()

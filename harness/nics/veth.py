@@ -1,17 +1,72 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 """veth as the NIC under test: a pair inside the guest, frames written into its peer
 from a packet socket there.  veth implements all three RX metadata kfuncs with
-software values.  Opt-in (``--nic veth``): no QEMU device, no host traffic."""
+software values.
+
+Tagged frames go two ways (alternating per packet kind, see :func:`mark_oob`):
+inline, written with their tags to the peer itself (the kfunc has no tag:
+-ENODATA), or out of band, written without the outer tag to a VLAN device on the
+peer (802.1Q for single tags, 802.1ad for QinQ outer tags, as the kernel's
+``xdp_metadata`` selftest does): the VLAN device puts the tag into
+``skb->vlan_tci``/``vlan_proto``, veth hands that skb to XDP and the kfunc
+returns it.  The tag's PCP comes from the socket's ``SO_PRIORITY`` through the
+VLAN device's identity egress-qos-map; DEI cannot be set that way
+(``vlan_dev_set_egress_priority`` keeps only the PCP bits), and the plan's
+tags never set it.
+"""
 
 from __future__ import annotations
 
+import shlex
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
+from harness.guest.runner import RunnerError
 from harness.nics.base import GuestNic, NicKind
+from harness.traffic.packets import ETH_P_8021AD, ETH_P_8021Q
 
 if TYPE_CHECKING:
     from harness.traffic.packets import SentPacket
+
+#: VLAN device protocol names (``ip link add ... type vlan proto``)
+VLAN_PROTO = {ETH_P_8021Q: ("802.1Q", "q"), ETH_P_8021AD: ("802.1ad", "ad")}
+#: skb->priority p -> PCP p
+EGRESS_QOS_MAP = " ".join(f"{p}:{p}" for p in range(8))
+
+#: in-guest sender: lines "IFNAME PRIORITY HEX"; one packet socket per interface
+SEND_SCRIPT = """import socket,sys,time
+socks={}
+n=0
+for l in sys.stdin:
+ f=l.split()
+ if len(f)!=3: continue
+ s=socks.get(f[0])
+ if s is None:
+  s=socks[f[0]]=socket.socket(socket.AF_PACKET,socket.SOCK_RAW);s.bind((f[0],0))
+ s.setsockopt(socket.SOL_SOCKET,socket.SO_PRIORITY,int(f[1]))
+ s.send(bytes.fromhex(f[2]));n+=1;time.sleep(float(sys.argv[1]))
+print(n)
+"""
+
+
+def vlan_dev(tx_if: str, tpid: int, vid: int) -> str:
+    """Name of the VLAN device on ``tx_if`` for (tpid, vid), e.g. ``xhn0.ad10``."""
+    return f"{tx_if}.{VLAN_PROTO[tpid][1]}{vid}"
+
+
+def mark_oob(plan: list[SentPacket]) -> list[SentPacket]:
+    """Every other tagged packet of each kind (the 1st, 3rd, ...) goes out of band: its
+    ``frame`` loses the outer tag, which the VLAN device will add as metadata."""
+    seen: dict[str, int] = {}
+    out = []
+    for p in plan:
+        n = seen.get(p.kind, 0)
+        seen[p.kind] = n + 1
+        if p.vlans and p.vlans[0][0] in VLAN_PROTO and n % 2 == 0:
+            p = replace(p, frame=p.frame[:12] + p.frame[16:], vlan_oob=True)
+        out.append(p)
+    return out
 
 
 class Veth(NicKind):
@@ -19,21 +74,43 @@ class Veth(NicKind):
     driver = "veth"
     module = "veth"
     qemu_device = None
-    summary = "a veth pair inside the guest (software metadata; opt-in)"
+    summary = "a veth pair inside the guest (software metadata; tags inline and out of band)"
 
     def attach(self, g: GuestNic) -> None:
         g.ifname, g.tx_if = g.runner.veth_nic()
 
     def prepare(self, g: GuestNic) -> None:
-        """No VLAN filters: frames come from a packet socket on the peer."""
+        """No VLAN filters: frames come from packet sockets on the peer."""
 
     def extra_facts(self, g: GuestNic) -> dict[str, Any]:
-        # veth never strips: its frames come with the tags in the data (rx-vlan-offload
-        # only means it passes hwaccel tags through); its RSS key is no NIC's
+        # veth never strips: inline tags stay in the data (rx-vlan-offload only means it
+        # passes hwaccel tags through); its RSS key is no NIC's
         return {"vlan_strip": False}
 
+    def adapt_plan(self, plan: list[SentPacket]) -> list[SentPacket]:
+        return mark_oob(plan)
+
     def send(self, g: GuestNic, plan: Sequence[SentPacket], gap_s: float) -> None:
-        g.runner.send_in_guest(g.tx_if, [p.frame for p in plan], gap_s=gap_s)
+        lines, devs = [], {}
+        for p in plan:
+            ifname, prio = g.tx_if, 0
+            if p.vlan_oob:
+                tpid, tci = p.vlans[0]
+                ifname, prio = vlan_dev(g.tx_if, tpid, tci & 0xFFF), tci >> 13
+                devs[ifname] = (tpid, tci & 0xFFF)
+            lines.append(f"{ifname} {prio} {p.frame.hex()}\n")
+        tx = shlex.quote(g.tx_if)
+        if devs:
+            g.vm.ssh.check(" && ".join(
+                f"{{ ip link show {shlex.quote(d)} >/dev/null 2>&1 || ip link add link {tx} "
+                f"name {shlex.quote(d)} type vlan proto {VLAN_PROTO[tpid][0]} id {vid} "
+                f"egress-qos-map {EGRESS_QOS_MAP}; }} && ip link set {shlex.quote(d)} up"
+                for d, (tpid, vid) in sorted(devs.items())), timeout=60)
+        data = "".join(lines).encode()
+        r = g.vm.ssh.run(f"python3 -c {shlex.quote(SEND_SCRIPT)} {gap_s}",
+                         timeout=120 + len(data) // 1000, stdin=data)
+        if r.rc != 0:
+            raise RunnerError(f"sending frames in the guest on {g.tx_if} failed", stderr=r.stderr)
 
 
 KIND = Veth()

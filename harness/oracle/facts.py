@@ -48,7 +48,6 @@ class Facts:
     ts_window: tuple[int, int] | None = None  # PHC read before/after the run
     ts_by_id: Mapping[int, int] | None = None  # exact stamps, e.g. from the igc model over QMP
     vlan_strip: bool | None = None  # rx-vlan-offload (ethtool -k); None = not read: no strip
-    skb_vlan_offload: bool = False  # veth as NIC: tag arrives in skb metadata, not in data
     xsk_zc: bool | None = None  # False = driver refused XDP_ZEROCOPY
     data_meta: bool = True  # driver reserves data_meta headroom
     link_speed_mbps: int | None = None  # ethtool speed; igc subtracts an RX latency per speed
@@ -82,7 +81,10 @@ class Facts:
         return rx_latency_ns(self.driver, self.link_speed_mbps)
 
     def strips(self, pkt: SentPacket) -> bool:
-        """True if the NIC moved the outer tag out of the frame into RX metadata."""
+        """True if the NIC moved the outer tag out of the frame into RX metadata (or, veth
+        as the NIC, the tag came out of band through a VLAN device on the peer)."""
+        if pkt.vlan_oob:
+            return True
         return bool(self.vlan_strip and pkt.vlans and pkt.vlans[0][0] == ETH_P_8021Q)
 
 

@@ -361,11 +361,23 @@ RULES: tuple[Rule, ...] = (
         source="net/core/xdp.c __xdp_build_skb_from_frame",
     ),
     Rule(
+        "frame-skb-vlan-inner",
+        paths=SKB_FROM_FRAME_PATHS,
+        fields=_fs("vlan"),
+        when=lambda c: c.facts.strips(c.pkt) and len(c.pkt.vlans) > 1,
+        then=lambda c: value(c.pkt.vlans[1], "the outer tag was metadata, lost with the "
+                             "xdp_frame; the inner tag, still in the frame, is untagged in "
+                             "software"),
+        source="xdp_frame has no VLAN metadata; net/core/dev.c __netif_receive_skb_core: "
+        "skb_vlan_untag()",
+    ),
+    Rule(
         "frame-skb-vlan-stripped",
         paths=SKB_FROM_FRAME_PATHS,
         fields=_fs("vlan"),
         when=lambda c: c.facts.strips(c.pkt),
-        then=lambda c: nodata("tag stripped by the NIC is not carried in the xdp_frame"),
+        then=lambda c: nodata("tag stripped by the NIC (veth: sent out of band) is not carried "
+                              "in the xdp_frame"),
         source="xdp_frame has no VLAN metadata; igc CTRL.VME strip",
     ),
     Rule(
@@ -428,7 +440,7 @@ RULES: tuple[Rule, ...] = (
         drivers=_fs("veth"),
         paths=NIC_KFUNC_PATHS,
         fields=_fs("hash_type"),
-        when=lambda c: bool(c.pkt.vlans),
+        when=lambda c: bool(c.pkt.vlans) and not c.pkt.vlan_oob,
         then=lambda c: value(
             XDP_RSS_TYPE_NONE,
             "veth: the tagged frame came from a packet socket on the peer, which set the "
@@ -446,7 +458,9 @@ RULES: tuple[Rule, ...] = (
         paths=NIC_KFUNC_PATHS,
         fields=_fs("hash_type"),
         then=lambda c: value(XDP_RSS_TYPE_L4_ANY, "veth: skb->l4_hash -> L4_ANY"),
-        source="drivers/net/veth.c veth_xdp_rx_hash: l4_hash ? L4_ANY : NONE",
+        source="drivers/net/veth.c veth_xdp_rx_hash: l4_hash ? L4_ANY : NONE; frames sent "
+        "through a VLAN device: its vlan_parse_protocol gives the protocol below any inline "
+        "tag, so packet_parse_headers leaves the network header after the Ethernet header",
     ),
     Rule(
         "nic-hash",
@@ -518,9 +532,12 @@ RULES: tuple[Rule, ...] = (
         drivers=_fs("veth"),
         paths=NIC_KFUNC_PATHS,
         fields=_fs("vlan"),
-        when=lambda c: c.facts.skb_vlan_offload and bool(c.pkt.vlans),
-        then=_vlan_value("veth: tag from skb vlan metadata"),
-        source="drivers/net/veth.c veth_xdp_rx_vlan_tag: __vlan_hwaccel_get_tag(skb)",
+        when=lambda c: c.pkt.vlan_oob,
+        then=_vlan_value("veth: the outer tag, sent through a VLAN device on the peer, from "
+                         "the skb's vlan metadata (proto and whole TCI)"),
+        source="drivers/net/veth.c veth_xdp_rx_vlan_tag: __vlan_hwaccel_get_tag(skb), "
+        "skb->vlan_proto; net/8021q/vlan_dev.c vlan_dev_hard_start_xmit: "
+        "__vlan_hwaccel_put_tag (VID | egress-qos-map PCP of skb->priority)",
     ),
     Rule(
         "nic-vlan-stripped",

@@ -11,12 +11,9 @@ the oracle still expects the chosen faults (harness.nics.igc.UNDELIVERED).
 
 from __future__ import annotations
 
-import os
-import subprocess
 from pathlib import Path
 
 from harness.artifacts import bpf_build
-from harness.paths import cache_dir
 
 FAULTS: dict[str, str] = {"hash+1": "XH_FAULT_HASH_PLUS_ONE"}
 MODEL_FAULTS: tuple[str, ...] = ("faults-undelivered",)
@@ -27,17 +24,5 @@ def fault_object(fault: str) -> Path:
     if fault not in FAULTS:
         raise ValueError(f"unknown fault {fault!r} (known: {', '.join(FAULTS)})")
     define = FAULTS[fault]
-    out = cache_dir() / "guest-bpf" / f"fault-{bpf_build.build_key()}-{define}.bpf.o"
-    if out.is_file():
-        return out
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(f"{out.name}.{os.getpid()}.tmp")
-    cmd = ["clang", *bpf_build.BPF_CFLAGS, *bpf_build._multiarch_include(),
-           f"-D{define}", "-I", str(bpf_build.SRC_DIR), "-c",
-           str(bpf_build.SRC_DIR / bpf_build.BPF_SOURCE), "-o", str(tmp)]
-    p = subprocess.run(cmd, capture_output=True, text=True)
-    if p.returncode != 0:
-        tmp.unlink(missing_ok=True)
-        raise bpf_build.BpfBuildError(f"fault build failed: {p.stderr}")
-    tmp.rename(out)
-    return out
+    return bpf_build.build_object(bpf_build.SRC_DIR / bpf_build.BPF_SOURCE, (define,),
+                                  name=f"fault-{define}")

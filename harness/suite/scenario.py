@@ -44,6 +44,7 @@ class Options:
     wait_s: float = 120.0
     seed: int = 1
     fault: str | None = None  # test only: "hash+1" (harness.suite.faults)
+    program: Any = None  # a user's program in place of ours (harness.guest.program)
     udp_4tuple: bool = True  # igc: ethtool -N rx-flow-hash udp4/udp6 sdfn
 
 
@@ -133,6 +134,8 @@ class NicScenario:
             remote = f"{g.runner.remote_dir}/xdp_hints_fault.bpf.o"
             self.vm.ssh.put(fault_object(self.opts.fault), remote, mode=0o644)
             self.extra_args = ["--obj", remote]
+        if self.opts.program is not None:
+            self.extra_args += self.opts.program.push(self.vm, g.runner.remote_dir)
         return self.base
 
     def _wait_carrier(self) -> None:
@@ -169,8 +172,9 @@ class NicScenario:
         first = _Ids.take(n)
         mac = self.g.nic.mac if self.g.nic is not None else \
             self.g.sh(f"cat /sys/class/net/{self.g.qifname}/address").stdout.strip()
-        return make_plan(n, dst_mac=mac, kinds=self.opts.kinds, seed=self.opts.seed + first,
-                         first_id=first, vids=nics.base.PLAN_VIDS)
+        return self.kind.adapt_plan(make_plan(n, dst_mac=mac, kinds=self.opts.kinds,
+                                              seed=self.opts.seed + first, first_id=first,
+                                              vids=nics.base.PLAN_VIDS))
 
     def _facts_for(self, ready: dict) -> Facts:
         assert self.base is not None

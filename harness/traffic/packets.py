@@ -70,6 +70,9 @@ class SentPacket:
     l4: str  # "udp" | "tcp"
     vlans: list[tuple[int, int]] = field(default_factory=list)  # [(tpid, tci)], outer first
     flags: int = 0
+    # the outer tag went out of band (skb vlan metadata) through a VLAN device, and
+    # ``frame`` is what was written to that device: the frame without the outer tag
+    vlan_oob: bool = False
     sent_realtime_ns: int | None = None
     sent_monotonic_ns: int | None = None
     bad_csum: str = ""  # "" both checksums good; "l3" IPv4 header / "l4" UDP/TCP broken
@@ -98,6 +101,7 @@ class SentPacket:
             "l4": self.l4,
             "vlans": [list(v) for v in self.vlans],
             "flags": self.flags,
+            "vlan_oob": self.vlan_oob,
             "sent_realtime_ns": self.sent_realtime_ns,
             "sent_monotonic_ns": self.sent_monotonic_ns,
             "bad_csum": self.bad_csum,
@@ -120,6 +124,7 @@ class SentPacket:
             l4=d["l4"],
             vlans=[(int(t), int(c)) for t, c in d.get("vlans", [])],
             flags=int(d.get("flags", 0)),
+            vlan_oob=bool(d.get("vlan_oob", False)),
             sent_realtime_ns=d.get("sent_realtime_ns"),
             sent_monotonic_ns=d.get("sent_monotonic_ns"),
             bad_csum=str(d.get("bad_csum", "")),

@@ -103,6 +103,15 @@ CASES: list[tuple[o.Facts, SentPacket, str, str, str, Any, str]] = [
     (IGC, P_U4, "veth-skb", "timestamp", "nodata", None, "frame-skb-timestamp"),
     (IGC_STRIP, P_Q, "cpumap-skb", "vlan", "nodata", None, "frame-skb-vlan-stripped"),
     (IGC, P_Q, "cpumap-skb", "vlan", "value", P_Q.vlans[0], "frame-skb-vlan-in-data"),
+    # veth, tags out of band: the xdp_frame loses the outer tag, the inner one is untagged
+    (VETH, replace(P_Q, vlan_oob=True), "veth-skb", "vlan", "nodata", None,
+     "frame-skb-vlan-stripped"),
+    (VETH, replace(P_QQ, vlan_oob=True), "cpumap-skb", "vlan", "value", P_QQ.vlans[1],
+     "frame-skb-vlan-inner"),
+    (VETH, replace(P_QQ, vlan_oob=True), "xdp", "vlan", "value", P_QQ.vlans[0],
+     "veth-nic-vlan"),
+    (VETH, replace(P_QQ, vlan_oob=True), "pass", "vlan", "value", P_QQ.vlans[0], "pass-vlan"),
+    (VETH, replace(P_QQ, vlan_oob=True), "xdp", "hash_type", "value", 8, "veth-nic-hash-type"),
     (IGC_STRIP, P_QQ, "cpumap-skb", "vlan", "value", P_QQ.vlans[0], "frame-skb-vlan-in-data"),
     (VIRTIO, P_Q, "cpumap-skb", "vlan", "value", P_Q.vlans[0], "frame-skb-vlan-in-data"),
     (IGC, P_QQ, "cpumap-skb", "vlan", "value", P_QQ.vlans[0], "frame-skb-vlan-in-data"),
@@ -187,8 +196,8 @@ CASES: list[tuple[o.Facts, SentPacket, str, str, str, Any, str]] = [
     ),
     # vlan
     (
-        replace(VETH, skb_vlan_offload=True),
-        P_Q,
+        VETH,
+        replace(P_Q, vlan_oob=True),
         "xdp",
         "vlan",
         "value",
