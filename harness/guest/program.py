@@ -63,6 +63,7 @@ NEEDS: dict[str, tuple[str, ...]] = {
     "cpumap": (*_AFTER_XDP, "cpu_map"),
     "xsk": (*_AFTER_XDP, "xsks"),
     "xsk-zc": (*_AFTER_XDP, "xsks"),
+    "faults": ("records", "cfg"),  # a --no-meta pass run: kfunc records, skb at TC
 }
 KFUNC_PREFIX = "bpf_xdp_metadata_"
 

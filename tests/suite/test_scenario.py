@@ -39,7 +39,7 @@ def _scenario(kind: str, runner: Any = None) -> s.NicScenario:
     ("igc", list(runs.CLI_PATHS), [("skb", ["skb"]), ("pass", ["xdp", "pass"]),
                                 ("pass-bare", ["pass"]),
                                 ("veth", ["veth"]), ("cpumap", ["cpumap"]), ("xsk", ["xsk"]),
-                                ("xsk-zc", ["xsk-zc"])]),
+                                ("xsk-zc", ["xsk-zc"]), ("faults", ["faults"])]),
     ("igc", ["pass"], [("pass", ["pass"]), ("pass-bare", ["pass"])]),
     ("igc", ["xdp"], [("pass", ["xdp"])]),
     ("virtio-net", ["xdp", "pass"], [("pass", ["xdp", "pass"]), ("pass-bare", ["pass"])]),
