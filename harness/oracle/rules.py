@@ -624,7 +624,8 @@ RULES: tuple[Rule, ...] = (
 
 # --- NIC faults (path faults, igc model rx-faults) --------------------------
 # Packets the model faulted get these; the others get the rules of FAULT_PATHS[path].
-IGC_MAIN = "drivers/net/ethernet/intel/igc/igc_main.c (7.2.13)"
+# lines: 7.2.13, then 6.12.95 in brackets (the same code in both)
+IGC_MAIN = "drivers/net/ethernet/intel/igc/igc_main.c"
 
 
 def _faulted(fault: str) -> Cond:
@@ -639,8 +640,8 @@ FAULT_RULES: tuple[Rule, ...] = (
         when=lambda c: c.facts.hwtstamp_rx and _faulted("ts")(c),
         then=lambda c: nodata("the model wrote no RX timestamp (TSIP clear): the driver must "
                               "report none, not invent one or keep the previous", loss=False),
-        source=f"{IGC_MAIN}: igc_xdp_rx_timestamp (7062) TSIP ? stamp : -ENODATA; "
-        "igc_clean_rx_irq (2645) reads the header stamp only if TSIP",
+        source=f"{IGC_MAIN}: igc_xdp_rx_timestamp (7062 [6888]) TSIP ? stamp : "
+        "-ENODATA; igc_clean_rx_irq (2645 [2624]) reads the header stamp only if TSIP",
     ),
     Rule(
         "fault-rss-none",
@@ -651,7 +652,8 @@ FAULT_RULES: tuple[Rule, ...] = (
         then=lambda c: value(0, "RSS type none: igc_xdp_rss_type[IGC_RSS_TYPE_NO_HASH] = "
                              "XDP_RSS_TYPE_L2 (0)" if c.field == "hash_type" else
                              "RSS type none: the model writes hash 0", loss=False),
-        source=f"{IGC_MAIN}: igc_xdp_rx_hash (7048), igc_xdp_rss_type[] (7029)",
+        source=f"{IGC_MAIN}: igc_xdp_rx_hash (7048 [6874]), igc_xdp_rss_type[] "
+        "(7029 [6855])",
     ),
     Rule(
         "fault-rss-none-skb",
@@ -661,7 +663,8 @@ FAULT_RULES: tuple[Rule, ...] = (
         when=lambda c: c.facts.rxhash and _faulted("rss")(c),
         then=lambda c: nodata("RSS type none, hash 0: skb_set_hash(skb, 0, PKT_HASH_TYPE_L2) "
                               "leaves skb->hash 0", loss=False),
-        source=f"{IGC_MAIN}: igc_rx_hash (1806), igc_rss_type_table[NO_HASH] = L2",
+        source=f"{IGC_MAIN}: igc_rx_hash (1806 [1780]), "
+        "igc_rss_type_table[NO_HASH] = L2",
     ),
 )
 
