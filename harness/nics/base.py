@@ -28,7 +28,8 @@ if TYPE_CHECKING:
     from harness.vm.ssh import Result
 
 #: CLI paths, in the order a suite runs them
-CLI_PATHS: tuple[str, ...] = ("skb", "xdp", "pass", "veth", "cpumap", "xsk", "xsk-zc", "faults")
+CLI_PATHS: tuple[str, ...] = ("skb", "tpacket", "xdp", "xdp-late", "pass", "veth", "cpumap",
+                               "xsk", "xsk-zc", "faults")
 #: CLI paths only a device model we own can run (faults asked of the NIC): NIC kinds
 #: without them get no rows for them, not skip rows
 MODEL_PATHS: frozenset[str] = frozenset({"faults"})
