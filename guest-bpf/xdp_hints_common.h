@@ -46,6 +46,7 @@ struct xh_meta {
 #define XH_KF_RX_HASH		(1U << 1)
 #define XH_KF_RX_VLAN		(1U << 2)
 #define XH_KF_DYNPTR_SKB_META	(1U << 3)
+#define XH_KF_RX_CSUM		(1U << 4)	/* detected only (proposed kfunc) */
 
 enum xh_mode {
 	XH_MODE_PASS = 0,	/* XDP_PASS: the skb goes up the NIC's stack */

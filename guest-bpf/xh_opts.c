@@ -19,6 +19,8 @@ const struct xh_kfunc xh_kfuncs[XH_N_KFUNCS] = {
 	{ "bpf_xdp_metadata_rx_hash", "rx_hash", XH_KF_RX_HASH },
 	{ "bpf_xdp_metadata_rx_vlan_tag", "rx_vlan_tag", XH_KF_RX_VLAN },
 	{ "bpf_dynptr_from_skb_meta", "dynptr_from_skb_meta", XH_KF_DYNPTR_SKB_META },
+	/* proposed 2026 (veth, ice), not merged: detected only, never called */
+	{ "bpf_xdp_metadata_rx_checksum", "rx_checksum", XH_KF_RX_CSUM },
 };
 
 static const char *const mode_names[] = {

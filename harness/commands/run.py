@@ -33,7 +33,7 @@ from harness.guest.program import user_program
 from harness.nics.base import CLI_PATHS, DEFAULT_PATHS, OPT_IN_PATHS
 from harness.progress import Emit, Note, renderer
 from harness.suite import baseline
-from harness.suite.faults import FAULTS
+from harness.suite.faults import FAULTS, MODEL_FAULTS
 from harness.suite.scenario import Options, Scenario
 from harness.suite.suite import SUITE_MODULES, default_kinds, run_suite
 from harness.verdict import diff, ktap, report, view
@@ -63,7 +63,10 @@ def register(sub: argparse._SubParsersAction) -> None:
                         "again after the program wrote data_meta (in the xdp invocation); "
                         "tpacket: the skb's hardware stamp through an af_packet mmap ring (in "
                         "the skb invocation); veth and cpumap also report "
-                        "the skb built from the frame (rows veth-skb, cpumap-skb); "
+                        "the skb built from the frame (rows veth-skb, cpumap-skb); faults (igc "
+                        "only): the igc model faults chosen packet ids (no RX stamp, RSS type "
+                        "none, checksum error) and rows faults / faults-skb demand exact "
+                        "answers per packet (one more runner invocation); "
                         "tc-helpers: XDP writes data_meta, a tcx program calls one skb "
                         "helper per packet and the next one reads the metadata (rows "
                         "tc:<helper>, field meta; a plan of its own, 4 untagged frames "
@@ -101,7 +104,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                         "(per NIC a paths x fields matrix, then failures in full and each "
                         "expected-unsupported / skip reason once)")
     # test-only: load a deliberately wrong BPF program (the suite must fail it)
-    p.add_argument("--test-fault", choices=list(FAULTS), help=argparse.SUPPRESS)
+    p.add_argument("--test-fault", choices=[*FAULTS, *MODEL_FAULTS], help=argparse.SUPPRESS)
     p.set_defaults(func=run)
 
 

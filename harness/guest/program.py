@@ -74,6 +74,7 @@ NEEDS: dict[str, tuple[str, ...]] = {
     "xsk-zc": (*_AFTER_XDP, "xsks"),
     "tc-helpers": _AFTER_XDP,
     "meta-sizes": ("sweep",),
+    "faults": ("records", "cfg"),  # a --no-meta pass run: kfunc records, skb at TC
 }
 KFUNC_PREFIX = "bpf_xdp_metadata_"
 

@@ -207,6 +207,8 @@ FIELD_KEYS: dict[str, FieldKeys] = {
     "vlan": FieldKeys("rx_vlan_rc", ("vlan_proto", "vlan_tci")),
     "meta": FieldKeys(None, ("meta_ok",)),
     "queue": FieldKeys(None, ("rx_queue",)),
+    # proposed bpf_xdp_metadata_rx_checksum: rc, skb->ip_summed value (not called yet)
+    "csum": FieldKeys("rx_csum_rc", ("rx_csum",)),
 }
 
 #: runner point -> oracle path ("xsk" becomes "xsk-zc" when xsk_mode is "zerocopy")

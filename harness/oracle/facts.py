@@ -62,6 +62,8 @@ class Facts:
     backend: str = ""  # how frames reach the NIC (tap, socket, guest): for reasons only
     ifindex: int | None = None  # the NIC's ifindex in the guest (runner probe)
     meta_format: str = "struct"  # what the XDP program writes into data_meta (run --meta-format)
+    # packet id -> faults the NIC model was asked for ("ts", "rss", "csum"): path faults
+    nic_faults: Mapping[int, frozenset[str]] | None = None
 
     def features(self) -> frozenset[str]:
         """xdp-rx-metadata-features: measured, else the driver's table entry."""

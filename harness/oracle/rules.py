@@ -36,6 +36,7 @@ from harness.oracle.nic_model import (
 )
 from harness.oracle.paths import (
     ALL_PATHS,
+    FAULT_PATHS,
     FEATURE_OF_FIELD,
     FIELDS,
     KFUNC_FIELDS,
@@ -53,7 +54,12 @@ from harness.oracle.paths import (
     SWEEP_SIZES,
     TC_HELPER_PATHS,
 )
-from harness.oracle.uapi import XDP_RSS_TYPE_L4_ANY, XDP_RSS_TYPE_NONE
+from harness.oracle.uapi import (
+    CHECKSUM_NONE,
+    CHECKSUM_UNNECESSARY,
+    XDP_RSS_TYPE_L4_ANY,
+    XDP_RSS_TYPE_NONE,
+)
 from harness.traffic.packets import SentPacket
 
 
@@ -153,6 +159,17 @@ def _skb_hash_then(ctx: Ctx) -> Expectation:
     if got[1] == XDP_RSS_TYPE_NONE:
         return nodata("NIC reported no hash; driver leaves skb->hash 0", loss=False)
     return value(got[0], "driver copies the NIC hash into skb->hash")
+
+
+def _csum_then(ctx: Ctx) -> Expectation:
+    """CHECKSUM_UNNECESSARY for a frame the NIC parsed with both checksums good;
+    CHECKSUM_NONE (the stack verifies) for a broken one or an unparsed VLAN stack."""
+    p = ctx.pkt
+    if p.bad_csum:
+        return value(CHECKSUM_NONE, f"{p.bad_csum} checksum broken: the driver reports NONE")
+    if not nic_parses(ctx.facts, p):
+        return value(CHECKSUM_NONE, "VLAN stack not parsed: nothing verified", loss=False)
+    return value(CHECKSUM_UNNECESSARY, f"{p.l3}/{p.l4} checksums good: verified by the NIC")
 
 
 def _queue_then(ctx: Ctx) -> Expectation:
@@ -375,6 +392,14 @@ SIZE_RULES: tuple[Rule, ...] = (
 
 
 RULES: tuple[Rule, ...] = (
+    # --- RX checksum state on the skb paths: not recorded (yet) --------------------
+    Rule(
+        "csum-skb-not-recorded",
+        fields=_fs("csum"),
+        when=lambda c: c.path not in KFUNC_PATHS,
+        then=lambda c: skip("the skb's checksum state is not recorded"),
+        source="-",
+    ),
     # --- rx queue: chosen through the RSS indirection table, seen at the XDP hook ---
     Rule(
         "queue-not-at-xdp",
@@ -416,7 +441,8 @@ RULES: tuple[Rule, ...] = (
         fields=KFUNC_FIELDS,
         when=lambda c: c.facts.kfuncs is not None and KFUNC_OF_FIELD[c.field] not in c.facts.kfuncs,
         then=lambda c: skip(
-            f"{KFUNC_OF_FIELD[c.field]} not in kernel BTF (rx_hash 6.3, rx_vlan_tag 6.8)"
+            f"{KFUNC_OF_FIELD[c.field]} not in kernel BTF (rx_hash 6.3, rx_vlan_tag 6.8"
+            + ("; rx_checksum proposed 2026, not merged" if c.field == "csum" else "") + ")"
         ),
         source="kernel BTF of the guest",
     ),
@@ -580,6 +606,15 @@ RULES: tuple[Rule, ...] = (
         ),
         source="xdp-rx-metadata-features (netlink netdev dev-get); 7.2: virtio_net hash only, "
         "igc ts+hash, veth ts+hash+vlan",
+    ),
+    # --- RX checksum (proposed kfunc, 2026: veth + ice callbacks) -------------------
+    Rule(
+        "csum-nic",
+        paths=NIC_KFUNC_PATHS,
+        fields=_fs("csum"),
+        then=_csum_then,
+        source="ice_rx_csum (ice_txrx_lib.c): error bits -> CHECKSUM_NONE, L3/L4 verified "
+        "-> CHECKSUM_UNNECESSARY; ground truth: the sent record's bad_csum",
     ),
     Rule(
         "rxhash-off",
@@ -826,9 +861,62 @@ RULES: tuple[Rule, ...] = (
 )
 
 
+# --- NIC faults (path faults, igc model rx-faults) --------------------------
+# Packets the model faulted get these; the others get the rules of FAULT_PATHS[path].
+# lines: 7.2.13, then 6.12.95 in brackets (the same code in both)
+IGC_MAIN = "drivers/net/ethernet/intel/igc/igc_main.c"
+
+
+def _faulted(fault: str) -> Cond:
+    return lambda c: fault in (c.facts.nic_faults or {}).get(c.pkt.id, frozenset())
+
+
+FAULT_RULES: tuple[Rule, ...] = (
+    Rule(
+        "fault-no-ts",
+        drivers=_fs("igc"),
+        fields=_fs("timestamp"),
+        when=lambda c: c.facts.hwtstamp_rx and _faulted("ts")(c),
+        then=lambda c: nodata("the model wrote no RX timestamp (TSIP clear): the driver must "
+                              "report none, not invent one or keep the previous", loss=False),
+        source=f"{IGC_MAIN}: igc_xdp_rx_timestamp (7062 [6888]) TSIP ? stamp : "
+        "-ENODATA; igc_clean_rx_irq (2645 [2624]) reads the header stamp only if TSIP",
+    ),
+    Rule(
+        "fault-rss-none",
+        drivers=_fs("igc"),
+        paths=_fs("faults"),
+        fields=_fs("hash", "hash_type"),
+        when=lambda c: c.facts.rxhash and _faulted("rss")(c),
+        then=lambda c: value(0, "RSS type none: igc_xdp_rss_type[IGC_RSS_TYPE_NO_HASH] = "
+                             "XDP_RSS_TYPE_L2 (0)" if c.field == "hash_type" else
+                             "RSS type none: the model writes hash 0", loss=False),
+        source=f"{IGC_MAIN}: igc_xdp_rx_hash (7048 [6874]), igc_xdp_rss_type[] "
+        "(7029 [6855])",
+    ),
+    Rule(
+        "fault-rss-none-skb",
+        drivers=_fs("igc"),
+        paths=_fs("faults-skb"),
+        fields=_fs("hash"),
+        when=lambda c: c.facts.rxhash and _faulted("rss")(c),
+        then=lambda c: nodata("RSS type none, hash 0: skb_set_hash(skb, 0, PKT_HASH_TYPE_L2) "
+                              "leaves skb->hash 0", loss=False),
+        source=f"{IGC_MAIN}: igc_rx_hash (1806 [1780]), "
+        "igc_rss_type_table[NO_HASH] = L2",
+    ),
+)
+
+
 def match_rule(facts: Facts, pkt: SentPacket, path: str, fld: str) -> Rule | None:
-    """The first rule that applies, or None."""
+    """The first rule that applies, or None (fault paths: a fault rule, else the rules
+    of the path they stand for)."""
     ctx = Ctx(facts, pkt, path, fld)
+    if path in FAULT_PATHS:
+        rule = next((r for r in FAULT_RULES if r.matches(ctx)), None)
+        if rule is not None:
+            return rule
+        ctx = Ctx(facts, pkt, FAULT_PATHS[path], fld)
     for rule in RULES:
         if rule.matches(ctx):
             return rule
@@ -844,6 +932,8 @@ def expect(facts: Facts, pkt: SentPacket, path: str, fld: str) -> Expectation:
     rule = match_rule(facts, pkt, path, fld)
     if rule is None:
         return skip(f"no rule for {facts.driver}/{path}/{fld}")
+    if path in FAULT_PATHS and rule not in FAULT_RULES:
+        path = FAULT_PATHS[path]
     return replace(rule.then(Ctx(facts, pkt, path, fld)), rule=rule.name)
 
 
@@ -874,7 +964,7 @@ def rules_table() -> list[dict[str, str]]:
             "fields": names(r.fields),
             "source": r.source,
         }
-        for r in RULES
+        for r in (*RULES, *FAULT_RULES)
     ]
 
 

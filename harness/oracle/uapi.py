@@ -46,12 +46,19 @@ KFUNC_RX_TIMESTAMP = "bpf_xdp_metadata_rx_timestamp"  # 6.3
 KFUNC_RX_HASH = "bpf_xdp_metadata_rx_hash"  # 6.3
 KFUNC_RX_VLAN_TAG = "bpf_xdp_metadata_rx_vlan_tag"  # 6.8
 KFUNC_DYNPTR_SKB_META = "bpf_dynptr_from_skb_meta"  # 6.18
-KFUNCS = (KFUNC_RX_TIMESTAMP, KFUNC_RX_HASH, KFUNC_RX_VLAN_TAG, KFUNC_DYNPTR_SKB_META)
+# proposed 2026 (veth + ice, v4 July), not merged: detected from BTF, not called
+KFUNC_RX_CHECKSUM = "bpf_xdp_metadata_rx_checksum"
+KFUNCS = (KFUNC_RX_TIMESTAMP, KFUNC_RX_HASH, KFUNC_RX_VLAN_TAG, KFUNC_DYNPTR_SKB_META,
+          KFUNC_RX_CHECKSUM)
 
 # netdev netlink xdp-rx-metadata-features (one per xmo_rx_* callback)
 FEATURE_TIMESTAMP = "timestamp"
 FEATURE_HASH = "hash"
 FEATURE_VLAN_TAG = "vlan-tag"
+FEATURE_CHECKSUM = "checksum"  # the proposed series' xmo_rx_checksum (assumed name)
+
+# skb->ip_summed values (include/linux/skbuff.h), as the checksum kfunc reports them
+CHECKSUM_NONE, CHECKSUM_UNNECESSARY, CHECKSUM_COMPLETE = 0, 1, 2
 
 
 def normalize_feature(name: str) -> str:

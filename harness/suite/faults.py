@@ -5,6 +5,10 @@
 (``-DXH_FAULT_HASH_PLUS_ONE``).
 ``tc-meta-byte``: the TC helper chain's first program flips one metadata byte
 after its helper (``xh_tc_helpers.bpf.c -DXH_FAULT_TC_META_BYTE``).
+
+Faults of the NIC model instead of the BPF object (:data:`MODEL_FAULTS`):
+``faults-undelivered``: path ``faults`` tells the igc model to fault nothing while
+the oracle still expects the chosen faults (harness.nics.igc.UNDELIVERED).
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ FAULTS: dict[str, tuple[str, str]] = {
 def fault_is_tc_chain(fault: str) -> bool:
     """Whether the fault's object replaces the TC helper chain (not the main object)."""
     return FAULTS[fault][1] == bpf_build.TCH_SOURCE
+MODEL_FAULTS: tuple[str, ...] = ("faults-undelivered",)
 
 
 def fault_object(fault: str) -> Path:

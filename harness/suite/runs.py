@@ -25,6 +25,9 @@ meta-sizes sizes-pass, -veth,  ``sizes:pass``, ``sizes:veth``, ``sizes:veth-skb`
            -xsk-zc (those      ``sizes:xsk-zc`` (field meta): a blob of 4..252 bytes
            modes, --meta-sweep) by packet id, 2 packets per size
                                (harness.guest.meta_sizes); opt-in
+faults     faults (pass        ``faults`` (kfuncs), ``faults-skb`` (skb at TC): the igc
+           --no-meta, igc      model faults chosen packet ids (no stamp, RSS type none,
+           rx-faults)          checksum error); the answers must be exact per packet
 =========  ==================  ===================================================
 
 ``xdp`` and ``pass`` share one runner invocation; ``pass`` adds a second one,
@@ -101,11 +104,15 @@ RUNS: dict[str, Run] = {
                             packets=2 * len(SWEEP_SIZES), convert=meta_sizes.canonical,
                             annotate=meta_sizes.summarize, struct_only=True)
        for name, mode in (("xsk", "copy"), ("xsk-zc", "zerocopy"))},
+    # the NIC faults chosen packets (igc model rx-faults); no data_meta: skb stamps intact
+    "faults": Run("pass", {"no_meta": True}, "tc", ("faults", "faults-skb"),
+                  {"xdp": "faults", "tc": "faults-skb"}),
 }
 #: CLI path -> the invocation it shares (xdp and pass: one)
 RUN_OF_PATH = {"skb": "skb", "tpacket": "skb", "xdp": "pass", "xdp-late": "pass",
                "pass": "pass", "veth": "veth", "cpumap": "cpumap", "xsk": "xsk",
-               "xsk-zc": "xsk-zc", "tc-helpers": "tc-helpers", "meta-sizes": "sizes-pass"}
+               "xsk-zc": "xsk-zc", "faults": "faults", "tc-helpers": "tc-helpers",
+               "meta-sizes": "sizes-pass"}
 #: CLI path -> invocations of its own after that one
 EXTRA_RUNS: dict[str, tuple[str, ...]] = {"pass": ("pass-bare",),
                                           "meta-sizes": ("sizes-veth", "sizes-cpumap",
@@ -114,8 +121,8 @@ EXTRA_RUNS: dict[str, tuple[str, ...]] = {"pass": ("pass-bare",),
 ORACLE_PATHS = {"skb": ("skb",), "tpacket": ("tpacket",), "xdp": ("xdp",),
                 "xdp-late": ("xdp-late",), "pass": ("pass", "pass-bare"),
                 "veth": ("veth", "veth-skb"), "cpumap": ("cpumap", "cpumap-skb"),
-                "xsk": ("xsk",), "xsk-zc": ("xsk-zc",), "tc-helpers": TC_HELPER_PATHS,
-                "meta-sizes": SIZE_PATHS}
+                "xsk": ("xsk",), "xsk-zc": ("xsk-zc",), "faults": ("faults", "faults-skb"),
+                "tc-helpers": TC_HELPER_PATHS, "meta-sizes": SIZE_PATHS}
 
 
 def invocations(paths: Sequence[str]) -> dict[str, list[str]]:

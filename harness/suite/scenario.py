@@ -28,7 +28,7 @@ from harness.nics.base import DEFAULT_PATHS, GuestNic
 from harness.oracle import Facts
 from harness.progress import Emit, RunFinished, RunStarted, quiet
 from harness.suite import runs, tpacket
-from harness.suite.faults import fault_is_tc_chain, fault_object
+from harness.suite.faults import MODEL_FAULTS, fault_is_tc_chain, fault_object
 from harness.traffic.packets import DEFAULT_KINDS, SentPacket, make_plan
 from harness.verdict.compare import Row, compare
 from harness.vm.machine import raise_if_crashed
@@ -130,7 +130,9 @@ class NicScenario:
             **self.kind.extra_facts(g),
         }
         self.base = oracle.facts_from_probe(probe, g.ifname, self.kind.driver, **extra)
-        if self.opts.fault:
+        if self.opts.fault in MODEL_FAULTS:
+            g.test_fault = self.opts.fault
+        elif self.opts.fault:
             remote = f"{g.runner.remote_dir}/fault-{self.opts.fault}.bpf.o"
             self.vm.ssh.put(fault_object(self.opts.fault), remote, mode=0o644)
             if fault_is_tc_chain(self.opts.fault):
@@ -276,7 +278,7 @@ class NicScenario:
                 continue
             offered = [p for p in mine if p in self.kind.paths]
             for p in mine:
-                if p not in offered:
+                if p not in offered and p not in nics.base.MODEL_PATHS:
                     out.rows.extend(runs.verdict_rows(
                         self.kind.name, runs.oracle_paths(run, [p]), "skip",
                         self.kind.why_not(p)))

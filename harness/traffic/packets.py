@@ -16,7 +16,7 @@ import ipaddress
 import random
 import struct
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from harness.traffic.checksum import inet_checksum, pseudo_header
@@ -75,6 +75,7 @@ class SentPacket:
     vlan_oob: bool = False
     sent_realtime_ns: int | None = None
     sent_monotonic_ns: int | None = None
+    bad_csum: str = ""  # "" both checksums good; "l3" IPv4 header / "l4" UDP/TCP broken
 
     @property
     def kind(self) -> str:
@@ -103,6 +104,7 @@ class SentPacket:
             "vlan_oob": self.vlan_oob,
             "sent_realtime_ns": self.sent_realtime_ns,
             "sent_monotonic_ns": self.sent_monotonic_ns,
+            "bad_csum": self.bad_csum,
             "frame": self.frame.hex(),
         }
 
@@ -125,6 +127,7 @@ class SentPacket:
             vlan_oob=bool(d.get("vlan_oob", False)),
             sent_realtime_ns=d.get("sent_realtime_ns"),
             sent_monotonic_ns=d.get("sent_monotonic_ns"),
+            bad_csum=str(d.get("bad_csum", "")),
         )
 
 
@@ -264,6 +267,23 @@ def make_packet(
         vlans=[(int(t), int(c)) for t, c in vlans],
         flags=flags,
     )
+
+
+def break_checksum(pkt: SentPacket, which: str) -> SentPacket:
+    """The same packet with its IPv4 header (``l3``) or UDP/TCP (``l4``) checksum wrong
+    (bits flipped); the record says which (``bad_csum``)."""
+    if which not in ("l3", "l4") or (which == "l3" and pkt.l3 != "ipv4"):
+        raise ValueError(f"cannot break checksum {which!r} of a {pkt.l3} packet")
+    l3_off = 14 + 4 * len(pkt.vlans)
+    if which == "l3":
+        off = l3_off + 10
+    else:
+        off = l3_off + (20 if pkt.l3 == "ipv4" else 40) + (6 if pkt.l4 == "udp" else 16)
+    frame = bytearray(pkt.frame)
+    frame[off] ^= 0x5A
+    if which == "l4" and pkt.l4 == "udp" and frame[off] == frame[off + 1] == 0:
+        frame[off + 1] ^= 1  # UDP checksum 0 means "none": keep it wrong
+    return replace(pkt, frame=bytes(frame), bad_csum=which)
 
 
 def parse_kind(kind: str) -> tuple[str, str, tuple[int, ...]]:

@@ -34,7 +34,8 @@ from harness.oracle import (
 from harness.traffic.packets import SentPacket
 
 #: fields observed on some paths only (no row elsewhere)
-FIELD_PATHS: dict[str, tuple[str, ...]] = {"queue": ("xdp",)}
+FIELD_PATHS: dict[str, tuple[str, ...]] = {"queue": ("xdp",),
+                                           "csum": ("xdp", "veth", "xsk", "xsk-zc")}
 
 
 def has_row(path: str, fld: str) -> bool:

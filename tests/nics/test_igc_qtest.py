@@ -449,6 +449,44 @@ def test_fault_skip_timestamp_and_realtime_clock(dev):
     assert not st & 0x8 and ln == len(f) + 4 + 16
 
 
+def test_rx_faults_by_payload_match(dev):
+    """rx-faults: frames are picked by the bytes they carry (the suite's packet id), each
+    gets exactly its faults; the deterministic clock steps only for stamped frames."""
+    from harness.nics.igc import fault_pattern
+    dev.enable_pci()
+    dev.setup_rx(vlan_strip=False)
+    start = 1_600_000_000 * 10**9
+    dev.model.set_deterministic(start, 1000)
+    asked = {2: {"ts"}, 3: {"rss"}, 4: {"ts", "rss", "csum"}}
+    dev.model.set_rx_faults({fault_pattern(i): fs for i, fs in asked.items()})
+    for bad in ("q:00", "t:0", "t:" + "00" * 33, "t00"):
+        with pytest.raises(RuntimeError, match="rx-faults"):
+            dev.model._set("rx-faults", bad)
+    assert {fs for fs, _ in dev.model.rx_faults().values()} == \
+        {frozenset(f) for f in asked.values()}, "a bad list leaves the old one"
+    for n, pid in enumerate((1, 2, 3, 4, 9)):
+        payload = b"XDPHINT1" + struct.pack("<II", pid, 0) + bytes(20)
+        dev.send(udp4_frame("10.2.0.1", "10.2.0.2", 7000 + pid, 9, payload))
+        deadline = time.monotonic() + 5
+        while dev.model.stats()["rx_seq"] < n + 1 and time.monotonic() < deadline:
+            time.sleep(0.02)
+    log = dev.model.rx_log()
+    assert [r.ts_valid for r in log] == [True, False, True, False, True]
+    assert [r.ts_ns for r in log if r.ts_valid] == [start, start + 1000, start + 2000]
+    assert [r.rss_type for r in log] == [7, 7, 0, 0, 7] and log[2].hash == log[3].hash == 0
+    assert all(r.hash for r in (log[0], log[1], log[4]))
+    seen = {0: 0, 1: 0}
+    for n, r in enumerate(log):
+        _, _, st, _, _ = dev.desc(r.queue, seen[r.queue])
+        seen[r.queue] += 1
+        err = st & ((1 << 29) | (1 << 30))          # L4E, IPE
+        assert bool(err) == (n == 3), f"frame {n}: status {st:#x}"
+    assert {p: hits for p, (_, hits) in dev.model.rx_faults().items()} == \
+        {fault_pattern(i): 1 for i in asked}
+    dev.model.set_rx_faults({})
+    assert dev.model.rx_faults() == {}
+
+
 def test_ptp_clock_registers(dev):
     dev.enable_pci(msix=False)
     SYSTIML, SYSTIMH, TIMINCA = 0xB600, 0xB604, 0xB608

@@ -148,6 +148,12 @@ CASES: list[tuple[o.Facts, SentPacket, str, str, str, Any, str]] = [
      "igc-ts"),
     # NIC kfuncs: callbacks missing
     (VIRTIO, P_U4, "xdp", "timestamp", "unsupported", None, "no-callback"),
+    # csum (proposed kfunc): tests/oracle/test_csum_rules.py judges whole rows
+    (replace(IGC, xdp_features=frozenset({"checksum"})), P_U4, "xdp", "csum", "value", 1,
+     "csum-nic"),
+    (replace(IGC, xdp_features=frozenset({"checksum"})), P_U4, "veth", "csum", "nodata", None,
+     "veth-xdp-frame"),
+    (IGC, P_U4, "pass", "csum", "skip", None, "csum-skb-not-recorded"),
     (VIRTIO, P_Q, "xdp", "vlan", "unsupported", None, "no-callback"),
     (IGC, P_Q, "xdp", "vlan", "unsupported", None, "no-callback"),
     (IGC, P_Q, "xsk", "vlan", "unsupported", None, "no-callback"),
@@ -497,7 +503,7 @@ def test_unknown_path_or_field() -> None:
     with pytest.raises(ValueError):
         o.expect(VIRTIO, P_U4, "tc", "hash")
     with pytest.raises(ValueError):
-        o.expect(VIRTIO, P_U4, "xdp", "csum")
+        o.expect(VIRTIO, P_U4, "xdp", "checksum")
 
 
 def test_describe() -> None:

@@ -75,9 +75,13 @@ def test_suite_exit_0_and_every_row_ok(suite: dict) -> None:
     assert next(ln.split() for ln in lines if ln.split()[:1] == ["xdp"])[1] == "✓", p.stdout
     assert lines[-1].startswith(f"{len(doc['results'])} rows: ") and ", 0 fail" in lines[-1]
     from harness.nics.base import DEFAULT_PATHS
+    from harness.oracle.paths import FAULT_PATHS
     from harness.suite.runs import ORACLE_PATHS, row_keys
     default = [op for cli in DEFAULT_PATHS for op in ORACLE_PATHS[cli]]
-    assert len(doc["results"]) == 3 * len(row_keys(default)), "3 NICs x (point, field) pairs"
+    common = [p for p in default if p not in FAULT_PATHS]
+    igc_only = [p for p in default if p in FAULT_PATHS]
+    assert len(doc["results"]) == 3 * len(row_keys(common)) + len(row_keys(igc_only)), \
+        "3 NICs x (point, field) pairs, and igc's fault rows"
 
 
 def test_junit_one_testcase_per_row(suite: dict) -> None:
@@ -201,6 +205,39 @@ def test_xdp_late_and_tpacket_rows(suite: dict) -> None:
     for fld in ("hash", "hash_type", "timestamp", "vlan"):
         r = _row(suite, "igb", "xdp-late", fld)
         assert r["verdict"] == "expected-unsupported", r
+
+
+def test_igc_faults_exact_per_packet(suite: dict) -> None:
+    """The model faulted the chosen ids; the driver answered exactly for each."""
+    from harness.oracle.paths import FAULT_FIELDS
+    for path, fields in FAULT_FIELDS.items():
+        for fld in fields:
+            r = _row(suite, "igc", path, fld)
+            assert r["verdict"] == "pass" and r["matched"] == r["checked"] == PACKETS, r
+            assert f"model faulted {PACKETS * 3 // 4} of {PACKETS * 3 // 4}" in r["detail"], r
+    assert "fault-no-ts" in _row(suite, "igc", "faults", "timestamp")["rules"]
+    assert "fault-no-ts" in _row(suite, "igc", "faults-skb", "timestamp")["rules"]
+    assert ("virtio-net", "faults", "hash") not in suite["rows"]
+
+
+def test_negative_faults_not_delivered_fail(tmp_path: Path) -> None:
+    """Faults asked for by the oracle but not delivered by the model: the rows fail."""
+    why = _igc_available() or _bpf_missing()
+    if why:
+        pytest.skip(why)
+    js = tmp_path / "neg.json"
+    p = xdp_hints("run", "--nic", "igc", "--path", "faults", "--packets", "8",
+                  "--backend", "auto", "--test-fault", "faults-undelivered", "--json",
+                  str(js), timeout=900)
+    assert p.returncode == 1, p.stdout + p.stderr
+    rows = {(r["path"], r["field"]): r for r in json.loads(js.read_text())["results"]}
+    for key in (("faults", "timestamp"), ("faults", "hash_type"), ("faults-skb", "timestamp"),
+                ("faults-skb", "hash")):
+        assert rows[key]["verdict"] == "fail", rows[key]
+        assert "model faulted 0 of 6" in rows[key]["detail"], rows[key]
+    # exactly the unstamped ids (positions 1, 3, 5, 7 of 8) got a stamp they should not have
+    ts = rows["faults", "timestamp"]
+    assert len({m["id"] for m in ts["mismatches"]}) >= 4, ts
 
 
 def test_negative_wrong_hash_program_fails(tmp_path: Path) -> None:

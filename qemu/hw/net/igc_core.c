@@ -23,6 +23,7 @@
 #include "net_rx_pkt.h"
 #include "net_tx_pkt.h"
 #include "igc_core.h"
+#include "igc_harness.h"
 #include "trace.h"
 
 #define IGC_MAX_FRAME           (64 * KiB)
@@ -763,7 +764,7 @@ ssize_t igc_core_receive_iov(IgcCore *c, const struct iovec *iov, int iovcnt)
     uint8_t hdr[ETH_HLEN];
     IgcRxFrame f = { 0 };
     IgcRing ring;
-    uint32_t bufsz, need;
+    uint32_t bufsz, need, faults;
 
     if (!igc_core_can_receive(c)) {
         return -1;
@@ -772,12 +773,21 @@ ssize_t igc_core_receive_iov(IgcCore *c, const struct iovec *iov, int iovcnt)
         return size;
     }
     igc_rx_parse(c, iov, iovcnt, hdr, &f);
+    faults = igc_harness_rx_faults(c, iov, iovcnt);
+    if (faults & IGC_FAULT_RSS_NONE) {
+        f.rss_type = 0;
+        f.hash = 0;
+    }
     if (!igc_rx_ring(c, f.queue, &ring, &bufsz)) {
         c->stats.rx_bad_ring++;
         igc_rx_drop(c, f.queue, "ring-disabled-or-invalid", size);
         return size;
     }
     igc_rx_ts_wanted(c, &f);
+    if (faults & IGC_FAULT_NO_TS) {
+        f.want_ts = false;
+        f.tslen = 0;
+    }
     need = DIV_ROUND_UP(f.total + f.tslen, bufsz);
     if (need > ring.ndesc - 1) {
         igc_rx_drop(c, f.queue, "ring-too-small", size);
@@ -798,6 +808,10 @@ ssize_t igc_core_receive_iov(IgcCore *c, const struct iovec *iov, int iovcnt)
         igc_rx_stamp(c, &f);
     }
     f.status = igc_rx_csum_status(c) | (f.vp ? RXD_STAT_VP : 0);
+    if (faults & IGC_FAULT_CSUM) {
+        f.status |= (f.status & (RXD_STAT_TCPCS | RXD_STAT_UDPCS)) ? RXD_ERR_L4E :
+                    RXD_STAT_IPCS | RXD_ERR_IPE;
+    }
     if (igc_rx_write_descs(c, &f, &ring, bufsz, size)) {
         igc_rx_done(c, &f, size, hdr);
     }

@@ -94,6 +94,7 @@ typedef struct IgcCore {
     /* harness controls: deterministic clock and fault injection */
     bool deterministic;
     uint32_t fault_skip_ts;
+    struct IgcFaults *faults;           /* rx-faults (igc_harness.c) */
 
     struct NetRxPkt *rx_pkt;
     uint8_t *rxbuf;
