@@ -32,6 +32,8 @@ an XSKMAP slot per rx queue; AF_XDP sockets in ``xsk_mode`` copy|zerocopy).
 still calls the kfuncs and records them but writes no data_meta, so the
 headroom stays as the driver left it (igc: the RX timestamp header the skb's
 hardware stamp is read from); downstream points then find no ``xh_meta``.
+``late_hints=True`` (``--late-hints``): the NIC's XDP program calls the kfuncs
+once more after writing data_meta and records them at point ``xdp_late``.
 
 Records, events and the data_meta layout: harness.guest.records (the schema,
 defined once, with the conversion into the verdict's canonical observations).
@@ -257,13 +259,15 @@ class GuestRunner:
                 cpumap_cpu: int | None = None, hwtstamp: bool = True,
                 duration: float | None = None, count: int | None = None,
                 disable_kfuncs: Iterable[str] = (), no_meta: bool = False,
-                extra_args: Iterable[str] = (), ready_timeout: float = 180.0) -> Observation:
+                late_hints: bool = False, extra_args: Iterable[str] = (),
+                ready_timeout: float = 180.0) -> Observation:
         """Start the runner for ``ifname``/``mode``; returns once it reported ready.
 
         Use as a context manager (stops on exit) or call ``.stop()``.
         ``disable_kfuncs`` (e.g. ``["rx_vlan_tag"]`` or ``["all"]``) makes the
         programs skip kfuncs as if the kernel lacked them (their rc is null).
         ``no_meta``: the NIC's XDP program writes no data_meta (``--no-meta``).
+        ``late_hints``: it also calls the kfuncs after writing it (``--late-hints``).
         Raises RunnerError if it fails before ready (load/verifier/attach errors
         are in the exception text, with the tail of the runner's stderr).
         """
@@ -286,6 +290,8 @@ class GuestRunner:
             argv += ["--disable-kfunc", k]
         if no_meta:
             argv.append("--no-meta")
+        if late_hints:
+            argv.append("--late-hints")
         argv += list(extra_args)
         n = next(self._seq)
         # under remote_dir, not a fixed /tmp name: two harness processes sharing one

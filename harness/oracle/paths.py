@@ -6,6 +6,8 @@ Paths (guest runner point in brackets):
   ``skb``         no XDP program on the NIC (runner mode ``skb``): the driver's own skb,
                   seen by the TC ingress program [tc] -- the baseline
   ``xdp``         device-bound XDP program on the NIC, kfunc results [xdp]
+  ``xdp-late``    the same program's kfuncs called again after it wrote data_meta, the
+                  order of the kernel's xdp_hw_metadata (runner ``--late-hints``) [xdp_late]
   ``pass``        XDP_PASS -> skb, seen by a TC ingress program on the NIC [tc]
   ``pass-bare``   the same skb after an XDP program that wrote no data_meta (runner
                   ``--no-meta``): the headroom is as the driver left it [tc]
@@ -17,6 +19,9 @@ Paths (guest runner point in brackets):
   ``xsk``         AF_XDP copy mode: the metadata the NIC's XDP program stored in front of
                   the frame [xsk, xsk_mode copy]
   ``xsk-zc``      the same in zero-copy mode [xsk, xsk_mode zerocopy]
+  ``tpacket``     the driver's skb (no XDP) as an af_packet mmap ring (TPACKET_V3, as
+                  libpcap reads it) shows its hardware stamp: timestamp only [tpacket,
+                  harness.guest.scripts.tpacket_rx]
 
 Fields: ``hash``, ``hash_type``, ``timestamp``, ``vlan`` ((tpid, tci) tuple), ``meta``
 (the custom ``data_meta`` struct arrived intact; ``False`` on ``pass-bare`` and
@@ -42,6 +47,7 @@ from harness.oracle.uapi import (
 PATHS: tuple[str, ...] = (
     "skb",
     "xdp",
+    "xdp-late",
     "pass",
     "pass-bare",
     "veth",
@@ -50,14 +56,18 @@ PATHS: tuple[str, ...] = (
     "cpumap-skb",
     "xsk",
     "xsk-zc",
+    "tpacket",
 )
 FIELDS: tuple[str, ...] = ("hash", "hash_type", "timestamp", "vlan", "meta", "queue")
 
 SKB_FROM_FRAME_PATHS = frozenset({"veth-skb", "cpumap-skb"})  # __xdp_build_skb_from_frame
 PASS_PATHS = frozenset({"pass", "pass-bare"})  # the NIC's skb after XDP_PASS
 NIC_SKB_PATHS = PASS_PATHS | {"skb"}  # the skb the NIC's driver builds, with or without XDP
-KFUNC_PATHS = frozenset({"xdp", "veth", "xsk", "xsk-zc"})  # kfunc results are recorded
-NIC_KFUNC_PATHS = frozenset({"xdp", "xsk", "xsk-zc"})  # kfuncs called by the NIC's XDP program
+#: the driver's skb as other readers see its hardware stamp (af_packet's mmap ring)
+SKB_READER_PATHS = frozenset({"tpacket"})
+KFUNC_PATHS = frozenset({"xdp", "xdp-late", "veth", "xsk", "xsk-zc"})  # kfunc results recorded
+#: kfuncs called by the NIC's XDP program
+NIC_KFUNC_PATHS = frozenset({"xdp", "xdp-late", "xsk", "xsk-zc"})
 #: paths that read the NIC's own RX metadata (its kfuncs, or the skb its driver builds)
 NIC_PATHS = NIC_KFUNC_PATHS | NIC_SKB_PATHS
 
@@ -80,4 +90,7 @@ NOT_OBSERVABLE: dict[tuple[str, str], str] = {
     **{(p, "hash_type"): "struct __sk_buff has a hash but no RSS hash type"
        for p in sorted(NIC_SKB_PATHS | SKB_FROM_FRAME_PATHS)},
     ("xdp", "meta"): "data_meta is written at the XDP hook and checked downstream",
+    ("xdp-late", "meta"): "data_meta is written at the XDP hook and checked downstream",
+    **{("tpacket", f): "the tpacket path checks the ring's hardware stamp only"
+       for f in ("hash", "hash_type", "vlan", "meta")},
 }
