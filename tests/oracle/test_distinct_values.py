@@ -48,3 +48,28 @@ def test_reached_rss_types_are_distinct_per_flow_type() -> None:
     assert all(len(t) == 1 for t in types.values()), types
     assert len({next(iter(t)) for t in types.values()}) == 4
     assert len(types) == len({k.rsplit("-", 1)[0] for k in DEFAULT_KINDS})
+
+
+def test_wrong_tci_reads_fail_the_vlan_rows() -> None:
+    """On the rows that compare the whole TCI (veth's rx_vlan_tag for out-of-band tags,
+    the skb's vlan_tci after XDP_PASS on every NIC), a TCI masked to the VID or read
+    without PCP fails on every tagged packet, and one without DEI on every packet that
+    has DEI set."""
+    from harness.nics.veth import mark_oob
+    from harness.verdict.compare import judge
+    plan = _plan()
+    cases = [(o.Facts(driver="veth"), p, "xdp") for p in mark_oob(plan) if p.vlan_oob]
+    cases += [(IGC, p, "pass") for p in plan if p.vlans]
+    assert cases
+    dei_seen = 0
+    for facts, p, path in cases:
+        exp = o.expect(facts, p, path, "vlan")
+        assert exp.kind == "value", (p.kind, path, exp)
+        tpid, tci = exp.value
+        assert judge(exp, 0, (tpid, tci))
+        assert not judge(exp, 0, (tpid, tci & 0x0FFF)), "masked to the VID"
+        assert not judge(exp, 0, (tpid, tci & 0x1FFF)), "PCP dropped"
+        if tci & 0x1000:
+            dei_seen += 1
+            assert not judge(exp, 0, (tpid, tci & ~0x1000)), "DEI dropped"
+    assert dei_seen > 0
