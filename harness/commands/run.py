@@ -160,7 +160,9 @@ def run(args: argparse.Namespace) -> int:
     notes = _program(args)
     kinds = args.nic
     if not kinds:
-        kinds, kind_notes = default_kinds()
+        if args.qemu is not None and not os.access(args.qemu, os.X_OK):
+            raise UsageError(f"--qemu {args.qemu}: not an executable file")
+        kinds, kind_notes = default_kinds(args.qemu)
         if not kinds:
             raise UsageError("no NIC can be tested here: " + "; ".join(kind_notes))
         notes += kind_notes

@@ -11,8 +11,9 @@ peer (802.1Q for single tags, 802.1ad for QinQ outer tags, as the kernel's
 ``skb->vlan_tci``/``vlan_proto``, veth hands that skb to XDP and the kfunc
 returns it.  The tag's PCP comes from the socket's ``SO_PRIORITY`` through the
 VLAN device's identity egress-qos-map; DEI cannot be set that way
-(``vlan_dev_set_egress_priority`` keeps only the PCP bits), and the plan's
-tags never set it.
+(``vlan_dev_set_egress_priority`` keeps only the PCP bits), so an out-of-band
+tag's ground truth has DEI clear (the plan sets it on every other packet; the
+inline tags keep it).
 """
 
 from __future__ import annotations
@@ -31,6 +32,8 @@ if TYPE_CHECKING:
 
 #: VLAN device protocol names (``ip link add ... type vlan proto``)
 VLAN_PROTO = {ETH_P_8021Q: ("802.1Q", "q"), ETH_P_8021AD: ("802.1ad", "ad")}
+#: the TCI's drop eligible indicator
+VLAN_DEI = 0x1000
 #: skb->priority p -> PCP p
 EGRESS_QOS_MAP = " ".join(f"{p}:{p}" for p in range(8))
 
@@ -57,14 +60,17 @@ def vlan_dev(tx_if: str, tpid: int, vid: int) -> str:
 
 def mark_oob(plan: list[SentPacket]) -> list[SentPacket]:
     """Every other tagged packet of each kind (the 1st, 3rd, ...) goes out of band: its
-    ``frame`` loses the outer tag, which the VLAN device will add as metadata."""
+    ``frame`` loses the outer tag, which the VLAN device will add as metadata (without
+    DEI, which a VLAN device cannot set: the ground truth's outer TCI drops it)."""
     seen: dict[str, int] = {}
     out = []
     for p in plan:
         n = seen.get(p.kind, 0)
         seen[p.kind] = n + 1
         if p.vlans and p.vlans[0][0] in VLAN_PROTO and n % 2 == 0:
-            p = replace(p, frame=p.frame[:12] + p.frame[16:], vlan_oob=True)
+            (tpid, tci), rest = p.vlans[0], p.vlans[1:]
+            p = replace(p, frame=p.frame[:12] + p.frame[16:], vlan_oob=True,
+                        vlans=[(tpid, tci & ~VLAN_DEI), *rest])
         out.append(p)
     return out
 

@@ -301,6 +301,15 @@ def parse_kind(kind: str) -> tuple[str, str, tuple[int, ...]]:
     return parts[0], parts[1], VLAN_LAYOUTS[parts[2]]
 
 
+def tag_tci(pkt_id: int, depth: int, pcp_draw: int, vid: int) -> int:
+    """TCI of tag ``depth`` (0 outermost) of packet ``pkt_id``: PCP never 0 (a random
+    ``pcp_draw`` in 0..7, 0 replaced by one cycling over 1..7), DEI set on every other
+    packet and opposite in the two tags of a QinQ frame, then the VID."""
+    pcp = pcp_draw or 1 + pkt_id % 7
+    dei = (pkt_id + depth) & 1
+    return (pcp << 13) | (dei << 12) | (vid & 0xFFF)
+
+
 def make_plan(
     n: int,
     dst_mac: str,
@@ -321,8 +330,9 @@ def make_plan(
     """A deterministic mix of ``n`` packets cycling through ``kinds``.
 
     Source address and both ports are drawn from ``random.Random(seed)``, so
-    the flows spread over RSS queues.  VLAN TCIs carry a random PCP and a VID
-    from ``vids`` (inner / only tag) or ``outer_vids`` (802.1ad outer tag).
+    the flows spread over RSS queues.  VLAN TCIs carry a VID from ``vids`` (inner /
+    only tag) or ``outer_vids`` (802.1ad outer tag) and the PCP and DEI of
+    :func:`tag_tci`, so a TCI read masked to the VID, or without PCP or DEI, differs.
     """
     kind_list = [parse_kind(k) for k in kinds]
     if not kind_list:
@@ -341,7 +351,7 @@ def make_plan(
         for depth, tpid in enumerate(tpids):
             outer = depth < len(tpids) - 1
             vid = rng.choice(list(outer_vids if outer else vids))
-            vlans.append((tpid, (rng.randrange(8) << 13) | (vid & 0xFFF)))
+            vlans.append((tpid, tag_tci(first_id + i, depth, rng.randrange(8), vid)))
         plan.append(
             make_packet(
                 first_id + i,

@@ -383,11 +383,12 @@ def test_rx_rss_vlan_timestamp_msix(dev):
     flows = [("10.0.0.1", "10.0.0.2", 1000 + i, 4791) for i in range(6)]
     expect = []
     for n, (s, d, sp, dp) in enumerate(flows):
-        frame = udp4_frame(s, d, sp, dp, b"id%04d" % n + bytes(40), vlan=100 + n)
+        tci = ((n % 7 + 1) << 13) | ((n & 1) << 12) | (100 + n)  # PCP, DEI kept whole
+        frame = udp4_frame(s, d, sp, dp, b"id%04d" % n + bytes(40), vlan=tci)
         data = (ipaddress.IPv4Address(s).packed + ipaddress.IPv4Address(d).packed
                 + struct.pack("!HH", sp, dp))
         h = toeplitz(KEY, data)
-        expect.append((h, h & 1, len(frame) - 4, 100 + n))
+        expect.append((h, h & 1, len(frame) - 4, tci))
         dev.send(frame)
         # wait until the model took it (keeps the deterministic ts order == send order)
         deadline = time.monotonic() + 5
