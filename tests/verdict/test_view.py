@@ -296,3 +296,29 @@ def test_run_prints_view_or_table(capsys: pytest.CaptureFixture[str]) -> None:
     assert "41 rows, 11 reasons" in out and "igc         skb" not in out
     print_table(rows, doc, flat=True)
     assert len(_lines(capsys.readouterr().out)) == 92
+
+
+def _tc_run() -> dict[str, Any]:
+    """A real default run with the TC helper chain and veth (183 rows, sid 7.2.13)."""
+    return json.loads((Path(__file__).parent / "data" / "run-tc-helpers.json").read_text())
+
+
+def test_path_families_fold_into_one_matrix_line_and_fit_a_screen() -> None:
+    doc = _tc_run()
+    out = view.render(doc["results"], PLAIN)
+    assert len(_lines(out)) <= SCREEN, out
+    assert _matrix_line(out, "tc:*") == ["(11)"] + ["·", "·", "·", "·", "✓", "·"] * 3
+    assert not any(ln.startswith("tc:none") for ln in _lines(out))
+    # no reason is lost: each is one line, cells first
+    for why in _eu_reasons(doc["results"], set()):
+        assert any(why[:20] in ln for ln in _lines(out)), why
+
+
+def test_a_failing_family_member_shows_on_the_folded_line_and_in_full() -> None:
+    doc = _tc_run()
+    row = next(r for r in doc["results"]
+               if (r["nic"], r["path"], r["field"]) == ("virtio-net", "tc:change_head", "meta"))
+    row.update(verdict="fail", detail="expected intact, observed corrupted")
+    out = view.render(doc["results"], PLAIN)
+    assert _matrix_line(out, "tc:*")[1 + 6 + 4] == "✗"
+    assert "virtio-net tc:change_head meta" in out or "tc:change_head" in out.split("FAILED")[1]
