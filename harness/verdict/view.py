@@ -42,8 +42,8 @@ NO_ROW = ("·", ".", "2")  # (path, field) has no row: not observable there, or 
 FIELD_LABELS = {"hash_type": "type", "timestamp": "ts", "queue": "rxq"}
 #: narrower labels, used when the NICs fit side by side only with these
 NARROW_LABELS = {"hash": "hs", "hash_type": "ht", "timestamp": "ts", "vlan": "vl", "meta": "md",
-                 "queue": "rq"}
-FIELD_ORDER = ("hash", "hash_type", "timestamp", "vlan", "meta", "queue")
+                 "queue": "rq", "csum": "cs"}
+FIELD_ORDER = ("hash", "hash_type", "timestamp", "vlan", "meta", "queue", "csum")
 GAP = 3  # spaces between NIC blocks set side by side
 #: path families drawn as one matrix line (their rows still listed in full below)
 FOLDED = ("tc:", "sizes:")
