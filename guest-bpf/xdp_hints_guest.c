@@ -458,7 +458,7 @@ static void print_stats(struct bpf_object *obj)
 	jb_begin(&j);
 	jb_str(&j, "event", "stats");
 	for (p = 1; p < XH_PT_MAX; p++) {
-		if (!pts[p][0])
+		if (!pts[p] || !pts[p][0])
 			continue;
 		jb_key(&j, pts[p]);
 		jb_raw(&j, "{");
