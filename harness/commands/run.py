@@ -33,7 +33,7 @@ from harness.guest.program import user_program
 from harness.nics.base import CLI_PATHS, DEFAULT_PATHS, OPT_IN_PATHS
 from harness.progress import Emit, Note, renderer
 from harness.suite import baseline
-from harness.suite.faults import FAULTS, MODEL_FAULTS
+from harness.suite.faults import ALL_FAULTS
 from harness.suite.scenario import Options, Scenario
 from harness.suite.suite import SUITE_MODULES, default_kinds, run_suite
 from harness.verdict import diff, ktap, report, view
@@ -104,7 +104,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                         "(per NIC a paths x fields matrix, then failures in full and each "
                         "expected-unsupported / skip reason once)")
     # test-only: load a deliberately wrong BPF program (the suite must fail it)
-    p.add_argument("--test-fault", choices=[*FAULTS, *MODEL_FAULTS], help=argparse.SUPPRESS)
+    p.add_argument("--test-fault", choices=ALL_FAULTS, help=argparse.SUPPRESS)
     p.set_defaults(func=run)
 
 

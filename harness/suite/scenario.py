@@ -28,7 +28,7 @@ from harness.nics.base import DEFAULT_PATHS, GuestNic
 from harness.oracle import Facts
 from harness.progress import Emit, RunFinished, RunStarted, quiet
 from harness.suite import runs, tpacket
-from harness.suite.faults import MODEL_FAULTS, fault_is_tc_chain, fault_object
+from harness.suite.faults import GUEST_FAULTS, MODEL_FAULTS, fault_is_tc_chain, fault_object
 from harness.traffic.packets import DEFAULT_KINDS, SentPacket, make_plan
 from harness.verdict.compare import Row, compare
 from harness.vm.machine import raise_if_crashed
@@ -130,7 +130,9 @@ class NicScenario:
             **self.kind.extra_facts(g),
         }
         self.base = oracle.facts_from_probe(probe, g.ifname, self.kind.driver, **extra)
-        if self.opts.fault in MODEL_FAULTS:
+        if self.opts.fault in GUEST_FAULTS:
+            self._panic_guest()
+        elif self.opts.fault in MODEL_FAULTS:
             g.test_fault = self.opts.fault
         elif self.opts.fault:
             remote = f"{g.runner.remote_dir}/fault-{self.opts.fault}.bpf.o"
@@ -142,6 +144,17 @@ class NicScenario:
         if self.opts.program is not None:
             self.extra_args += self.opts.program.push(self.vm, g.runner.remote_dir)
         return self.base
+
+    def _panic_guest(self) -> None:
+        """Test fault ``guest-panic``: a real kernel panic (sysrq c), seen as a crash."""
+        try:
+            self.vm.ssh.run("echo 1 > /proc/sys/kernel/sysrq; echo c > /proc/sysrq-trigger",
+                            timeout=20)
+        except Exception as e:  # noqa: BLE001 - the session dies with the guest
+            raise_if_crashed(self.vm, "after the guest-panic test fault", wait_s=10, cause=e)
+            raise
+        raise_if_crashed(self.vm, "after the guest-panic test fault", wait_s=10)
+        raise RunnerError("test fault guest-panic: the guest did not crash (sysrq c)")
 
     def _wait_carrier(self) -> None:
         deadline = time.monotonic() + 60
