@@ -221,6 +221,8 @@ class GuestRunner:
         #: the TC helper chain object ``observe(tc_chain=True)`` attaches (a test may
         #: point it at a fault build)
         self.tc_chain_obj = f"{remote_dir}/xh_tc_helpers.bpf.o"
+        #: extra environment of every runner invocation (bench/runner_profile.py: XH_TIMING)
+        self.env: dict[str, str] = {}
 
     @property
     def binary(self) -> str:
@@ -317,22 +319,24 @@ class GuestRunner:
         # (stop() signals exactly that process) and, once it ends, its exit status: a
         # runner that dies without its exit event is then explained (signal, status).
         # LIBC_FATAL_STDERR_: glibc's fatal messages (abort) go to the err file.
-        inner = shlex.quote(f"LIBC_FATAL_STDERR_=1 \"$0\" \"$@\" & echo $! > {obs.pid_path}; "
+        env = "".join(f"{k}={shlex.quote(v)} " for k, v in self.env.items())
+        inner = shlex.quote(f"LIBC_FATAL_STDERR_=1 {env}\"$0\" \"$@\" & echo $! > {obs.pid_path}; "
                             f"wait $!; echo $? > {obs.pid_path}.status")
         cmd = (f"rm -f {obs.out_path} {obs.err_path} {obs.pid_path} {obs.pid_path}.status; "
                f"setsid sh -c {inner} {' '.join(shlex.quote(a) for a in argv)} "
                f"> {obs.out_path} 2> {obs.err_path} < /dev/null & "
                f"i=0; while [ ! -s {obs.pid_path} ] && [ $i -lt 500 ]; do "
-               f"sleep 0.01; i=$((i+1)); done")
-        self.vm.ssh.check(cmd, timeout=60)
+               f"sleep 0.01; i=$((i+1)); done; ")
         end = time.monotonic() + ready_timeout
-        # the guest polls for ready (or error/exit, or the runner's death) itself
+        # the guest polls for ready (or error/exit, or the runner's death) itself; the
+        # first poll rides in the round trip that starts the runner
         settled = (f"grep -qE '\"event\":\"(ready|error|exit)\"' {obs.out_path} 2>/dev/null || "
                    f"! kill -0 $(cat {obs.pid_path}) 2>/dev/null")
         while True:
             chunk = max(0.0, min(GUEST_WAIT_CHUNK_S, end - time.monotonic()))
+            start, cmd = cmd, ""
             r = self.vm.ssh.run(
-                f"i=0; until {settled} || [ $i -ge {int(chunk / GUEST_POLL_S)} ]; do "
+                f"{start}i=0; until {settled} || [ $i -ge {int(chunk / GUEST_POLL_S)} ]; do "
                 f"sleep {GUEST_POLL_S}; i=$((i+1)); done; "
                 f"cat {obs.out_path}; kill -0 $(cat {obs.pid_path}) 2>/dev/null && echo __ALIVE__",
                 timeout=chunk + 60)

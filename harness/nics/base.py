@@ -66,6 +66,13 @@ class GuestNic:
 class RunHooks:
     """What a kind does around one runner invocation (default: nothing)."""
 
+    def launch(self) -> None:
+        """Before the runner starts: start what takes a while in the guest (it gets
+        ready while the runner loads; :meth:`before_send` waits for it)."""
+
+    def abandon(self) -> None:
+        """The runner did not start after :meth:`launch`: end what it started."""
+
     def before_send(self) -> None:
         """Right before the plan is sent (after the runner is ready)."""
 

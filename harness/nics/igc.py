@@ -123,9 +123,17 @@ class IgcRun(RunHooks):
         self.stamps: dict[int, int | None] | None = None
         self.tsrx = StampReceiver(g.vm, g.runner.remote_dir, g.ifname) if skb_stamps else None
 
+    def launch(self) -> None:
+        if self.tsrx is not None:
+            self.tsrx.launch()
+
+    def abandon(self) -> None:
+        if self.tsrx is not None:
+            self.tsrx.stop(set(), wait_s=0)
+
     def before_send(self) -> None:
         if self.tsrx is not None:
-            self.tsrx.start()
+            self.tsrx.wait_ready()
         self.g.model.set_deterministic(CLOCK_START_NS, CLOCK_STEP_NS,
                                        timer1=(CLOCK1_START_NS, CLOCK1_STEP_NS))
         self.g.model.clear_rx_log()

@@ -217,18 +217,21 @@ class NicScenario:
         stats = RunStats(name, run, len(plan), 0.0)
         self.emit(RunStarted(name, run, tuple(paths), len(plan)))
         # the ring receiver's python starts in the guest while the runner loads
+        # (and so do the kind's receivers: hooks.launch)
         ring = tpacket.launch(self.g) if tpacket.PATH in opaths else None
+        hooks = self.kind.run_hooks(self.g, plan, opaths)
+        hooks.launch()
         try:
             obs = self.g.runner.observe(self.ifname, spec.mode, extra_args=self.extra_args,
                                         **spec.observe_args(opaths))
         except RunnerError as e:
+            hooks.abandon()
             if ring is not None:
                 ring.stop(set(), wait_s=0)
             stats.seconds = time.monotonic() - t0
             stats.error = str(e).splitlines()[0]
             self.emit(RunFinished(name, run, stats.seconds, 0, stats.error))
             return self._refused(run, opaths, e), stats
-        hooks = self.kind.run_hooks(self.g, plan, opaths)
         if ring is not None:
             hooks = tpacket.TpacketRun(hooks, ring, sorted(ids))
         interrupted = False

@@ -161,10 +161,13 @@ def _fake_igc(monkeypatch: pytest.MonkeyPatch, scn: s.NicScenario, send: Any,
         def __init__(self, *_a: Any) -> None:
             pass
 
-        def start(self) -> None:
+        def launch(self) -> None:
             pass
 
-        def stop(self, ids: set[int]) -> dict[int, int | None]:
+        def wait_ready(self) -> None:
+            pass
+
+        def stop(self, ids: set[int], wait_s: float = 10) -> dict[int, int | None]:
             return stamps(ids)
 
     class Model:
