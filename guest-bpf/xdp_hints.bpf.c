@@ -50,9 +50,6 @@
 #define XH_IPPROTO_TCP	6
 #define XH_IPPROTO_UDP	17
 
-extern int bpf_dynptr_from_skb_meta(struct __sk_buff *skb, __u64 flags,
-				    struct bpf_dynptr *ptr__uninit) __ksym __weak;
-
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, XH_STATS_ENTRIES);
@@ -222,12 +219,6 @@ static __always_inline void xh_fill_hints(struct xh_rec *r, const struct xh_hint
 	r->vlan_tci = h->vlan_rc == 0 ? h->vlan_tci : 0;
 }
 
-static __always_inline int xh_meta_ok(const struct xh_meta *m)
-{
-	return m->magic == XH_META_MAGIC && m->version == XH_META_VERSION &&
-	       m->size == sizeof(struct xh_meta);
-}
-
 /* --- metadata size sweep (XH_CFG_META_SWEEP, xh_meta_sweep.h) ------------------- */
 
 /* Writes packet id's blob into data_meta: bpf_xdp_adjust_meta() result. */
@@ -381,14 +372,8 @@ static __always_inline struct xh_rec *xh_rec_new(__u32 point, __u32 ifindex, __u
 		return NULL;
 	}
 	__builtin_memset(r, 0, sizeof(*r));
-	r->point = point;
-	r->ifindex = ifindex;
-	r->rx_queue = queue;
-	r->cpu = bpf_get_smp_processor_id();
-	r->ktime = bpf_ktime_get_ns();
+	xh_rec_head(r, point, ifindex, queue);
 	r->pkt = *p;
-	r->ts_rc = r->hash_rc = r->vlan_rc = XH_RC_NOT_CALLED;
-	r->dynptr_rc = r->dynptr_read_rc = XH_RC_NOT_CALLED;
 	return r;
 }
 
@@ -613,16 +598,9 @@ int xh_tc(struct __sk_buff *skb)
 	if (!r)
 		return TC_ACT_UNSPEC;
 
-	r->skb_hash = skb->hash;
-	r->skb_vlan_present = skb->vlan_present;
-	r->skb_vlan_tci = skb->vlan_tci;
-	r->skb_vlan_proto = bpf_ntohs((__u16)skb->vlan_proto);
-	r->skb_tstamp = skb->tstamp;
-	r->skb_hwtstamp = skb->hwtstamp;
-
+	xh_rec_skb(skb, r);
 	data = (void *)(long)skb->data;
 	meta = (void *)(long)skb->data_meta;
-	r->meta_len = (long)data - (long)meta;
 	if (cfg.flags & XH_CFG_META_SWEEP) {
 		xh_tc_sweep(skb, r, meta, data);
 		bpf_ringbuf_submit(r, 0);
@@ -633,22 +611,7 @@ int xh_tc(struct __sk_buff *skb)
 		bpf_ringbuf_submit(r, 0);
 		return TC_ACT_UNSPEC;
 	}
-	if (meta + sizeof(struct xh_meta) <= data) {
-		__builtin_memcpy(&r->meta, meta, sizeof(struct xh_meta));
-		r->meta_found = xh_meta_ok(&r->meta);
-	}
-
-	if (cfg.kfuncs & XH_KF_DYNPTR_SKB_META) {
-		struct bpf_dynptr dp;
-
-		r->dynptr_rc = bpf_dynptr_from_skb_meta(skb, 0, &dp);
-		if (r->dynptr_rc == 0) {
-			r->dynptr_read_rc = bpf_dynptr_read(&r->dynptr_meta, sizeof(struct xh_meta),
-							    &dp, 0, 0);
-			if (r->dynptr_read_rc == 0)
-				r->dynptr_meta_found = xh_meta_ok(&r->dynptr_meta);
-		}
-	}
+	xh_rec_skb_meta(skb, r);
 	bpf_ringbuf_submit(r, 0);
 	return TC_ACT_UNSPEC;
 }

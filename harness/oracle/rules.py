@@ -871,39 +871,39 @@ def _faulted(fault: str) -> Cond:
     return lambda c: fault in (c.facts.nic_faults or {}).get(c.pkt.id, frozenset())
 
 
+def _fault_rule(name: str, fault: str, gate: Cond, fields: frozenset[str],
+                then: Then, source: str,
+                paths: frozenset[str] | None = None) -> Rule:
+    """An igc rule for the packets the model faulted with ``fault`` (when ``gate`` holds:
+    the NIC could have given the value at all); ``source`` is in igc_main.c."""
+    faulted = _faulted(fault)
+    return Rule(name, drivers=_fs("igc"), paths=paths, fields=fields,
+                when=lambda c: gate(c) and faulted(c), then=then,
+                source=f"{IGC_MAIN}: {source}")
+
+
 FAULT_RULES: tuple[Rule, ...] = (
-    Rule(
-        "fault-no-ts",
-        drivers=_fs("igc"),
-        fields=_fs("timestamp"),
-        when=lambda c: c.facts.hwtstamp_rx and _faulted("ts")(c),
-        then=lambda c: nodata("the model wrote no RX timestamp (TSIP clear): the driver must "
-                              "report none, not invent one or keep the previous", loss=False),
-        source=f"{IGC_MAIN}: igc_xdp_rx_timestamp (7062 [6888]) TSIP ? stamp : "
-        "-ENODATA; igc_clean_rx_irq (2645 [2624]) reads the header stamp only if TSIP",
+    _fault_rule(
+        "fault-no-ts", "ts", lambda c: c.facts.hwtstamp_rx, _fs("timestamp"),
+        lambda c: nodata("the model wrote no RX timestamp (TSIP clear): the driver must "
+                         "report none, not invent one or keep the previous", loss=False),
+        "igc_xdp_rx_timestamp (7062 [6888]) TSIP ? stamp : -ENODATA; igc_clean_rx_irq "
+        "(2645 [2624]) reads the header stamp only if TSIP",
     ),
-    Rule(
-        "fault-rss-none",
-        drivers=_fs("igc"),
+    _fault_rule(
+        "fault-rss-none", "rss", lambda c: c.facts.rxhash, _fs("hash", "hash_type"),
+        lambda c: value(0, "RSS type none: igc_xdp_rss_type[IGC_RSS_TYPE_NO_HASH] = "
+                        "XDP_RSS_TYPE_L2 (0)" if c.field == "hash_type" else
+                        "RSS type none: the model writes hash 0", loss=False),
+        "igc_xdp_rx_hash (7048 [6874]), igc_xdp_rss_type[] (7029 [6855])",
         paths=_fs("faults"),
-        fields=_fs("hash", "hash_type"),
-        when=lambda c: c.facts.rxhash and _faulted("rss")(c),
-        then=lambda c: value(0, "RSS type none: igc_xdp_rss_type[IGC_RSS_TYPE_NO_HASH] = "
-                             "XDP_RSS_TYPE_L2 (0)" if c.field == "hash_type" else
-                             "RSS type none: the model writes hash 0", loss=False),
-        source=f"{IGC_MAIN}: igc_xdp_rx_hash (7048 [6874]), igc_xdp_rss_type[] "
-        "(7029 [6855])",
     ),
-    Rule(
-        "fault-rss-none-skb",
-        drivers=_fs("igc"),
+    _fault_rule(
+        "fault-rss-none-skb", "rss", lambda c: c.facts.rxhash, _fs("hash"),
+        lambda c: nodata("RSS type none, hash 0: skb_set_hash(skb, 0, PKT_HASH_TYPE_L2) "
+                         "leaves skb->hash 0", loss=False),
+        "igc_rx_hash (1806 [1780]), igc_rss_type_table[NO_HASH] = L2",
         paths=_fs("faults-skb"),
-        fields=_fs("hash"),
-        when=lambda c: c.facts.rxhash and _faulted("rss")(c),
-        then=lambda c: nodata("RSS type none, hash 0: skb_set_hash(skb, 0, PKT_HASH_TYPE_L2) "
-                              "leaves skb->hash 0", loss=False),
-        source=f"{IGC_MAIN}: igc_rx_hash (1806 [1780]), "
-        "igc_rss_type_table[NO_HASH] = L2",
     ),
 )
 
