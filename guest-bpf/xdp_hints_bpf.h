@@ -53,7 +53,7 @@ static __always_inline void xh_rec_head(struct xh_rec *r, __u32 point, __u32 ifi
 	r->dynptr_rc = r->dynptr_read_rc = XH_RC_NOT_CALLED;
 }
 
-/* The skb's view at TC: hash, VLAN, stamps, and the data_meta length. */
+/* The skb's view at TC: hash, VLAN, stamps, checksum state, and the data_meta length. */
 static __always_inline void xh_rec_skb(struct __sk_buff *skb, struct xh_rec *r)
 {
 	r->skb_hash = skb->hash;
@@ -62,6 +62,7 @@ static __always_inline void xh_rec_skb(struct __sk_buff *skb, struct xh_rec *r)
 	r->skb_vlan_proto = bpf_ntohs((__u16)skb->vlan_proto);
 	r->skb_tstamp = skb->tstamp;
 	r->skb_hwtstamp = skb->hwtstamp;
+	r->skb_csum_level = bpf_csum_level(skb, BPF_CSUM_LEVEL_QUERY);
 	r->meta_len = (long)skb->data - (long)skb->data_meta;
 }
 

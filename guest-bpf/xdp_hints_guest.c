@@ -404,6 +404,7 @@ static int on_record(void *ctx, void *data, size_t size)
 		jb_uint(&j, "skb_vlan_proto", r->skb_vlan_proto);
 		jb_uint(&j, "skb_tstamp", r->skb_tstamp);
 		jb_uint(&j, "skb_hwtstamp", r->skb_hwtstamp);
+		jb_int(&j, "skb_csum_level", r->skb_csum_level);
 		jb_rc(&j, "dynptr_rc", r->dynptr_rc);
 		jb_rc(&j, "dynptr_read_rc", r->dynptr_read_rc);
 		jb_bool(&j, "dynptr_meta_found", r->dynptr_meta_found);

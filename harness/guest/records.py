@@ -48,6 +48,8 @@ tc, veth_skb, cpumap_skb (skb view, :data:`SKB_KEYS`)
     dynptr_rc        bpf_dynptr_from_skb_meta() (null: kfunc absent)
     dynptr_read_rc   bpf_dynptr_read() of the struct (null: not attempted)
     dynptr_meta_found, dynptr_meta   as meta, read through the dynptr
+    skb_csum_level   bpf_csum_level(skb, BPF_CSUM_LEVEL_QUERY): >= 0 skb->ip_summed is
+                     CHECKSUM_UNNECESSARY (this csum_level), -13 (EACCES) it is not
 xsk
     xsk_mode ("copy" | "zerocopy"), umem_addr, meta_raw (the META_SIZE bytes in
                      front of the frame as hex: a consumer's own layout is its tail)
@@ -81,7 +83,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from harness.guest import meta_tlv
-from harness.oracle.uapi import ENODATA, KFUNCS
+from harness.oracle.uapi import CHECKSUM_NONE, CHECKSUM_UNNECESSARY, ENODATA, KFUNCS
 
 # --- struct xh_meta (guest-bpf/xdp_hints_common.h) -------------------------------------
 META_MAGIC = 0x31484D58  # XH_META_MAGIC, the bytes "XMH1"
@@ -124,7 +126,8 @@ KFUNC_KEYS = ("rx_timestamp_rc", "rx_timestamp", "rx_hash_rc", "rx_hash", "rx_ha
               "rx_vlan_tag_rc", "rx_vlan_proto", "rx_vlan_tci")
 META_VIEW_KEYS = ("meta_found", "meta")
 SKB_KEYS = ("skb_hash", "skb_vlan_present", "skb_vlan_tci", "skb_vlan_proto", "skb_tstamp",
-            "skb_hwtstamp", "dynptr_rc", "dynptr_read_rc", "dynptr_meta_found", "dynptr_meta")
+            "skb_hwtstamp", "dynptr_rc", "dynptr_read_rc", "dynptr_meta_found", "dynptr_meta",
+            "skb_csum_level")
 #: keys every record but xdp adds under ``--meta-tlv`` (dynptr_raw: skb points)
 TLV_KEYS = ("meta_raw", "dynptr_raw")
 #: keys of the ``meta`` / ``dynptr_meta`` object (struct xh_meta as JSON)
@@ -207,7 +210,9 @@ FIELD_KEYS: dict[str, FieldKeys] = {
     "vlan": FieldKeys("rx_vlan_rc", ("vlan_proto", "vlan_tci")),
     "meta": FieldKeys(None, ("meta_ok",)),
     "queue": FieldKeys(None, ("rx_queue",)),
-    # proposed bpf_xdp_metadata_rx_checksum: rc, skb->ip_summed value (not called yet)
+    # proposed bpf_xdp_metadata_rx_checksum: rc, skb->ip_summed value (not called yet);
+    # skb points: rc 0, CHECKSUM_UNNECESSARY or CHECKSUM_NONE (= not UNNECESSARY: a BPF
+    # program cannot tell NONE from COMPLETE) from skb_csum_level
     "csum": FieldKeys("rx_csum_rc", ("rx_csum",)),
 }
 
@@ -242,7 +247,8 @@ def from_runner(rec: Mapping[str, Any],
 
     Return codes are negative errnos (None = kfunc not called); ``vlan_proto`` is
     in host byte order (0x8100).  skb points report rc 0 when the skb carries the
-    value (hash != 0, hw timestamp != 0, vlan tag present) and -ENODATA otherwise.
+    value (hash != 0, hw timestamp != 0, vlan tag present) and -ENODATA otherwise;
+    ``csum`` there is always rc 0, with CHECKSUM_UNNECESSARY or CHECKSUM_NONE.
     ``meta_ok``: the custom struct was found and carries this packet's id and flags.
     ``points`` maps runner points to paths (default :data:`RUNNER_POINTS`).
     """
@@ -276,6 +282,9 @@ def from_runner(rec: Mapping[str, Any],
             out["rx_vlan_rc"] = 0 if rec["skb_vlan_present"] else ENODATA
             out["vlan_proto"] = rec.get("skb_vlan_proto", 0)
             out["vlan_tci"] = rec.get("skb_vlan_tci", 0)
+        if "skb_csum_level" in rec:
+            out["rx_csum_rc"] = 0
+            out["rx_csum"] = CHECKSUM_UNNECESSARY if rec["skb_csum_level"] >= 0 else CHECKSUM_NONE
     if "meta_raw" in rec and not rec.get("meta_found"):
         # no struct: the TLV format (AF_XDP always shows the bytes raw too)
         out["meta_ok"] = meta_tlv.check(rec) == "ok"

@@ -33,7 +33,9 @@ Fields: ``hash``, ``hash_type``, ``timestamp``, ``vlan`` ((tpid, tci) tuple), ``
 (the custom ``data_meta`` struct arrived intact; ``False`` on ``pass-bare`` and
 ``skb``, where none was written), ``queue`` (the rx queue, at the XDP hook), ``csum``
 (skb->ip_summed as the proposed ``bpf_xdp_metadata_rx_checksum`` kfunc reports it, on
-the kfunc paths; the sent record's ``bad_csum`` says which checksum the host broke).
+the kfunc paths; on the skb paths the skb's own, read at TC with ``bpf_csum_level``
+QUERY: UNNECESSARY or NONE (= not UNNECESSARY); the sent record's ``bad_csum`` says
+which checksum the host broke).
 
 Observation convention for skb points (``skb``, ``pass``, ``pass-bare``, ``veth-skb``,
 ``cpumap-skb``): rc 0 with the value when the skb carries it (``skb->hash != 0``, hw
@@ -106,7 +108,7 @@ FAULT_PATHS: dict[str, str] = {"faults": "xdp", "faults-skb": "pass-bare"}
 #: fields the fault paths check (the ones a fault changes)
 FAULT_FIELDS: dict[str, frozenset[str]] = {
     "faults": frozenset({"hash", "hash_type", "timestamp"}),
-    "faults-skb": frozenset({"hash", "timestamp"}),
+    "faults-skb": frozenset({"hash", "timestamp", "csum"}),
 }
 #: the TC helper chain (guest-bpf/xh_tc_helpers.bpf.c, enum xh_tch_helper order; the
 #: packet with id i gets helper i % len): "none" is the control, no helper at all

@@ -107,6 +107,7 @@ class Ctx:
     field: str
 
 
+IGC_MAIN = "drivers/net/ethernet/intel/igc/igc_main.c"
 Cond = Callable[[Ctx], bool]
 Then = Callable[[Ctx], Expectation]
 
@@ -392,12 +393,55 @@ SIZE_RULES: tuple[Rule, ...] = (
 
 
 RULES: tuple[Rule, ...] = (
-    # --- RX checksum state on the skb paths: not recorded (yet) --------------------
+    # --- RX checksum state of the skb at TC (bpf_csum_level QUERY: UNNECESSARY or not) ---
+    Rule(
+        "csum-skb-from-frame",
+        paths=SKB_FROM_FRAME_PATHS,
+        fields=_fs("csum"),
+        then=lambda c: value(CHECKSUM_NONE, "an skb built from an xdp_frame carries no "
+                             "checksum state", loss=False),
+        source="net/core/xdp.c: __xdp_build_skb_from_frame (\"Optional SKB info, currently "
+        "missing: HW checksum info (skb->ip_summed)\")",
+    ),
+    Rule(
+        "csum-skb-igc",
+        drivers=_fs("igc"),
+        paths=NIC_SKB_PATHS,
+        fields=_fs("csum"),
+        then=_csum_then,
+        source=f"{IGC_MAIN}: igc_rx_checksum (1746): L4E|IPE -> CHECKSUM_NONE (the stack "
+        "verifies), TCPCS|UDPCS -> CHECKSUM_UNNECESSARY; the model: qemu/hw/net/igc_core.c "
+        "igc_rx_csum_status; ground truth: the sent record's bad_csum",
+    ),
+    Rule(
+        "csum-skb-virtio",
+        drivers=_fs("virtio_net"),
+        paths=NIC_SKB_PATHS,
+        fields=_fs("csum"),
+        then=lambda c: value(CHECKSUM_NONE, "no VIRTIO_NET_HDR_F_DATA_VALID from the "
+                             f"{c.facts.backend or 'host'} backend: the host's frames are "
+                             "CHECKSUM_NONE skbs (af_packet)", loss=False),
+        source="drivers/net/virtio_net.c: virtnet_receive_done -> "
+        "virtio_net_handle_csum_offload (include/linux/virtio_net.h): only DATA_VALID sets "
+        "CHECKSUM_UNNECESSARY; tun_vnet_hdr_from_skb -> virtio_net_hdr_from_skb sets it "
+        "only for an skb that is CHECKSUM_UNNECESSARY",
+    ),
+    Rule(
+        "csum-skb-veth",
+        drivers=_fs("veth"),
+        paths=NIC_SKB_PATHS,
+        fields=_fs("csum"),
+        then=lambda c: value(CHECKSUM_NONE, "veth keeps the sender's state: an af_packet "
+                             "frame is CHECKSUM_NONE", loss=False),
+        source="drivers/net/veth.c: veth_xmit -> veth_forward_skb leaves skb->ip_summed; "
+        "net/packet/af_packet.c packet_snd: CHECKSUM_NONE without a vnet header",
+    ),
     Rule(
         "csum-skb-not-recorded",
         fields=_fs("csum"),
         when=lambda c: c.path not in KFUNC_PATHS,
-        then=lambda c: skip("the skb's checksum state is not recorded"),
+        then=lambda c: skip("the skb's checksum state is recorded at TC, for igc, "
+                            "virtio_net and veth"),
         source="-",
     ),
     # --- rx queue: chosen through the RSS indirection table, seen at the XDP hook ---
@@ -864,7 +908,6 @@ RULES: tuple[Rule, ...] = (
 # --- NIC faults (path faults, igc model rx-faults) --------------------------
 # Packets the model faulted get these; the others get the rules of FAULT_PATHS[path].
 # lines: 7.2.13, then 6.12.95 in brackets (the same code in both)
-IGC_MAIN = "drivers/net/ethernet/intel/igc/igc_main.c"
 
 
 def _faulted(fault: str) -> Cond:
@@ -903,6 +946,13 @@ FAULT_RULES: tuple[Rule, ...] = (
         lambda c: nodata("RSS type none, hash 0: skb_set_hash(skb, 0, PKT_HASH_TYPE_L2) "
                          "leaves skb->hash 0", loss=False),
         "igc_rx_hash (1806 [1780]), igc_rss_type_table[NO_HASH] = L2",
+        paths=_fs("faults-skb"),
+    ),
+    _fault_rule(
+        "fault-csum-skb", "csum", lambda c: True, _fs("csum"),
+        lambda c: value(CHECKSUM_NONE, "checksum error bit (L4E, or IPE): the driver lets "
+                        "the stack verify", loss=False),
+        "igc_rx_checksum (1746): L4E|IPE -> CHECKSUM_NONE",
         paths=_fs("faults-skb"),
     ),
 )

@@ -29,7 +29,7 @@ from harness.oracle import Facts
 from harness.progress import Emit, RunFinished, RunStarted, quiet
 from harness.suite import runs, tpacket
 from harness.suite.faults import GUEST_FAULTS, MODEL_FAULTS, fault_is_tc_chain, fault_object
-from harness.traffic.packets import DEFAULT_KINDS, SentPacket, make_plan
+from harness.traffic.packets import DEFAULT_KINDS, SentPacket, make_plan, with_bad_checksums
 from harness.verdict.compare import Row, compare
 from harness.vm.machine import raise_if_crashed
 
@@ -190,10 +190,9 @@ class NicScenario:
         first = _Ids.take(n)
         mac = self.g.nic.mac if self.g.nic is not None else \
             self.g.sh(f"cat /sys/class/net/{self.g.qifname}/address").stdout.strip()
-        return self.kind.adapt_plan(make_plan(n, dst_mac=mac,
-                                              kinds=spec.kinds or self.opts.kinds,
-                                              seed=self.opts.seed + first, first_id=first,
-                                              vids=nics.base.PLAN_VIDS))
+        plan = make_plan(n, dst_mac=mac, kinds=spec.kinds or self.opts.kinds,
+                         seed=self.opts.seed + first, first_id=first, vids=nics.base.PLAN_VIDS)
+        return self.kind.adapt_plan(with_bad_checksums(plan))
 
     def _facts_for(self, ready: dict) -> Facts:
         assert self.base is not None

@@ -286,6 +286,23 @@ def break_checksum(pkt: SentPacket, which: str) -> SentPacket:
     return replace(pkt, frame=bytes(frame), bad_csum=which)
 
 
+#: every BAD_CSUM_EVERY-th packet id has a broken checksum in the suite's plans
+#: (:func:`with_bad_checksums`): id % 8 == 5 its UDP/TCP, id % 8 == 2 its IPv4 header
+BAD_CSUM_EVERY = 8
+BAD_CSUM_AT = {5: "l4", 2: "l3"}
+
+
+def with_bad_checksums(plan: Iterable[SentPacket]) -> list[SentPacket]:
+    """The plan with a few checksums broken on purpose, by packet id (:data:`BAD_CSUM_AT`;
+    an IPv6 packet picked for ``l3`` stays good): ground truth for the ``csum`` rows."""
+    out = []
+    for p in plan:
+        which = BAD_CSUM_AT.get(p.id % BAD_CSUM_EVERY, "")
+        out.append(break_checksum(p, which) if which and (which, p.l3) != ("l3", "ipv6")
+                   else p)
+    return out
+
+
 def parse_kind(kind: str) -> tuple[str, str, tuple[int, ...]]:
     """``ipv6-tcp-qinq`` -> ("ipv6", "tcp", (0x88a8, 0x8100)); the tag part is optional."""
     parts = kind.split("-")

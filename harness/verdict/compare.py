@@ -35,7 +35,9 @@ from harness.traffic.packets import SentPacket
 
 #: fields observed on some paths only (no row elsewhere)
 FIELD_PATHS: dict[str, tuple[str, ...]] = {"queue": ("xdp",),
-                                           "csum": ("xdp", "veth", "xsk", "xsk-zc")}
+                                           "csum": ("xdp", "veth", "xsk", "xsk-zc", "skb",
+                                                    "pass", "pass-bare", "veth-skb",
+                                                    "cpumap-skb", "faults-skb")}
 
 
 def has_row(path: str, fld: str) -> bool:
