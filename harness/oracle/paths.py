@@ -108,7 +108,7 @@ FAULT_PATHS: dict[str, str] = {"faults": "xdp", "faults-skb": "pass-bare"}
 #: fields the fault paths check (the ones a fault changes)
 FAULT_FIELDS: dict[str, frozenset[str]] = {
     "faults": frozenset({"hash", "hash_type", "timestamp"}),
-    "faults-skb": frozenset({"hash", "timestamp", "csum"}),
+    "faults-skb": frozenset({"hash", "timestamp"}),
 }
 #: the TC helper chain (guest-bpf/xh_tc_helpers.bpf.c, enum xh_tch_helper order; the
 #: packet with id i gets helper i % len): "none" is the control, no helper at all

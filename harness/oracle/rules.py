@@ -108,6 +108,8 @@ class Ctx:
 
 
 IGC_MAIN = "drivers/net/ethernet/intel/igc/igc_main.c"
+#: paths where the skb's checksum state is recorded (at TC)
+CSUM_SKB_PATHS = NIC_SKB_PATHS | SKB_FROM_FRAME_PATHS
 Cond = Callable[[Ctx], bool]
 Then = Callable[[Ctx], Expectation]
 
@@ -394,54 +396,61 @@ SIZE_RULES: tuple[Rule, ...] = (
 
 RULES: tuple[Rule, ...] = (
     # --- RX checksum state of the skb at TC (bpf_csum_level QUERY: UNNECESSARY or not) ---
+    # the driver's state, then GRO's: on a device with NETIF_F_GRO, GRO verifies the
+    # TCP/UDP checksum of a CHECKSUM_NONE skb in software and marks a good one UNNECESSARY
     Rule(
-        "csum-skb-from-frame",
-        paths=SKB_FROM_FRAME_PATHS,
+        "csum-skb-broken",
+        paths=CSUM_SKB_PATHS,
         fields=_fs("csum"),
-        then=lambda c: value(CHECKSUM_NONE, "an skb built from an xdp_frame carries no "
-                             "checksum state", loss=False),
-        source="net/core/xdp.c: __xdp_build_skb_from_frame (\"Optional SKB info, currently "
-        "missing: HW checksum info (skb->ip_summed)\")",
+        when=lambda c: bool(c.pkt.bad_csum),
+        then=lambda c: value(CHECKSUM_NONE, f"{c.pkt.bad_csum} checksum broken: neither the "
+                             "driver nor GRO may call it verified", loss=False),
+        source=f"{IGC_MAIN}: igc_rx_checksum (1746) L4E|IPE -> CHECKSUM_NONE; "
+        "net/ipv4/af_inet.c inet_gro_receive (1500: ip_fast_csum), tcp4_gro_receive, "
+        "udp4_gro_receive, tcp6/udp6_gro_receive: skb_gro_checksum_validate fails -> no "
+        "skb_gro_incr_csum_unnecessary; ground truth: the sent record's bad_csum",
     ),
     Rule(
         "csum-skb-igc",
         drivers=_fs("igc"),
         paths=NIC_SKB_PATHS,
         fields=_fs("csum"),
-        then=_csum_then,
-        source=f"{IGC_MAIN}: igc_rx_checksum (1746): L4E|IPE -> CHECKSUM_NONE (the stack "
-        "verifies), TCPCS|UDPCS -> CHECKSUM_UNNECESSARY; the model: qemu/hw/net/igc_core.c "
-        "igc_rx_csum_status; ground truth: the sent record's bad_csum",
+        then=lambda c: value(CHECKSUM_UNNECESSARY, f"{c.pkt.l3}/{c.pkt.l4} checksums good: "
+                             "verified by the NIC (and by GRO)"),
+        source=f"{IGC_MAIN}: igc_rx_checksum (1746): TCPCS|UDPCS -> CHECKSUM_UNNECESSARY; "
+        "the model: qemu/hw/net/igc_core.c igc_rx_csum_status",
     ),
     Rule(
-        "csum-skb-virtio",
-        drivers=_fs("virtio_net"),
-        paths=NIC_SKB_PATHS,
+        "csum-skb-gro",
+        paths=NIC_SKB_PATHS | {"cpumap-skb"},
         fields=_fs("csum"),
-        then=lambda c: value(CHECKSUM_NONE, "no VIRTIO_NET_HDR_F_DATA_VALID from the "
-                             f"{c.facts.backend or 'host'} backend: the host's frames are "
-                             "CHECKSUM_NONE skbs (af_packet)", loss=False),
-        source="drivers/net/virtio_net.c: virtnet_receive_done -> "
-        "virtio_net_handle_csum_offload (include/linux/virtio_net.h): only DATA_VALID sets "
-        "CHECKSUM_UNNECESSARY; tun_vnet_hdr_from_skb -> virtio_net_hdr_from_skb sets it "
-        "only for an skb that is CHECKSUM_UNNECESSARY",
+        when=lambda c: c.facts.driver != "veth",
+        then=lambda c: value(CHECKSUM_UNNECESSARY, f"{c.pkt.l3}/{c.pkt.l4} checksums good: "
+                             f"{c.facts.driver} leaves CHECKSUM_NONE, GRO verifies", loss=False),
+        source="drivers/net/virtio_net.c virtnet_receive_done -> "
+        "virtio_net_handle_csum_offload: UNNECESSARY only with VIRTIO_NET_HDR_F_DATA_VALID, "
+        "which the host's af_packet frames lack (virtio_net_hdr_from_skb); "
+        "net/core/xdp.c __xdp_build_skb_from_frame: no ip_summed (cpumap); then GRO "
+        "(NETIF_F_GRO on by default: net/core/dev.c register_netdevice "
+        "NETIF_F_SOFT_FEATURES; kernel/bpf/cpumap.c gro_receive_skb): "
+        "include/net/gro.h skb_gro_incr_csum_unnecessary",
     ),
     Rule(
         "csum-skb-veth",
-        drivers=_fs("veth"),
-        paths=NIC_SKB_PATHS,
+        paths=CSUM_SKB_PATHS,
         fields=_fs("csum"),
-        then=lambda c: value(CHECKSUM_NONE, "veth keeps the sender's state: an af_packet "
-                             "frame is CHECKSUM_NONE", loss=False),
-        source="drivers/net/veth.c: veth_xmit -> veth_forward_skb leaves skb->ip_summed; "
-        "net/packet/af_packet.c packet_snd: CHECKSUM_NONE without a vnet header",
+        when=lambda c: c.facts.driver == "veth" or c.path == "veth-skb",
+        then=lambda c: value(CHECKSUM_NONE, "veth: the sender's CHECKSUM_NONE, or none from "
+                             "an xdp_frame, and GRO off on veth: nothing verifies", loss=False),
+        source="drivers/net/veth.c: veth_xmit leaves skb->ip_summed (af_packet: "
+        "CHECKSUM_NONE); net/core/xdp.c __xdp_build_skb_from_frame sets none; veth keeps "
+        "NETIF_F_GRO off by default (veth_disable_gro, 1798)",
     ),
     Rule(
         "csum-skb-not-recorded",
         fields=_fs("csum"),
         when=lambda c: c.path not in KFUNC_PATHS,
-        then=lambda c: skip("the skb's checksum state is recorded at TC, for igc, "
-                            "virtio_net and veth"),
+        then=lambda c: skip("the skb's checksum state is recorded at TC"),
         source="-",
     ),
     # --- rx queue: chosen through the RSS indirection table, seen at the XDP hook ---
@@ -946,13 +955,6 @@ FAULT_RULES: tuple[Rule, ...] = (
         lambda c: nodata("RSS type none, hash 0: skb_set_hash(skb, 0, PKT_HASH_TYPE_L2) "
                          "leaves skb->hash 0", loss=False),
         "igc_rx_hash (1806 [1780]), igc_rss_type_table[NO_HASH] = L2",
-        paths=_fs("faults-skb"),
-    ),
-    _fault_rule(
-        "fault-csum-skb", "csum", lambda c: True, _fs("csum"),
-        lambda c: value(CHECKSUM_NONE, "checksum error bit (L4E, or IPE): the driver lets "
-                        "the stack verify", loss=False),
-        "igc_rx_checksum (1746): L4E|IPE -> CHECKSUM_NONE",
         paths=_fs("faults-skb"),
     ),
 )

@@ -37,7 +37,7 @@ from harness.traffic.packets import SentPacket
 FIELD_PATHS: dict[str, tuple[str, ...]] = {"queue": ("xdp",),
                                            "csum": ("xdp", "veth", "xsk", "xsk-zc", "skb",
                                                     "pass", "pass-bare", "veth-skb",
-                                                    "cpumap-skb", "faults-skb")}
+                                                    "cpumap-skb")}
 
 
 def has_row(path: str, fld: str) -> bool:

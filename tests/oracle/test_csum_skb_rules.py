@@ -51,33 +51,34 @@ def test_record_conversion() -> None:
     assert (out["rx_csum_rc"], out["rx_csum"]) == (0, CHECKSUM_NONE)
 
 
-@pytest.mark.parametrize("path", ["skb", "pass", "pass-bare"])
-def test_igc_verified_good_frames_only(path: str) -> None:
-    """igc_rx_checksum: UNNECESSARY (level 0) for good frames, NONE for broken ones
-    (NIC_PARSED_VLAN_STACKS: frames the NIC cannot parse are NONE too)."""
-    from harness.oracle.nic_model import nic_parses
-    good = {p.id: 0 for p in PLAN if not p.bad_csum and nic_parses(IGC, p)}
-    ok = row(IGC, path, good)
-    assert ok.verdict == "pass" and ok.matched == len(PLAN) and ok.rules == ["csum-skb-igc"]
-    # a driver that trusts every frame: the broken ones fail
-    lies = row(IGC, path, {p.id: 0 for p in PLAN})
+GOOD = {p.id: 0 for p in PLAN if not p.bad_csum}  # level 0: CHECKSUM_UNNECESSARY
+
+
+@pytest.mark.parametrize(("facts", "path", "rule"), [
+    (IGC, "skb", "csum-skb-igc"), (IGC, "pass", "csum-skb-igc"),
+    (IGC, "pass-bare", "csum-skb-igc"), (IGC, "cpumap-skb", "csum-skb-gro"),
+    (VIRTIO, "skb", "csum-skb-gro"), (VIRTIO, "pass", "csum-skb-gro"),
+    (VIRTIO, "cpumap-skb", "csum-skb-gro")])
+def test_verified_good_frames_only(facts: Facts, path: str, rule: str) -> None:
+    """igc_rx_checksum or GRO: UNNECESSARY for good frames, NONE for broken ones."""
+    point = "cpumap_skb" if path == "cpumap-skb" else "tc"
+    ok = row(facts, path, GOOD, point)
+    assert ok.verdict == "pass" and ok.matched == len(PLAN)
+    assert ok.rules == sorted(["csum-skb-broken", rule])
+    # a driver that trusts every frame (GRO then skips them): the broken ones fail
+    lies = row(facts, path, {p.id: 0 for p in PLAN}, point)
     assert lies.verdict == "fail" and {m["id"] for m in lies.mismatches} <= BAD
     assert len(lies.mismatches) == min(len(BAD), 5)
-    # one that verifies nothing: the good ones fail
-    assert row(IGC, path, {}).verdict == "fail"
+    # nothing verified: the good ones fail
+    assert row(facts, path, {}, point).verdict == "fail"
 
 
-@pytest.mark.parametrize(("facts", "rule"), [(VIRTIO, "csum-skb-virtio"),
-                                             (VETH, "csum-skb-veth")])
-def test_virtio_and_veth_never_verified(facts: Facts, rule: str) -> None:
-    ok = row(facts, "pass", {})
-    assert ok.verdict == "pass" and ok.rules == [rule]
-    assert row(facts, "pass", {PLAN[0].id: 0}).verdict == "fail"
-
-
-@pytest.mark.parametrize("path", ["veth-skb", "cpumap-skb"])
-def test_skb_from_frame_has_none(path: str) -> None:
-    point = "veth_skb" if path == "veth-skb" else "cpumap_skb"
-    assert row(IGC, path, {}, point).verdict == "pass"
-    r = row(IGC, path, {p.id: 0 for p in PLAN if not p.bad_csum}, point)
-    assert r.verdict == "fail" and r.rules == ["csum-skb-from-frame"]
+@pytest.mark.parametrize(("facts", "path"), [(VETH, "skb"), (VETH, "pass"),
+                                             (VETH, "cpumap-skb"), (IGC, "veth-skb"),
+                                             (VIRTIO, "veth-skb")])
+def test_veth_never_verified(facts: Facts, path: str) -> None:
+    """veth: GRO off, af_packet's or the xdp_frame's CHECKSUM_NONE."""
+    point = {"cpumap-skb": "cpumap_skb", "veth-skb": "veth_skb"}.get(path, "tc")
+    ok = row(facts, path, {}, point)
+    assert ok.verdict == "pass" and "csum-skb-veth" in ok.rules
+    assert row(facts, path, GOOD, point).verdict == "fail"

@@ -15,7 +15,7 @@ from harness.nics.igc import (
     stamps_with_faults,
 )
 from harness.oracle import DeterministicClock, Facts, nic_hash
-from harness.oracle.uapi import CHECKSUM_NONE, CHECKSUM_UNNECESSARY, ENODATA
+from harness.oracle.uapi import ENODATA
 from harness.traffic.packets import MAGIC, make_plan
 from harness.verdict.compare import compare
 
@@ -45,9 +45,7 @@ def driver_records(faults: dict[int, frozenset[str]] = FAULTS, **change: Any) ->
         xdp = {"point": "faults", "id": p.id, "rx_hash_rc": 0, "rx_hash": h,
                "rx_hash_type": t, "rx_ts_rc": ENODATA if ts is None else 0, "rx_ts": ts or 0}
         skb = {"point": "faults-skb", "id": p.id, "rx_hash_rc": 0 if h else ENODATA,
-               "rx_hash": h, "rx_ts_rc": ENODATA if ts is None else 0, "rx_ts": ts or 0,
-               "rx_csum_rc": 0,
-               "rx_csum": CHECKSUM_NONE if "csum" in fs else CHECKSUM_UNNECESSARY}
+               "rx_hash": h, "rx_ts_rc": ENODATA if ts is None else 0, "rx_ts": ts or 0}
         for rec in (xdp, skb):
             for k, fn in change.items():
                 path, key = k.split(":")
@@ -73,23 +71,12 @@ def test_fault_plan_and_pattern() -> None:
 def test_exact_answers_pass() -> None:
     got = rows(driver_records())
     assert set(got) == {("faults", "hash"), ("faults", "hash_type"), ("faults", "timestamp"),
-                        ("faults-skb", "hash"), ("faults-skb", "timestamp"),
-                        ("faults-skb", "csum")}
+                        ("faults-skb", "hash"), ("faults-skb", "timestamp")}
     for r in got.values():
         assert r.verdict == "pass" and r.matched == 8, r
     assert "fault-no-ts" in got[("faults", "timestamp")].rules
     assert "fault-rss-none" in got[("faults", "hash_type")].rules
     assert "fault-rss-none-skb" in got[("faults-skb", "hash")].rules
-    assert got[("faults-skb", "csum")].rules == ["csum-skb-igc", "fault-csum-skb"]
-
-
-def test_checksum_error_bit_ignored_fails() -> None:
-    """A driver that calls a frame with the error bit verified fails the csum row."""
-    csum = {pid for pid, fs in FAULTS.items() if "csum" in fs}
-    assert csum
-    recs = driver_records(**{"faults-skb:rx_csum": lambda pid, v: CHECKSUM_UNNECESSARY})
-    r = rows(recs)[("faults-skb", "csum")]
-    assert r.verdict == "fail" and {m["id"] for m in r.mismatches} == csum
 
 
 TS_FAULTED = {pid for pid, fs in FAULTS.items() if "ts" in fs}
@@ -121,7 +108,7 @@ def test_faults_not_delivered_fail() -> None:
     """The model faulted nothing while the oracle expects the faults: every row fails."""
     got = rows(driver_records(faults={}))
     for key in (("faults", "timestamp"), ("faults", "hash_type"), ("faults-skb", "hash"),
-                ("faults-skb", "timestamp"), ("faults-skb", "csum")):
+                ("faults-skb", "timestamp")):
         assert got[key].verdict == "fail", got[key]
 
 

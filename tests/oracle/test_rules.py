@@ -10,7 +10,7 @@ import pytest
 
 import harness.oracle as o
 import harness.oracle.paths as o_paths
-from harness.traffic.packets import SentPacket, make_packet, make_plan
+from harness.traffic.packets import SentPacket, break_checksum, make_packet, make_plan
 from harness.traffic.toeplitz import MS_RSS_KEY, rss_hash
 
 MAC = "52:54:00:00:00:01"
@@ -156,11 +156,13 @@ CASES: list[tuple[o.Facts, SentPacket, str, str, str, Any, str]] = [
     # csum on the skb paths (bpf_csum_level at TC): tests/oracle/test_csum_skb_rules.py
     (IGC, P_U4, "pass", "csum", "value", 1, "csum-skb-igc"),
     (IGC, P_T6, "skb", "csum", "value", 1, "csum-skb-igc"),
-    (VIRTIO, P_U4, "pass-bare", "csum", "value", 0, "csum-skb-virtio"),
+    (IGC, break_checksum(P_T6, "l4"), "skb", "csum", "value", 0, "csum-skb-broken"),
+    (VIRTIO, P_U4, "pass-bare", "csum", "value", 1, "csum-skb-gro"),
+    (IGC, P_U4, "cpumap-skb", "csum", "value", 1, "csum-skb-gro"),
     (VETH, P_U4, "skb", "csum", "value", 0, "csum-skb-veth"),
-    (IGC, P_U4, "veth-skb", "csum", "value", 0, "csum-skb-from-frame"),
-    (VIRTIO, P_U4, "cpumap-skb", "csum", "value", 0, "csum-skb-from-frame"),
-    (o.Facts(driver="igb"), P_U4, "pass", "csum", "skip", None, "csum-skb-not-recorded"),
+    (IGC, P_U4, "veth-skb", "csum", "value", 0, "csum-skb-veth"),
+    (VETH, P_U4, "cpumap-skb", "csum", "value", 0, "csum-skb-veth"),
+    (IGC, P_U4, "tpacket", "csum", "skip", None, "csum-skb-not-recorded"),
     (VIRTIO, P_Q, "xdp", "vlan", "unsupported", None, "no-callback"),
     (IGC, P_Q, "xdp", "vlan", "unsupported", None, "no-callback"),
     (IGC, P_Q, "xsk", "vlan", "unsupported", None, "no-callback"),
