@@ -29,7 +29,8 @@ if TYPE_CHECKING:
 
 #: CLI paths, in the order a suite runs them
 CLI_PATHS: tuple[str, ...] = ("skb", "tpacket", "xdp", "xdp-late", "pass", "veth", "cpumap",
-                               "xsk", "xsk-zc", "faults", "tc-helpers", "meta-sizes")
+                               "xsk", "xsk-zc", "faults", "tc-helpers", "meta-sizes",
+                               "vlan-dev", "gre", "vxlan")
 #: CLI paths run only when asked for (cost under TCG in harness.commands.run's help)
 OPT_IN_PATHS: tuple[str, ...] = ("meta-sizes",)
 #: what a run without --path runs
@@ -37,6 +38,8 @@ DEFAULT_PATHS: tuple[str, ...] = tuple(p for p in CLI_PATHS if p not in OPT_IN_P
 #: CLI paths only a device model we own can run (faults asked of the NIC): NIC kinds
 #: without them get no rows for them, not skip rows
 MODEL_PATHS: frozenset[str] = frozenset({"faults"})
+#: CLI paths of stacked devices and tunnels on the NIC (harness.guest.stacked)
+STACKED_CLI_PATHS: tuple[str, ...] = ("vlan-dev", "gre", "vxlan")
 #: the inner VIDs of traffic.packets.make_plan, registered on the NIC (VLAN filters)
 PLAN_VIDS = (100, 200)
 

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from harness import nics, oracle
+from harness.guest import stacked
 from harness.guest.runner import GuestRunner, RunnerError
 from harness.nics.base import DEFAULT_PATHS, GuestNic
 from harness.oracle import Facts
@@ -211,11 +212,25 @@ class NicScenario:
         spec = runs.RUNS[run]
         name = self.kind.name
         opaths = runs.oracle_paths(run, paths)
+        stack = stacked.Stack(self.g, tuple(opaths)) if spec.stacked else None
+        if stack is not None:  # the plan for the upper devices asked for, wrapped for them
+            spec = replace(spec, kinds=stacked.plan_kinds(opaths),
+                           packets=stacked.PACKETS_PER_PATH * len(opaths))
         plan = self._plan(spec)
+        if stack is not None:
+            plan = stack.adapt(plan)
         ids = {p.id for p in plan}
         t0 = time.monotonic()
         stats = RunStats(name, run, len(plan), 0.0)
         self.emit(RunStarted(name, run, tuple(paths), len(plan)))
+        if stack is not None:
+            try:
+                upper = stack.up()
+            except stacked.StackRefused as e:
+                stack.down()
+                self.emit(RunFinished(name, run, time.monotonic() - t0, 0, str(e)))
+                return runs.verdict_rows(name, opaths, "skip", str(e)), stats
+            spec = replace(spec, observe={**spec.observe, "upper": upper})
         # the ring receiver's python starts in the guest while the runner loads
         ring = tpacket.launch(self.g) if tpacket.PATH in opaths else None
         try:
@@ -224,6 +239,8 @@ class NicScenario:
         except RunnerError as e:
             if ring is not None:
                 ring.stop(set(), wait_s=0)
+            if stack is not None:
+                stack.down()
             stats.seconds = time.monotonic() - t0
             stats.error = str(e).splitlines()[0]
             self.emit(RunFinished(name, run, stats.seconds, 0, stats.error))
@@ -247,13 +264,19 @@ class NicScenario:
                     hooks.after()
                 finally:
                     obs.stop()
+                    if stack is not None:
+                        stack.down()
         stats.seconds = time.monotonic() - t0
         stats.records = len(obs.records)
         raise_if_crashed(self.vm, "during the suite")
         facts = hooks.facts(self._facts_for(obs.ready or {}))
+        if stack is not None:
+            facts = stack.facts(facts)
         records = hooks.records(obs.records)
         if spec.convert is not None:
             records = spec.convert(records)
+        if stack is not None:
+            records = stack.canonical(records)
         rows = compare(name, facts, plan, records, paths=opaths, points=spec.points)
         hooks.annotate(rows)
         if spec.annotate is not None:
