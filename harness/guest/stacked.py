@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import shlex
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from harness.guest import tc_chain
@@ -93,6 +93,8 @@ class Stack:
     g: GuestNic
     paths: tuple[str, ...]
     uppers: dict[int, str] | None = None  # ifindex -> path, once up
+    refused: dict[str, str] = field(default_factory=dict)  # path -> why it cannot run
+    role: dict[int, str] = field(default_factory=dict)  # packet id -> its path (adapt)
     _undo: list[str] | None = None
     rxvlan_before: str | None = None
 
@@ -117,57 +119,67 @@ class Stack:
         assert self._undo is not None
         self._undo.append(f"ethtool -K {q} rxvlan {self.rxvlan_before}")
 
-    def _ifindex(self, dev: str) -> int:
-        rc, out = self._sh(f"cat /sys/class/net/{shlex.quote(dev)}/ifindex")
-        if rc != 0 or not out.isdigit():
-            raise StackRefused(f"no device {dev}: {out}")
-        return int(out)
-
     def up(self) -> list[str]:
-        """Make the upper devices (and set rx-vlan-offload); their names."""
+        """Set rx-vlan-offload and make the upper devices in one guest script; their
+        names.  A path whose set-up fails lands in :attr:`refused` with the reason (its
+        rows skip), the others go on."""
         from harness.nics.base import PLAN_VIDS
 
-        self._undo = []
-        q, devs = self.g.qifname, {}
+        self._undo, self.refused = [], {}
+        q = self.g.qifname
+        blocks: dict[str, tuple[list[str], list[str]]] = {}  # path -> (devices, commands)
         vlan = [p for p in self.paths if p in VLAN_PATHS]
         if vlan:
-            self._rxvlan(vlan[0] == "vlan-dev")
-            for vid in PLAN_VIDS:
-                d = f"{self.g.ifname}.{vid}"
-                rc, err = self._sh(f"ip link show {shlex.quote(d)} >/dev/null 2>&1 || ip link "
-                                   f"add link {q} name {shlex.quote(d)} type vlan id {vid}")
-                if rc != 0:
-                    raise StackRefused(f"cannot make VLAN device {d}: {err}")
-                devs[d] = vlan[0]
+            try:
+                self._rxvlan(vlan[0] == "vlan-dev")
+                devs = [f"{self.g.ifname}.{vid}" for vid in PLAN_VIDS]
+                blocks[vlan[0]] = (devs, [
+                    f"{{ ip link show {shlex.quote(d)} >/dev/null 2>&1 || ip link add link {q} "
+                    f"name {shlex.quote(d)} type vlan id {vid}; }}"
+                    for d, vid in zip(devs, PLAN_VIDS, strict=True)])
+                self._undo += [f"ip link set {shlex.quote(d)} down" for d in devs]
+            except StackRefused as e:
+                self.refused[vlan[0]] = str(e)
+        addr = f"{OUTER_GUEST_IP}/{OUTER_PREFIX}"
         tunnels = {"gre": (GRE_DEV, f"gretap local {OUTER_GUEST_IP} remote {OUTER_HOST_IP}"),
                    "vxlan": (VXLAN_DEV, f"vxlan id {VXLAN_VNI} local {OUTER_GUEST_IP} "
                                         f"dstport 4789 dev {q}")}
-        if any(p in tunnels for p in self.paths):
-            addr = f"{OUTER_GUEST_IP}/{OUTER_PREFIX}"
-            rc, err = self._sh(f"ip addr add {addr} dev {q}")
-            if rc != 0 and "exists" not in err:
-                raise StackRefused(f"cannot give {self.g.ifname} the address {addr}: {err}")
-            self._undo.append(f"ip addr del {addr} dev {q}")
         for p, (dev, how) in tunnels.items():
             if p in self.paths:
-                rc, err = self._sh(f"ip link add {dev} type {how}")
-                if rc != 0:
-                    raise StackRefused(f"cannot make the {p} device ({how}): {err}")
+                blocks[p] = ([dev], [
+                    f"{{ ip -4 addr show dev {q} | grep -q ' {addr} ' || "
+                    f"ip addr add {addr} dev {q}; }}", f"ip link add {dev} type {how}"])
                 self._undo.append(f"ip link del {dev}")
-                devs[dev] = p
-        for d in devs:
-            rc, err = self._sh(f"ip link set {shlex.quote(d)} up")
-            if rc != 0:
-                raise StackRefused(f"cannot bring {d} up: {err}")
-            if d.startswith(f"{self.g.ifname}."):
-                self._undo.append(f"ip link set {shlex.quote(d)} down")
-        self.uppers = {self._ifindex(d): p for d, p in devs.items()}
-        return list(devs)
+        if any(p in tunnels for p in self.paths):
+            self._undo.append(f"ip addr del {addr} dev {q}")
+        script = []
+        for p, (devs, cmds) in blocks.items():
+            cmds = [*cmds, *(f"ip link set {shlex.quote(d)} up" for d in devs)]
+            script.append(f"if {{ {' && '.join(cmds)}; }} >/dev/null 2>/tmp/xh-stk.err; then "
+                          f"for d in {' '.join(shlex.quote(d) for d in devs)}; do "
+                          f"echo \"UP {p} $d $(cat /sys/class/net/$d/ifindex)\"; done; "
+                          f"else echo \"FAIL {p} $(tr '\\n' ' ' </tmp/xh-stk.err)\"; fi")
+        self.uppers = {}
+        out = self.g.sh("; ".join(script), timeout=120).stdout if script else ""
+        names = []
+        for line in out.splitlines():
+            word, _, rest = line.partition(" ")
+            path, _, rest = rest.partition(" ")
+            if word == "FAIL":
+                self.refused[path] = f"cannot make the {path} upper device: {rest.strip()}"
+            elif word == "UP" and len(rest.split()) == 2 and rest.split()[1].isdigit():
+                dev, idx = rest.split()
+                self.uppers[int(idx)] = path
+                names.append(dev)
+        for p in blocks:
+            if p not in self.refused and p not in self.uppers.values():
+                self.refused[p] = f"set-up of the {p} upper device reported nothing: {out!r}"
+        return names
 
     def down(self) -> None:
-        """Undo :meth:`up` (last step first); best effort."""
-        for cmd in reversed(self._undo or []):
-            self._sh(cmd)
+        """Undo :meth:`up` (last step first, one guest command); best effort."""
+        if self._undo:
+            self.g.sh("; ".join(reversed(self._undo)), timeout=120)
         self._undo = []
 
     def adapt(self, plan: list[SentPacket]) -> list[SentPacket]:
@@ -175,6 +187,7 @@ class Stack:
         their outer headers to the NIC's MAC and address."""
         out = []
         for pkt, path in zip(plan, roles(len(plan), self.paths), strict=True):
+            self.role[pkt.id] = path
             if path in ("gre", "vxlan"):
                 pkt = encapsulate(pkt, path, src_mac=OUTER_HOST_MAC, dst_mac=pkt.dst_mac,
                                   src_ip=OUTER_HOST_IP, dst_ip=OUTER_GUEST_IP, vni=VXLAN_VNI)
@@ -185,6 +198,10 @@ class Stack:
         """The run's facts with rx-vlan-offload as :meth:`up` set it."""
         vlan = [p for p in self.paths if p in VLAN_PATHS]
         return replace(facts, vlan_strip=vlan[0] == "vlan-dev") if vlan else facts
+
+    def keep(self, plan: list[SentPacket]) -> list[SentPacket]:
+        """The packets of ``plan`` (from :meth:`adapt`) for paths not refused."""
+        return [p for p in plan if self.role.get(p.id) not in self.refused]
 
     def canonical(self, records: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
         """:func:`canonical` with this stack's ifindex -> path map."""

@@ -223,13 +223,18 @@ class NicScenario:
         t0 = time.monotonic()
         stats = RunStats(name, run, len(plan), 0.0)
         self.emit(RunStarted(name, run, tuple(paths), len(plan)))
+        refused: list[Row] = []  # stacked paths whose upper device cannot be made: skip
         if stack is not None:
-            try:
-                upper = stack.up()
-            except stacked.StackRefused as e:
+            upper = stack.up()
+            for p, why in stack.refused.items():
+                refused += runs.verdict_rows(name, [p], "skip", why)
+            opaths = [p for p in opaths if p not in stack.refused]
+            plan = stack.keep(plan)
+            ids = {p.id for p in plan}
+            if not upper:
                 stack.down()
-                self.emit(RunFinished(name, run, time.monotonic() - t0, 0, str(e)))
-                return runs.verdict_rows(name, opaths, "skip", str(e)), stats
+                self.emit(RunFinished(name, run, time.monotonic() - t0, 0, "no upper device"))
+                return refused, stats
             spec = replace(spec, observe={**spec.observe, "upper": upper})
         # the ring receiver's python starts in the guest while the runner loads
         ring = tpacket.launch(self.g) if tpacket.PATH in opaths else None
@@ -286,7 +291,7 @@ class NicScenario:
             for r in rows:
                 r.detail = (r.detail + f"; runner errors: {msg}").lstrip("; ")
         self.emit(RunFinished(name, run, stats.seconds, stats.records))
-        return rows, stats
+        return rows + refused, stats
 
     def _refused(self, run: str, opaths: list[str], e: RunnerError) -> list[Row]:
         """Rows for an invocation the runner could not start."""
