@@ -32,6 +32,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
+from harness.errors import HarnessError
 from harness.guest import tc_chain
 from harness.guest.records import ID_KEY, POINT_KEY, from_runner
 from harness.traffic.packets import SentPacket, encapsulate
@@ -63,7 +64,7 @@ KINDS_OF_PATH: dict[str, tuple[str, ...]] = {"vlan-dev": VLAN_KINDS, "vlan-dev-s
 PACKETS_PER_PATH = 8
 
 
-class StackRefused(Exception):
+class StackRefused(HarnessError):
     """The guest cannot make this upper device (or the offload setting): the rows skip."""
 
 
