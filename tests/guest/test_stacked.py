@@ -168,6 +168,18 @@ def test_vxlan_outer_l3_hash_is_cleared() -> None:
     assert rows["vxlan", "hash"].verdict == "fail"
 
 
+def test_virtio_pass_hash_bug_shows_through_the_vxlan_decap() -> None:
+    """virtio-net's skb has no hash after XDP_PASS (known bug): the VXLAN row is
+    known-bug with 0; the outer flow's hash (the bug gone) fails: table needs updating."""
+    virtio = replace(SID, driver="virtio_net", hash_report=True)
+    vx = [p for p in PLAN if p.encap and p.encap["type"] == "vxlan"]
+    rows = judge(vx, ("vxlan",), good(vx, vxlan={"skb_hash": 0}), virtio)
+    assert rows["vxlan", "hash"].verdict == "known-bug"
+    rows = judge(vx, ("vxlan",), good(vx), virtio)
+    assert rows["vxlan", "hash"].verdict == "fail"
+    assert "table needs updating" in rows["vxlan", "hash"].detail
+
+
 def test_inner_flow_hash_on_vxlan_fails() -> None:
     """The upper skb's hash is the outer flow's on 7.2: the inner flow's Toeplitz is not."""
     recs = []
