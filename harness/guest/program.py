@@ -78,6 +78,7 @@ NEEDS: dict[str, tuple[str, ...]] = {
     "meta-sizes": ("sweep",),
     "faults": ("records", "cfg"),  # a --no-meta pass run: kfunc records, skb at TC
     "vlan-dev": _AFTER_XDP,
+    "vlan-dev-sw": _AFTER_XDP,
     "gre": (*_AFTER_XDP, "encap"),
     "vxlan": (*_AFTER_XDP, "encap"),
 }

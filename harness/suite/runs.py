@@ -26,10 +26,12 @@ meta-sizes sizes-pass, -veth,  ``sizes:pass``, ``sizes:veth``, ``sizes:veth-skb`
            modes, --meta-sweep) by packet id, 2 packets per size
                                (harness.guest.meta_sizes); opt-in
 vlan-dev   stacked (pass       ``vlan-dev`` (VLAN sub-interfaces, rx-vlan-offload on),
-gre        --tc none --upper),  ``gre`` (gretap), ``vxlan`` (VXLAN device): the upper
-vxlan      stacked-sw (the     device's skb at its TC ingress (fields meta, hash, vlan),
-           same, rx-vlan-      harness.guest.stacked; vlan-dev adds ``vlan-dev-sw``
-           offload off)        (rx-vlan-offload off); 8 packets per path
+gre        --tc none --upper)  ``gre`` (gretap), ``vxlan`` (VXLAN device): the upper
+vxlan                          device's skb at its TC ingress (fields meta, hash, vlan),
+                               harness.guest.stacked; 8 packets per path, one invocation
+vlan-dev-  stacked-sw (the     ``vlan-dev-sw``: the VLAN devices with rx-vlan-offload
+sw         same, rx-vlan-      off (the stack untags); opt-in (one more invocation)
+           offload off)
 faults     faults (pass        ``faults`` (kfuncs), ``faults-skb`` (skb at TC): the igc
            --no-meta, igc      model faults chosen packet ids (no stamp, RSS type none,
            rx-faults)          checksum error); the answers must be exact per packet
@@ -128,9 +130,9 @@ RUN_OF_PATH = {"skb": "skb", "tpacket": "skb", "xdp": "pass", "xdp-late": "pass"
                "pass": "pass", "veth": "veth", "cpumap": "cpumap", "xsk": "xsk",
                "xsk-zc": "xsk-zc", "faults": "faults", "tc-helpers": "tc-helpers",
                "meta-sizes": "sizes-pass", "vlan-dev": "stacked", "gre": "stacked",
-               "vxlan": "stacked"}
+               "vxlan": "stacked", "vlan-dev-sw": "stacked-sw"}
 #: CLI path -> invocations of its own after that one
-EXTRA_RUNS: dict[str, tuple[str, ...]] = {"pass": ("pass-bare",), "vlan-dev": ("stacked-sw",),
+EXTRA_RUNS: dict[str, tuple[str, ...]] = {"pass": ("pass-bare",),
                                           "meta-sizes": ("sizes-veth", "sizes-cpumap",
                                                          "sizes-xsk", "sizes-xsk-zc")}
 #: CLI path -> the oracle paths (rows) it gives
@@ -139,7 +141,8 @@ ORACLE_PATHS = {"skb": ("skb",), "tpacket": ("tpacket",), "xdp": ("xdp",),
                 "veth": ("veth", "veth-skb"), "cpumap": ("cpumap", "cpumap-skb"),
                 "xsk": ("xsk",), "xsk-zc": ("xsk-zc",), "faults": ("faults", "faults-skb"),
                 "tc-helpers": TC_HELPER_PATHS, "meta-sizes": SIZE_PATHS,
-                "vlan-dev": ("vlan-dev", "vlan-dev-sw"), "gre": ("gre",), "vxlan": ("vxlan",)}
+                "vlan-dev": ("vlan-dev",), "gre": ("gre",), "vxlan": ("vxlan",),
+                "vlan-dev-sw": ("vlan-dev-sw",)}
 
 
 def invocations(paths: Sequence[str]) -> dict[str, list[str]]:

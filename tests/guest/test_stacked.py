@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from harness.guest import stacked, tc_chain
+from harness.nics.base import DEFAULT_PATHS, OPT_IN_PATHS
 from harness.oracle import Facts, nic_hash
 from harness.oracle.nic_model import FOUR_TUPLE, TWO_TUPLE
 from harness.oracle.paths import STACKED_PATHS
@@ -199,9 +200,10 @@ def test_records_of_other_devices_are_left_out() -> None:
 
 
 def test_runs_and_rows() -> None:
-    assert runs.invocations(["vlan-dev", "gre", "vxlan"]) == {
-        "stacked": ["vlan-dev", "gre", "vxlan"], "stacked-sw": ["vlan-dev"]}
-    assert runs.oracle_paths("stacked-sw", ["vlan-dev"]) == ["vlan-dev-sw"]
+    assert runs.invocations(["vlan-dev", "gre", "vxlan", "vlan-dev-sw"]) == {
+        "stacked": ["vlan-dev", "gre", "vxlan"], "stacked-sw": ["vlan-dev-sw"]}
+    assert runs.oracle_paths("stacked-sw", ["vlan-dev-sw"]) == ["vlan-dev-sw"]
+    assert "vlan-dev-sw" in OPT_IN_PATHS and "gre" in DEFAULT_PATHS
     keys = runs.row_keys(STACKED_PATHS)
     assert len(keys) == 10 and ("gre", "vlan") not in keys and ("vxlan", "hash") in keys
 

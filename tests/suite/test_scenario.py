@@ -47,7 +47,7 @@ def _scenario(kind: str, runner: Any = None) -> s.NicScenario:
                                 ("sizes-cpumap", ["meta-sizes"]), ("sizes-xsk", ["meta-sizes"]),
                                 ("sizes-xsk-zc", ["meta-sizes"]),
                                 ("stacked", ["vlan-dev", "gre", "vxlan"]),
-                                ("stacked-sw", ["vlan-dev"])]),
+                                ("stacked-sw", ["vlan-dev-sw"])]),
     ("igc", ["pass"], [("pass", ["pass"]), ("pass-bare", ["pass"])]),
     ("igc", ["xdp"], [("pass", ["xdp"])]),
     ("virtio-net", ["xdp", "pass"], [("pass", ["xdp", "pass"]), ("pass-bare", ["pass"])]),
