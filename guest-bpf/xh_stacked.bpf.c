@@ -122,6 +122,12 @@ int xh_stk_read(struct __sk_buff *skb)
 
 	data = (void *)(long)skb->data;
 	meta = (void *)(long)skb->data_meta;
+#ifdef XH_FAULT_STK_META_BYTE
+	/* test-only build (harness negative test): flip one byte of the metadata (the
+	 * low byte of rx_hash, offset 24) before reading it */
+	if (meta + sizeof(struct xh_meta) <= data)
+		((__u8 *)meta)[24] ^= 0xff;
+#endif
 	r->meta_len = (long)data - (long)meta;
 	if (meta + sizeof(struct xh_meta) <= data) {
 		__builtin_memcpy(&r->meta, meta, sizeof(struct xh_meta));

@@ -29,7 +29,13 @@ from harness.nics.base import DEFAULT_PATHS, GuestNic
 from harness.oracle import Facts
 from harness.progress import Emit, RunFinished, RunStarted, quiet
 from harness.suite import runs, tpacket
-from harness.suite.faults import GUEST_FAULTS, MODEL_FAULTS, fault_is_tc_chain, fault_object
+from harness.suite.faults import (
+    GUEST_FAULTS,
+    MODEL_FAULTS,
+    fault_is_tc_chain,
+    fault_is_upper,
+    fault_object,
+)
 from harness.traffic.packets import DEFAULT_KINDS, SentPacket, make_plan
 from harness.verdict.compare import Row, compare
 from harness.vm.machine import raise_if_crashed
@@ -140,6 +146,8 @@ class NicScenario:
             self.vm.ssh.put(fault_object(self.opts.fault), remote, mode=0o644)
             if fault_is_tc_chain(self.opts.fault):
                 g.runner.tc_chain_obj = remote
+            elif fault_is_upper(self.opts.fault):
+                g.runner.upper_obj = remote
             else:
                 self.extra_args += ["--obj", remote]
         if self.opts.program is not None:
