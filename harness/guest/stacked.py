@@ -40,6 +40,7 @@ from harness.traffic.packets import SentPacket, encapsulate
 if TYPE_CHECKING:
     from harness.nics.base import GuestNic
     from harness.oracle import Facts
+    from harness.verdict.compare import Row
 
 POINT = "stacked"
 #: every oracle path of the stacked devices
@@ -199,6 +200,21 @@ class Stack:
         """The run's facts with rx-vlan-offload as :meth:`up` set it."""
         vlan = [p for p in self.paths if p in VLAN_PATHS]
         return replace(facts, vlan_strip=vlan[0] == "vlan-dev") if vlan else facts
+
+    def annotate(self, rows: list[Row], observations: Iterable[Mapping[str, Any]]) -> None:
+        """Add to each stacked hash row the hash the stack uses on the upper skb
+        (``hash_recalc``: the software flow hash of the inner flow where skb->hash was 0)
+        and whether it differs from the skb's own."""
+        for row in rows:
+            if row.path not in PATHS or row.field != "hash":
+                continue
+            recs = [o for o in observations if o.get(POINT_KEY) == row.path
+                    and o.get("hash_recalc") is not None]
+            if recs:
+                own = sum(1 for o in recs if o["hash_recalc"] != o.get("rx_hash"))
+                row.detail += (f"; upper skb's hash the stack uses (bpf_get_hash_recalc): "
+                               f"differs from skb->hash for {own}/{len(recs)}, e.g. "
+                               f"0x{recs[0]['hash_recalc']:08x}")
 
     def keep(self, plan: list[SentPacket]) -> list[SentPacket]:
         """The packets of ``plan`` (from :meth:`adapt`) for paths not refused."""

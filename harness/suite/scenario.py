@@ -292,6 +292,8 @@ class NicScenario:
             records = stack.canonical(records)
         rows = compare(name, facts, plan, records, paths=opaths, points=spec.points)
         hooks.annotate(rows)
+        if stack is not None:
+            stack.annotate(rows, records)
         if spec.annotate is not None:
             spec.annotate(rows, records)
         if obs.errors:

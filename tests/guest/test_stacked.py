@@ -192,6 +192,16 @@ def test_inner_flow_hash_on_vxlan_fails() -> None:
     assert judge(PLAN, ("vlan-dev", "gre", "vxlan"), recs)["vxlan", "hash"].verdict == "fail"
 
 
+def test_rows_show_the_stack_hash() -> None:
+    st = stacked.Stack(FakeGuest(), ("gre",))  # type: ignore[arg-type]
+    gre = [p for p in PLAN if p.encap and p.encap["type"] == "gre"]
+    obs = stacked.canonical([xdp_rec(p) for p in gre] + good(gre), {13: "gre"})
+    rows = compare("igc", SID, gre, obs, paths=["gre"])
+    st.annotate(rows, obs)
+    hash_row = next(r for r in rows if r.field == "hash")
+    assert "differs from skb->hash for 8/8, e.g. 0x00000077" in hash_row.detail
+
+
 def test_records_of_other_devices_are_left_out() -> None:
     obs = stacked.canonical([stk_rec(PLAN[0], "vlan-dev", ifindex=99)], UPPERS)
     assert obs == []
