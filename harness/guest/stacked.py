@@ -211,10 +211,14 @@ class Stack:
             recs = [o for o in observations if o.get(POINT_KEY) == row.path
                     and o.get("hash_recalc") is not None]
             if recs:
+                # after the counts, before the reasons (the view lists what follows
+                # "as expected" as reasons)
                 own = sum(1 for o in recs if o["hash_recalc"] != o.get("rx_hash"))
-                row.detail += (f"; upper skb's hash the stack uses (bpf_get_hash_recalc): "
-                               f"differs from skb->hash for {own}/{len(recs)}, e.g. "
-                               f"0x{recs[0]['hash_recalc']:08x}")
+                head, sep, rest = row.detail.partition("; ")
+                row.detail = (f"{head}; upper skb's hash the stack uses "
+                              f"(bpf_get_hash_recalc) differs from skb->hash for "
+                              f"{own}/{len(recs)}, e.g. 0x{recs[0]['hash_recalc']:08x}"
+                              f"{sep}{rest}")
 
     def keep(self, plan: list[SentPacket]) -> list[SentPacket]:
         """The packets of ``plan`` (from :meth:`adapt`) for paths not refused."""

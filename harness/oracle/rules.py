@@ -444,7 +444,7 @@ STACKED_RULES: tuple[Rule, ...] = (
         fields=_fs("hash"),
         then=lambda c: nodata("the NIC hashes an IPv4/GRE frame over the outer addresses "
                               "(an L3 hash): __iptunnel_pull_header clears it "
-                              "(skb_clear_hash_if_not_l4); the inner flow's hash is "
+                              "(skb_clear_hash_if_not_l4), the inner flow's hash is "
                               "software-computed on demand (hash_recalc)", loss=True),
         source=STACKED_HASH_SOURCE,
     ),
