@@ -362,8 +362,8 @@ def _stacked_path_of(pkt: SentPacket) -> str:
 
 def _stacked_meta_lost(c: Ctx) -> Expectation:
     return replace(
-        value("corrupted", f"{c.path} decap moves the MAC header to the inner frame but "
-              "not the metadata: data_meta and the dynptr show the outer headers' last "
+        value("corrupted", "the tunnel's decap moves the MAC header to the inner frame "
+              "but not the metadata: data_meta and the dynptr show the outer headers' last "
               "bytes", loss=True),
         right=value("intact", "metadata kept across the decap"))
 
