@@ -33,6 +33,7 @@
 #include "xdp_hints_common.h"
 #include "xh_meta_sweep.h"
 #include "xh_meta_tlv.h"
+#include "xh_stacked.h"
 #include "xdp_hints_bpf.h"
 
 #ifndef ETH_P_IP
@@ -78,20 +79,20 @@ static __always_inline long xh_load(void *ctx, int is_skb, __u32 off, void *buf,
 	return bpf_xdp_load_bytes(ctx, off, buf, len);
 }
 
-static __always_inline int xh_parse(void *ctx, int is_skb, struct xh_pkt *p)
+static __always_inline int xh_parse_at(void *ctx, int is_skb, __u32 base, struct xh_pkt *p)
 {
 	__u8 eth[14];
 	__u8 tag[4];
 	__u8 l3[40];
 	__u8 l4[20];
 	__u8 payload[16];
-	__u32 off = 14, l4off, ploff;
+	__u32 off = base + 14, l4off, ploff;
 	__u16 proto;
 	__u64 magic;
 	__u32 v;
 	int i;
 
-	if (xh_load(ctx, is_skb, 0, eth, sizeof(eth)))
+	if (xh_load(ctx, is_skb, base, eth, sizeof(eth)))
 		return 0;
 	proto = ((__u16)eth[12] << 8) | eth[13];
 
@@ -171,6 +172,25 @@ static __always_inline int xh_parse(void *ctx, int is_skb, struct xh_pkt *p)
 	v = payload[12] | (payload[13] << 8) | (payload[14] << 16) | ((__u32)payload[15] << 24);
 	p->pkt_flags = v;
 	return 1;
+}
+
+/* A test frame at offset 0, or (XH_CFG_ENCAP, xh_stacked.h) inside a GRE (TEB) or
+ * VXLAN frame: the id and the inner frame's fields. */
+static __always_inline int xh_parse(void *ctx, int is_skb, struct xh_pkt *p)
+{
+	__u8 outer[XH_ENCAP_PEEK];
+	__u32 inner, len = p->pkt_len;
+
+	if (xh_parse_at(ctx, is_skb, 0, p))
+		return 1;
+	if (!(cfg.flags & XH_CFG_ENCAP) || xh_load(ctx, is_skb, 0, outer, sizeof(outer)))
+		return 0;
+	inner = xh_encap_inner(outer);
+	if (!inner)
+		return 0;
+	__builtin_memset(p, 0, sizeof(*p));
+	p->pkt_len = len;
+	return xh_parse_at(ctx, is_skb, inner, p);
 }
 
 /* The RX metadata kfuncs, called before anything touches data_meta. */

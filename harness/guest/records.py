@@ -63,6 +63,10 @@ tc_helper (the TC helper chain, ``run --tc-chain``; skb view as at tc)
     meta_len_before  data - data_meta before the helper (id and pkt_flags come from
                      the metadata read then; the frame may no longer parse after it)
 
+stacked (the stacked-device reader on an upper device, ``run --upper``; skb view as
+at tc, the frame parsed as the upper device sees it: the inner frame of a tunnel)
+    hash_recalc      bpf_get_hash_recalc() after skb_hash was read (the software flow
+                     hash of the inner flow where skb->hash was 0)
 Events (:data:`EVENT_KEYS`): ``ready`` (mode, ifindex, kfuncs_present,
 xdp_attach link|netlink, dev_bound, xdp_prog (the NIC's program: ours or
 the user's, run ``--xdp-obj``), tc_attach tcx|clsact|none, hwtstamp_rc,
@@ -114,9 +118,9 @@ POINT_KEY = "point"
 ID_KEY = "id"
 #: runner points, as the records name them
 POINTS = ("xdp", "xdp_late", "tc", "veth_xdp", "veth_skb", "cpumap", "cpumap_skb", "xsk",
-          "tc_helper")
+          "tc_helper", "stacked")
 KFUNC_POINTS = frozenset({"xdp", "xdp_late", "veth_xdp"})  # the kfunc results are top-level keys
-SKB_POINTS = frozenset({"tc", "veth_skb", "cpumap_skb", "tc_helper"})
+SKB_POINTS = frozenset({"tc", "veth_skb", "cpumap_skb", "tc_helper", "stacked"})
 
 FRAME_KEYS = ("pkt_len", "eth_proto", "l4_proto", "frame_vlan_count", "frame_vlan0_proto",
               "frame_vlan0_tci", "frame_vlan1_proto", "frame_vlan1_tci")
@@ -145,6 +149,7 @@ RECORD_KEYS: dict[str, tuple[str, ...]] = {
     "xsk": (*COMMON_KEYS, "xsk_mode", "umem_addr", *META_VIEW_KEYS, "meta_raw"),
     "tc_helper": (*COMMON_KEYS, "helper", "helper_rc", "meta_len_before", *META_VIEW_KEYS,
                   *SKB_KEYS),
+    "stacked": (*COMMON_KEYS, *META_VIEW_KEYS, "hash_recalc", *SKB_KEYS),
 }
 
 # --- events and the one-object commands ---------------------------------------------
@@ -159,6 +164,7 @@ EVENT_KEYS: dict[str, tuple[str, ...]] = {
               "veth_peer",
               "veth_peer_ifindex", "cpumap_cpu", "cpumap_dev_bound_rc", "xsk_queues",
               "xsk_mode", "hwtstamp_rc", "hwtstamp_rx_filter", "meta_size", "meta_write",
+              "upper_devices",
               "meta_sweep", "meta_format", "runner_version"),
     "error": ("event", "stage", "errno", "error", "msg"),
     "stats": ("event",),
@@ -227,6 +233,7 @@ RUNNER_POINTS: dict[str, str] = {
     "cpumap_skb": "cpumap-skb",
     "xsk": "xsk",
     "tc_helper": "tc:",  # + the record's helper (harness.guest.tc_chain judges the meta)
+    "stacked": "stacked",  # harness.guest.stacked names the path by the upper device
 }
 #: canonical key -> runner key of the kfunc results (top level at xdp/veth_xdp,
 #: inside the "meta" object the XDP program wrote, at xsk)

@@ -51,6 +51,7 @@ from harness.oracle.paths import (
     SIZE_PATHS,
     SKB_FROM_FRAME_PATHS,
     SKB_READER_PATHS,
+    STACKED_PATHS,
     SWEEP_SIZES,
     TC_HELPER_PATHS,
 )
@@ -60,7 +61,7 @@ from harness.oracle.uapi import (
     XDP_RSS_TYPE_L4_ANY,
     XDP_RSS_TYPE_NONE,
 )
-from harness.traffic.packets import SentPacket
+from harness.traffic.packets import SentPacket, outer_packet
 
 
 def ts_expectation(facts: Facts, pkt: SentPacket, why: str) -> Expectation:
@@ -328,6 +329,138 @@ TC_HELPER_RULES: tuple[Rule, ...] = (
 )
 
 
+# --- stacked devices and tunnels (paths vlan-dev, vlan-dev-sw, gre, vxlan;
+# harness.guest.stacked): the upper device's skb at its TC ingress ------------------
+#: 7.2.13 and 6.12 alike (the same code in both trees); skb_metadata_end() is
+#: skb_mac_header() in both (include/linux/skbuff.h)
+STACKED_META_KEPT_SOURCE = {
+    "vlan-dev": "net/8021q/vlan_core.c vlan_do_receive: skb->dev = vlan_dev; "
+                "__vlan_hwaccel_clear_tag -- with VLAN_FLAG_REORDER_HDR (the default) "
+                "neither skb->data nor the MAC header moves",
+    "vlan-dev-sw": "net/core/skbuff.c skb_vlan_untag -> skb_reorder_vlan_header: "
+                   "memmove(meta + VLAN_HLEN, meta, meta_len) moves the metadata with the "
+                   "MAC header (mac_header += VLAN_HLEN); then vlan_do_receive as above",
+}
+STACKED_META_LOST_SOURCE = (
+    "net/ipv4/ip_tunnel_core.c __iptunnel_pull_header: skb_pull_rcsum over the outer "
+    "headers; net/ipv4/ip_tunnel.c ip_tunnel_rcv (gretap: eth_type_trans) and "
+    "drivers/net/vxlan/vxlan_core.c vxlan_set_mac (skb_reset_mac_header + "
+    "eth_type_trans) put the MAC header on the inner Ethernet header; nothing moves or "
+    "clears the metadata (no skb_metadata_clear on the decap path), so skb_metadata_end() "
+    "(= skb_mac_header) now points past the outer headers: include/linux/filter.h "
+    "bpf_compute_data_pointers (data_meta = skb->data - skb_metadata_len) and "
+    "net/core/filter.c bpf_skb_meta_pointer (dynptr) read the outer headers' last bytes. "
+    "'Decouple skb metadata from the MAC header' (L2 decap preservation) was under review "
+    "in 2026, not in 7.2")
+STACKED_HASH_SOURCE = (
+    "net/ipv4/ip_tunnel_core.c __iptunnel_pull_header: skb_clear_hash_if_not_l4 (keeps "
+    "an L4 hash, clears an L3 one); igc_rx_hash / virtio_skb_set_hash set l4_hash only "
+    "for TCP/UDP hash types")
+
+
+def _stacked_path_of(pkt: SentPacket) -> str:
+    """The stacked path family a plan packet is for (harness.guest.stacked.path_of)."""
+    return pkt.encap["type"] if pkt.encap else "vlan-dev"
+
+
+def _stacked_meta_lost(c: Ctx) -> Expectation:
+    return replace(
+        value("corrupted", "the tunnel's decap moves the MAC header to the inner frame "
+              "but not the metadata: data_meta and the dynptr show the outer headers' last "
+              "bytes", loss=True),
+        right=value("intact", "metadata kept across the decap"))
+
+
+def _stacked_vlan_hash(c: Ctx) -> Expectation:
+    e = expect(c.facts, c.pkt, "pass", "hash")
+    return replace(e, reason="vlan_do_receive / skb_vlan_untag leave skb->hash as the "
+                   f"driver set it: {e.reason}")
+
+
+def _outer_l4_kept(c: Ctx, nic_skb: Expectation) -> Expectation:
+    """What the VXLAN device's skb shows, from what the NIC's skb of the outer frame
+    carries (``nic_skb``): an L4 hash survives the decap, anything else is 0."""
+    got = nic_hash(c.facts, outer_packet(c.pkt))
+    if nic_skb.kind == "value" and got is not None and got[1] & XDP_RSS_TYPE_L4_ANY:
+        return value(nic_skb.value, "the NIC's L4 hash of the outer UDP flow survives "
+                     "skb_clear_hash_if_not_l4: the upper skb's hash is the outer flow's "
+                     "(Toeplitz over the outer 4-tuple), the inner flow's hash is not there",
+                     loss=True)
+    if nic_skb.kind == "skip":
+        return nic_skb
+    return nodata("the NIC's skb hash of the outer flow is not an L4 one (or none): "
+                  "skb_clear_hash_if_not_l4 leaves 0", loss=True)
+
+
+def _stacked_vxlan_hash(c: Ctx) -> Expectation:
+    """The NIC's skb expectation for the outer frame (as path pass), through the decap;
+    a known bug of that skb (virtio-net: no hash after XDP_PASS) shows through it."""
+    nic_skb = expect(c.facts, outer_packet(c.pkt), "pass", "hash")
+    if nic_skb.bug and nic_skb.right is not None:
+        return replace(nic_skb, reason=f"{nic_skb.reason} (the outer frame's skb)",
+                       right=_outer_l4_kept(c, nic_skb.right))
+    return _outer_l4_kept(c, nic_skb)
+
+
+STACKED_RULES: tuple[Rule, ...] = (
+    Rule(
+        "stacked-other-packet",
+        paths=frozenset(STACKED_PATHS),
+        when=lambda c: _stacked_path_of(c.pkt) != c.path.removesuffix("-sw"),
+        then=lambda c: skip("another stacked path's packet"),
+        source="harness/guest/stacked.py roles: packet i is for one path",
+    ),
+    Rule(
+        "stacked-vlan-meta-kept",
+        paths=_fs("vlan-dev", "vlan-dev-sw"),
+        fields=_fs("meta"),
+        then=lambda c: value("intact", "the VLAN device's skb keeps the metadata in front "
+                             "of its MAC header"),
+        source="; ".join(STACKED_META_KEPT_SOURCE.values()),
+    ),
+    Rule(
+        "stacked-tunnel-meta-lost",
+        paths=_fs("gre", "vxlan"),
+        fields=_fs("meta"),
+        then=_stacked_meta_lost,
+        source=STACKED_META_LOST_SOURCE,
+    ),
+    Rule(
+        "stacked-vlan-hash-kept",
+        paths=_fs("vlan-dev", "vlan-dev-sw"),
+        fields=_fs("hash"),
+        then=_stacked_vlan_hash,
+        source="net/8021q/vlan_core.c vlan_do_receive, net/core/skbuff.c skb_vlan_untag: "
+        "neither touches skb->hash",
+    ),
+    Rule(
+        "stacked-vlan-tag-consumed",
+        paths=_fs("vlan-dev", "vlan-dev-sw"),
+        fields=_fs("vlan"),
+        then=lambda c: nodata("vlan_do_receive clears the tag (__vlan_hwaccel_clear_tag): "
+                              "the VLAN device stands for it", loss=False),
+        source="net/8021q/vlan_core.c vlan_do_receive: __vlan_hwaccel_clear_tag(skb)",
+    ),
+    Rule(
+        "stacked-gre-hash-cleared",
+        paths=_fs("gre"),
+        fields=_fs("hash"),
+        then=lambda c: nodata("the NIC hashes an IPv4/GRE frame over the outer addresses "
+                              "(an L3 hash): __iptunnel_pull_header clears it "
+                              "(skb_clear_hash_if_not_l4), the inner flow's hash is "
+                              "software-computed on demand (hash_recalc)", loss=True),
+        source=STACKED_HASH_SOURCE,
+    ),
+    Rule(
+        "stacked-vxlan-hash-outer",
+        paths=_fs("vxlan"),
+        fields=_fs("hash"),
+        then=_stacked_vxlan_hash,
+        source=STACKED_HASH_SOURCE,
+    ),
+)
+
+
 # --- the metadata size sweep (paths sizes:<path>, harness.guest.meta_sizes) ----------
 #: sizeof(struct xdp_frame) on 64-bit (include/net/xdp.h): bpf_xdp_adjust_meta keeps it free
 XDP_FRAME_SIZE = 40
@@ -538,6 +671,7 @@ RULES: tuple[Rule, ...] = (
     ),
     *TC_HELPER_RULES,
     *SIZE_RULES,
+    *STACKED_RULES,
     Rule(
         "meta-carried",
         fields=_fs("meta"),

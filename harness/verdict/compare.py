@@ -221,10 +221,11 @@ def compare_field(
                                  else exp.describe(fld)),
                     "observed": describe_observed(fld, rc, val),
                     "rule": exp.rule,
-                    "reason": (f"known bug {exp.bug} did not show: the right value was "
-                               "observed (kernel fixed?) -- the expectation table needs "
-                               f"updating (rule {exp.rule})") if fixed else exp.reason,
-                    **({"bug_not_shown": exp.bug} if fixed else {}),
+                    "reason": (f"{f'known bug {exp.bug}' if exp.bug else 'the documented loss'}"
+                               " did not show: the right value was observed (kernel "
+                               "fixed?) -- the expectation table needs updating (rule "
+                               f"{exp.rule})") if fixed else exp.reason,
+                    **({"bug_not_shown": exp.bug or exp.rule} if fixed else {}),
                 }
             )
     row.mismatches = bad[:MAX_SHOWN]
