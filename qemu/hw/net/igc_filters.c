@@ -14,10 +14,12 @@
  * Order (the first that matches decides), as we read the I225 datasheet's
  * receive queuing: ethertype, flex, MAC address, VLAN priority, then RSS.
  * Among flex filters the highest FHFT priority wins, ties to the lowest
- * index.  Assumptions where the driver does not tell: ETQF compares the
- * ethertype after up to two VLAN tags; flex filters see the frame as on the
- * wire (tag in place, as the driver lays out its flex data); only the first
- * FHFTSL bank (filters 0-7) is modelled.
+ * index.  Assumptions where the driver does not tell: a VLAN tag is one
+ * whose TPID is VET (0x8100), as for stripping; ETQF compares the ethertype
+ * after that tag; VLANPQF reads its priority; flex filters see the frame as
+ * on the wire (tag in place, as the driver lays out its flex data); MRQC's
+ * default queue takes the frames RSS does not hash; only the first FHFTSL
+ * bank (filters 0-7) is modelled.
  */
 
 #include "qemu/osdep.h"
@@ -36,24 +38,20 @@ static int queue_of(uint32_t q)
     return q & (IGC_NUM_QUEUES - 1);
 }
 
-/* ethertype after up to two VLAN tags, and the offset of the first TCI */
+/*
+ * Ethertype of the frame after its VLAN tag, and the offset of that tag's TCI
+ * (-1: untagged).  Only a tag whose TPID is VET counts as one (what the MAC
+ * strips too); an 802.1ad outer tag is the ethertype.
+ */
 static uint16_t frame_etype(IgcCore *c, const uint8_t *f, size_t len,
                             int *tci_off)
 {
-    uint16_t vet = reg(c, R_VET) & 0xFFFF;
-    size_t off = 12;
-    uint16_t t;
-    int tags;
+    uint16_t t = lduw_be_p(f + 12);
 
     *tci_off = -1;
-    t = lduw_be_p(f + off);
-    for (tags = 0; tags < 2 && (t == 0x8100 || t == 0x88A8 || t == vet) &&
-         off + 6 <= len; tags++) {
-        if (*tci_off < 0) {
-            *tci_off = off + 2;
-        }
-        off += 4;
-        t = lduw_be_p(f + off);
+    if (t == (reg(c, R_VET) & 0xFFFF) && len >= ETH_HLEN + 4) {
+        *tci_off = 14;
+        t = lduw_be_p(f + 16);
     }
     return t;
 }
