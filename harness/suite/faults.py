@@ -9,6 +9,8 @@ after its helper (``xh_tc_helpers.bpf.c -DXH_FAULT_TC_META_BYTE``).
 Faults of the NIC model instead of the BPF object (:data:`MODEL_FAULTS`):
 ``faults-undelivered``: path ``faults`` tells the igc model to fault nothing while
 the oracle still expects the chosen faults (harness.nics.igc.UNDELIVERED).
+``rx-filters-off``: the igc model ignores the receive queue filters the guest
+programmed (``run --rx-rule``) while the oracle still expects them: queue rows fail.
 
 A fault of the guest kernel (:data:`GUEST_FAULTS`): ``guest-panic`` panics the
 guest (sysrq ``c``) once the first NIC is prepared: a real kernel panic for the
@@ -31,7 +33,7 @@ FAULTS: dict[str, tuple[str, str]] = {
 def fault_is_tc_chain(fault: str) -> bool:
     """Whether the fault's object replaces the TC helper chain (not the main object)."""
     return FAULTS[fault][1] == bpf_build.TCH_SOURCE
-MODEL_FAULTS: tuple[str, ...] = ("faults-undelivered",)
+MODEL_FAULTS: tuple[str, ...] = ("faults-undelivered", "rx-filters-off")
 GUEST_FAULTS: tuple[str, ...] = ("guest-panic",)
 #: every test fault, as ``run --test-fault`` and a matrix's ``test_fault`` take them
 ALL_FAULTS: tuple[str, ...] = (*FAULTS, *MODEL_FAULTS, *GUEST_FAULTS)

@@ -17,12 +17,14 @@ and per run the runner's hwtstamp result and cpumap probe.
 
 from __future__ import annotations
 
+import shlex
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 from harness import nics, oracle
+from harness.errors import HarnessError
 from harness.guest.runner import GuestRunner, RunnerError
 from harness.nics.base import DEFAULT_PATHS, GuestNic
 from harness.oracle import Facts
@@ -47,6 +49,7 @@ class Options:
     meta_format: str = "struct"  # "tlv": the XDP program writes TLV entries (runner --meta-tlv)
     program: Any = None  # a user's program in place of ours (harness.guest.program)
     udp_4tuple: bool = True  # igc: ethtool -N rx-flow-hash udp4/udp6 sdfn
+    rx_rules: Sequence[str] = ()  # igc: ethtool -N <if> <rule> after set-up (run --rx-rule)
 
 
 @dataclass
@@ -108,6 +111,10 @@ class NicScenario:
         self.kind.attach(g)
         self.vm.ssh.check(f"ip link set {g.qifname} up", timeout=60)
         self.kind.prepare(g)
+        for rule in self.opts.rx_rules:
+            r = g.sh(f"ethtool -N {g.qifname} {shlex.join(shlex.split(rule))}")
+            if r.rc != 0:
+                raise HarnessError(f"ethtool -N {g.qifname} {rule}: {r.stderr.strip() or r.rc}")
         self._wait_carrier()
         probe = g.runner.probe(g.ifname)
         feats = oracle.parse_ethtool_features(g.sh(f"ethtool -k {g.qifname}").stdout)
