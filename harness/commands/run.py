@@ -190,8 +190,8 @@ def run(args: argparse.Namespace) -> int:
         notes += kind_notes
     for n in notes:
         emit(Note(n))
-    spec_from_args(args, kinds, extra_modules=SUITE_MODULES)  # usage errors before any work
     check_rx_rules(getattr(args, "rx_rule", []), kinds)
+    spec_from_args(args, kinds, extra_modules=SUITE_MODULES)  # usage errors before any work
     if args.baseline:
         check_kernel_args(args.baseline, [])
         return _run_baseline(args, kinds, notes, emit)

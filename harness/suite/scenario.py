@@ -189,6 +189,8 @@ class NicScenario:
             "xsk_zc": f.xsk_zc,
             "hash_report": f.hash_report,
             "backend": f.backend,
+            **({"rx_rules": [f"{r.location}: {r.filter} -> queue {r.queue}"
+                             for r in f.rx_rules]} if f.rx_rules else {}),
         }
 
     # -- one runner invocation ------------------------------------------------
