@@ -2,8 +2,9 @@
 """igc receive queue filters end to end: the stock driver programs them (``ethtool -N``),
 our model steers the frames, the oracle predicts every packet's queue from ``ethtool -n``.
 
-One ``run --nic igc --path xdp`` with three rules (VLAN priority 5 -> queue 3, ethertype
-IPv6 -> queue 1, a flex filter: the plan's source MAC + IPv4 -> queue 2): every queue row
+One ``run --nic igc --path xdp`` with three rules (the guest has 2 rx queues: VLAN
+priority 5 -> queue 1, ethertype IPv6 -> queue 0, a flex filter: the plan's source MAC +
+IPv4 -> queue 1): every queue row
 exact.  The same run with the model's filters off (test fault ``rx-filters-off``) must fail
 the queue row on the steered packets.
 """
@@ -24,9 +25,9 @@ pytestmark = [
 ]
 
 RULES = (
-    "flow-type ether vlan 0xa000 vlan-mask 0x1fff action 3",
-    "flow-type ether proto 0x86dd action 1",
-    "flow-type ether src 02:58:44:50:00:01 proto 0x0800 action 2",
+    "flow-type ether vlan 0xa000 vlan-mask 0x1fff action 1",
+    "flow-type ether proto 0x86dd action 0",
+    "flow-type ether src 02:58:44:50:00:01 proto 0x0800 action 1",
 )
 
 
@@ -51,7 +52,7 @@ def test_filters_steer_and_the_oracle_predicts_every_queue(tmp_path):
     assert row["verdict"] == "pass" and row["checked"] == row["matched"] > 0, (row, log[-3000:])
     # ethtool picks the locations; the filters the driver chose and their queues
     got = sorted(r.split(": ", 1)[1] for r in res["facts"]["igc"]["rx_rules"])
-    assert got == ["etype -> queue 1", "flex -> queue 2", "vlan-prio -> queue 3"], got
+    assert got == ["etype -> queue 0", "flex -> queue 1", "vlan-prio -> queue 1"], got
     assert rc == 0, log[-3000:]
 
 
