@@ -34,6 +34,8 @@
 #include "xh_opts.h"
 #include "xh_tc_helpers.h"
 #include "xh_tch.h"
+#include "xh_stacked.h"
+#include "xh_stk.h"
 #include "xh_meta_sweep.h"
 #include "xh_meta_tlv.h"
 #include "xh_user.h"
@@ -284,6 +286,7 @@ struct run_state {
 	struct xh_att xa_nic, xa_veth;	/* XDP on the NIC, on the veth peer */
 	struct xh_att ta_nic, ta_veth;	/* TC ingress on the NIC, on the veth peer */
 	struct xh_tch tch;		/* --tc-chain on the NIC */
+	struct xh_stk stk;		/* --upper-obj on the upper devices */
 	struct hwts_state hw;
 	long records;
 };
@@ -335,6 +338,7 @@ static const char *point_name(const struct run_state *st, const struct xh_rec *r
 	case XH_PT_CPUMAP: return "cpumap";
 	case XH_PT_XSK: return "xsk";
 	case XH_PT_TCH: return "tc_helper";
+	case XH_PT_STACKED: return "stacked";
 	case XH_PT_TC:
 		if (st->veth_peer_ifindex && (int)r->ifindex == st->veth_peer_ifindex)
 			return "veth_skb";
@@ -397,13 +401,16 @@ static int on_record(void *ctx, void *data, size_t size)
 	}
 	if (r->point == XH_PT_TCH)
 		xh_tch_keys(&j, data, size);
-	if (r->point == XH_PT_TC || r->point == XH_PT_TCH) {
+	if (r->point == XH_PT_STACKED)
+		xh_stk_keys(&j, data, size);
+	if (r->point == XH_PT_TC || r->point == XH_PT_TCH || r->point == XH_PT_STACKED) {
 		jb_uint(&j, "skb_hash", r->skb_hash);
 		jb_bool(&j, "skb_vlan_present", r->skb_vlan_present);
 		jb_uint(&j, "skb_vlan_tci", r->skb_vlan_tci);
 		jb_uint(&j, "skb_vlan_proto", r->skb_vlan_proto);
 		jb_uint(&j, "skb_tstamp", r->skb_tstamp);
 		jb_uint(&j, "skb_hwtstamp", r->skb_hwtstamp);
+		jb_int(&j, "skb_csum_level", r->skb_csum_level);
 		jb_rc(&j, "dynptr_rc", r->dynptr_rc);
 		jb_rc(&j, "dynptr_read_rc", r->dynptr_read_rc);
 		jb_bool(&j, "dynptr_meta_found", r->dynptr_meta_found);
@@ -525,6 +532,8 @@ static void run_setup(struct run_state *st)
 		st->cfg.flags |= XH_CFG_META_TLV;
 	if (o->late_hints)
 		st->cfg.flags |= XH_CFG_LATE_HINTS;
+	if (o->upper_obj)
+		st->cfg.flags |= XH_CFG_ENCAP;
 	/*
 	 * Programs containing calls to the RX metadata kfuncs must be
 	 * device-bound: the verifier checks every kfunc call instruction, dead
@@ -767,6 +776,24 @@ static int run_attach(struct run_state *st)
 			return -1;
 		}
 	}
+	if (o->upper_obj) {
+		int idx[XH_STK_MAX_UPPER], i;
+
+		for (i = 0; i < o->n_upper && i < XH_STK_MAX_UPPER; i++) {
+			idx[i] = (int)if_nametoindex(o->upper[i]);
+			if (!idx[i]) {
+				emit_error("upper_attach", -errno, "no upper device %s", o->upper[i]);
+				return -1;
+			}
+		}
+		err = xh_stk_start(&st->stk, o->upper_obj, &st->cfg,
+				   bpf_map__fd(find_map(st->obj, "events")), idx, i,
+				   st->ki.tcx_ingress);
+		if (err) {
+			emit_error(st->stk.stage, err, "stacked-device reader %s", o->upper_obj);
+			return -1;
+		}
+	}
 	if (st->uobj && xh_user_ringbufs(st->uobj, st->obj, st->rb))
 		return -1;
 	if (o->hwtstamp)
@@ -800,6 +827,7 @@ static void emit_ready(const struct run_state *st)
 	jb_str(&j, "xdp_prog", st->u_xdp ? bpf_program__name(st->u_xdp) : "xh_xdp_dev");
 	jb_str(&j, "tc_attach", !st->ta_nic.used ? "none" : st->ta_nic.legacy ? "clsact" : "tcx");
 	jb_bool(&j, "tc_chain", st->tch.obj != NULL);
+	jb_int(&j, "upper_devices", st->stk.obj ? st->o->n_upper : 0);
 	if (mode_ops[o->mode].ready)
 		mode_ops[o->mode].ready(st, &j);
 	if (o->hwtstamp) {
@@ -859,6 +887,7 @@ static void run_teardown(struct run_state *st, int rc)
 		print_stats(st->obj);
 	xh_detach(&st->ta_nic);
 	xh_tch_stop(&st->tch);
+	xh_stk_stop(&st->stk);
 	xsk_set_close(st->xs);
 	xh_detach(&st->xa_veth);
 	xh_detach(&st->ta_veth);

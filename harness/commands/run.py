@@ -75,7 +75,13 @@ def register(sub: argparse._SubParsersAction) -> None:
                         "per NIC under TCG: five runner invocations): data_meta blobs of "
                         "4, 8, 32, 64, 128 and 252 bytes on pass, veth, cpumap, xsk and "
                         "xsk-zc, rows sizes:<path> with the largest size that arrived "
-                        "intact and how larger ones failed")
+                        "intact and how larger ones failed; vlan-dev, gre, vxlan: XDP writes "
+                        "data_meta, TC on an upper device (VLAN sub-interfaces with "
+                        "rx-vlan-offload on, a gretap and a VXLAN device; the host sends "
+                        "GRE/VXLAN frames) reads the metadata, skb hash and tag (rows "
+                        "meta, hash, vlan; one runner invocation for the three, ~3 s per "
+                        "NIC under TCG); vlan-dev-sw (opt-in, one more invocation, ~3 s per "
+                        "NIC): the VLAN devices with rx-vlan-offload off")
     p.add_argument("--meta-format", choices=("struct", "tlv"), default="struct",
                    help="what the XDP program writes into data_meta: struct (default, "
                         "struct xh_meta) or tlv (a total-length byte, then type-length-value "

@@ -46,7 +46,7 @@ import json
 import shlex
 import signal
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -221,6 +221,8 @@ class GuestRunner:
         #: the TC helper chain object ``observe(tc_chain=True)`` attaches (a test may
         #: point it at a fault build)
         self.tc_chain_obj = f"{remote_dir}/xh_tc_helpers.bpf.o"
+        #: the stacked-device reader ``observe(upper=[...])`` attaches
+        self.upper_obj = f"{remote_dir}/xh_stacked.bpf.o"
 
     @property
     def binary(self) -> str:
@@ -236,6 +238,7 @@ class GuestRunner:
         ssh.put(self.artifacts.bpf_object, f"{self.remote_dir}/xdp_hints.bpf.o", mode=0o644)
         ssh.put(self.artifacts.tc_helpers_object, f"{self.remote_dir}/xh_tc_helpers.bpf.o",
                 mode=0o644)
+        ssh.put(self.artifacts.stacked_object, self.upper_obj, mode=0o644)
         r = ssh.run(f"{self.binary} abi", timeout=60)
         if r.rc != 0:
             raise RunnerError(f"runner does not start in the guest (rc {r.rc})", stderr=r.stderr)
@@ -265,7 +268,8 @@ class GuestRunner:
                 duration: float | None = None, count: int | None = None,
                 disable_kfuncs: Iterable[str] = (), no_meta: bool = False,
                 tc_chain: bool = False, meta_sweep: bool = False,
-                late_hints: bool = False, extra_args: Iterable[str] = (),
+                late_hints: bool = False, upper: Sequence[str] = (),
+                extra_args: Iterable[str] = (),
                 ready_timeout: float = 180.0) -> Observation:
         """Start the runner for ``ifname``/``mode``; returns once it reported ready.
 
@@ -278,6 +282,9 @@ class GuestRunner:
         ``meta_sweep``: the NIC's XDP program writes a 4..252-byte blob by packet id
         (``--meta-sweep``, harness.guest.meta_sizes).
         ``late_hints``: it also calls the kfuncs after writing it (``--late-hints``).
+        ``upper``: upper devices (VLAN, gretap, VXLAN) whose tcx ingress gets the
+        stacked-device reader (:attr:`upper_obj`, ``--upper``; records of point
+        ``stacked``, harness.guest.stacked).
         Raises RunnerError if it fails before ready (load/verifier/attach errors
         are in the exception text, with the tail of the runner's stderr).
         """
@@ -306,6 +313,10 @@ class GuestRunner:
             argv.append("--meta-sweep")
         if late_hints:
             argv.append("--late-hints")
+        if upper:
+            argv += ["--upper-obj", self.upper_obj]
+            for dev in upper:
+                argv += ["--upper", dev]
         argv += list(extra_args)
         n = next(self._seq)
         # under remote_dir, not a fixed /tmp name: two harness processes sharing one

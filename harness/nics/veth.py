@@ -24,7 +24,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from harness.guest.runner import RunnerError
-from harness.nics.base import GuestNic, NicKind
+from harness.nics.base import STACKED_CLI_PATHS, GuestNic, NicKind
 from harness.traffic.packets import ETH_P_8021AD, ETH_P_8021Q
 
 if TYPE_CHECKING:
@@ -81,6 +81,14 @@ class Veth(NicKind):
     module = "veth"
     qemu_device = None
     summary = "a veth pair inside the guest (software metadata; tags inline and out of band)"
+    paths = tuple(p for p in NicKind.paths if p not in STACKED_CLI_PATHS)
+
+    def why_not(self, path: str) -> str:
+        if path in STACKED_CLI_PATHS:
+            return ("veth: its frames are written into the peer by packet sockets in the "
+                    "guest, some tags out of band (mark_oob); the stacked paths test what a "
+                    "NIC's driver hands an upper device from the wire")
+        return super().why_not(path)
 
     def attach(self, g: GuestNic) -> None:
         g.ifname, g.tx_if = g.runner.veth_nic()

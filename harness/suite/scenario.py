@@ -25,13 +25,20 @@ from typing import Any
 
 from harness import nics, oracle
 from harness.errors import HarnessError
+from harness.guest import stacked
 from harness.guest.runner import GuestRunner, RunnerError
 from harness.nics.base import DEFAULT_PATHS, GuestNic
 from harness.oracle import Facts
 from harness.progress import Emit, RunFinished, RunStarted, quiet
 from harness.suite import runs, tpacket
-from harness.suite.faults import GUEST_FAULTS, MODEL_FAULTS, fault_is_tc_chain, fault_object
-from harness.traffic.packets import DEFAULT_KINDS, SentPacket, make_plan
+from harness.suite.faults import (
+    GUEST_FAULTS,
+    MODEL_FAULTS,
+    fault_is_tc_chain,
+    fault_is_upper,
+    fault_object,
+)
+from harness.traffic.packets import DEFAULT_KINDS, SentPacket, make_plan, with_bad_checksums
 from harness.verdict.compare import Row, compare
 from harness.vm.machine import raise_if_crashed
 
@@ -146,6 +153,8 @@ class NicScenario:
             self.vm.ssh.put(fault_object(self.opts.fault), remote, mode=0o644)
             if fault_is_tc_chain(self.opts.fault):
                 g.runner.tc_chain_obj = remote
+            elif fault_is_upper(self.opts.fault):
+                g.runner.upper_obj = remote
             else:
                 self.extra_args += ["--obj", remote]
         if self.opts.program is not None:
@@ -199,10 +208,9 @@ class NicScenario:
         first = _Ids.take(n)
         mac = self.g.nic.mac if self.g.nic is not None else \
             self.g.sh(f"cat /sys/class/net/{self.g.qifname}/address").stdout.strip()
-        return self.kind.adapt_plan(make_plan(n, dst_mac=mac,
-                                              kinds=spec.kinds or self.opts.kinds,
-                                              seed=self.opts.seed + first, first_id=first,
-                                              vids=nics.base.PLAN_VIDS))
+        plan = make_plan(n, dst_mac=mac, kinds=spec.kinds or self.opts.kinds,
+                         seed=self.opts.seed + first, first_id=first, vids=nics.base.PLAN_VIDS)
+        return self.kind.adapt_plan(with_bad_checksums(plan))
 
     def _facts_for(self, ready: dict) -> Facts:
         assert self.base is not None
@@ -220,11 +228,30 @@ class NicScenario:
         spec = runs.RUNS[run]
         name = self.kind.name
         opaths = runs.oracle_paths(run, paths)
+        stack = stacked.Stack(self.g, tuple(opaths)) if spec.stacked else None
+        if stack is not None:  # the plan for the upper devices asked for, wrapped for them
+            spec = replace(spec, kinds=stacked.plan_kinds(opaths),
+                           packets=stacked.PACKETS_PER_PATH * len(opaths))
         plan = self._plan(spec)
+        if stack is not None:
+            plan = stack.adapt(plan)
         ids = {p.id for p in plan}
         t0 = time.monotonic()
         stats = RunStats(name, run, len(plan), 0.0)
         self.emit(RunStarted(name, run, tuple(paths), len(plan)))
+        refused: list[Row] = []  # stacked paths whose upper device cannot be made: skip
+        if stack is not None:
+            upper = stack.up()
+            for p, why in stack.refused.items():
+                refused += runs.verdict_rows(name, [p], "skip", why)
+            opaths = [p for p in opaths if p not in stack.refused]
+            plan = stack.keep(plan)
+            ids = {p.id for p in plan}
+            if not upper:
+                stack.down()
+                self.emit(RunFinished(name, run, time.monotonic() - t0, 0, "no upper device"))
+                return refused, stats
+            spec = replace(spec, observe={**spec.observe, "upper": upper})
         # the ring receiver's python starts in the guest while the runner loads
         ring = tpacket.launch(self.g) if tpacket.PATH in opaths else None
         try:
@@ -233,6 +260,8 @@ class NicScenario:
         except RunnerError as e:
             if ring is not None:
                 ring.stop(set(), wait_s=0)
+            if stack is not None:
+                stack.down()
             stats.seconds = time.monotonic() - t0
             stats.error = str(e).splitlines()[0]
             self.emit(RunFinished(name, run, stats.seconds, 0, stats.error))
@@ -256,15 +285,23 @@ class NicScenario:
                     hooks.after()
                 finally:
                     obs.stop()
+                    if stack is not None:
+                        stack.down()
         stats.seconds = time.monotonic() - t0
         stats.records = len(obs.records)
         raise_if_crashed(self.vm, "during the suite")
         facts = hooks.facts(self._facts_for(obs.ready or {}))
+        if stack is not None:
+            facts = stack.facts(facts)
         records = hooks.records(obs.records)
         if spec.convert is not None:
             records = spec.convert(records)
+        if stack is not None:
+            records = stack.canonical(records)
         rows = compare(name, facts, plan, records, paths=opaths, points=spec.points)
         hooks.annotate(rows)
+        if stack is not None:
+            stack.annotate(rows, records)
         if spec.annotate is not None:
             spec.annotate(rows, records)
         if obs.errors:
@@ -272,7 +309,7 @@ class NicScenario:
             for r in rows:
                 r.detail = (r.detail + f"; runner errors: {msg}").lstrip("; ")
         self.emit(RunFinished(name, run, stats.seconds, stats.records))
-        return rows, stats
+        return rows + refused, stats
 
     def _refused(self, run: str, opaths: list[str], e: RunnerError) -> list[Row]:
         """Rows for an invocation the runner could not start."""
