@@ -55,6 +55,7 @@ from harness.oracle.paths import (
     SWEEP_SIZES,
     TC_HELPER_PATHS,
 )
+from harness.oracle.rx_filters import filter_queue
 from harness.oracle.uapi import (
     CHECKSUM_NONE,
     CHECKSUM_UNNECESSARY,
@@ -600,6 +601,15 @@ RULES: tuple[Rule, ...] = (
         when=lambda c: c.facts.reta is None,
         then=lambda c: skip("the NIC's indirection table was not read"),
         source="-",
+    ),
+    Rule(
+        "queue-rx-filter",
+        fields=_fs("queue"),
+        when=lambda c: c.facts.driver == "igc" and bool(c.facts.rx_rules)
+        and filter_queue(c.facts.rx_rules or (), c.pkt.frame) is not None,
+        then=_queue_then,
+        source="igc: ETQF, flex (FHFT), RAH queue select, VLANPQF before RSS "
+        "(qemu/hw/net/igc_filters.c), the rules read back with ethtool -n",
     ),
     Rule(
         "queue-reta",

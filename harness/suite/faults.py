@@ -11,6 +11,8 @@ it (``xh_stacked.bpf.c -DXH_FAULT_STK_META_BYTE``).
 Faults of the NIC model instead of the BPF object (:data:`MODEL_FAULTS`):
 ``faults-undelivered``: path ``faults`` tells the igc model to fault nothing while
 the oracle still expects the chosen faults (harness.nics.igc.UNDELIVERED).
+``rx-filters-off``: the igc model ignores the receive queue filters the guest
+programmed (``run --rx-rule``) while the oracle still expects them: queue rows fail.
 
 A fault of the guest kernel (:data:`GUEST_FAULTS`): ``guest-panic`` panics the
 guest (sysrq ``c``) once the first NIC is prepared: a real kernel panic for the
@@ -39,7 +41,7 @@ def fault_is_tc_chain(fault: str) -> bool:
 def fault_is_upper(fault: str) -> bool:
     """Whether the fault's object replaces the stacked-device reader."""
     return FAULTS[fault][1] == bpf_build.STK_SOURCE
-MODEL_FAULTS: tuple[str, ...] = ("faults-undelivered",)
+MODEL_FAULTS: tuple[str, ...] = ("faults-undelivered", "rx-filters-off")
 GUEST_FAULTS: tuple[str, ...] = ("guest-panic",)
 #: every test fault, as ``run --test-fault`` and a matrix's ``test_fault`` take them
 ALL_FAULTS: tuple[str, ...] = (*FAULTS, *MODEL_FAULTS, *GUEST_FAULTS)

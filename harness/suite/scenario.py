@@ -17,12 +17,14 @@ and per run the runner's hwtstamp result and cpumap probe.
 
 from __future__ import annotations
 
+import shlex
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 from harness import nics, oracle
+from harness.errors import HarnessError
 from harness.guest import stacked
 from harness.guest.runner import GuestRunner, RunnerError
 from harness.nics.base import DEFAULT_PATHS, GuestNic
@@ -54,6 +56,7 @@ class Options:
     meta_format: str = "struct"  # "tlv": the XDP program writes TLV entries (runner --meta-tlv)
     program: Any = None  # a user's program in place of ours (harness.guest.program)
     udp_4tuple: bool = True  # igc: ethtool -N rx-flow-hash udp4/udp6 sdfn
+    rx_rules: Sequence[str] = ()  # igc: ethtool -N <if> <rule> after set-up (run --rx-rule)
 
 
 @dataclass
@@ -115,6 +118,10 @@ class NicScenario:
         self.kind.attach(g)
         self.vm.ssh.check(f"ip link set {g.qifname} up", timeout=60)
         self.kind.prepare(g)
+        for rule in self.opts.rx_rules:
+            r = g.sh(f"ethtool -N {g.qifname} {shlex.join(shlex.split(rule))}")
+            if r.rc != 0:
+                raise HarnessError(f"ethtool -N {g.qifname} {rule}: {r.stderr.strip() or r.rc}")
         self._wait_carrier()
         probe = g.runner.probe(g.ifname)
         feats = oracle.parse_ethtool_features(g.sh(f"ethtool -k {g.qifname}").stdout)
@@ -191,6 +198,8 @@ class NicScenario:
             "xsk_zc": f.xsk_zc,
             "hash_report": f.hash_report,
             "backend": f.backend,
+            **({"rx_rules": [f"{r.location}: {r.filter} -> queue {r.queue}"
+                             for r in f.rx_rules]} if f.rx_rules else {}),
         }
 
     # -- one runner invocation ------------------------------------------------

@@ -10,6 +10,7 @@ import pytest
 
 import harness.oracle as o
 import harness.oracle.paths as o_paths
+from harness.oracle.rx_filters import RxRule
 from harness.traffic.packets import (
     SentPacket,
     break_checksum,
@@ -298,6 +299,8 @@ CASES: list[tuple[o.Facts, SentPacket, str, str, str, Any, str]] = [
      "igc-ts-no-filter"),
     (IGC_RETA, P_T4, "pass-bare", "queue", "skip", None, "queue-not-at-xdp"),
     (IGC_RETA, P_T4, "xdp", "queue", "value", T4_QUEUE, "queue-reta"),
+    (replace(IGC_RETA, rx_rules=(RxRule(0, 3 - T4_QUEUE, etype=0x0800),)), P_T4, "xdp",
+     "queue", "value", 3 - T4_QUEUE, "queue-rx-filter"),
     (IGC_RETA, P_T4, "pass", "queue", "skip", None, "queue-not-at-xdp"),
     (IGC, P_T4, "xdp", "queue", "skip", None, "queue-no-table"),
     # virtio-net without VIRTIO_NET_F_HASH_REPORT: hash rows of the NIC's own paths skip
