@@ -21,27 +21,14 @@
 #include <bpf/bpf_endian.h>
 
 #include "xh_stacked.h"
+/* cfg, the ring buffer "events" (replaced by the main object's, bpf_map__reuse_fd,
+ * before load) and the record fillers */
+#define XH_BPF_RECORD_ONLY
+#include "xdp_hints_bpf.h"
 
 #ifndef TCX_NEXT
 #define TCX_NEXT	-1
 #endif
-
-extern int bpf_dynptr_from_skb_meta(struct __sk_buff *skb, __u64 flags,
-				    struct bpf_dynptr *ptr__uninit) __ksym __weak;
-
-const volatile struct xh_cfg cfg SEC(".rodata.cfg") = {};
-
-/* Replaced by the main object's ring buffer (bpf_map__reuse_fd) before load. */
-struct {
-	__uint(type, BPF_MAP_TYPE_RINGBUF);
-	__uint(max_entries, 1 << 20);
-} events SEC(".maps");
-
-static __always_inline int xh_meta_ok(const struct xh_meta *m)
-{
-	return m->magic == XH_META_MAGIC && m->version == XH_META_VERSION &&
-	       m->size == sizeof(struct xh_meta);
-}
 
 /* An untagged Ethernet / IPv4|IPv6 / UDP|TCP test frame: 1 and the id, else 0. */
 static __always_inline int stk_parse(struct __sk_buff *skb, struct xh_pkt *p)
@@ -93,7 +80,6 @@ int xh_stk_read(struct __sk_buff *skb)
 	struct xh_stk_rec *t;
 	struct xh_pkt p = {};
 	struct xh_rec *r;
-	void *data, *meta;
 
 	if (!stk_parse(skb, &p))
 		return TCX_NEXT;
@@ -102,48 +88,23 @@ int xh_stk_read(struct __sk_buff *skb)
 		return TC_ACT_SHOT;
 	__builtin_memset(t, 0, sizeof(*t));
 	r = &t->r;
-	r->point = XH_PT_STACKED;
-	r->ifindex = skb->ifindex;
-	r->rx_queue = skb->queue_mapping;
-	r->cpu = bpf_get_smp_processor_id();
-	r->ktime = bpf_ktime_get_ns();
+	xh_rec_head(r, XH_PT_STACKED, skb->ifindex, skb->queue_mapping);
 	p.pkt_len = skb->len;
 	r->pkt = p;
-	r->ts_rc = r->hash_rc = r->vlan_rc = XH_RC_NOT_CALLED;
-	r->dynptr_rc = r->dynptr_read_rc = XH_RC_NOT_CALLED;
-
 	/* the skb as the upper device got it: read before bpf_get_hash_recalc sets one */
-	r->skb_hash = skb->hash;
-	r->skb_vlan_present = skb->vlan_present;
-	r->skb_vlan_tci = skb->vlan_tci;
-	r->skb_vlan_proto = bpf_ntohs((__u16)skb->vlan_proto);
-	r->skb_tstamp = skb->tstamp;
-	r->skb_hwtstamp = skb->hwtstamp;
-
-	data = (void *)(long)skb->data;
-	meta = (void *)(long)skb->data_meta;
+	xh_rec_skb(skb, r);
 #ifdef XH_FAULT_STK_META_BYTE
 	/* test-only build (harness negative test): flip one byte of the metadata (the
 	 * low byte of rx_hash, offset 24) before reading it */
-	if (meta + sizeof(struct xh_meta) <= data)
-		((__u8 *)meta)[24] ^= 0xff;
-#endif
-	r->meta_len = (long)data - (long)meta;
-	if (meta + sizeof(struct xh_meta) <= data) {
-		__builtin_memcpy(&r->meta, meta, sizeof(struct xh_meta));
-		r->meta_found = xh_meta_ok(&r->meta);
-	}
-	if (cfg.kfuncs & XH_KF_DYNPTR_SKB_META) {
-		struct bpf_dynptr dp;
+	{
+		void *data = (void *)(long)skb->data;
+		void *meta = (void *)(long)skb->data_meta;
 
-		r->dynptr_rc = bpf_dynptr_from_skb_meta(skb, 0, &dp);
-		if (r->dynptr_rc == 0) {
-			r->dynptr_read_rc = bpf_dynptr_read(&r->dynptr_meta, sizeof(struct xh_meta),
-							    &dp, 0, 0);
-			if (r->dynptr_read_rc == 0)
-				r->dynptr_meta_found = xh_meta_ok(&r->dynptr_meta);
-		}
+		if (meta + sizeof(struct xh_meta) <= data)
+			((__u8 *)meta)[24] ^= 0xff;
 	}
+#endif
+	xh_rec_skb_meta(skb, r);
 	t->hash_recalc = bpf_get_hash_recalc(skb);
 	bpf_ringbuf_submit(t, 0);
 	return TC_ACT_SHOT;
