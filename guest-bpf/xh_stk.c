@@ -8,43 +8,21 @@
 #include <string.h>
 #include <bpf/libbpf.h>
 
+#include "xh_attach.h"
+
 #include "xh_stacked.h"
 #include "xh_stk.h"
-
-static struct bpf_map *rodata_cfg(struct bpf_object *obj)
-{
-	struct bpf_map *m;
-
-	bpf_object__for_each_map(m, obj) {
-		const char *n = bpf_map__name(m);
-
-		if (n && strstr(n, ".rodata.cfg"))
-			return m;
-	}
-	return NULL;
-}
 
 int xh_stk_start(struct xh_stk *s, const char *path, const struct xh_cfg *cfg, int events_fd,
 		 const int *ifindex, int n, long long tcx_type)
 {
 	struct bpf_program *read;
-	struct bpf_map *m;
 	int err, i;
 
-	s->obj = bpf_object__open_file(path, NULL);
-	err = libbpf_get_error(s->obj);
-	if (err) {
-		s->obj = NULL;
-		s->stage = "upper_open";
+	err = xh_side_open(path, cfg, events_fd, &s->obj);
+	s->stage = s->obj ? "upper_load" : "upper_open";
+	if (err)
 		return err;
-	}
-	s->stage = "upper_load";
-	m = rodata_cfg(s->obj);
-	if (!m || bpf_map__set_initial_value(m, cfg, sizeof(*cfg)))
-		return -EINVAL;
-	m = bpf_object__find_map_by_name(s->obj, "events");
-	if (!m || bpf_map__reuse_fd(m, events_fd))
-		return -EINVAL;
 	read = bpf_object__find_program_by_name(s->obj, "xh_stk_read");
 	if (!read)
 		return -ENOENT;
