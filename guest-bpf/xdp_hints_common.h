@@ -133,7 +133,8 @@ struct xh_rec {
 	__s32 dynptr_rc;	/* bpf_dynptr_from_skb_meta(), XH_RC_NOT_CALLED if absent */
 	__s32 dynptr_read_rc;	/* bpf_dynptr_read() of sizeof(struct xh_meta) */
 	__u32 dynptr_meta_found;
-	__u32 pad2;
+	__s32 skb_csum_level;	/* bpf_csum_level(BPF_CSUM_LEVEL_QUERY): >= 0 ip_summed is
+				 * CHECKSUM_UNNECESSARY (the csum_level), -EACCES it is not */
 	struct xh_meta dynptr_meta;
 };
 

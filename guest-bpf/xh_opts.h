@@ -25,6 +25,9 @@ struct run_opts {
 	long count;
 	const char *tc;			/* auto | tcx | clsact | none */
 	const char *tc_chain;		/* --tc-chain: TC helper chain object, or NULL */
+	const char *upper_obj;		/* --upper-obj: stacked-device reader object, or NULL */
+	const char *upper[4];		/* --upper IF (repeatable): its upper devices */
+	int n_upper;
 	bool xsk_zc;
 	int queues;
 	int cpumap_cpu;

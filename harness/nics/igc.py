@@ -26,6 +26,7 @@ from harness.guest.stamps import StampReceiver
 from harness.nics.base import CLI_PATHS, GuestNic, NicKind, RunHooks
 from harness.nics.igc_model import IgcModel
 from harness.oracle import NIC_SKB_PATHS, DeterministicClock, Facts
+from harness.oracle.rx_filters import parse_ethtool_rules
 from harness.traffic.packets import MAGIC
 
 if TYPE_CHECKING:
@@ -47,6 +48,9 @@ FAULT_NAMES = {"ts": "ts: no RX timestamp", "rss": "rss: RSS type none",
 #: test-only (--test-fault): the model is told to fault nothing, the oracle still expects
 #: the faults (the faults rows must fail)
 UNDELIVERED = "faults-undelivered"
+#: test-only (--test-fault): the model ignores the receive queue filters (its filters-off),
+#: the oracle still expects them (queue rows of steered packets must fail)
+FILTERS_OFF = "rx-filters-off"
 
 
 def fault_plan(ids: Sequence[int]) -> dict[int, frozenset[str]]:
@@ -99,14 +103,17 @@ class Igc(NicKind):
                 g.sh(f"ethtool -N {g.qifname} rx-flow-hash {ft} sdfn")
 
     def extra_facts(self, g: GuestNic) -> dict[str, Any]:
-        return {"rss_key": g.model.rss_key(), "reta": tuple(g.model.reta())}
+        rules = g.sh(f"ethtool -n {g.qifname}")
+        return {"rss_key": g.model.rss_key(), "reta": tuple(g.model.reta()),
+                "rx_rules": parse_ethtool_rules(rules.stdout) if rules.rc == 0 else None}
 
     def run_hooks(self, g: GuestNic, plan: Sequence[SentPacket],
                   oracle_paths: Sequence[str]) -> RunHooks:
         skb = bool((NIC_SKB_PATHS | {"faults-skb"}).intersection(oracle_paths))
         ids = [p.id for p in plan]
         faults = fault_plan(ids) if "faults" in oracle_paths else {}
-        return IgcRun(g, ids, skb, faults, deliver=g.test_fault != UNDELIVERED)
+        return IgcRun(g, ids, skb, faults, deliver=g.test_fault != UNDELIVERED,
+                      filters_off=g.test_fault == FILTERS_OFF)
 
 
 class IgcRun(RunHooks):
@@ -114,8 +121,9 @@ class IgcRun(RunHooks):
 
     def __init__(self, g: GuestNic, ids: list[int], skb_stamps: bool,
                  faults: Mapping[int, frozenset[str]] | None = None,
-                 deliver: bool = True) -> None:
+                 deliver: bool = True, filters_off: bool = False) -> None:
         self.g = g
+        self.filters_off = filters_off
         self.ids = ids
         self.faults = dict(faults or {})
         self.deliver = deliver
@@ -123,12 +131,22 @@ class IgcRun(RunHooks):
         self.stamps: dict[int, int | None] | None = None
         self.tsrx = StampReceiver(g.vm, g.runner.remote_dir, g.ifname) if skb_stamps else None
 
+    def launch(self) -> None:
+        if self.tsrx is not None:
+            self.tsrx.launch()
+
+    def abandon(self) -> None:
+        if self.tsrx is not None:
+            self.tsrx.stop(set(), wait_s=0)
+
     def before_send(self) -> None:
         if self.tsrx is not None:
-            self.tsrx.start()
+            self.tsrx.wait_ready()
         self.g.model.set_deterministic(CLOCK_START_NS, CLOCK_STEP_NS,
                                        timer1=(CLOCK1_START_NS, CLOCK1_STEP_NS))
         self.g.model.clear_rx_log()
+        if self.filters_off:
+            self.g.model.set_filters_off(True)
         if self.faults:
             self.g.model.set_rx_faults({fault_pattern(pid): fs for pid, fs in
                                         self.faults.items()} if self.deliver else {})
@@ -139,6 +157,8 @@ class IgcRun(RunHooks):
                 self.stamps = self.tsrx.stop(set(self.ids))
         finally:
             self.g.model.set_realtime()
+            if self.filters_off:
+                self.g.model.set_filters_off(False)
             if self.faults:
                 self.hits = self.g.model.rx_faults()
                 self.g.model.set_rx_faults({})

@@ -22,6 +22,7 @@ property            mode   meaning
 ``systim1-ns``      r/w    SYSTIM_1 (timer 1, free running) in ns
 ``clock1-step-ns``  r/w    timer 1 step per timestamped frame in deterministic mode
 ``fault-skip-ts``   r/w    the next N frames are delivered without an RX timestamp
+``filters-off``     r/w    test fault: nonzero ignores the receive queue filters
 ``rx-faults``       r/w    ``"<flags>:<hex>;..."``: frames containing the bytes <hex> get
                            the faults <flags> (``t`` no RX timestamp, ``r`` RSS type
                            none and hash 0, ``c`` checksum error bit: L4E, or IPE
@@ -169,6 +170,10 @@ class IgcModel:
 
     def pending_timestamp_skips(self) -> int:
         return int(self._get("fault-skip-ts"))
+
+    def set_filters_off(self, off: bool) -> None:
+        """Test fault: the model ignores (True) or applies the receive queue filters."""
+        self._set("filters-off", int(off))
 
     def set_rx_faults(self, faults: Mapping[bytes, Iterable[str]]) -> None:
         """Fault every frame containing a pattern: {pattern: {"ts", "rss", "csum"}}."""

@@ -28,12 +28,20 @@ Paths (guest runner point in brackets):
   ``sizes:<path>`` the same path (pass, veth, veth-skb, cpumap, cpumap-skb, xsk, xsk-zc) with a
                   data_meta blob of 4..252 bytes by packet id (runner ``--meta-sweep``);
                   field ``meta`` only
+  ``vlan-dev``    XDP_PASS, then the skb on a VLAN sub-interface of the NIC (rx-vlan-offload
+                  on), TC ingress there [stacked]; ``vlan-dev-sw`` the same with
+                  rx-vlan-offload off (software untag); fields meta, hash, vlan
+  ``gre``         XDP_PASS of a GRE (TEB) frame, then the decapsulated skb on a gretap
+                  device, TC ingress there [stacked]; ``vxlan`` the same through a VXLAN
+                  device; fields meta, hash (harness.guest.stacked)
 
 Fields: ``hash``, ``hash_type``, ``timestamp``, ``vlan`` ((tpid, tci) tuple), ``meta``
 (the custom ``data_meta`` struct arrived intact; ``False`` on ``pass-bare`` and
 ``skb``, where none was written), ``queue`` (the rx queue, at the XDP hook), ``csum``
 (skb->ip_summed as the proposed ``bpf_xdp_metadata_rx_checksum`` kfunc reports it, on
-the kfunc paths; the sent record's ``bad_csum`` says which checksum the host broke).
+the kfunc paths; on the skb paths the skb's own, read at TC with ``bpf_csum_level``
+QUERY: UNNECESSARY or NONE (= not UNNECESSARY); the sent record's ``bad_csum`` says
+which checksum the host broke).
 
 Observation convention for skb points (``skb``, ``pass``, ``pass-bare``, ``veth-skb``,
 ``cpumap-skb``): rc 0 with the value when the skb carries it (``skb->hash != 0``, hw
@@ -121,8 +129,17 @@ SWEEP_SIZES: tuple[int, ...] = (4, 8, 32, 64, 128, 252)
 SIZE_PATHS: tuple[str, ...] = tuple(
     f"sizes:{p}" for p in ("pass", "veth", "veth-skb", "cpumap", "cpumap-skb", "xsk",
                            "xsk-zc"))
+#: stacked devices and tunnels (harness.guest.stacked): the upper device's skb
+STACKED_PATHS: tuple[str, ...] = ("vlan-dev", "vlan-dev-sw", "gre", "vxlan")
+#: the fields they check (vlan: on the VLAN devices only)
+STACKED_FIELDS: dict[str, frozenset[str]] = {
+    "vlan-dev": frozenset({"meta", "hash", "vlan"}),
+    "vlan-dev-sw": frozenset({"meta", "hash", "vlan"}),
+    "gre": frozenset({"meta", "hash"}),
+    "vxlan": frozenset({"meta", "hash"}),
+}
 #: every path a row can have: PATHS and the meta-only paths above
-ALL_PATHS: tuple[str, ...] = (*PATHS, *TC_HELPER_PATHS, *SIZE_PATHS)
+ALL_PATHS: tuple[str, ...] = (*PATHS, *TC_HELPER_PATHS, *SIZE_PATHS, *STACKED_PATHS)
 
 #: (path, field) pairs nothing can observe: they get no row in a report
 NOT_OBSERVABLE: dict[tuple[str, str], str] = {
@@ -138,4 +155,7 @@ NOT_OBSERVABLE: dict[tuple[str, str], str] = {
        for f in ("hash", "hash_type", "vlan", "meta")},
     **{(p, f): "the fault paths check the fields a NIC fault changes"
        for p, fs in FAULT_FIELDS.items() for f in FIELDS if f not in fs},
+    **{(p, f): "the stacked paths check the metadata, the skb hash and (VLAN devices) "
+               "the skb's tag"
+       for p, fs in STACKED_FIELDS.items() for f in FIELDS if f not in fs},
 }

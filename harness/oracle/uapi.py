@@ -59,6 +59,8 @@ FEATURE_CHECKSUM = "checksum"  # the proposed series' xmo_rx_checksum (assumed n
 
 # skb->ip_summed values (include/linux/skbuff.h), as the checksum kfunc reports them
 CHECKSUM_NONE, CHECKSUM_UNNECESSARY, CHECKSUM_COMPLETE = 0, 1, 2
+CSUM_NAMES = {CHECKSUM_NONE: "NONE", CHECKSUM_UNNECESSARY: "UNNECESSARY",
+              CHECKSUM_COMPLETE: "COMPLETE"}
 
 
 def normalize_feature(name: str) -> str:

@@ -125,8 +125,12 @@ _SLUG = re.compile(r"^([A-Za-z0-9][\w.+-]*): ")
 
 
 def reasons(row: Mapping[str, Any]) -> list[str]:
-    """The reasons a non-pass row gives: for expected-unsupported what follows
-    "as expected", for known-bug the bugs (``name: why``), for skip the detail."""
+    """The reasons a non-pass row gives: its structured ``reasons`` (compare.Row); for a
+    row without them (older result files, rows made outside compare) read from the
+    detail: for expected-unsupported what follows "as expected", for known-bug the bugs
+    (``name: why``), for skip the detail."""
+    if row.get("reasons"):
+        return [str(w) for w in row["reasons"]]
     detail = str(row.get("detail") or "")
     verdict = row.get("verdict")
     pattern = {"expected-unsupported": _EU, "known-bug": _BUG}.get(str(verdict))

@@ -263,6 +263,21 @@ def test_negative_wrong_hash_program_fails(tmp_path: Path) -> None:
     assert f"expected {m['expected']}, observed {m['observed']}" in p.stdout, p.stdout
 
 
+def test_stacked_rows(suite: dict) -> None:
+    """VLAN devices keep the metadata (igc; virtio-net's rx-vlan-offload is off [fixed]:
+    skip); the tunnels' decap loses it and their hash is the documented loss; veth skips."""
+    r = _row(suite, "igc", "vlan-dev", "meta")
+    assert r["verdict"] == "pass" and r["matched"] == r["checked"] > 0, r
+    assert _row(suite, "virtio-net", "vlan-dev", "meta")["verdict"] == "skip"
+    for nic in ("igc", "virtio-net"):
+        for path in ("gre", "vxlan"):
+            r = _row(suite, nic, path, "meta")
+            assert r["verdict"] == "expected-unsupported" and r["matched"] > 0, r
+            assert _row(suite, nic, path, "hash")["verdict"] in (
+                "expected-unsupported", "known-bug")
+    assert _row(suite, "veth", "gre", "meta")["verdict"] == "skip"
+
+
 def test_tc_helper_chain_rows(suite: dict) -> None:
     """Every helper of the TC helper chain keeps the metadata on 7.2 (the preserve-skb-
     metadata series): one meta row per helper and NIC, its 4 packets intact."""

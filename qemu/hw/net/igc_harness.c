@@ -13,6 +13,8 @@
  *   systim1-ns     rw  SYSTIM_1 (timer 1, free running) in ns
  *   clock1-step-ns rw  timer 1 step per timestamped frame (deterministic)
  *   fault-skip-ts  rw  the next N frames get no timestamp
+ *   filters-off    rw  test fault: nonzero ignores the receive queue filters
+ *                      (ETQF, flex, RAH.QSEL, VLANPQF), so frames follow RSS
  *   rx-faults      rw  "<flags>:<hex>;..." frames containing the bytes <hex> get the
  *                      faults <flags> (t no timestamp, r RSS type none, c checksum
  *                      error); read back with "=<hits>" per entry; "" clears
@@ -381,5 +383,7 @@ void igc_harness_init(Object *obj, IgcCore *core)
     object_property_add_uint64_ptr(obj, "clock1-step-ns", &core->timer[1].det_step_ns,
                                    OBJ_PROP_FLAG_READWRITE);
     object_property_add_uint32_ptr(obj, "fault-skip-ts", &core->fault_skip_ts,
+                                   OBJ_PROP_FLAG_READWRITE);
+    object_property_add_uint32_ptr(obj, "filters-off", &core->filters_off,
                                    OBJ_PROP_FLAG_READWRITE);
 }
