@@ -9,7 +9,8 @@ messages included) and the host side's phases timed per invocation:
 - host: start (SSH: spawn the runner) + ready wait, send, wait for the last
   point, stop (SIGTERM, detach, read the records), the rest (plan, compare);
 - guest: kernel probe (vmlinux BTF), object open, load (libbpf + verifier for
-  every program loaded), wiring (maps, veth, cpumap probe, AF_XDP sockets),
+  every program loaded), held (a runner loaded during the invocation before
+  it, ``--hold``: from its load until released), wiring (maps, veth, cpumap probe, AF_XDP sockets),
   attach (TC, ring buffer, hwtstamp, XDP), and teardown.
 
 Prints one line per invocation and the medians; ``--json FILE`` keeps it all.
@@ -33,7 +34,8 @@ sys.path.insert(0, str(REPO))
 MARK = re.compile(r"^xh-timing\s+([\d.]+) (.*)$")
 #: guest steps: (name, mark that ends it); each starts where the previous ended
 STEPS = (("exec+setup", "setup"), ("probe_btf", "probe_kernel done"),
-         ("open", "open done, load"), ("load", "load done"), ("wire", "wired"),
+         ("open", "open done, load"), ("load", "load done"), ("held", "released"),
+         ("wire", "wired"),
          ("attach_tc+rb", "tc attached"), ("hwtstamp", "hwtstamp"), ("attach_xdp", "ready"))
 
 
@@ -70,6 +72,7 @@ def main() -> int:
     cur: dict = {}
     orig_init = runner_mod.GuestRunner.__init__
     orig_observe = runner_mod.GuestRunner.observe
+    orig_release = runner_mod.Observation.release
     orig_wait = runner_mod.Observation.wait_for
     orig_stop = runner_mod.Observation.stop
     orig_run_one = scn_mod.NicScenario.run_one
@@ -107,6 +110,7 @@ def main() -> int:
 
     runner_mod.GuestRunner.__init__ = init  # type: ignore[method-assign]
     runner_mod.GuestRunner.observe = timed("start+ready", orig_observe)  # type: ignore
+    runner_mod.Observation.release = timed("start+ready", orig_release)  # type: ignore
     runner_mod.Observation.wait_for = timed("wait", orig_wait)  # type: ignore[method-assign]
     runner_mod.Observation.stop = stop  # type: ignore[method-assign]
     scn_mod.NicScenario.run_one = run_one  # type: ignore[method-assign]

@@ -1004,12 +1004,35 @@ static void run_teardown(struct run_state *st, int rc)
 	emit_event("exit", "\"rc\":%d,\"records\":%ld", rc, st->records);
 }
 
-/* Everything up to the ready event; 0, or -1 after an error event. */
+/*
+ * --hold FILE: the objects are loaded; say so and wait until FILE exists
+ * before anything touches the NIC (the run before may still have traffic
+ * flowing).  0 once released, -1 on a stop signal.
+ */
+static int run_hold(const struct run_state *st)
+{
+	const struct timespec ts = { .tv_nsec = 10 * 1000 * 1000 };
+
+	tmark("held");
+	emit_event("held", "\"mode\":\"%s\"", xh_mode_name(st->o->mode));
+	while (!stop_flag) {
+		if (!access(st->o->hold, F_OK)) {
+			tmark("released");
+			return 0;
+		}
+		nanosleep(&ts, NULL);
+	}
+	return -1;
+}
+
+/* Everything up to the ready event; 0, or -1 after an error event (or a stop while held). */
 static int run_start(struct run_state *st, const struct mode_ops *m)
 {
 	if (m->setup && m->setup(st))
 		return -1;
 	if (run_load(st))
+		return -1;
+	if (st->o->hold && run_hold(st))
 		return -1;
 	if (m->wire && m->wire(st))
 		return -1;

@@ -16,6 +16,7 @@
 /* stacked devices (xh_stacked.h): codes of their own, apart from others' additions */
 #define OPT_UPPER_OBJ	0x110
 #define OPT_UPPER	0x111
+#define OPT_HOLD	0x120
 
 const struct xh_kfunc xh_kfuncs[XH_N_KFUNCS] = {
 	{ "bpf_xdp_metadata_rx_timestamp", "rx_timestamp", XH_KF_RX_TS },
@@ -90,6 +91,9 @@ void xh_usage(FILE *f)
 		"                                are shared, its other ring buffers are printed raw\n"
 		"  --tc-prog NAME                with --xdp-obj, mode pass or skb: its TC ingress program\n"
 		"  --xdp-dev-bound               bind the user's XDP program to the NIC (it calls kfuncs)\n"
+		"  --hold FILE                   load, print {\"event\":\"held\"}, then wait until FILE\n"
+		"                                exists before wiring and attaching (a harness loads\n"
+		"                                the next run while the current one's traffic flows)\n"
 		"  -v, --verbose                 libbpf debug output on stderr\n");
 }
 
@@ -195,6 +199,7 @@ static int apply_opt(struct run_opts *o, int c, const char *arg)
 	case 'P': o->xdp_prog = arg; break;
 	case 'T': o->tc_prog = arg; break;
 	case 'B': o->xdp_dev_bound = true; break;
+	case OPT_HOLD: o->hold = arg; break;
 	case 'm': case 't': case 'x': case 'K':
 		return parse_choice(o, c, arg) ? 2 : -1;
 	case 'h': xh_usage(stdout); return 0;
@@ -232,6 +237,7 @@ int xh_opts_parse(int argc, char **argv, struct run_opts *o)
 		{ "xdp-prog", required_argument, NULL, 'P' },
 		{ "tc-prog", required_argument, NULL, 'T' },
 		{ "xdp-dev-bound", no_argument, NULL, 'B' },
+		{ "hold", required_argument, NULL, OPT_HOLD },
 		{ "help", no_argument, NULL, 'h' },
 		{}
 	};

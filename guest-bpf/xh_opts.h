@@ -45,6 +45,7 @@ struct run_opts {
 	const char *xdp_prog;		/*   the NIC's XDP program (name or section) */
 	const char *tc_prog;		/*   optional: the NIC's TC ingress program */
 	bool xdp_dev_bound;		/*   bind it to the NIC (it calls the kfuncs) */
+	const char *hold;		/* --hold FILE: load, then wait for FILE to wire and attach */
 };
 
 /* "pass", "veth", ... for an XH_MODE_*; "?" for anything else. */

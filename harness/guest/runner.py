@@ -133,6 +133,13 @@ class Observation:
     stderr: str = ""
     ready: dict | None = None
     stopped: bool = False
+    #: shell that starts the runner (run by observe(), or by a ready wait it rides on)
+    start_cmd: str = ""
+    launched: bool = False
+    #: --hold: the runner loads, then waits for this file before it touches the NIC
+    go_path: str | None = None
+    no_meta: bool = False
+    ready_timeout: float = 180.0
 
     # -- results ---------------------------------------------------------
     def by_point(self, point: str) -> list[dict]:
@@ -195,10 +202,21 @@ class Observation:
             time.sleep(poll_s if len(recs) >= n else 0)  # enough lines, not the right ids
 
     # -- lifecycle ---------------------------------------------------------
+    def release(self, also: Observation | None = None) -> Observation:
+        """A held runner (``observe(hold=True)``): let it wire and attach, and wait for
+        its ready event as observe() does (RunnerError alike).  ``also``: a held
+        runner to launch in the same round trip (it loads while this one runs)."""
+        if self.go_path is None:
+            raise ValueError("release() is for runners started with hold=True")
+        go = f"touch {self.go_path}; "
+        return self.runner._await_ready(self, go if self.launched else self.start_cmd + go,
+                                        also)
+
     def stop(self, timeout: float = 60.0) -> None:
         if not self.stopped:
             self.stopped = True
-            self.runner._stop(self, timeout)
+            if self.launched:
+                self.runner._stop(self, timeout)
 
     def __enter__(self) -> Observation:
         return self
@@ -272,7 +290,8 @@ class GuestRunner:
                 tc_chain: bool = False, meta_sweep: bool = False,
                 late_hints: bool = False, upper: Sequence[str] = (),
                 extra_args: Iterable[str] = (),
-                ready_timeout: float = 180.0) -> Observation:
+                ready_timeout: float = 180.0, hold: bool = False,
+                also: Observation | None = None) -> Observation:
         """Start the runner for ``ifname``/``mode``; returns once it reported ready.
 
         Use as a context manager (stops on exit) or call ``.stop()``.
@@ -289,6 +308,10 @@ class GuestRunner:
         ``stacked``, harness.guest.stacked).
         Raises RunnerError if it fails before ready (load/verifier/attach errors
         are in the exception text, with the tail of the runner's stderr).
+        ``hold``: nothing runs yet; the returned Observation is launched with the
+        ready wait of another one (its ``also``) or by its own :meth:`Observation.release`,
+        and its runner loads, then waits (``--hold``) until released: the next
+        invocation's load overlaps this one's traffic.
         """
         if mode not in MODES:
             raise ValueError(f"mode must be one of {MODES}, not {mode!r}")
@@ -324,8 +347,11 @@ class GuestRunner:
         # under remote_dir, not a fixed /tmp name: two harness processes sharing one
         # filesystem (tests with a local fake "guest") must not clobber each other's files
         base = f"{self.remote_dir}/run{n}"
+        if hold:
+            argv += ["--hold", f"{base}.go"]
         obs = Observation(self, ifname, mode, argv, f"{base}.jsonl", f"{base}.err",
-                          f"{base}.pid")
+                          f"{base}.pid", go_path=f"{base}.go" if hold else None,
+                          no_meta=no_meta, ready_timeout=ready_timeout)
         # A wrapper shell in its own session starts the runner, writes the runner's pid
         # (stop() signals exactly that process) and, once it ends, its exit status: a
         # runner that dies without its exit event is then explained (signal, status).
@@ -333,12 +359,26 @@ class GuestRunner:
         env = "".join(f"{k}={shlex.quote(v)} " for k, v in self.env.items())
         inner = shlex.quote(f"LIBC_FATAL_STDERR_=1 {env}\"$0\" \"$@\" & echo $! > {obs.pid_path}; "
                             f"wait $!; echo $? > {obs.pid_path}.status")
-        cmd = (f"rm -f {obs.out_path} {obs.err_path} {obs.pid_path} {obs.pid_path}.status; "
-               f"setsid sh -c {inner} {' '.join(shlex.quote(a) for a in argv)} "
-               f"> {obs.out_path} 2> {obs.err_path} < /dev/null & "
-               f"i=0; while [ ! -s {obs.pid_path} ] && [ $i -lt 500 ]; do "
-               f"sleep 0.01; i=$((i+1)); done; ")
-        end = time.monotonic() + ready_timeout
+        obs.start_cmd = (
+            f"rm -f {obs.out_path} {obs.err_path} {obs.pid_path} {obs.pid_path}.status"
+            f"{' ' + obs.go_path if obs.go_path else ''}; "
+            f"setsid sh -c {inner} {' '.join(shlex.quote(a) for a in argv)} "
+            f"> {obs.out_path} 2> {obs.err_path} < /dev/null & "
+            f"i=0; while [ ! -s {obs.pid_path} ] && [ $i -lt 500 ]; do "
+            f"sleep 0.01; i=$((i+1)); done; ")
+        if hold:
+            return obs
+        return self._await_ready(obs, obs.start_cmd, also)
+
+    def _await_ready(self, obs: Observation, first: str,
+                     also: Observation | None = None) -> Observation:
+        """Run ``first`` (start or release ``obs``), then wait for its ready event."""
+        obs.launched = True
+        if also is not None:  # a held runner: its start rides in this round trip
+            first += also.start_cmd
+            also.launched = True
+        cmd = first
+        end = time.monotonic() + obs.ready_timeout
         # the guest polls for ready (or error/exit, or the runner's death) itself; the
         # first poll rides in the round trip that starts the runner
         settled = (f"grep -qE '\"event\":\"(ready|error|exit)\"' {obs.out_path} 2>/dev/null || "
@@ -355,20 +395,20 @@ class GuestRunner:
             _, events, _ = parse_lines(r.stdout.replace("__ALIVE__", ""))
             obs.ready = next((e for e in events if e.get("event") == "ready"), None)
             if obs.ready is not None:
-                if no_meta and obs.ready.get("meta_write") is not False:
+                if obs.no_meta and obs.ready.get("meta_write") is not False:
                     obs.stop()
-                    raise RunnerError(f"runner ignored --no-meta ({ifname}): {obs.ready}",
+                    raise RunnerError(f"runner ignored --no-meta ({obs.ifname}): {obs.ready}",
                                       obs.events, obs.stderr)
                 return obs
             if not alive or any(e.get("event") in ("error", "exit") for e in events):
                 obs.stopped = True
                 self._collect(obs)
-                raise RunnerError(f"runner did not get ready ({ifname}, mode {mode})",
+                raise RunnerError(f"runner did not get ready ({obs.ifname}, mode {obs.mode})",
                                   obs.events, obs.stderr)
             if time.monotonic() > end:
                 obs.stop()
-                raise RunnerError(f"runner not ready after {ready_timeout:.0f} s "
-                                  f"({ifname}, mode {mode})", obs.events, obs.stderr)
+                raise RunnerError(f"runner not ready after {obs.ready_timeout:.0f} s "
+                                  f"({obs.ifname}, mode {obs.mode})", obs.events, obs.stderr)
 
     def _stop(self, obs: Observation, timeout: float) -> None:
         t = max(5, int(timeout))

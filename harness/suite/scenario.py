@@ -26,7 +26,7 @@ from typing import Any
 from harness import nics, oracle
 from harness.errors import HarnessError
 from harness.guest import stacked
-from harness.guest.runner import GuestRunner, RunnerError
+from harness.guest.runner import GuestRunner, Observation, RunnerError
 from harness.nics.base import DEFAULT_PATHS, GuestNic
 from harness.oracle import Facts
 from harness.progress import Emit, RunFinished, RunStarted, quiet
@@ -105,6 +105,8 @@ class NicScenario:
         self.g = GuestNic(vm, runner, nic, udp_4tuple=self.opts.udp_4tuple)
         self.base: Facts | None = None
         self.extra_args: list[str] = ["--meta-tlv"] if self.opts.meta_format == "tlv" else []
+        #: the next invocation's runner, loaded while this one's traffic flows (--hold)
+        self._held: tuple[str, tuple[str, ...], Observation] | None = None
 
     @property
     def ifname(self) -> str:
@@ -220,10 +222,44 @@ class NicScenario:
                        cpumap_dev_bound_rc=probe if isinstance(probe, int) and probe != 1
                        else None)
 
-    def run_one(self, run: str, paths: Sequence[str]) -> tuple[list[Row], RunStats]:
+    def _hold(self, nxt: tuple[str, Sequence[str]] | None) -> Observation | None:
+        """A held runner for the invocation after this one (not for stacked runs: their
+        upper devices are made first), to launch with this one's start."""
+        if nxt is None or runs.RUNS[nxt[0]].stacked:
+            return None
+        run, paths = nxt
+        spec = runs.RUNS[run]
+        obs = self.g.runner.observe(self.ifname, spec.mode, extra_args=self.extra_args,
+                                    hold=True, **spec.observe_args(runs.oracle_paths(run, paths)))
+        self._held = (run, tuple(paths), obs)
+        return obs
+
+    def _start(self, run: str, paths: Sequence[str], spec: runs.Run, opaths: list[str],
+               nxt: tuple[str, Sequence[str]] | None) -> Observation:
+        """This invocation's runner ready: the held one if it was launched for it, else a
+        new one; the next invocation's held runner launches in the same round trip."""
+        held, self._held = self._held, None
+        if held is not None and (held[0], held[1]) == (run, tuple(paths)) and \
+                not spec.stacked:
+            return held[2].release(also=self._hold(nxt))
+        if held is not None:
+            held[2].stop()
+        return self.g.runner.observe(self.ifname, spec.mode, extra_args=self.extra_args,
+                                     also=self._hold(nxt), **spec.observe_args(opaths))
+
+    def drop_held(self) -> None:
+        """Stop a held runner nobody will release (an error ended the NIC's runs)."""
+        held, self._held = self._held, None
+        if held is not None:
+            held[2].stop()
+
+    def run_one(self, run: str, paths: Sequence[str],
+                nxt: tuple[str, Sequence[str]] | None = None) -> tuple[list[Row], RunStats]:
         """One runner invocation: observe, send a fresh plan, compare ``paths``.
 
         ``paths`` are CLI paths; of their oracle paths, the ones this run yields are judged.
+        ``nxt``: the invocation after this one (run, paths): its runner loads, held,
+        while this one's traffic flows.
         """
         spec = runs.RUNS[run]
         name = self.kind.name
@@ -258,8 +294,7 @@ class NicScenario:
         hooks = self.kind.run_hooks(self.g, plan, opaths)
         hooks.launch()
         try:
-            obs = self.g.runner.observe(self.ifname, spec.mode, extra_args=self.extra_args,
-                                        **spec.observe_args(opaths))
+            obs = self._start(run, paths, spec, opaths, nxt)
         except RunnerError as e:
             hooks.abandon()
             if ring is not None:
@@ -332,20 +367,35 @@ class NicScenario:
         if self.base is None:
             self.prepare()
         out.facts = self.facts_summary()
+        steps: list[list[Row] | tuple[str, list[str]]] = []  # skip rows, or an invocation
         for run, mine in serves.items():
             if self.opts.meta_format != "struct" and runs.RUNS[run].struct_only:
-                out.rows.extend(runs.verdict_rows(
+                steps.append(runs.verdict_rows(
                     self.kind.name, runs.oracle_paths(run, mine), "skip",
                     f"{run} runs with the struct metadata format only"))
                 continue
             offered = [p for p in mine if p in self.kind.paths]
             for p in mine:
                 if p not in offered and p not in nics.base.MODEL_PATHS:
-                    out.rows.extend(runs.verdict_rows(
+                    steps.append(runs.verdict_rows(
                         self.kind.name, runs.oracle_paths(run, [p]), "skip",
                         self.kind.why_not(p)))
             if offered:
-                rows, stats = self.run_one(run, offered)
+                steps.append((run, offered))
+        todo = [s for s in steps if isinstance(s, tuple)]
+        try:
+            for step in steps:
+                if isinstance(step, list):
+                    out.rows.extend(step)
+                    continue
+                i = todo.index(step)
+                rows, stats = self.run_one(*step, nxt=todo[i + 1] if i + 1 < len(todo)
+                                           else None)
                 out.rows.extend(rows)
                 out.stats.append(stats)
+        except KeyboardInterrupt:
+            raise  # the VM is torn down next
+        except BaseException:
+            self.drop_held()
+            raise
         return out

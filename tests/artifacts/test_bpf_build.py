@@ -325,6 +325,15 @@ FAKE_RUNNER = textwrap.dedent("""\
         sys.exit(1)
     stop = []
     signal.signal(signal.SIGTERM, lambda *a: stop.append(1))
+    if "--hold" in args:  # loaded: wait for the go file (or a stop)
+        import os
+        go = args[args.index("--hold") + 1]
+        print(json.dumps({{"event": "held"}}), flush=True)
+        while not os.path.exists(go) and not stop:
+            time.sleep(0.01)
+        if stop:
+            print(json.dumps({{"event": "exit", "rc": 1, "records": 0}}))
+            sys.exit(1)
     ready = {{"event": "ready", "mode": args[args.index("--mode") + 1], "ifname": ifname}}
     if ifname != "old0":  # old0: a runner from before --no-meta (no meta_write)
         ready["meta_write"] = "--no-meta" not in args
@@ -394,6 +403,39 @@ def test_observe_no_meta_is_passed_and_checked(fake_runner):
         fake_runner.observe("old0", mode="pass", no_meta=True, ready_timeout=20)
     with fake_runner.observe("old0", mode="pass", ready_timeout=20) as obs:
         assert "--no-meta" not in obs.argv
+
+
+def test_held_runner_loads_first_and_attaches_on_release(fake_runner):
+    """hold=True: launched with another runner's start, ready only once released."""
+    held = fake_runner.observe("eth2", mode="cpumap", hold=True)
+    assert not held.launched and "--hold" in held.argv
+    with fake_runner.observe("eth1", mode="pass", ready_timeout=20, also=held) as obs:
+        assert held.launched and obs.ready["mode"] == "pass"
+        deadline = time.monotonic() + 20
+        while '"held"' not in Path(held.out_path).read_text() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert '"ready"' not in Path(held.out_path).read_text()  # waits for its go file
+    held.release()
+    assert held.ready["mode"] == "cpumap"
+    assert held.wait_for(2, point="xdp", timeout=20, poll_s=0.1)
+    held.stop()
+    assert held.exit["rc"] == 0 and held.records
+
+
+def test_held_runner_stopped_unreleased(fake_runner):
+    held = fake_runner.observe("eth1", mode="veth", hold=True)
+    held.stop()  # never launched: nothing to stop
+    assert held.stopped and not held.records
+    held = fake_runner.observe("eth1", mode="veth", hold=True)
+    with fake_runner.observe("eth1", mode="pass", ready_timeout=20, also=held):
+        deadline = time.monotonic() + 20
+        while '"held"' not in Path(held.out_path).read_text() and time.monotonic() < deadline:
+            time.sleep(0.05)
+    held.stop()
+    assert held.exit == {"event": "exit", "rc": 1, "records": 0} and not held.records
+    with fake_runner.observe("eth1", mode="pass", ready_timeout=20) as obs:
+        with pytest.raises(ValueError):
+            obs.release()
 
 
 def test_runner_death_is_explained(fake_runner):
