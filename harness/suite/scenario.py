@@ -244,8 +244,11 @@ class NicScenario:
             return held[2].release(also=self._hold(nxt))
         if held is not None:
             held[2].stop()
-        return self.g.runner.observe(self.ifname, spec.mode, extra_args=self.extra_args,
-                                     also=self._hold(nxt), **spec.observe_args(opaths))
+        kw = spec.observe_args(opaths)
+        also = self._hold(nxt)
+        if also is not None:
+            kw["also"] = also
+        return self.g.runner.observe(self.ifname, spec.mode, extra_args=self.extra_args, **kw)
 
     def drop_held(self) -> None:
         """Stop a held runner nobody will release (an error ended the NIC's runs)."""

@@ -55,9 +55,11 @@ def _scenario(kind: str, runner: Any = None) -> s.NicScenario:
 def test_invocations_per_path_set(monkeypatch: pytest.MonkeyPatch, kind: str,
                                   paths: list[str], runs: list[tuple[str, list[str]]]) -> None:
     calls: list[tuple[str, list[str]]] = []
+    nexts: list[tuple[str, list[str]] | None] = []
 
-    def fake_run_one(run: str, mine: list[str]) -> tuple[list[Row], s.RunStats]:
+    def fake_run_one(run: str, mine: list[str], nxt=None) -> tuple[list[Row], s.RunStats]:
         calls.append((run, list(mine)))
+        nexts.append(nxt)
         return [], s.RunStats(kind, run, 8, 0.0)
 
     scn = _scenario(kind)
@@ -65,6 +67,7 @@ def test_invocations_per_path_set(monkeypatch: pytest.MonkeyPatch, kind: str,
     monkeypatch.setattr(scn, "facts_summary", dict)
     out = scn.run(paths)
     assert calls == runs
+    assert nexts == [*calls[1:], None]  # each invocation knows the next (its held runner)
     assert not [r for r in out.rows if r.path == "pass-bare"]  # fake run_one: no rows
 
 
@@ -73,7 +76,7 @@ def test_tlv_format_skips_the_struct_only_runs(monkeypatch: pytest.MonkeyPatch) 
     scn = s.NicScenario(object(), None, "igc", _Nic(), s.Options(packets=8, meta_format="tlv"))
     scn.g.ifname, scn.base = "eth1", IGC
     assert scn.extra_args == ["--meta-tlv"]
-    monkeypatch.setattr(scn, "run_one", lambda run, mine: (
+    monkeypatch.setattr(scn, "run_one", lambda run, mine, nxt=None: (
         calls.append(run) or [], s.RunStats("igc", run, 8, 0.0)))
     monkeypatch.setattr(scn, "facts_summary", dict)
     out = scn.run(["pass", "tc-helpers", "meta-sizes"])
@@ -86,7 +89,7 @@ def test_path_a_kind_does_not_offer_gets_skip_rows(monkeypatch: pytest.MonkeyPat
     calls: list[tuple[str, list[str]]] = []
     scn = _scenario("virtio-net")
     monkeypatch.setattr(scn.kind, "paths", ("xdp", "pass", "xsk"))
-    monkeypatch.setattr(scn, "run_one", lambda run, mine: (
+    monkeypatch.setattr(scn, "run_one", lambda run, mine, nxt=None: (
         calls.append((run, list(mine))) or [], s.RunStats("virtio-net", run, 8, 0.0)))
     monkeypatch.setattr(scn, "facts_summary", dict)
     out = scn.run(["xdp", "xsk", "xsk-zc"])
