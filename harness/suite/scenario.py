@@ -17,6 +17,7 @@ and per run the runner's hwtstamp result and cpumap probe.
 
 from __future__ import annotations
 
+import re
 import shlex
 import time
 from collections.abc import Sequence
@@ -41,6 +42,9 @@ from harness.suite.faults import (
 from harness.traffic.packets import DEFAULT_KINDS, SentPacket, make_plan, with_bad_checksums
 from harness.verdict.compare import Row, compare
 from harness.vm.machine import raise_if_crashed
+
+#: ends each command's output in a batched read (followed by its exit status)
+_SEP = "__XH_RC__"
 
 
 @dataclass
@@ -124,16 +128,16 @@ class NicScenario:
             r = g.sh(f"ethtool -N {g.qifname} {shlex.join(shlex.split(rule))}")
             if r.rc != 0:
                 raise HarnessError(f"ethtool -N {g.qifname} {rule}: {r.stderr.strip() or r.rc}")
-        self._wait_carrier()
+        # the carrier wait and what ethtool and sysfs say: one round trip
+        reads = self._read_link()
         probe = g.runner.probe(g.ifname)
-        feats = oracle.parse_ethtool_features(g.sh(f"ethtool -k {g.qifname}").stdout)
+        feats = oracle.parse_ethtool_features(reads[0][0])
         hash_fields: dict[str, frozenset[str]] = {}
-        for ft in oracle.FLOW_TYPES:
-            r = g.sh(f"ethtool -n {g.qifname} rx-flow-hash {ft}")
-            got = oracle.parse_rx_flow_hash(r.stdout) if r.rc == 0 else frozenset()
+        for ft, (out, rc) in zip(oracle.FLOW_TYPES, reads[1:], strict=False):
+            got = oracle.parse_rx_flow_hash(out) if rc == 0 else frozenset()
             if got:
                 hash_fields[ft] = got
-        speed_txt = g.sh(f"cat /sys/class/net/{g.qifname}/speed").stdout.strip()
+        speed_txt = reads[-1][0].strip()
         speed = int(speed_txt) if speed_txt.lstrip("-").isdigit() and int(speed_txt) > 0 \
             else None
         extra: dict[str, Any] = {
@@ -174,12 +178,20 @@ class NicScenario:
         raise_if_crashed(self.vm, "after the guest-panic test fault", wait_s=10)
         raise RunnerError("test fault guest-panic: the guest did not crash (sysrq c)")
 
-    def _wait_carrier(self) -> None:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            if self.g.sh(f"cat /sys/class/net/{self.g.qifname}/carrier").stdout.strip() == "1":
-                return
-            time.sleep(1)
+    def _read_link(self) -> list[tuple[str, int]]:
+        """Wait (up to 60 s, the guest polls) for the carrier, then (stdout, rc) of
+        ``ethtool -k``, ``ethtool -n rx-flow-hash`` per flow type and the sysfs speed."""
+        q = self.g.qifname
+        cmds = [f"ethtool -k {q}", *(f"ethtool -n {q} rx-flow-hash {ft}"
+                                     for ft in oracle.FLOW_TYPES),
+                f"cat /sys/class/net/{q}/speed"]
+        out = self.g.sh(
+            f"i=0; until [ \"$(cat /sys/class/net/{q}/carrier 2>/dev/null)\" = 1 ] || "
+            f"[ $i -ge 1200 ]; do sleep 0.05; i=$((i+1)); done; "
+            + "".join(f"{c}; echo {_SEP} $?; " for c in cmds), timeout=120).stdout
+        cut = re.split(rf"{_SEP} (\d+)\n", out)
+        return [(cut[2 * k], int(cut[2 * k + 1])) if 2 * k + 1 < len(cut) else ("", 1)
+                for k in range(len(cmds))]
 
     def facts_summary(self) -> dict[str, Any]:
         """The facts as JSON-friendly values (for the report)."""
