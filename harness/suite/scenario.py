@@ -111,6 +111,7 @@ class NicScenario:
         self.extra_args: list[str] = ["--meta-tlv"] if self.opts.meta_format == "tlv" else []
         #: the next invocation's runner, loaded while this one's traffic flows (--hold)
         self._held: tuple[str, tuple[str, ...], Observation] | None = None
+        self._mac: str | None = None
 
     @property
     def ifname(self) -> str:
@@ -220,8 +221,10 @@ class NicScenario:
     def _plan(self, spec: runs.Run) -> list[SentPacket]:
         n = spec.packets or self.opts.packets
         first = _Ids.take(n)
-        mac = self.g.nic.mac if self.g.nic is not None else \
-            self.g.sh(f"cat /sys/class/net/{self.g.qifname}/address").stdout.strip()
+        if self._mac is None:  # a guest-made NIC (veth): read once
+            self._mac = self.g.nic.mac if self.g.nic is not None else \
+                self.g.sh(f"cat /sys/class/net/{self.g.qifname}/address").stdout.strip()
+        mac = self._mac
         plan = make_plan(n, dst_mac=mac, kinds=spec.kinds or self.opts.kinds,
                          seed=self.opts.seed + first, first_id=first, vids=nics.base.PLAN_VIDS)
         return self.kind.adapt_plan(with_bad_checksums(plan))
