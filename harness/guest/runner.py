@@ -59,6 +59,8 @@ REMOTE_DIR = "/opt/xdp-hints"
 GUEST_POLL_S = 0.05
 GUEST_WAIT_CHUNK_S = 5.0
 ERR_SEPARATOR = "__XDP_HINTS_STDERR__"
+_STOPPED = "__XDP_HINTS_STOPPED__"  # wait_for(stop=True): the runner was stopped
+STOP_TIMEOUT_S = 60.0  # how long a stop waits for the runner to detach and exit
 MODES = ("pass", "veth", "cpumap", "xsk", "skb")  # skb: no XDP program, TC only
 
 
@@ -176,11 +178,14 @@ class Observation:
         return self.read()[0]
 
     def wait_for(self, n: int, point: str = "xdp", timeout: float = 30.0,
-                 ids: Iterable[int] | None = None, poll_s: float = 0.5) -> list[dict]:
+                 ids: Iterable[int] | None = None, poll_s: float = 0.5,
+                 stop: bool = False) -> list[dict]:
         """Poll until ``n`` records at ``point`` (or all of ``ids``) arrived, or timeout.
 
         Returns the records of that point seen at the end; never raises on timeout
-        (the caller's oracle reports what is missing).
+        (the caller's oracle reports what is missing).  ``stop``: then stop the
+        runner in the same round trip (as :meth:`stop`), once the guest counts ``n``
+        lines at ``point`` (ids are not checked there) or at the deadline.
         """
         want = set(ids) if ids is not None else None
         n = len(want) if want is not None else n
@@ -190,14 +195,27 @@ class Observation:
         end = time.monotonic() + timeout
         while True:
             chunk = max(0.0, min(GUEST_WAIT_CHUNK_S, end - time.monotonic()))
+            tail = f"cat {self.out_path} 2>/dev/null"
+            if stop and not self.stopped:
+                last = time.monotonic() + chunk >= end
+                tail = (f"if [ \"${{c:-0}}\" -ge {n} ]{' || true' if last else ''}; then "
+                        f"echo {_STOPPED}; {self.runner._stop_sh(self, STOP_TIMEOUT_S)}; "
+                        f"else {tail}; fi")
             out = self.runner.vm.ssh.run(
                 f"i=0; while {count}[ \"${{c:-0}}\" -lt {n} ] && [ $i -lt "
                 f"{int(chunk / GUEST_POLL_S)} ]; do sleep {GUEST_POLL_S}; i=$((i+1)); done; "
-                f"cat {self.out_path} 2>/dev/null", timeout=chunk + 60).stdout
+                f"{tail}", timeout=chunk + STOP_TIMEOUT_S + 60).stdout
+            if out.startswith(_STOPPED + "\n"):
+                self.stopped = True
+                self.runner._collect(self, out[len(_STOPPED) + 1:])
+                return self.by_point(point)
             recs = [r for r in parse_lines(out)[0] if r.get("point") == point]
             got = {int(r["id"]) for r in recs}
             done = len(recs) >= n if want is None else want <= got
             if done or time.monotonic() >= end:
+                if stop:
+                    self.stop()
+                    return self.by_point(point)
                 return recs
             time.sleep(poll_s if len(recs) >= n else 0)  # enough lines, not the right ids
 
@@ -411,17 +429,18 @@ class GuestRunner:
                                   f"({obs.ifname}, mode {obs.mode})", obs.events, obs.stderr)
 
     def _stop(self, obs: Observation, timeout: float) -> None:
-        t = max(5, int(timeout))
-        # SIGTERM, wait for a clean detach, SIGKILL as the last resort (its BPF
-        # links then go away with the process).
-        # and the records and stderr in the same round trip
-        r = self.vm.ssh.run(
-            f"p=$(cat {obs.pid_path} 2>/dev/null); if [ -n \"$p\" ]; then "
-            f"kill -TERM $p 2>/dev/null; i=0; "
-            f"while kill -0 $p 2>/dev/null && [ $i -lt {t * 20} ]; do sleep {GUEST_POLL_S}; "
-            f"i=$((i+1)); done; kill -0 $p 2>/dev/null && kill -KILL $p; fi; "
-            f"{self._cat(obs)}", timeout=timeout + 60)
+        r = self.vm.ssh.run(self._stop_sh(obs, timeout), timeout=timeout + 60)
         self._collect(obs, r.stdout)
+
+    def _stop_sh(self, obs: Observation, timeout: float) -> str:
+        """Shell: SIGTERM, wait for a clean detach, SIGKILL as the last resort (its BPF
+        links then go away with the process); then the records and stderr."""
+        t = max(5, int(timeout))
+        return (f"p=$(cat {obs.pid_path} 2>/dev/null); if [ -n \"$p\" ]; then "
+                f"kill -TERM $p 2>/dev/null; i=0; "
+                f"while kill -0 $p 2>/dev/null && [ $i -lt {t * 20} ]; do sleep {GUEST_POLL_S}; "
+                f"i=$((i+1)); done; kill -0 $p 2>/dev/null && kill -KILL $p; fi; "
+                f"{self._cat(obs)}")
 
     @staticmethod
     def _cat(obs: Observation) -> str:

@@ -329,7 +329,9 @@ class NicScenario:
         try:
             hooks.before_send()
             self.kind.send(self.g, plan, self.opts.gap_s)
-            obs.wait_for(len(plan), point=spec.last_point, ids=ids, timeout=self.opts.wait_s)
+            # and the runner stops in the same round trip (before hooks.after)
+            obs.wait_for(len(plan), point=spec.last_point, ids=ids, timeout=self.opts.wait_s,
+                         stop=True)
         except KeyboardInterrupt:
             # Ctrl-C / SIGTERM: the VM is torn down next; no waits for traffic that
             # will not come, no runner to stop politely

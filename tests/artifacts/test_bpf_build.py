@@ -345,8 +345,11 @@ FAKE_RUNNER = textwrap.dedent("""\
     n = 0
     while not stop:
         n += 1
-        print(json.dumps({{"point": "xdp", "id": n, "rx_hash_rc": 0}}), flush=True)
-        print(json.dumps({{"point": "tc", "id": n, "meta_found": True}}), flush=True)
+        # compact, as the real runner writes them (the guest greps '"point":"tc"')
+        print(json.dumps({{"point": "xdp", "id": n, "rx_hash_rc": 0}}, separators=(",", ":")),
+              flush=True)
+        print(json.dumps({{"point": "tc", "id": n, "meta_found": True}}, separators=(",", ":")),
+              flush=True)
         time.sleep(0.05)
     print(json.dumps({{"event": "stats", "xdp": {{"seen": n}}}}))
     print(json.dumps({{"event": "exit", "rc": 0, "records": 2 * n}}))
@@ -403,6 +406,19 @@ def test_observe_no_meta_is_passed_and_checked(fake_runner):
         fake_runner.observe("old0", mode="pass", no_meta=True, ready_timeout=20)
     with fake_runner.observe("old0", mode="pass", ready_timeout=20) as obs:
         assert "--no-meta" not in obs.argv
+
+
+def test_wait_for_then_stop_in_one_round_trip(fake_runner):
+    obs = fake_runner.observe("eth1", mode="pass", ready_timeout=20)
+    got = obs.wait_for(3, point="tc", timeout=20, stop=True)
+    assert obs.stopped and len(got) >= 3
+    assert obs.exit == {"event": "exit", "rc": 0, "records": len(obs.records)}
+    assert obs.stats["xdp"]["seen"] >= 3
+    obs.stop()  # already stopped: nothing more
+    # the deadline stops it too, with whatever arrived
+    obs = fake_runner.observe("eth1", mode="pass", ready_timeout=20)
+    got = obs.wait_for(10**6, point="tc", timeout=1, stop=True)
+    assert obs.stopped and obs.exit["rc"] == 0 and got == obs.by_point("tc")
 
 
 def test_held_runner_loads_first_and_attaches_on_release(fake_runner):
