@@ -133,9 +133,17 @@ class _Runner:
 
     def observe(self, ifname: str, mode: str, extra_args: Any = (), **kw: Any) -> _Obs:
         self.calls.append((mode, kw))
-        self.obs = _Obs({"hwtstamp_rc": 0, "hwtstamp_rx_filter": 1,
-                         "meta_write": not kw.get("no_meta")})
-        return self.obs
+        obs = _Obs({"hwtstamp_rc": 0, "hwtstamp_rx_filter": 1,
+                    "meta_write": not kw.get("no_meta")})
+        if kw.get("hold"):  # released later: then it is the observation that gets records
+            def release(also: Any = None) -> _Obs:
+                self.calls.append(("release", {"also": also}))
+                self.obs = obs
+                return obs
+            obs.release = release  # type: ignore[attr-defined]
+        else:
+            self.obs = obs
+        return obs
 
 
 def _tc_record(facts: o.Facts, p: SentPacket, meta: bool) -> dict[str, Any]:
@@ -207,6 +215,28 @@ def _run_pass(monkeypatch: pytest.MonkeyPatch, run: str,
     rows, stats = scn.run_one(run, ["pass"])
     assert stats.run == run and stats.packets == 8
     return rows, runner
+
+
+def test_next_invocation_loads_held_and_is_released(monkeypatch: pytest.MonkeyPatch) -> None:
+    """run_one(nxt=...): the next runner is launched held with this one's start, and the
+    next run_one releases it instead of starting a runner."""
+    runner = _Runner()
+    scn = _scenario("igc", runner)
+
+    def send(_g: Any, plan: list[SentPacket], _gap: float) -> None:
+        assert runner.obs is not None
+        facts = scn._facts_for({"hwtstamp_rc": 0})
+        runner.obs.records = [_tc_record(facts, p, meta=False) for p in plan]
+
+    _fake_igc(monkeypatch, scn, send, lambda ids: dict.fromkeys(ids))
+    scn.run_one("pass", ["pass"], nxt=("pass-bare", ["pass"]))
+    (mode1, kw1), (mode0, kw0) = runner.calls  # the held one is made first
+    assert mode1 == "pass" and kw1 == {"no_meta": True, "hold": True}
+    assert mode0 == "pass" and kw0["also"] is not None and "hold" not in kw0
+    rows, stats = scn.run_one("pass-bare", ["pass"])
+    assert runner.calls[2] == ("release", {"also": None})  # no runner started for it
+    assert stats.run == "pass-bare" and {r.path for r in rows} == {"pass-bare"}
+    assert scn._held is None
 
 
 def _exact(facts: o.Facts, p: SentPacket, _rec: dict[str, Any]) -> int:
