@@ -707,6 +707,17 @@ static int run_load(struct run_state *st)
 		if (!st->uobj)
 			return -1;
 	}
+	/* the TC helper chain loads here (a held run: before it is released), attaches later */
+	if (o->tc_chain) {
+		err = xh_tch_load(&st->tch, o->tc_chain, &st->cfg,
+				  bpf_map__fd(find_map(st->obj, "events")));
+		if (err) {
+			emit_error(st->tch.stage, err, "TC helper chain %s on %s", o->tc_chain,
+				   o->ifname);
+			return -1;
+		}
+		tmark("tc chain loaded");
+	}
 	return 0;
 }
 
@@ -870,9 +881,7 @@ static int run_attach(struct run_state *st)
 		return -1;
 	}
 	if (o->tc_chain) {
-		err = xh_tch_start(&st->tch, o->tc_chain, &st->cfg,
-				   bpf_map__fd(find_map(st->obj, "events")), o->ifindex,
-				   st->ki.tcx_ingress);
+		err = xh_tch_attach(&st->tch, o->ifindex, st->ki.tcx_ingress);
 		if (err) {
 			emit_error(st->tch.stage, err, "TC helper chain %s on %s", o->tc_chain,
 				   o->ifname);

@@ -27,28 +27,31 @@ static const char *const helper_names[XH_TCH_NR] = {
 	[XH_TCH_PULL_DATA] = "pull_data",
 };
 
-int xh_tch_start(struct xh_tch *t, const char *path, const struct xh_cfg *cfg, int events_fd,
-		 int ifindex, long long tcx_type)
+int xh_tch_load(struct xh_tch *t, const char *path, const struct xh_cfg *cfg, int events_fd)
 {
-	struct bpf_program *apply, *read;
 	int err;
 
 	err = xh_side_open(path, cfg, events_fd, &t->obj);
 	t->stage = t->obj ? "tc_chain_load" : "tc_chain_open";
 	if (err)
 		return err;
-	apply = bpf_object__find_program_by_name(t->obj, "xh_tch_apply");
-	read = bpf_object__find_program_by_name(t->obj, "xh_tch_read");
-	if (!apply || !read)
+	t->apply_prog = bpf_object__find_program_by_name(t->obj, "xh_tch_apply");
+	t->read_prog = bpf_object__find_program_by_name(t->obj, "xh_tch_read");
+	if (!t->apply_prog || !t->read_prog)
 		return -ENOENT;
-	err = bpf_object__load(t->obj);
-	if (err)
-		return err;
+	return bpf_object__load(t->obj);
+}
+
+int xh_tch_attach(struct xh_tch *t, int ifindex, long long tcx_type)
+{
+	int err;
+
 	/* tcx appends: apply runs first, read next (both return TCX_NEXT / a verdict) */
 	t->stage = "tc_chain_attach";
-	err = xh_tc_attach(bpf_program__fd(apply), ifindex, "tcx", tcx_type, &t->apply);
+	err = xh_tc_attach(bpf_program__fd(t->apply_prog), ifindex, "tcx", tcx_type, &t->apply);
 	if (!err)
-		err = xh_tc_attach(bpf_program__fd(read), ifindex, "tcx", tcx_type, &t->read);
+		err = xh_tc_attach(bpf_program__fd(t->read_prog), ifindex, "tcx", tcx_type,
+				   &t->read);
 	return err;
 }
 

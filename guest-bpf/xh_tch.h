@@ -12,17 +12,19 @@ struct bpf_object;
 
 struct xh_tch {
 	struct bpf_object *obj;
+	struct bpf_program *apply_prog, *read_prog;
 	struct xh_att apply, read;
-	const char *stage;	/* where xh_tch_start failed */
+	const char *stage;	/* where xh_tch_load / xh_tch_attach failed */
 };
 
 /*
  * Opens and loads @path with the main object's @cfg and ring buffer
- * (@events_fd), attaches xh_tch_apply then xh_tch_read to @ifindex's tcx
- * ingress.  0 or -errno (t->stage names the step); xh_tch_stop() undoes it.
+ * (@events_fd); 0 or -errno (t->stage names the step).  xh_tch_attach then
+ * attaches xh_tch_apply and xh_tch_read to @ifindex's tcx ingress.
+ * xh_tch_stop() undoes both.
  */
-int xh_tch_start(struct xh_tch *t, const char *path, const struct xh_cfg *cfg, int events_fd,
-		 int ifindex, long long tcx_type);
+int xh_tch_load(struct xh_tch *t, const char *path, const struct xh_cfg *cfg, int events_fd);
+int xh_tch_attach(struct xh_tch *t, int ifindex, long long tcx_type);
 void xh_tch_stop(struct xh_tch *t);	/* no-op if nothing was started */
 /* The keys a XH_PT_TCH record adds (helper, helper_rc, meta_len_before). */
 void xh_tch_keys(struct jbuf *j, const void *data, size_t size);
