@@ -230,6 +230,16 @@ class Observation:
         return self.runner._await_ready(self, go if self.launched else self.start_cmd + go,
                                         also)
 
+    def launch(self) -> None:
+        """Start a held runner on its own (it loads, then waits for :meth:`release`)."""
+        if self.go_path is None or self.launched:
+            raise ValueError("launch() is for held runners not yet launched")
+        self.launched = True
+        r = self.runner.vm.ssh.run(self.start_cmd, timeout=60)
+        if r.rc != 0:
+            raise RunnerError(f"held runner could not be started ({self.ifname}, mode "
+                              f"{self.mode})", stderr=r.stderr)
+
     def stop(self, timeout: float = 60.0) -> None:
         if not self.stopped:
             self.stopped = True

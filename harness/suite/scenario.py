@@ -118,12 +118,18 @@ class NicScenario:
         return self.g.ifname
 
     # -- set-up ------------------------------------------------------------
-    def prepare(self) -> Facts:
+    def prepare(self, first: tuple[str, Sequence[str]] | None = None) -> Facts:
         """Bring the NIC up, let its kind configure it, read the facts that do not change
-        per run."""
+        per run.  ``first``: the first invocation (run, paths), whose runner then loads,
+        held, while the rest of this goes on (not with a fault or a user's program: their
+        objects are pushed here)."""
         g = self.g
         self.kind.attach(g)
         self.vm.ssh.check(f"ip link set {g.qifname} up", timeout=60)
+        if first is not None and not self.opts.fault and self.opts.program is None:
+            held = self._hold(first)
+            if held is not None:
+                held.launch()
         self.kind.prepare(g)
         for rule in self.opts.rx_rules:
             r = g.sh(f"ethtool -N {g.qifname} {shlex.join(shlex.split(rule))}")
@@ -384,9 +390,6 @@ class NicScenario:
         """Every asked path, grouped into as few runner invocations as possible."""
         serves = runs.invocations(paths)
         out = Scenario(self.kind.name)
-        if self.base is None:
-            self.prepare()
-        out.facts = self.facts_summary()
         steps: list[list[Row] | tuple[str, list[str]]] = []  # skip rows, or an invocation
         for run, mine in serves.items():
             if self.opts.meta_format != "struct" and runs.RUNS[run].struct_only:
@@ -404,6 +407,9 @@ class NicScenario:
                 steps.append((run, offered))
         todo = [s for s in steps if isinstance(s, tuple)]
         try:
+            if self.base is None:
+                self.prepare(first=todo[0] if todo else None)
+            out.facts = self.facts_summary()
             for step in steps:
                 if isinstance(step, list):
                     out.rows.extend(step)

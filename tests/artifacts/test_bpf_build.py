@@ -436,6 +436,13 @@ def test_held_runner_loads_first_and_attaches_on_release(fake_runner):
     assert held.wait_for(2, point="xdp", timeout=20, poll_s=0.1)
     held.stop()
     assert held.exit["rc"] == 0 and held.records
+    # launched on its own (the scenario does so while it prepares the NIC)
+    held = fake_runner.observe("eth1", mode="xsk", hold=True)
+    held.launch()
+    with pytest.raises(ValueError):
+        held.launch()
+    with held.release() as obs:
+        assert obs.ready["mode"] == "xsk"
 
 
 def test_held_runner_stopped_unreleased(fake_runner):
