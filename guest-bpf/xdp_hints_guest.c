@@ -718,6 +718,15 @@ static int run_load(struct run_state *st)
 		}
 		tmark("tc chain loaded");
 	}
+	if (o->upper_obj) {	/* likewise the stacked-device reader */
+		err = xh_stk_load(&st->stk, o->upper_obj, &st->cfg,
+				  bpf_map__fd(find_map(st->obj, "events")));
+		if (err) {
+			emit_error(st->stk.stage, err, "stacked-device reader %s", o->upper_obj);
+			return -1;
+		}
+		tmark("upper reader loaded");
+	}
 	return 0;
 }
 
@@ -898,9 +907,7 @@ static int run_attach(struct run_state *st)
 				return -1;
 			}
 		}
-		err = xh_stk_start(&st->stk, o->upper_obj, &st->cfg,
-				   bpf_map__fd(find_map(st->obj, "events")), idx, i,
-				   st->ki.tcx_ingress);
+		err = xh_stk_attach(&st->stk, idx, i, st->ki.tcx_ingress);
 		if (err) {
 			emit_error(st->stk.stage, err, "stacked-device reader %s", o->upper_obj);
 			return -1;
@@ -1013,6 +1020,32 @@ static void run_teardown(struct run_state *st, int rc)
 	emit_event("exit", "\"rc\":%d,\"records\":%ld", rc, st->records);
 }
 
+/* --upper-obj held without --upper: the release file's lines name the upper devices */
+static int hold_uppers(struct run_opts *o)
+{
+	static char names[XH_STK_MAX_UPPER][64];
+	char line[64];
+	FILE *f;
+
+	if (!o->upper_obj || o->n_upper)
+		return 0;
+	f = fopen(o->hold, "r");
+	while (f && o->n_upper < XH_STK_MAX_UPPER && fgets(line, sizeof(line), f)) {
+		line[strcspn(line, "\r\n")] = 0;
+		if (!line[0])
+			continue;
+		snprintf(names[o->n_upper], sizeof(names[0]), "%s", line);
+		o->upper[o->n_upper] = names[o->n_upper];
+		o->n_upper++;
+	}
+	if (f)
+		fclose(f);
+	if (o->n_upper)
+		return 0;
+	emit_error("upper_attach", -ENOENT, "released without upper devices (%s)", o->hold);
+	return -1;
+}
+
 /*
  * --hold FILE: the objects are loaded; say so and wait until FILE exists
  * before anything touches the NIC (the run before may still have traffic
@@ -1027,7 +1060,7 @@ static int run_hold(const struct run_state *st)
 	while (!stop_flag) {
 		if (!access(st->o->hold, F_OK)) {
 			tmark("released");
-			return 0;
+			return hold_uppers(st->o);
 		}
 		nanosleep(&ts, NULL);
 	}

@@ -93,7 +93,8 @@ void xh_usage(FILE *f)
 		"  --xdp-dev-bound               bind the user's XDP program to the NIC (it calls kfuncs)\n"
 		"  --hold FILE                   load, print {\"event\":\"held\"}, then wait until FILE\n"
 		"                                exists before wiring and attaching (a harness loads\n"
-		"                                the next run while the current one's traffic flows)\n"
+		"                                the next run while the current one's traffic flows);\n"
+		"                                with --upper-obj, FILE's lines name the upper devices\n"
 		"  -v, --verbose                 libbpf debug output on stderr\n");
 }
 
@@ -263,7 +264,8 @@ int xh_opts_parse(int argc, char **argv, struct run_opts *o)
 		fprintf(stderr, "run: --tc-prog needs --xdp-obj and mode pass or skb\n");
 		return 2;
 	}
-	if (!o->upper_obj != !o->n_upper) {
+	/* held, the upper devices may come with the release (run_hold) */
+	if (o->n_upper ? !o->upper_obj : o->upper_obj && !o->hold) {
 		fprintf(stderr, "run: --upper-obj and --upper go together\n");
 		return 2;
 	}

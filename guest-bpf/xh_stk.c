@@ -13,25 +13,28 @@
 #include "xh_stacked.h"
 #include "xh_stk.h"
 
-int xh_stk_start(struct xh_stk *s, const char *path, const struct xh_cfg *cfg, int events_fd,
-		 const int *ifindex, int n, long long tcx_type)
+int xh_stk_load(struct xh_stk *s, const char *path, const struct xh_cfg *cfg, int events_fd)
 {
-	struct bpf_program *read;
-	int err, i;
+	int err;
 
 	err = xh_side_open(path, cfg, events_fd, &s->obj);
 	s->stage = s->obj ? "upper_load" : "upper_open";
 	if (err)
 		return err;
-	read = bpf_object__find_program_by_name(s->obj, "xh_stk_read");
-	if (!read)
+	s->read_prog = bpf_object__find_program_by_name(s->obj, "xh_stk_read");
+	if (!s->read_prog)
 		return -ENOENT;
-	err = bpf_object__load(s->obj);
-	if (err)
-		return err;
+	return bpf_object__load(s->obj);
+}
+
+int xh_stk_attach(struct xh_stk *s, const int *ifindex, int n, long long tcx_type)
+{
+	int err = 0, i;
+
 	s->stage = "upper_attach";
 	for (i = 0; i < n && i < XH_STK_MAX_UPPER && !err; i++)
-		err = xh_tc_attach(bpf_program__fd(read), ifindex[i], "tcx", tcx_type, &s->read[i]);
+		err = xh_tc_attach(bpf_program__fd(s->read_prog), ifindex[i], "tcx", tcx_type,
+				   &s->read[i]);
 	return err;
 }
 

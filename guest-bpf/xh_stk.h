@@ -15,18 +15,19 @@ struct bpf_object;
 
 struct xh_stk {
 	struct bpf_object *obj;
+	struct bpf_program *read_prog;
 	struct xh_att read[XH_STK_MAX_UPPER];
-	const char *stage;	/* where xh_stk_start failed */
+	const char *stage;	/* where xh_stk_load / xh_stk_attach failed */
 };
 
 /*
  * Opens and loads @path (xh_stacked.bpf.o) with the main object's @cfg and ring
- * buffer (@events_fd), attaches xh_stk_read to the tcx ingress of each of the
- * @n devices @ifindex[].  0 or -errno (s->stage names the step); xh_stk_stop()
- * undoes it.
+ * buffer (@events_fd); 0 or -errno (s->stage names the step).  xh_stk_attach
+ * then attaches xh_stk_read to the tcx ingress of each of the @n devices
+ * @ifindex[].  xh_stk_stop() undoes both.
  */
-int xh_stk_start(struct xh_stk *s, const char *path, const struct xh_cfg *cfg, int events_fd,
-		 const int *ifindex, int n, long long tcx_type);
+int xh_stk_load(struct xh_stk *s, const char *path, const struct xh_cfg *cfg, int events_fd);
+int xh_stk_attach(struct xh_stk *s, const int *ifindex, int n, long long tcx_type);
 void xh_stk_stop(struct xh_stk *s);	/* no-op if nothing was started */
 /* The keys a XH_PT_STACKED record adds (hash_recalc). */
 void xh_stk_keys(struct jbuf *j, const void *data, size_t size);

@@ -220,13 +220,17 @@ class Observation:
             time.sleep(poll_s if len(recs) >= n else 0)  # enough lines, not the right ids
 
     # -- lifecycle ---------------------------------------------------------
-    def release(self, also: Observation | None = None) -> Observation:
+    def release(self, also: Observation | None = None,
+                upper: Sequence[str] = ()) -> Observation:
         """A held runner (``observe(hold=True)``): let it wire and attach, and wait for
         its ready event as observe() does (RunnerError alike).  ``also``: a held
-        runner to launch in the same round trip (it loads while this one runs)."""
+        runner to launch in the same round trip (it loads while this one runs).
+        ``upper``: the upper devices of a runner held with ``upper_later=True``."""
         if self.go_path is None:
             raise ValueError("release() is for runners started with hold=True")
-        go = f"touch {self.go_path}; "
+        names = " ".join(shlex.quote(u) for u in upper)
+        go = (f"printf '%s\\n' {names} > {self.go_path}.tmp && mv {self.go_path}.tmp "
+              f"{self.go_path}; " if upper else f"touch {self.go_path}; ")
         return self.runner._await_ready(self, go if self.launched else self.start_cmd + go,
                                         also)
 
@@ -317,7 +321,7 @@ class GuestRunner:
                 disable_kfuncs: Iterable[str] = (), no_meta: bool = False,
                 tc_chain: bool = False, meta_sweep: bool = False,
                 late_hints: bool = False, upper: Sequence[str] = (),
-                extra_args: Iterable[str] = (),
+                upper_later: bool = False, extra_args: Iterable[str] = (),
                 ready_timeout: float = 180.0, hold: bool = False,
                 also: Observation | None = None) -> Observation:
         """Start the runner for ``ifname``/``mode``; returns once it reported ready.
@@ -331,6 +335,8 @@ class GuestRunner:
         ``meta_sweep``: the NIC's XDP program writes a 4..252-byte blob by packet id
         (``--meta-sweep``, harness.guest.meta_sizes).
         ``late_hints``: it also calls the kfuncs after writing it (``--late-hints``).
+        ``upper_later`` (with ``hold``): the stacked-device reader loads, its upper
+        devices are named by :meth:`Observation.release`.
         ``upper``: upper devices (VLAN, gretap, VXLAN) whose tcx ingress gets the
         stacked-device reader (:attr:`upper_obj`, ``--upper``; records of point
         ``stacked``, harness.guest.stacked).
@@ -366,7 +372,7 @@ class GuestRunner:
             argv.append("--meta-sweep")
         if late_hints:
             argv.append("--late-hints")
-        if upper:
+        if upper or (upper_later and hold):
             argv += ["--upper-obj", self.upper_obj]
             for dev in upper:
                 argv += ["--upper", dev]

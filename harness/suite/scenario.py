@@ -244,14 +244,17 @@ class NicScenario:
                        else None)
 
     def _hold(self, nxt: tuple[str, Sequence[str]] | None) -> Observation | None:
-        """A held runner for the invocation after this one (not for stacked runs: their
-        upper devices are made first), to launch with this one's start."""
-        if nxt is None or runs.RUNS[nxt[0]].stacked:
+        """A held runner for the invocation after this one, to launch with this one's
+        start (a stacked run's upper devices are named when it is released)."""
+        if nxt is None:
             return None
         run, paths = nxt
         spec = runs.RUNS[run]
+        kw = spec.observe_args(runs.oracle_paths(run, paths))
+        if spec.stacked:
+            kw["upper_later"] = True
         obs = self.g.runner.observe(self.ifname, spec.mode, extra_args=self.extra_args,
-                                    hold=True, **spec.observe_args(runs.oracle_paths(run, paths)))
+                                    hold=True, **kw)
         self._held = (run, tuple(paths), obs)
         return obs
 
@@ -260,12 +263,11 @@ class NicScenario:
         """This invocation's runner ready: the held one if it was launched for it, else a
         new one; the next invocation's held runner launches in the same round trip."""
         held, self._held = self._held, None
-        if held is not None and (held[0], held[1]) == (run, tuple(paths)) and \
-                not spec.stacked:
-            return held[2].release(also=self._hold(nxt))
+        kw = spec.observe_args(opaths)
+        if held is not None and (held[0], held[1]) == (run, tuple(paths)):
+            return held[2].release(also=self._hold(nxt), upper=kw.get("upper", ()))
         if held is not None:
             held[2].stop()
-        kw = spec.observe_args(opaths)
         also = self._hold(nxt)
         if also is not None:
             kw["also"] = also
@@ -424,4 +426,5 @@ class NicScenario:
         except BaseException:
             self.drop_held()
             raise
+        self.drop_held()  # one nobody took (a stacked run without upper devices)
         return out

@@ -334,9 +334,13 @@ FAKE_RUNNER = textwrap.dedent("""\
         if stop:
             print(json.dumps({{"event": "exit", "rc": 1, "records": 0}}))
             sys.exit(1)
+        if "--upper-obj" in args and "--upper" not in args:  # named by the release
+            uppers = open(go).read().split()
     ready = {{"event": "ready", "mode": args[args.index("--mode") + 1], "ifname": ifname}}
     if ifname != "old0":  # old0: a runner from before --no-meta (no meta_write)
         ready["meta_write"] = "--no-meta" not in args
+    if "--hold" in args and "--upper-obj" in args:
+        ready["upper"] = uppers
     print(json.dumps(ready), flush=True)
     if ifname == "die0":  # a runner that dies without its exit event
         import os
@@ -436,6 +440,11 @@ def test_held_runner_loads_first_and_attaches_on_release(fake_runner):
     assert held.wait_for(2, point="xdp", timeout=20, poll_s=0.1)
     held.stop()
     assert held.exit["rc"] == 0 and held.records
+    # a stacked run's upper devices come with the release
+    held = fake_runner.observe("eth1", mode="pass", hold=True, upper_later=True)
+    assert "--upper-obj" in held.argv and "--upper" not in held.argv
+    with held.release(upper=["eth1.5", "xhgre0"]) as obs:
+        assert obs.ready["upper"] == ["eth1.5", "xhgre0"]
     # launched on its own (the scenario does so while it prepares the NIC)
     held = fake_runner.observe("eth1", mode="xsk", hold=True)
     held.launch()

@@ -136,7 +136,7 @@ class _Runner:
         obs = _Obs({"hwtstamp_rc": 0, "hwtstamp_rx_filter": 1,
                     "meta_write": not kw.get("no_meta")})
         if kw.get("hold"):  # released later: then it is the observation that gets records
-            def release(also: Any = None) -> _Obs:
+            def release(also: Any = None, upper: Any = ()) -> _Obs:
                 self.calls.append(("release", {"also": also}))
                 self.obs = obs
                 return obs
