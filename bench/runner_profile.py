@@ -96,10 +96,10 @@ def main() -> int:
         cur["records"] = len(self.records)
         cur["stderr"] = self.stderr
 
-    def run_one(self, run, paths):  # type: ignore[no-untyped-def]
+    def run_one(self, run, paths, nxt=None):  # type: ignore[no-untyped-def]
         cur.clear()
         t0 = time.monotonic()
-        res = orig_run_one(self, run, paths)
+        res = orig_run_one(self, run, paths, nxt=nxt)
         host = {k: round(cur.get(k, 0.0), 3) for k in ("start+ready", "wait", "stop")}
         total = time.monotonic() - t0
         host["send+rest"] = round(total - sum(host.values()), 3)
