@@ -53,30 +53,6 @@ print(n)
 """
 
 
-#: the same, kept running per NIC (its Python starts once, not per invocation): reads
-#: one batch per writer of FIFO (first line: the gap), then writes the count to FIFO.n
-SENDER_DAEMON = """import os,socket,sys,time
-fifo=sys.argv[1]
-socks={}
-while True:
- n=0
- gap=0.0
- with open(fifo) as inp:
-  for l in inp:
-   f=l.split()
-   if len(f)==2 and f[0]=='gap':
-    gap=float(f[1]);continue
-   if len(f)!=3: continue
-   s=socks.get(f[0])
-   if s is None:
-    s=socks[f[0]]=socket.socket(socket.AF_PACKET,socket.SOCK_RAW);s.bind((f[0],0))
-   s.setsockopt(socket.SOL_SOCKET,socket.SO_PRIORITY,int(f[1]))
-   s.send(bytes.fromhex(f[2]));n+=1;time.sleep(gap)
- open(fifo+'.t','w').write(str(n))
- os.rename(fifo+'.t',fifo+'.n')
-"""
-
-
 def vlan_dev(tx_if: str, tpid: int, vid: int) -> str:
     """Name of the VLAN device on ``tx_if`` for (tpid, vid), e.g. ``xhn0.ad10``."""
     return f"{tx_if}.{VLAN_PROTO[tpid][1]}{vid}"
@@ -118,12 +94,7 @@ class Veth(NicKind):
         g.ifname, g.tx_if = g.runner.veth_nic()
 
     def prepare(self, g: GuestNic) -> None:
-        """No VLAN filters: frames come from packet sockets on the peer, written by a
-        sender kept running for the NIC (:data:`SENDER_DAEMON`)."""
-        fifo = _fifo(g)
-        g.sh(f"kill -0 $(cat {fifo}.pid 2>/dev/null) 2>/dev/null || {{ rm -f {fifo} && "
-             f"mkfifo {fifo} && {{ setsid python3 -c {shlex.quote(SENDER_DAEMON)} {fifo} "
-             f"> /dev/null 2>&1 < /dev/null & echo $! > {fifo}.pid; }}; }}", timeout=60)
+        """No VLAN filters: frames come from packet sockets on the peer."""
 
     def extra_facts(self, g: GuestNic) -> dict[str, Any]:
         # veth never strips: inline tags stay in the data (rx-vlan-offload only means it
@@ -150,24 +121,10 @@ class Veth(NicKind):
             f"egress-qos-map {EGRESS_QOS_MAP} && ip link set {shlex.quote(d)} up; }}; }} && "
             for d, (tpid, vid) in sorted(devs.items()))
         data = "".join(lines).encode()
-        fifo = _fifo(g)
-        wait = 120 + len(data) // 1000
-        # the kept sender if it runs (the batch into its FIFO, then its count), else a
-        # sender of its own
-        r = g.vm.ssh.run(
-            f"{mk}if kill -0 $(cat {fifo}.pid 2>/dev/null) 2>/dev/null; then "
-            f"rm -f {fifo}.n && {{ echo gap {gap_s}; cat; }} > {fifo} && i=0; "
-            f"until [ -s {fifo}.n ] || [ $i -ge {wait * 100} ]; do sleep 0.01; i=$((i+1)); "
-            f"done; cat {fifo}.n; [ -s {fifo}.n ]; "
-            f"else python3 -c {shlex.quote(SEND_SCRIPT)} {gap_s}; fi",
-            timeout=wait + 60, stdin=data)
+        r = g.vm.ssh.run(f"{mk}python3 -c {shlex.quote(SEND_SCRIPT)} {gap_s}",
+                         timeout=120 + len(data) // 1000, stdin=data)
         if r.rc != 0:
             raise RunnerError(f"sending frames in the guest on {g.tx_if} failed", stderr=r.stderr)
-
-
-def _fifo(g: GuestNic) -> str:
-    """The kept sender's FIFO for this NIC."""
-    return shlex.quote(f"{g.runner.remote_dir}/vethsend-{g.tx_if}.fifo")
 
 
 KIND = Veth()
