@@ -53,7 +53,7 @@ class Options:
 
     packets: int = 48
     kinds: Sequence[str] = DEFAULT_KINDS
-    gap_s: float = 0.01
+    gap_s: float = 0.002
     wait_s: float = 120.0
     seed: int = 1
     fault: str | None = None  # test only: "hash+1" (harness.suite.faults)
