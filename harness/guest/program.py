@@ -63,6 +63,8 @@ NEEDS: dict[str, tuple[str, ...]] = {
     "cpumap": (*_AFTER_XDP, "cpu_map"),
     "xsk": (*_AFTER_XDP, "xsks"),
     "xsk-zc": (*_AFTER_XDP, "xsks"),
+    "veth-store": ("cfg", "tx_port"),
+    "cpumap-store": ("cfg", "cpu_map"),
 }
 KFUNC_PREFIX = "bpf_xdp_metadata_"
 

@@ -257,6 +257,7 @@ class GuestRunner:
                 cpumap_cpu: int | None = None, hwtstamp: bool = True,
                 duration: float | None = None, count: int | None = None,
                 disable_kfuncs: Iterable[str] = (), no_meta: bool = False,
+                store: bool = False,
                 extra_args: Iterable[str] = (), ready_timeout: float = 180.0) -> Observation:
         """Start the runner for ``ifname``/``mode``; returns once it reported ready.
 
@@ -264,6 +265,7 @@ class GuestRunner:
         ``disable_kfuncs`` (e.g. ``["rx_vlan_tag"]`` or ``["all"]``) makes the
         programs skip kfuncs as if the kernel lacked them (their rc is null).
         ``no_meta``: the NIC's XDP program writes no data_meta (``--no-meta``).
+        ``store``: redirect-store mode (``--store``, harness.oracle.store).
         Raises RunnerError if it fails before ready (load/verifier/attach errors
         are in the exception text, with the tail of the runner's stderr).
         """
@@ -286,6 +288,8 @@ class GuestRunner:
             argv += ["--disable-kfunc", k]
         if no_meta:
             argv.append("--no-meta")
+        if store:
+            argv.append("--store")
         argv += list(extra_args)
         n = next(self._seq)
         # under remote_dir, not a fixed /tmp name: two harness processes sharing one

@@ -17,6 +17,9 @@ Paths (guest runner point in brackets):
   ``xsk``         AF_XDP copy mode: the metadata the NIC's XDP program stored in front of
                   the frame [xsk, xsk_mode copy]
   ``xsk-zc``      the same in zero-copy mode [xsk, xsk_mode zerocopy]
+  ``veth-store-skb``, ``cpumap-store-skb``  ``veth-skb`` / ``cpumap-skb`` in
+                  ``redirect-store`` mode: the NIC's XDP program stored a hash, a VLAN tag
+                  and a stamp with the store kfuncs before redirecting (harness.oracle.store)
 
 Fields: ``hash``, ``hash_type``, ``timestamp``, ``vlan`` ((tpid, tci) tuple), ``meta``
 (the custom ``data_meta`` struct arrived intact; ``False`` on ``pass-bare`` and
@@ -50,10 +53,13 @@ PATHS: tuple[str, ...] = (
     "cpumap-skb",
     "xsk",
     "xsk-zc",
+    "veth-store-skb",
+    "cpumap-store-skb",
 )
 FIELDS: tuple[str, ...] = ("hash", "hash_type", "timestamp", "vlan", "meta", "queue")
 
 SKB_FROM_FRAME_PATHS = frozenset({"veth-skb", "cpumap-skb"})  # __xdp_build_skb_from_frame
+STORE_SKB_PATHS = frozenset({"veth-store-skb", "cpumap-store-skb"})  # harness.oracle.store
 PASS_PATHS = frozenset({"pass", "pass-bare"})  # the NIC's skb after XDP_PASS
 NIC_SKB_PATHS = PASS_PATHS | {"skb"}  # the skb the NIC's driver builds, with or without XDP
 KFUNC_PATHS = frozenset({"xdp", "veth", "xsk", "xsk-zc"})  # kfunc results are recorded
@@ -78,6 +84,8 @@ FEATURE_OF_FIELD = {
 #: (path, field) pairs nothing can observe: they get no row in a report
 NOT_OBSERVABLE: dict[tuple[str, str], str] = {
     **{(p, "hash_type"): "struct __sk_buff has a hash but no RSS hash type"
-       for p in sorted(NIC_SKB_PATHS | SKB_FROM_FRAME_PATHS)},
+       for p in sorted(NIC_SKB_PATHS | SKB_FROM_FRAME_PATHS | STORE_SKB_PATHS)},
+    **{(p, "meta"): "data_meta is checked on veth-skb and cpumap-skb"
+       for p in sorted(STORE_SKB_PATHS)},
     ("xdp", "meta"): "data_meta is written at the XDP hook and checked downstream",
 }

@@ -44,6 +44,16 @@ from harness.oracle.paths import (
     PASS_PATHS,
     PATHS,
     SKB_FROM_FRAME_PATHS,
+    STORE_SKB_PATHS,
+)
+from harness.oracle.store import (
+    KFUNC_OF_STORE_FIELD,
+    SERIES,
+    STORE_VLAN,
+    absent_reason,
+    missing_store_kfuncs,
+    store_hash,
+    store_ts,
 )
 from harness.oracle.uapi import XDP_RSS_TYPE_L4_ANY, XDP_RSS_TYPE_NONE
 from harness.traffic.packets import SentPacket
@@ -183,7 +193,43 @@ def _vlan_value(reason: str) -> Then:
     return lambda ctx: value(outer_tag(ctx.pkt), reason)
 
 
+#: redirect-store paths (harness.oracle.store): first, so no veth-skb/cpumap-skb rule applies
+STORE_RULES: tuple[Rule, ...] = (
+    Rule(
+        "store-kfunc-absent",
+        paths=STORE_SKB_PATHS,
+        when=lambda c: bool(missing_store_kfuncs(c.facts.kfuncs)),
+        then=lambda c: skip(absent_reason(missing_store_kfuncs(c.facts.kfuncs))),
+        source=SERIES,
+    ),
+    Rule(
+        "store-hash",
+        paths=STORE_SKB_PATHS,
+        fields=_fs("hash"),
+        then=lambda c: value(store_hash(c.pkt), "the hash the XDP program stored with "
+                             f"{KFUNC_OF_STORE_FIELD['hash']}, not the NIC's"),
+        source=SERIES + ": __xdp_build_skb_from_frame sets skb->hash from the stored hash",
+    ),
+    Rule(
+        "store-vlan",
+        paths=STORE_SKB_PATHS,
+        fields=_fs("vlan"),
+        then=lambda c: value(STORE_VLAN, "the tag the XDP program stored with "
+                             f"{KFUNC_OF_STORE_FIELD['vlan']} (hwaccel tag of the skb)"),
+        source=SERIES + ": __vlan_hwaccel_put_tag from the stored vlan_proto/vlan_tci",
+    ),
+    Rule(
+        "store-ts",
+        paths=STORE_SKB_PATHS,
+        fields=_fs("timestamp"),
+        then=lambda c: value(store_ts(c.pkt), "the stamp the XDP program stored with "
+                             f"{KFUNC_OF_STORE_FIELD['timestamp']}"),
+        source=SERIES + ": skb_hwtstamps(skb)->hwtstamp from the stored stamp",
+    ),
+)
+
 RULES: tuple[Rule, ...] = (
+    *STORE_RULES,
     # --- rx queue: chosen through the RSS indirection table, seen at the XDP hook ---
     Rule(
         "queue-not-at-xdp",

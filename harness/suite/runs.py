@@ -13,7 +13,15 @@ veth       veth                ``veth`` (kfuncs on the peer), ``veth-skb``
 cpumap     cpumap              ``cpumap`` (cpumap program), ``cpumap-skb``
 xsk        xsk copy            ``xsk`` (metadata area in the UMEM)
 xsk-zc     xsk zerocopy        ``xsk-zc``
+veth-      veth --store        ``veth-store-skb`` (redirect-store mode: the skb
+store                          carries what the XDP program stored)
+cpumap-    cpumap --store      ``cpumap-store-skb``
+store
 =========  ==================  ===================================================
+
+The ``*-store`` invocations run only where the guest's BTF has the store kfuncs
+(harness.oracle.store); elsewhere :func:`not_runnable` gives the skip reason and no
+runner starts.
 
 ``xdp`` and ``pass`` share one runner invocation; ``pass`` adds a second one,
 ``pass-bare``: it shows whether a driver's skb depends on what XDP did to the
@@ -27,7 +35,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from harness.nics.base import CLI_PATHS
-from harness.oracle import FIELDS
+from harness.oracle import FIELDS, Facts
+from harness.oracle.store import absent_reason, missing_store_kfuncs
 from harness.verdict.compare import Row, has_row
 
 
@@ -50,16 +59,24 @@ RUNS: dict[str, Run] = {
     "cpumap": Run("cpumap", {}, "cpumap_skb", ("cpumap", "cpumap-skb")),
     "xsk": Run("xsk", {"xsk_mode": "copy"}, "xsk", ("xsk",)),
     "xsk-zc": Run("xsk", {"xsk_mode": "zerocopy"}, "xsk", ("xsk-zc",)),
+    "veth-store": Run("veth", {"store": True}, "veth_skb", ("veth-store-skb",),
+                      {"veth_skb": "veth-store-skb", "veth_xdp": "veth-store"}),
+    "cpumap-store": Run("cpumap", {"store": True}, "cpumap_skb", ("cpumap-store-skb",),
+                        {"cpumap_skb": "cpumap-store-skb", "cpumap": "cpumap-store"}),
 }
+#: invocations that need the store kfuncs in the guest's BTF
+STORE_RUNS = frozenset({"veth-store", "cpumap-store"})
 #: CLI path -> the invocation it shares (xdp and pass: one)
 RUN_OF_PATH = {"skb": "skb", "xdp": "pass", "pass": "pass", "veth": "veth", "cpumap": "cpumap",
-               "xsk": "xsk", "xsk-zc": "xsk-zc"}
+               "xsk": "xsk", "xsk-zc": "xsk-zc", "veth-store": "veth-store",
+               "cpumap-store": "cpumap-store"}
 #: CLI path -> invocations of its own after that one
 EXTRA_RUNS: dict[str, tuple[str, ...]] = {"pass": ("pass-bare",)}
 #: CLI path -> the oracle paths (rows) it gives
 ORACLE_PATHS = {"skb": ("skb",), "xdp": ("xdp",), "pass": ("pass", "pass-bare"),
                 "veth": ("veth", "veth-skb"), "cpumap": ("cpumap", "cpumap-skb"),
-                "xsk": ("xsk",), "xsk-zc": ("xsk-zc",)}
+                "xsk": ("xsk",), "xsk-zc": ("xsk-zc",), "veth-store": ("veth-store-skb",),
+                "cpumap-store": ("cpumap-store-skb",)}
 
 
 def invocations(paths: Sequence[str]) -> dict[str, list[str]]:
@@ -73,6 +90,15 @@ def invocations(paths: Sequence[str]) -> dict[str, list[str]]:
             for run in (RUN_OF_PATH[p], *EXTRA_RUNS.get(p, ())):
                 serves.setdefault(run, []).append(p)
     return serves
+
+
+def not_runnable(run: str, facts: Facts | None) -> str | None:
+    """Why invocation ``run`` cannot run on this kernel (skip its rows), or None."""
+    if run in STORE_RUNS:
+        missing = missing_store_kfuncs(facts.kfuncs if facts is not None else None)
+        if missing:
+            return absent_reason(missing)
+    return None
 
 
 def oracle_paths(run: str, paths: Iterable[str]) -> list[str]:

@@ -11,6 +11,9 @@ import pytest
 
 import harness.oracle as o
 from harness.guest import records
+from harness.oracle.paths import STORE_SKB_PATHS
+from harness.oracle.store import STORE_KFUNCS, store_hash
+from harness.suite import runs
 from harness.traffic.packets import SentPacket, make_plan
 from harness.verdict import compare as c
 from harness.verdict import report
@@ -257,6 +260,8 @@ RUNNER_POINT = {
     "cpumap-skb": "cpumap_skb",
     "xsk": "xsk",
     "xsk-zc": "xsk",
+    "veth-store-skb": "veth_skb",  # a --store run: compare(..., points=runs.RUNS[...].points)
+    "cpumap-store-skb": "cpumap_skb",
 }
 
 
@@ -309,12 +314,15 @@ def test_runner_records_same_verdicts_as_canonical(facts: o.Facts) -> None:
     a = {(r.path, r.field): r.verdict for r in c.compare("n", facts, PLAN, canon)}
     # one runner invocation per run: the bare run's tc records are pass-bare, the skb
     # run's (no XDP program) are skb
-    shared = [p for p in ALL_PATHS if p not in ("pass-bare", "skb")]
+    shared = [p for p in ALL_PATHS if p not in ("pass-bare", "skb", *STORE_SKB_PATHS)]
     runner = runner_run(facts, shared)
     random.Random(3).shuffle(runner)
     rows = c.compare("n", facts, PLAN, runner)
     rows += c.compare("n", facts, PLAN, runner_run(facts, ["pass-bare"]), points=BARE_POINTS)
     rows += c.compare("n", facts, PLAN, runner_run(facts, ["skb"]), points={"tc": "skb"})
+    for run, path in (("veth-store", "veth-store-skb"), ("cpumap-store", "cpumap-store-skb")):
+        rows += c.compare("n", facts, PLAN, runner_run(facts, [path]), paths=[path],
+                          points=runs.RUNS[run].points)
     b = {(r.path, r.field): r.verdict for r in rows}
     assert a == b
     assert {p for p, _ in b} == set(o.PATHS)
@@ -452,3 +460,48 @@ def test_cpumap_kfuncs_judged_by_the_probe() -> None:
     assert "expectation table" in accepted["cpumap", "hash"].mismatches[0]["reason"]
     unprobed = rows_by(c.compare("n", VIRTIO, plan, recs, paths=["cpumap"]))
     assert unprobed["cpumap", "hash"].verdict == "skip"
+
+
+# --- redirect-store (harness.oracle.store): a kernel with the store kfuncs ------------
+
+STORE_FACTS = replace(IGC, kfuncs=frozenset(STORE_KFUNCS))
+
+
+@pytest.mark.parametrize("run,path", [("veth-store", "veth-store-skb"),
+                                      ("cpumap-store", "cpumap-store-skb")])
+def test_store_run_passes_with_stored_values(run: str, path: str) -> None:
+    recs = runner_run(STORE_FACTS, [path])
+    assert {r["skb_hash"] for r in recs} == {store_hash(p) for p in PLAN}
+    rows = rows_by(c.compare("igc", STORE_FACTS, PLAN, recs, paths=[path],
+                             points=runs.RUNS[run].points))
+    assert set(rows) == {(path, "hash"), (path, "timestamp"), (path, "vlan")}
+    assert all(r.verdict == "pass" and r.matched == len(PLAN) for r in rows.values()), rows
+
+
+@pytest.mark.parametrize("fld,key,bad", [
+    ("hash", "skb_hash", "nic"),  # skb->hash is the NIC's hash, not the stored one
+    ("timestamp", "skb_hwtstamp", 0),  # the stored stamp did not reach the skb
+    ("vlan", "skb_vlan_tci", 0x64),  # the frame's own tag instead of the stored one
+])
+def test_store_run_fails_without_stored_values(fld: str, key: str, bad: Any) -> None:
+    path = "cpumap-store-skb"
+    recs = runner_run(STORE_FACTS, [path])
+    nic = {p.id: o.expect(IGC, p, "xdp", "hash").value for p in PLAN}
+    for r in recs:
+        r[key] = nic[r["id"]] if bad == "nic" else bad
+    rows = rows_by(c.compare("igc", STORE_FACTS, PLAN, recs, paths=[path],
+                             points=runs.RUNS["cpumap-store"].points))
+    assert rows[path, fld].verdict == "fail", rows[path, fld]
+    others = {f for f in ("hash", "timestamp", "vlan") if f != fld}
+    assert all(rows[path, f].verdict == "pass" for f in others)
+
+
+def test_store_rows_skip_without_kfuncs() -> None:
+    """On a kernel without the series: skip with the reason, no runner needed."""
+    why = runs.not_runnable("veth-store", IGC)
+    assert why is not None and "absent in this kernel's BTF" in why and "never merged" in why
+    assert runs.not_runnable("veth-store", STORE_FACTS) is None
+    assert runs.not_runnable("veth", IGC) is None
+    rows = runs.verdict_rows("igc", runs.oracle_paths("veth-store", ["veth-store"]), "skip", why)
+    assert {(r.path, r.field) for r in rows} == {("veth-store-skb", f)
+                                                for f in ("hash", "timestamp", "vlan")}
