@@ -46,6 +46,10 @@ struct xh_meta {
 #define XH_KF_RX_HASH		(1U << 1)
 #define XH_KF_RX_VLAN		(1U << 2)
 #define XH_KF_DYNPTR_SKB_META	(1U << 3)
+/* the never-merged XDP_REDIRECT RX hints series (harness/oracle/store.py) */
+#define XH_KF_STORE_RX_HASH	(1U << 4)
+#define XH_KF_STORE_RX_VLAN	(1U << 5)
+#define XH_KF_STORE_RX_TS	(1U << 6)
 
 enum xh_mode {
 	XH_MODE_PASS = 0,	/* XDP_PASS: the skb goes up the NIC's stack */

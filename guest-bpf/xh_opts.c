@@ -15,6 +15,9 @@ const struct xh_kfunc xh_kfuncs[XH_N_KFUNCS] = {
 	{ "bpf_xdp_metadata_rx_hash", "rx_hash", XH_KF_RX_HASH },
 	{ "bpf_xdp_metadata_rx_vlan_tag", "rx_vlan_tag", XH_KF_RX_VLAN },
 	{ "bpf_dynptr_from_skb_meta", "dynptr_from_skb_meta", XH_KF_DYNPTR_SKB_META },
+	{ "bpf_xdp_store_rx_hash", "store_rx_hash", XH_KF_STORE_RX_HASH },
+	{ "bpf_xdp_store_rx_vlan", "store_rx_vlan", XH_KF_STORE_RX_VLAN },
+	{ "bpf_xdp_store_rx_ts", "store_rx_ts", XH_KF_STORE_RX_TS },
 };
 
 static const char *const mode_names[] = {

@@ -13,7 +13,7 @@ struct xh_kfunc {
 	unsigned int bit;
 };
 
-#define XH_N_KFUNCS 4
+#define XH_N_KFUNCS 7
 extern const struct xh_kfunc xh_kfuncs[XH_N_KFUNCS];
 
 struct run_opts {

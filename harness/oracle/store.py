@@ -18,16 +18,16 @@ from __future__ import annotations
 
 from ipaddress import ip_address
 
+from harness.oracle.uapi import KFUNC_STORE_RX_HASH, KFUNC_STORE_RX_TS, KFUNC_STORE_RX_VLAN
 from harness.traffic.packets import SentPacket
 
-STORE_KFUNCS: tuple[str, ...] = ("bpf_xdp_store_rx_hash", "bpf_xdp_store_rx_vlan",
-                                 "bpf_xdp_store_rx_ts")
+STORE_KFUNCS: tuple[str, ...] = (KFUNC_STORE_RX_HASH, KFUNC_STORE_RX_VLAN, KFUNC_STORE_RX_TS)
 #: the series, cited by every rule about the store paths
 SERIES = ("XDP_REDIRECT RX hints series (bpf-next 2025, 'xdp: Allow BPF to set RX hints "
           "for XDP_REDIRECTed packets', spinics.net/lists/bpf/msg148247), never merged")
 #: field -> the store kfunc that sets it
-KFUNC_OF_STORE_FIELD = {"hash": "bpf_xdp_store_rx_hash", "vlan": "bpf_xdp_store_rx_vlan",
-                        "timestamp": "bpf_xdp_store_rx_ts"}
+KFUNC_OF_STORE_FIELD = {"hash": KFUNC_STORE_RX_HASH, "vlan": KFUNC_STORE_RX_VLAN,
+                        "timestamp": KFUNC_STORE_RX_TS}
 #: the tag the program stores: 802.1Q, PCP 5, VID 0x123 (not a VID the plan sends)
 STORE_VLAN = (0x8100, (5 << 13) | 0x123)
 #: stored stamps: this base plus the packet id (ns)
