@@ -11,7 +11,8 @@ them.  It was never merged: no released kernel has these kfuncs.
 
 In ``redirect-store`` mode the NIC's XDP program stores, per packet, :func:`store_hash`
 (FNV-1a over the inner 5-tuple; not the NIC's Toeplitz hash), :data:`STORE_VLAN` and
-:func:`store_ts`, then redirects.  The guest program computes the same values.
+:func:`store_ts`, then redirects.  That mode (runner ``--store``) is not written yet:
+on a kernel with the kfuncs the store rows fail with "runner failed" until it is.
 """
 
 from __future__ import annotations
