@@ -46,4 +46,5 @@ bench: setup
 	$(VENV)/bin/python bench/boot.py
 	$(VENV)/bin/python bench/igc.py
 	$(VENV)/bin/python bench/run.py
+	$(VENV)/bin/python bench/paths.py
 	$(VENV)/bin/python bench/matrix.py

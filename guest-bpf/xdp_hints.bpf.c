@@ -5,7 +5,10 @@
  *   xh_xdp_dev     device-bound XDP program on the NIC under test: calls the
  *                  RX metadata kfuncs, records them, writes struct xh_meta into
  *                  data_meta (unless cfg.flags has XH_CFG_NO_META) and acts by
- *                  cfg.mode (pass / veth / cpumap / xsk).
+ *                  cfg.mode (pass / veth / cpumap / xsk).  With XH_CFG_LATE_HINTS
+ *                  it calls the kfuncs once more after writing data_meta and
+ *                  records that too (point XH_PT_XDP_LATE), as a program that
+ *                  writes its metadata first would see them.
  *   xh_xdp_veth    device-bound XDP program on the veth peer (frames arrive by
  *                  XDP_REDIRECT): calls the kfuncs again, reads data_meta.
  *   xh_xdp_cpumap  program in the cpumap entry (BPF_XDP_CPUMAP): reads data_meta.
@@ -333,6 +336,22 @@ int xh_xdp_dev(struct xdp_md *ctx)
 	}
 	if (cfg.mode != XH_MODE_PASS && act != XDP_REDIRECT)
 		stat_inc(XH_PT_XDP, XH_ST_REDIRECT_FAIL);
+
+	/* 5. the kfuncs again, now that data_meta is written (the order of the
+	 *    kernel's xdp_hw_metadata): what a driver reading the headroom gives */
+	if (cfg.flags & XH_CFG_LATE_HINTS) {
+		struct xh_hints late = {};
+
+		xh_read_hints(ctx, &late);
+		r = xh_rec_new(XH_PT_XDP_LATE, ctx->ingress_ifindex, ctx->rx_queue_index, &p);
+		if (r) {
+			xh_fill_hints(r, &late);
+			r->meta_len = meta_len;
+			r->adjust_meta_rc = adj_rc;
+			r->xdp_action = act;
+			bpf_ringbuf_submit(r, 0);
+		}
+	}
 
 	r = xh_rec_new(XH_PT_XDP, ctx->ingress_ifindex, ctx->rx_queue_index, &p);
 	if (r) {

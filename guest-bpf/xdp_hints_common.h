@@ -61,6 +61,8 @@ enum xh_mode {
 
 /* Bits of xh_cfg.flags. */
 #define XH_CFG_NO_META		(1U << 0)	/* xh_xdp_dev writes no data_meta (--no-meta) */
+#define XH_CFG_LATE_HINTS	(1U << 1)	/* xh_xdp_dev calls the kfuncs again after
+						 * writing data_meta (--late-hints) */
 
 /* Read-only configuration, section ".rodata.cfg", set by the runner before load. */
 struct xh_cfg {
@@ -77,6 +79,7 @@ enum xh_point {
 	XH_PT_VETH_XDP = 3,	/* device-bound XDP program on the veth peer */
 	XH_PT_CPUMAP = 4,	/* XDP program in the cpumap entry */
 	XH_PT_XSK = 5,		/* AF_XDP reader (userspace only) */
+	XH_PT_XDP_LATE = 6,	/* xh_xdp_dev's kfuncs called after data_meta was written */
 };
 
 /* Result of parsing a frame. */
@@ -147,7 +150,7 @@ enum xh_stat {
 	XH_ST_REDIRECT_FAIL,	/* redirect returned something other than XDP_REDIRECT */
 	XH_ST_NR,
 };
-#define XH_PT_MAX	6
+#define XH_PT_MAX	7
 #define XH_STATS_ENTRIES	(XH_PT_MAX * XH_ST_NR)
 
 #endif

@@ -325,6 +325,7 @@ static const char *point_name(const struct run_state *st, const struct xh_rec *r
 {
 	switch (r->point) {
 	case XH_PT_XDP: return "xdp";
+	case XH_PT_XDP_LATE: return "xdp_late";
 	case XH_PT_VETH_XDP: return "veth_xdp";
 	case XH_PT_CPUMAP: return "cpumap";
 	case XH_PT_XSK: return "xsk";
@@ -356,7 +357,7 @@ static int on_record(void *ctx, void *data, size_t size)
 	jb_uint(&j, "ktime_ns", r->ktime);
 	jb_pkt(&j, &r->pkt);
 
-	if (r->point == XH_PT_XDP || r->point == XH_PT_VETH_XDP) {
+	if (r->point == XH_PT_XDP || r->point == XH_PT_XDP_LATE || r->point == XH_PT_VETH_XDP) {
 		jb_rc(&j, "rx_timestamp_rc", r->ts_rc);
 		jb_uint(&j, "rx_timestamp", r->rx_ts);
 		jb_rc(&j, "rx_hash_rc", r->hash_rc);
@@ -367,7 +368,7 @@ static int on_record(void *ctx, void *data, size_t size)
 		jb_uint(&j, "rx_vlan_tci", r->vlan_tci);
 	}
 	jb_int(&j, "meta_len", r->meta_len);
-	if (r->point == XH_PT_XDP) {
+	if (r->point == XH_PT_XDP || r->point == XH_PT_XDP_LATE) {
 		jb_int(&j, "adjust_meta_rc", r->adjust_meta_rc);
 		jb_str(&j, "xdp_action", action_name(r->xdp_action));
 	} else {
@@ -425,7 +426,7 @@ static int count_rx_queues(const char *ifname)
 
 static void print_stats(struct bpf_object *obj)
 {
-	static const char *const pts[XH_PT_MAX] = { "", "xdp", "tc", "veth_xdp", "cpumap", "" };
+	static const char *const pts[XH_PT_MAX] = { "", "xdp", "tc", "veth_xdp", "cpumap", "", "" };
 	static const char *const cn[XH_ST_NR] = { "seen", "matched", "no_magic", "ringbuf_full",
 						  "adjust_meta_fail", "redirect_fail" };
 	struct bpf_map *m = bpf_object__find_map_by_name(obj, "stats");
@@ -498,6 +499,8 @@ static void run_setup(struct run_state *st)
 	st->cfg.mode = (__u32)o->mode;
 	if (o->no_meta)
 		st->cfg.flags |= XH_CFG_NO_META;
+	if (o->late_hints)
+		st->cfg.flags |= XH_CFG_LATE_HINTS;
 	/*
 	 * Programs containing calls to the RX metadata kfuncs must be
 	 * device-bound: the verifier checks every kfunc call instruction, dead

@@ -64,6 +64,8 @@ void xh_usage(FILE *f)
 		"  --no-meta                     the NIC's XDP program still calls the kfuncs and records,\n"
 		"                                but writes no data_meta (headroom left as the driver\n"
 		"                                put it; xdp records: adjust_meta_rc 1 = not called)\n"
+		"  --late-hints                  the NIC's XDP program calls the kfuncs once more after\n"
+		"                                writing data_meta (records at point xdp_late)\n"
 		"  --disable-kfunc NAME          treat a kfunc as absent (repeatable; rx_timestamp,\n"
 		"                                rx_hash, rx_vlan_tag, dynptr_from_skb_meta or all)\n"
 		"  --xdp-obj PATH --xdp-prog NAME  a user's object: its program NAME (or section) is the\n"
@@ -159,6 +161,7 @@ static int apply_opt(struct run_opts *o, int c, const char *arg)
 	case 'p': o->veth_peer = arg; break;
 	case 'H': o->hwtstamp = false; break;
 	case 'M': o->no_meta = true; break;
+	case 'L': o->late_hints = true; break;
 	case 'v': o->verbose = true; break;
 	case 'X': o->xdp_obj = arg; break;
 	case 'P': o->xdp_prog = arg; break;
@@ -189,6 +192,7 @@ int xh_opts_parse(int argc, char **argv, struct run_opts *o)
 		{ "veth-peer", required_argument, NULL, 'p' },
 		{ "no-hwtstamp", no_argument, NULL, 'H' },
 		{ "no-meta", no_argument, NULL, 'M' },
+		{ "late-hints", no_argument, NULL, 'L' },
 		{ "disable-kfunc", required_argument, NULL, 'K' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "xdp-obj", required_argument, NULL, 'X' },

@@ -32,6 +32,7 @@ struct run_opts {
 	const char *veth_peer;
 	bool hwtstamp;
 	bool no_meta;			/* the NIC's XDP program writes no data_meta */
+	bool late_hints;		/* ... and calls the kfuncs again after writing it */
 	unsigned int kfunc_disable;	/* XH_KF_* to treat as absent */
 	bool verbose;
 	const char *xdp_obj;		/* a user's object: its program stands in for ours */

@@ -37,8 +37,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     d = rsub.add_parser(
         "diff", help="rows whose verdict or counts changed between two results",
         description="Compare a base result with a new one, row by row (nic, path, field; per "
-                    "cell for matrices): regression (pass/expected-unsupported -> fail/crash/"
-                    "missing, or pass -> expected-unsupported), fix, new support "
+                    "cell for matrices): regression (pass/expected-unsupported/known-bug -> "
+                    "fail/crash/missing, or pass -> expected-unsupported/known-bug), fix, "
+                    "new support "
                     "(expected-unsupported -> pass), changed (counts, skips, new rows). BASE "
                     "and NEW are `run --json` files, merged matrix JSON (`report merge "
                     "--json`) or matrix output directories.",

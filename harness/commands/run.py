@@ -4,7 +4,7 @@
 The terminal gets the matrix view (harness.verdict.view), or with ``--table`` one
 line per row.
 
-Exit codes: 0 every row pass / expected-unsupported / skip, 1 any fail,
+Exit codes: 0 every row pass / expected-unsupported / known-bug / skip, 1 any fail,
 2 infrastructure, 3 guest kernel crashed.  One VM carries every test NIC
 asked for; each NIC runs all its paths in that VM.
 """
@@ -46,8 +46,9 @@ def register(sub: argparse._SubParsersAction) -> None:
         "run", help="boot, check RX metadata on every NIC x path, print the verdicts",
         description="Boot a guest with the test NICs, load the BPF programs, send packets "
                     "with known ground truth and judge every (NIC, path, field): pass, fail "
-                    "(expected vs observed), expected-unsupported (reason), skip (reason).",
-        epilog="exit codes: 0 all pass/expected-unsupported/skip, 1 any fail, "
+                    "(expected vs observed), expected-unsupported (reason), known-bug (a wrong "
+                    "value for a kernel bug a rule cites: docs/kernel-bugs.md), skip (reason).",
+        epilog="exit codes: 0 all pass/expected-unsupported/known-bug/skip, 1 any fail, "
                "2 infrastructure error, 3 guest kernel crashed")
     add_vm_args(p, list(nics.KINDS),
                 "; default: igc, virtio-net and veth, igc where our QEMU build exists; igb: "
@@ -57,7 +58,10 @@ def register(sub: argparse._SubParsersAction) -> None:
                    metavar="PATH[,PATH]",
                    help=f"paths ({', '.join(CLI_PATHS)}; default all): skb is the "
                         "driver's skb without XDP; pass adds pass-bare (the skb after an "
-                        "XDP program that wrote no data_meta); veth and cpumap also report "
+                        "XDP program that wrote no data_meta); xdp-late: the kfuncs called "
+                        "again after the program wrote data_meta (in the xdp invocation); "
+                        "tpacket: the skb's hardware stamp through an af_packet mmap ring (in "
+                        "the skb invocation); veth and cpumap also report "
                         "the skb built from the frame (rows veth-skb, cpumap-skb)")
     p.add_argument("--program", metavar="FILE.bpf.c[:SECTION]",
                    help="your XDP program (C, built with the harness's flags, or an object) "
@@ -212,8 +216,8 @@ def _program(args: argparse.Namespace) -> list[str]:
     if args.test_fault:
         raise UsageError("--program and --test-fault do not go together")
     prog = user_program(args.program)
-    if not asked:
-        args.path = [p for p in args.path if p != "skb"]
+    if not asked:  # the paths without an XDP program do not run the user's
+        args.path = [p for p in args.path if p not in ("skb", "tpacket")]
     gaps = {p: prog.missing(p) for p in args.path if prog.missing(p)}
     what = f"--program {args.program}: {prog.prog}"
     if gaps and asked:

@@ -22,7 +22,9 @@ map named like one of ours.  What each CLI path needs (:data:`NEEDS`):
 - veth / cpumap / xsk: the map to redirect into (``tx_port``, ``cpu_map``, ``xsks``).
 
 A declaration is what can be checked before a boot; whether the program fills the
-structs right is what the run judges.  ``skb`` runs no XDP program and needs nothing.
+structs right is what the run judges.  ``skb`` and ``tpacket`` run no XDP program and
+need nothing; ``xdp-late`` is our program's own check of the drivers (a user's
+program is never asked to call the kfuncs twice).
 """
 
 from __future__ import annotations
@@ -52,12 +54,17 @@ PARTS: dict[str, str] = {
     "tx_port": "devmap `tx_port` (mode veth: redirect into slot 0)",
     "cpu_map": "cpumap `cpu_map` (mode cpumap: redirect to cfg.cpumap_key)",
     "xsks": "xskmap `xsks` (mode xsk: redirect to the rx queue's slot)",
+    "late": "records at point xdp_late under XH_CFG_LATE_HINTS (the kfuncs called again "
+            "after writing data_meta: our program's check of the drivers, not a contract "
+            "a user's program follows)",
 }
 _AFTER_XDP = ("meta", "cfg")
 #: CLI path -> the contract parts it needs
 NEEDS: dict[str, tuple[str, ...]] = {
     "skb": (),
+    "tpacket": (),
     "xdp": ("records",),
+    "xdp-late": ("records", "cfg", "late"),
     "pass": _AFTER_XDP,
     "veth": (*_AFTER_XDP, "tx_port"),
     "cpumap": (*_AFTER_XDP, "cpu_map"),
@@ -188,6 +195,8 @@ def _has(info: ObjectInfo, part: str) -> bool:
         return same("xh_meta")
     if part == "cfg":
         return "cfg" in info.datasecs.get(".rodata.cfg", []) and same("xh_cfg")
+    if part == "late":
+        return False
     kind = {"tx_port": "devmap", "cpu_map": "cpumap", "xsks": "xskmap"}[part]
     return info.maps.get(part) == MAP_TYPES[kind]
 

@@ -11,7 +11,7 @@ canonical observations the verdict judges (:func:`from_runner`).
 Records, keys by point:
 
 all points (:data:`COMMON_KEYS`)
-    point            "xdp" | "tc" | "veth_xdp" | "veth_skb" | "cpumap" |
+    point            "xdp" | "xdp_late" | "tc" | "veth_xdp" | "veth_skb" | "cpumap" |
                      "cpumap_skb" | "xsk"
     id, pkt_flags    packet id and flags from the payload (``XDPHINT1`` header)
     ifindex          device the program ran on
@@ -23,13 +23,15 @@ all points (:data:`COMMON_KEYS`)
     frame_vlan0_tci, frame_vlan1_proto, frame_vlan1_tci
                      the parsed frame (VLAN tags still in the frame bytes, outer first)
     meta_len         data - data_meta when the program ran (xdp: before writing)
-xdp and veth_xdp (kfunc view, :data:`KFUNC_KEYS`)
+xdp, xdp_late and veth_xdp (kfunc view, :data:`KFUNC_KEYS`; xdp_late: the
+                     NIC's program called them again after writing data_meta,
+                     runner ``--late-hints``)
     rx_timestamp_rc, rx_timestamp, rx_hash_rc, rx_hash, rx_hash_type,
     rx_vlan_tag_rc, rx_vlan_proto (host order), rx_vlan_tci
                      rc: 0 ok, negative errno (-95 EOPNOTSUPP, -61 ENODATA);
                      null when the kernel lacks the kfunc (not called).
                      Values are 0 unless rc == 0.
-xdp
+xdp, xdp_late
     adjust_meta_rc   bpf_xdp_adjust_meta() result (1: not called, ``--no-meta``)
     xdp_action       "PASS" | "REDIRECT" | "DROP" | "ABORTED" | "TX"
 every point but xdp (metadata view)
@@ -99,8 +101,8 @@ META_SIZE = 56
 POINT_KEY = "point"
 ID_KEY = "id"
 #: runner points, as the records name them
-POINTS = ("xdp", "tc", "veth_xdp", "veth_skb", "cpumap", "cpumap_skb", "xsk")
-KFUNC_POINTS = frozenset({"xdp", "veth_xdp"})  # the kfunc results are top-level keys
+POINTS = ("xdp", "xdp_late", "tc", "veth_xdp", "veth_skb", "cpumap", "cpumap_skb", "xsk")
+KFUNC_POINTS = frozenset({"xdp", "xdp_late", "veth_xdp"})  # the kfunc results are top-level keys
 SKB_POINTS = frozenset({"tc", "veth_skb", "cpumap_skb"})
 
 FRAME_KEYS = ("pkt_len", "eth_proto", "l4_proto", "frame_vlan_count", "frame_vlan0_proto",
@@ -118,6 +120,7 @@ META_KEYS = ("version", ID_KEY, "pkt_flags", *KFUNC_KEYS, "rx_queue", "ifindex")
 #: point -> every key its records carry
 RECORD_KEYS: dict[str, tuple[str, ...]] = {
     "xdp": (*COMMON_KEYS, *KFUNC_KEYS, "adjust_meta_rc", "xdp_action"),
+    "xdp_late": (*COMMON_KEYS, *KFUNC_KEYS, "adjust_meta_rc", "xdp_action"),
     "veth_xdp": (*COMMON_KEYS, *KFUNC_KEYS, *META_VIEW_KEYS, "xdp_action"),
     "cpumap": (*COMMON_KEYS, *META_VIEW_KEYS, "xdp_action"),
     "tc": (*COMMON_KEYS, *META_VIEW_KEYS, *SKB_KEYS),
@@ -193,6 +196,7 @@ FIELD_KEYS: dict[str, FieldKeys] = {
 #: runner point -> oracle path ("xsk" becomes "xsk-zc" when xsk_mode is "zerocopy")
 RUNNER_POINTS: dict[str, str] = {
     "xdp": "xdp",
+    "xdp_late": "xdp-late",
     "tc": "pass",
     "veth_xdp": "veth",
     "veth_skb": "veth-skb",
@@ -230,7 +234,7 @@ def from_runner(rec: Mapping[str, Any],
     if point == "xsk" and rec.get("xsk_mode") == "zerocopy":
         path = "xsk-zc"
     out: dict[str, Any] = {POINT_KEY: path, ID_KEY: rec.get(ID_KEY)}
-    if point == "xdp" and "rx_queue" in rec:
+    if point in ("xdp", "xdp_late") and "rx_queue" in rec:
         out["rx_queue"] = rec["rx_queue"]
     src: Mapping[str, Any] = {}
     if point in KFUNC_POINTS:

@@ -32,6 +32,8 @@ an XSKMAP slot per rx queue; AF_XDP sockets in ``xsk_mode`` copy|zerocopy).
 still calls the kfuncs and records them but writes no data_meta, so the
 headroom stays as the driver left it (igc: the RX timestamp header the skb's
 hardware stamp is read from); downstream points then find no ``xh_meta``.
+``late_hints=True`` (``--late-hints``): the NIC's XDP program calls the kfuncs
+once more after writing data_meta and records them at point ``xdp_late``.
 
 Records, events and the data_meta layout: harness.guest.records (the schema,
 defined once, with the conversion into the verdict's canonical observations).
@@ -258,7 +260,8 @@ class GuestRunner:
                 duration: float | None = None, count: int | None = None,
                 disable_kfuncs: Iterable[str] = (), no_meta: bool = False,
                 store: bool = False,
-                extra_args: Iterable[str] = (), ready_timeout: float = 180.0) -> Observation:
+                late_hints: bool = False, extra_args: Iterable[str] = (),
+                ready_timeout: float = 180.0) -> Observation:
         """Start the runner for ``ifname``/``mode``; returns once it reported ready.
 
         Use as a context manager (stops on exit) or call ``.stop()``.
@@ -266,6 +269,7 @@ class GuestRunner:
         programs skip kfuncs as if the kernel lacked them (their rc is null).
         ``no_meta``: the NIC's XDP program writes no data_meta (``--no-meta``).
         ``store``: redirect-store mode (``--store``, harness.oracle.store).
+        ``late_hints``: it also calls the kfuncs after writing it (``--late-hints``).
         Raises RunnerError if it fails before ready (load/verifier/attach errors
         are in the exception text, with the tail of the runner's stderr).
         """
@@ -290,6 +294,8 @@ class GuestRunner:
             argv.append("--no-meta")
         if store:
             argv.append("--store")
+        if late_hints:
+            argv.append("--late-hints")
         argv += list(extra_args)
         n = next(self._seq)
         # under remote_dir, not a fixed /tmp name: two harness processes sharing one

@@ -28,8 +28,8 @@ if TYPE_CHECKING:
     from harness.vm.ssh import Result
 
 #: CLI paths, in the order a suite runs them
-CLI_PATHS: tuple[str, ...] = ("skb", "xdp", "pass", "veth", "cpumap", "xsk", "xsk-zc",
-                               "veth-store", "cpumap-store")
+CLI_PATHS: tuple[str, ...] = ("skb", "tpacket", "xdp", "xdp-late", "pass", "veth", "cpumap",
+                               "xsk", "xsk-zc", "veth-store", "cpumap-store")
 #: the inner VIDs of traffic.packets.make_plan, registered on the NIC (VLAN filters)
 PLAN_VIDS = (100, 200)
 

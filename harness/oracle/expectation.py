@@ -2,16 +2,20 @@
 """What one observation should show (:class:`Expectation`), its constructors and
 its human form.
 
-Two markers tell the verdict (harness.verdict.compare) how to read a met
+Markers tell the verdict (harness.verdict.compare) how to read a met
 expectation: ``loss`` -- a documented loss on the way (the row becomes
 ``expected-unsupported``, not ``pass``); ``probed`` -- a runner probe decided it,
-so it is judged even where the point reports no return code.
+so it is judged even where the point reports no return code; ``bug`` -- a known
+kernel bug (docs/kernel-bugs.md): the expectation is the wrong value the bug
+gives, ``right`` the value a fixed kernel gives.  Met, the row is ``known-bug``;
+an observation meeting ``right`` instead fails: the bug did not show, the table
+needs updating.
 """
 
 from __future__ import annotations
 
 import errno
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from harness.oracle.uapi import ENODATA, EOPNOTSUPP, RSS_TYPE_NAMES
@@ -39,6 +43,8 @@ class Expectation:
     rule: str = ""
     loss: bool = False  # met = a documented loss (expected-unsupported, not pass)
     probed: bool = False  # judged even where the point reports no rc
+    bug: str = ""  # known kernel bug (docs/kernel-bugs.md anchor): this is its wrong value
+    right: Expectation | None = None  # with ``bug``: what a kernel without the bug shows
 
     @property
     def rc(self) -> int | None:
@@ -101,6 +107,21 @@ def not_called(reason: str, probed: bool = False) -> Expectation:
     return Expectation("not-called", reason=reason, loss=True, probed=probed)
 
 
+def known_bug(wrong: Expectation, bug: str, right: Expectation | None = None) -> Expectation:
+    """``wrong`` is what kernel bug ``bug`` (a docs/kernel-bugs.md anchor) makes the
+    observation show; ``right`` what it shows without the bug (met: table needs updating).
+
+    Where the bug's value is the right value too (``right`` an exact value that
+    ``wrong`` accepts), the packet shows nothing: ``right`` is returned."""
+    if right is not None and right.kind == "value" and right.rc == wrong.rc and (
+            (wrong.kind == "value" and wrong.value == right.value)
+            or (wrong.kind == "window" and isinstance(right.value, int)
+                and wrong.lo is not None and wrong.hi is not None
+                and wrong.lo <= right.value <= wrong.hi)):
+        return right
+    return replace(wrong, bug=bug, right=right, loss=False)
+
+
 def skip(reason: str) -> Expectation:
     """Not checked."""
     return Expectation("skip", reason=reason)
@@ -119,6 +140,8 @@ def format_value(fld: str, v: Any) -> str:
         return f"0x{v:08x}"
     if fld == "hash_type" and isinstance(v, int):
         return f"0x{v:02x} ({RSS_TYPE_NAMES.get(v, '?')})"
+    if fld == "timestamp" and isinstance(v, int) and v < 0:  # not a time: show the word
+        return f"{v} (0x{v & (2**64 - 1):016x})"
     if fld == "vlan" and isinstance(v, tuple | list) and len(v) == 2:
         return f"0x{v[0]:04x}/0x{v[1]:04x}"
     return str(v)

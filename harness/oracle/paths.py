@@ -6,6 +6,8 @@ Paths (guest runner point in brackets):
   ``skb``         no XDP program on the NIC (runner mode ``skb``): the driver's own skb,
                   seen by the TC ingress program [tc] -- the baseline
   ``xdp``         device-bound XDP program on the NIC, kfunc results [xdp]
+  ``xdp-late``    the same program's kfuncs called again after it wrote data_meta, the
+                  order of the kernel's xdp_hw_metadata (runner ``--late-hints``) [xdp_late]
   ``pass``        XDP_PASS -> skb, seen by a TC ingress program on the NIC [tc]
   ``pass-bare``   the same skb after an XDP program that wrote no data_meta (runner
                   ``--no-meta``): the headroom is as the driver left it [tc]
@@ -20,6 +22,9 @@ Paths (guest runner point in brackets):
   ``veth-store-skb``, ``cpumap-store-skb``  ``veth-skb`` / ``cpumap-skb`` in
                   ``redirect-store`` mode: the NIC's XDP program stored a hash, a VLAN tag
                   and a stamp with the store kfuncs before redirecting (harness.oracle.store)
+  ``tpacket``     the driver's skb (no XDP) as an af_packet mmap ring (TPACKET_V3, as
+                  libpcap reads it) shows its hardware stamp: timestamp only [tpacket,
+                  harness.guest.scripts.tpacket_rx]
 
 Fields: ``hash``, ``hash_type``, ``timestamp``, ``vlan`` ((tpid, tci) tuple), ``meta``
 (the custom ``data_meta`` struct arrived intact; ``False`` on ``pass-bare`` and
@@ -45,6 +50,7 @@ from harness.oracle.uapi import (
 PATHS: tuple[str, ...] = (
     "skb",
     "xdp",
+    "xdp-late",
     "pass",
     "pass-bare",
     "veth",
@@ -55,6 +61,7 @@ PATHS: tuple[str, ...] = (
     "xsk-zc",
     "veth-store-skb",
     "cpumap-store-skb",
+    "tpacket",
 )
 FIELDS: tuple[str, ...] = ("hash", "hash_type", "timestamp", "vlan", "meta", "queue")
 
@@ -62,8 +69,11 @@ SKB_FROM_FRAME_PATHS = frozenset({"veth-skb", "cpumap-skb"})  # __xdp_build_skb_
 STORE_SKB_PATHS = frozenset({"veth-store-skb", "cpumap-store-skb"})  # harness.oracle.store
 PASS_PATHS = frozenset({"pass", "pass-bare"})  # the NIC's skb after XDP_PASS
 NIC_SKB_PATHS = PASS_PATHS | {"skb"}  # the skb the NIC's driver builds, with or without XDP
-KFUNC_PATHS = frozenset({"xdp", "veth", "xsk", "xsk-zc"})  # kfunc results are recorded
-NIC_KFUNC_PATHS = frozenset({"xdp", "xsk", "xsk-zc"})  # kfuncs called by the NIC's XDP program
+#: the driver's skb as other readers see its hardware stamp (af_packet's mmap ring)
+SKB_READER_PATHS = frozenset({"tpacket"})
+KFUNC_PATHS = frozenset({"xdp", "xdp-late", "veth", "xsk", "xsk-zc"})  # kfunc results recorded
+#: kfuncs called by the NIC's XDP program
+NIC_KFUNC_PATHS = frozenset({"xdp", "xdp-late", "xsk", "xsk-zc"})
 #: paths that read the NIC's own RX metadata (its kfuncs, or the skb its driver builds)
 NIC_PATHS = NIC_KFUNC_PATHS | NIC_SKB_PATHS
 
@@ -88,4 +98,7 @@ NOT_OBSERVABLE: dict[tuple[str, str], str] = {
     **{(p, "meta"): "data_meta is checked on veth-skb and cpumap-skb"
        for p in sorted(STORE_SKB_PATHS)},
     ("xdp", "meta"): "data_meta is written at the XDP hook and checked downstream",
+    ("xdp-late", "meta"): "data_meta is written at the XDP hook and checked downstream",
+    **{("tpacket", f): "the tpacket path checks the ring's hardware stamp only"
+       for f in ("hash", "hash_type", "vlan", "meta")},
 }

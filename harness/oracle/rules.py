@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 
+from harness.oracle import known_bugs
 from harness.oracle.expectation import (
     Expectation,
     errname,
@@ -26,7 +27,6 @@ from harness.oracle.expectation import (
 from harness.oracle.facts import Facts
 from harness.oracle.nic_model import (
     IGC_RX_LATENCY_NS,
-    QUEUE_MASK,
     nic_hash,
     nic_parses,
     nic_queue,
@@ -44,6 +44,7 @@ from harness.oracle.paths import (
     PASS_PATHS,
     PATHS,
     SKB_FROM_FRAME_PATHS,
+    SKB_READER_PATHS,
     STORE_SKB_PATHS,
 )
 from harness.oracle.store import (
@@ -172,21 +173,12 @@ SO_TIMESTAMPING_NOTE = "skb stamps read through SO_TIMESTAMPING (packet socket)"
 
 
 def _igc_clobbered_then(ctx: Ctx) -> Expectation:
-    """Timer 0 of the 16-byte RX header = xh_meta bytes 48..55 (rx_queue, ifindex).
-
-    The queue is the one the queue rule predicts (RSS indirection table); where it
-    cannot be predicted, any of the NIC's queues is accepted -- still a loss, never
-    a pass.
-    """
-    f = ctx.facts
-    assert f.ifindex is not None
-    lat = f.rx_latency_ns() or 0
-    base = f.ifindex * 10**9 - lat
-    why = f"{IGC_CLOBBER_REASON}; {SO_TIMESTAMPING_NOTE}"
-    q, how = nic_queue(f, ctx.pkt)
-    if q is not None:
-        return value(base + q, why, loss=True)
-    return window(base, base + QUEUE_MASK["igc"], f"{why}; rx queue unknown ({how})", loss=True)
+    """Timer 0 of the 16-byte RX header = xh_meta bytes 48..55 (rx_queue, ifindex): the
+    known bug igc-rx-ts-headroom (harness.oracle.known_bugs); right: the SYSTIM stamp."""
+    why = known_bugs.IGC_LATE_REASON if ctx.path != "pass" else \
+        f"{IGC_CLOBBER_REASON}; {SO_TIMESTAMPING_NOTE}"
+    right = ts_expectation(ctx.facts, ctx.pkt, "igc: SYSTIM stamp from the RX header")
+    return known_bugs.igc_headroom_stamp(ctx.facts, ctx.pkt, why, right)
 
 
 def _vlan_value(reason: str) -> Then:
@@ -284,10 +276,17 @@ RULES: tuple[Rule, ...] = (
     ),
     # --- custom metadata ---------------------------------------------------------
     Rule(
+        "tpacket-timestamp-only",
+        paths=SKB_READER_PATHS,
+        fields=_fs("hash", "hash_type", "vlan", "meta"),
+        then=lambda c: skip(NOT_OBSERVABLE[c.path, c.field]),
+        source="harness design: the ring is read for its hardware stamp",
+    ),
+    Rule(
         "meta-at-xdp",
-        paths=_fs("xdp"),
+        paths=_fs("xdp", "xdp-late"),
         fields=_fs("meta"),
-        then=lambda c: skip(NOT_OBSERVABLE["xdp", "meta"]),
+        then=lambda c: skip(NOT_OBSERVABLE[c.path, "meta"]),
         source="harness design",
     ),
     Rule(
@@ -474,6 +473,19 @@ RULES: tuple[Rule, ...] = (
         "tag, so packet_parse_headers leaves the network header after the Ethernet header",
     ),
     Rule(
+        "virtio-late-hash-headroom",
+        drivers=_fs("virtio_net"),
+        paths=_fs("xdp-late"),
+        fields=_fs("hash", "hash_type"),
+        when=lambda c: c.facts.ifindex is not None,
+        then=lambda c: known_bugs.virtio_headroom_hash(c.facts, c.pkt, c.field, _hash_then(c)),
+        source="drivers/net/virtio_net.c virtnet_xdp_rx_hash (7.2.13: 6739-6760): hdr_hash = "
+        "xdp->data - vi->hdr_len, in the XDP headroom (receive_small_xdp 1897 / "
+        "virtnet_build_xdp_buff_mrg put the header right before data); "
+        "Documentation/networking/xdp-rx-metadata.rst: programs adjust_meta, then call the "
+        "kfuncs to fill it; docs/kernel-bugs.md#virtio-net-rx-hash-headroom",
+    ),
+    Rule(
         "nic-hash",
         paths=NIC_KFUNC_PATHS,
         fields=_fs("hash", "hash_type"),
@@ -484,11 +496,37 @@ RULES: tuple[Rule, ...] = (
     Rule(
         "igc-ts-no-filter",
         drivers=_fs("igc"),
-        paths=NIC_PATHS,
+        paths=NIC_PATHS | SKB_READER_PATHS,
         fields=_fs("timestamp"),
         when=lambda c: not c.facts.hwtstamp_rx,
         then=lambda c: nodata("igc: no RX hwtstamp filter, TSIP clear"),
         source="igc_xdp_rx_timestamp: TSIP set ? 0 : -ENODATA",
+    ),
+    Rule(
+        "igc-ts-late-clobbered",
+        drivers=_fs("igc"),
+        paths=_fs("xdp-late"),
+        fields=_fs("timestamp"),
+        when=lambda c: c.facts.ifindex is not None,
+        then=_igc_clobbered_then,
+        source="drivers/net/ethernet/intel/igc/igc_main.c (7.2.13) igc_clean_rx_irq 2645-2648: "
+        "ctx.rx_ts = pktbuf, the 16-byte header right before data, i.e. in the headroom "
+        "bpf_xdp_adjust_meta hands the program; igc_xdp_rx_timestamp 7062-7073 reads "
+        "tstamp->timer0 through that pointer when called; docs/kernel-bugs.md"
+        "#igc-rx-ts-headroom",
+    ),
+    Rule(
+        "igc-tpacket-netdev-data",
+        drivers=_fs("igc"),
+        paths=SKB_READER_PATHS,
+        fields=_fs("timestamp"),
+        then=lambda c: known_bugs.igc_tpacket_stamp(ts_expectation(
+            c.facts, c.pkt, "igc: SYSTIM stamp, as SO_TIMESTAMPING gives it")),
+        source="igc_main.c (7.2.13) igc_construct_skb 2016-2019 / igc_build_skb 2763-2766: "
+        "SKBTX_HW_TSTAMP_NETDEV + skb_hwtstamps(skb)->netdev_data = rx_ts; "
+        "net/packet/af_packet.c tpacket_get_timestamp 455-470 reads ->hwtstamp (the other "
+        "member of the union) without checking the flag, which net/socket.c "
+        "__sock_recv_timestamp 942 honours; docs/kernel-bugs.md#igc-tpacket-netdev-data",
     ),
     Rule(
         "igc-ts-skb-busy-poll",
@@ -510,9 +548,10 @@ RULES: tuple[Rule, ...] = (
         when=lambda c: c.facts.hwtstamp_rx and not c.facts.rx_busy_poll
         and c.facts.ifindex is not None,
         then=_igc_clobbered_then,
-        source="igc_construct_skb / ndo_get_tstamp igc_get_tstamp: reads timer 0 of the "
-        "16-byte RX header in the headroom when the stack asks; our XDP program's 56-byte "
-        "data_meta (struct xh_meta) ends right before the packet, over that header",
+        source="igc_construct_skb / ndo_get_tstamp igc_get_tstamp (7.2.13 igc_main.c "
+        "6964-6980): reads timer 0 of the 16-byte RX header in the headroom when the stack "
+        "asks; our XDP program's 56-byte data_meta (struct xh_meta) ends right before the "
+        "packet, over that header; docs/kernel-bugs.md#igc-rx-ts-headroom",
     ),
     Rule(
         "igc-ts",
@@ -572,14 +611,13 @@ RULES: tuple[Rule, ...] = (
         drivers=_fs("virtio_net"),
         paths=PASS_PATHS,
         fields=_fs("hash"),
-        then=lambda c: nodata(
-            "virtio_net: the skb built after XDP_PASS gets no virtio-net header in skb->cb, "
-            "so the hash report reads as NONE and skb->hash is 0 (the `skb` path, without "
-            "XDP, carries the hash)"
-        ),
-        source="drivers/net/virtio_net.c receive_small_xdp / receive_mergeable_xdp "
-        "(virtnet_build_skb / build_skb_from_xdp_buff: no header copy) -> "
-        "virtnet_receive_done -> virtio_skb_set_hash(zeroed cb)",
+        then=lambda c: known_bugs.virtio_pass_hash(_skb_hash_then(c)),
+        source="drivers/net/virtio_net.c (7.2.13) receive_small_xdp 1849-1925 / "
+        "receive_mergeable_xdp (virtnet_build_skb / build_skb_from_xdp_buff: no header copy "
+        "into skb->cb, unlike page_to_skb 923 and receive_small_build_skb 1844) -> "
+        "virtnet_receive_done 2506-2508 -> virtio_skb_set_hash(zeroed cb); receive_buf "
+        "2569-2589 saves only hdr.flags before XDP; docs/kernel-bugs.md"
+        "#virtio-net-xdp-pass-hash",
     ),
     Rule(
         "pass-hash-veth",
@@ -599,7 +637,7 @@ RULES: tuple[Rule, ...] = (
     Rule(
         "igb-ts-ptp-only",
         drivers=_fs("igb"),
-        paths=NIC_SKB_PATHS,
+        paths=NIC_SKB_PATHS | SKB_READER_PATHS,
         fields=_fs("timestamp"),
         then=lambda c: nodata(
             "igb: the 82576 cannot timestamp all packets (no HWTSTAMP_FILTER_ALL), only PTP "
@@ -610,7 +648,7 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule(
         "pass-ts",
-        paths=NIC_SKB_PATHS,
+        paths=NIC_SKB_PATHS | SKB_READER_PATHS,
         fields=_fs("timestamp"),
         then=lambda c: nodata(f"{c.facts.driver}: no hardware RX timestamp on the skb"),
         source="virtio_net and veth (as the NIC) never set skb_hwtstamps",

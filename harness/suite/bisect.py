@@ -31,7 +31,7 @@ from harness.progress import BuildStep, Emit, quiet
 GOOD, BAD, SKIP, ABORT = 0, 1, 125, 128
 #: rows that a CLI path produces besides its own name
 ROW_TO_CLI_PATH = {"pass-bare": "pass", "veth-skb": "veth", "cpumap-skb": "cpumap"}
-OK_VERDICTS = ("pass", "expected-unsupported")
+OK_VERDICTS = ("pass", "expected-unsupported", "known-bug")
 
 
 class BisectError(HarnessError):

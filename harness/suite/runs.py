@@ -5,7 +5,11 @@
 CLI path   runner invocation   rows (oracle paths)
 =========  ==================  ===================================================
 skb        skb (no XDP)        ``skb`` (the driver's own skb at TC ingress: baseline)
+tpacket    skb                 ``tpacket`` (that skb's hardware stamp as an af_packet
+                               mmap ring shows it: harness.suite.tpacket)
 xdp        pass                ``xdp`` (kfuncs in the NIC's device-bound program)
+xdp-late   pass (--late-hints) ``xdp-late`` (the same program's kfuncs called again
+                               after it wrote data_meta)
 pass       pass                ``pass`` (skb at TC ingress after XDP_PASS)
            pass-bare (pass     ``pass-bare`` (the same skb after an XDP program
            --no-meta)          that wrote no data_meta: igc's skb stamp intact)
@@ -49,11 +53,21 @@ class Run:
     last_point: str  # the point that sees a packet last (waited for)
     yields: tuple[str, ...]  # oracle paths its records can give
     points: dict[str, str] | None = None  # runner point -> oracle path, where not compare's
+    #: oracle path -> extra GuestRunner.observe arguments when that path is asked for
+    path_observe: dict[str, dict[str, Any]] | None = None
+
+    def observe_args(self, oracle_paths: Iterable[str]) -> dict[str, Any]:
+        """The observe() arguments for an invocation yielding ``oracle_paths``."""
+        out = dict(self.observe)
+        for p in oracle_paths:
+            out.update((self.path_observe or {}).get(p, {}))
+        return out
 
 
 RUNS: dict[str, Run] = {
-    "skb": Run("skb", {}, "tc", ("skb",), {"tc": "skb"}),
-    "pass": Run("pass", {}, "tc", ("xdp", "pass")),
+    "skb": Run("skb", {}, "tc", ("skb", "tpacket"), {"tc": "skb"}),
+    "pass": Run("pass", {}, "tc", ("xdp", "xdp-late", "pass"),
+                path_observe={"xdp-late": {"late_hints": True}}),
     "pass-bare": Run("pass", {"no_meta": True}, "tc", ("pass-bare",), {"tc": "pass-bare"}),
     "veth": Run("veth", {}, "veth_skb", ("veth", "veth-skb")),
     "cpumap": Run("cpumap", {}, "cpumap_skb", ("cpumap", "cpumap-skb")),
@@ -67,13 +81,15 @@ RUNS: dict[str, Run] = {
 #: invocations that need the store kfuncs in the guest's BTF
 STORE_RUNS = frozenset({"veth-store", "cpumap-store"})
 #: CLI path -> the invocation it shares (xdp and pass: one)
-RUN_OF_PATH = {"skb": "skb", "xdp": "pass", "pass": "pass", "veth": "veth", "cpumap": "cpumap",
-               "xsk": "xsk", "xsk-zc": "xsk-zc", "veth-store": "veth-store",
+RUN_OF_PATH = {"skb": "skb", "tpacket": "skb", "xdp": "pass", "xdp-late": "pass",
+               "pass": "pass", "veth": "veth", "cpumap": "cpumap", "xsk": "xsk",
+               "xsk-zc": "xsk-zc", "veth-store": "veth-store",
                "cpumap-store": "cpumap-store"}
 #: CLI path -> invocations of its own after that one
 EXTRA_RUNS: dict[str, tuple[str, ...]] = {"pass": ("pass-bare",)}
 #: CLI path -> the oracle paths (rows) it gives
-ORACLE_PATHS = {"skb": ("skb",), "xdp": ("xdp",), "pass": ("pass", "pass-bare"),
+ORACLE_PATHS = {"skb": ("skb",), "tpacket": ("tpacket",), "xdp": ("xdp",),
+                "xdp-late": ("xdp-late",), "pass": ("pass", "pass-bare"),
                 "veth": ("veth", "veth-skb"), "cpumap": ("cpumap", "cpumap-skb"),
                 "xsk": ("xsk",), "xsk-zc": ("xsk-zc",), "veth-store": ("veth-store-skb",),
                 "cpumap-store": ("cpumap-store-skb",)}

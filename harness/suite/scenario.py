@@ -27,7 +27,7 @@ from harness.guest.runner import GuestRunner, RunnerError
 from harness.nics.base import CLI_PATHS, GuestNic
 from harness.oracle import Facts
 from harness.progress import Emit, RunFinished, RunStarted, quiet
-from harness.suite import runs
+from harness.suite import runs, tpacket
 from harness.suite.faults import fault_object
 from harness.traffic.packets import DEFAULT_KINDS, SentPacket, make_plan
 from harness.verdict.compare import Row, compare
@@ -195,15 +195,21 @@ class NicScenario:
         t0 = time.monotonic()
         stats = RunStats(name, run, len(plan), 0.0)
         self.emit(RunStarted(name, run, tuple(paths), len(plan)))
+        # the ring receiver's python starts in the guest while the runner loads
+        ring = tpacket.launch(self.g) if tpacket.PATH in opaths else None
         try:
             obs = self.g.runner.observe(self.ifname, spec.mode, extra_args=self.extra_args,
-                                        **spec.observe)
+                                        **spec.observe_args(opaths))
         except RunnerError as e:
+            if ring is not None:
+                ring.stop(set(), wait_s=0)
             stats.seconds = time.monotonic() - t0
             stats.error = str(e).splitlines()[0]
             self.emit(RunFinished(name, run, stats.seconds, 0, stats.error))
             return self._refused(run, opaths, e), stats
         hooks = self.kind.run_hooks(self.g, plan, opaths)
+        if ring is not None:
+            hooks = tpacket.TpacketRun(hooks, ring, sorted(ids))
         interrupted = False
         try:
             hooks.before_send()

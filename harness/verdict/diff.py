@@ -9,9 +9,11 @@ guest kernel crashed, else ``missing``.  Each changed row is one
 ============  =================================================================
 kind          meaning
 ============  =================================================================
-regression    was pass / expected-unsupported, now fail / crash / missing; or
-              was pass, now expected-unsupported (the kernel lost support)
-fix           was fail / crash / missing, now pass / expected-unsupported
+regression    was pass / expected-unsupported / known-bug, now fail / crash /
+              missing; or was pass, now expected-unsupported or known-bug (the
+              kernel lost support, or broke it)
+fix           was fail / crash / missing, now pass / expected-unsupported /
+              known-bug; or was known-bug, now pass (the kernel bug was fixed)
 new-support   was expected-unsupported, now pass: the kernel gained it (the
               expectation table may need updating)
 changed       anything else: skips, new rows, counts (checked/matched) moved
@@ -28,7 +30,7 @@ from typing import Any
 
 from harness.errors import UsageError
 
-OK = frozenset({"pass", "expected-unsupported"})
+OK = frozenset({"pass", "expected-unsupported", "known-bug"})
 BAD = frozenset({"fail", "crash", "missing"})
 KINDS = ("regression", "fix", "new-support", "changed")
 
@@ -89,9 +91,9 @@ def _crashed(doc: Mapping[str, Any]) -> bool:
 
 def classify(before: str | None, after: str | None) -> str:
     """The kind of change from verdict ``before`` to ``after`` (None: no row)."""
-    if before in OK and (after in BAD or (before == "pass" and after == "expected-unsupported")):
+    if before in OK and (after in BAD or (before == "pass" and after in OK - {"pass"})):
         return "regression"
-    if before in BAD and after in OK:
+    if (before in BAD and after in OK) or (before == "known-bug" and after == "pass"):
         return "fix"
     if before == "expected-unsupported" and after == "pass":
         return "new-support"

@@ -23,7 +23,8 @@ from harness.verdict.diff import KINDS, Change
 from harness.verdict.merge import row_keys, totals
 
 TEMPLATE_DIR = Path(__file__).with_name("templates")
-SHORT = {"pass": "pass", "fail": "FAIL", "expected-unsupported": "unsup", "skip": "skip"}
+SHORT = {"pass": "pass", "fail": "FAIL", "expected-unsupported": "unsup", "known-bug": "BUG",
+         "skip": "skip"}
 
 
 def _cell_view(cell: Mapping[str, Any], key: tuple[str, str, str], row: Mapping[str, Any] | None,

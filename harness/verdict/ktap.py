@@ -17,9 +17,11 @@ Each (NIC, path, field) row is one test named ``PATH.FIELD``, nested per NIC::
 
 ``pass`` -> ``ok``, ``fail`` -> ``not ok``, ``skip`` -> ``ok ... # SKIP reason``,
 ``expected-unsupported`` -> ``ok ... # XFAIL reason`` (kselftest's
-``ksft_test_result_xfail``).  A NIC is ``not ok`` when one of its rows failed.  A
-merged matrix nests once more: one subtest per cell (kernel); a crashed cell or
-one with an infrastructure error is ``not ok`` with its reason as diagnostics.
+``ksft_test_result_xfail``), ``known-bug`` -> ``not ok ... # TODO reason`` (TAP's
+known failure: a wrong value for a cited kernel bug, not counted as a failure).
+A NIC is ``not ok`` when one of its rows failed.  A merged matrix nests once
+more: one subtest per cell (kernel); a crashed cell or one with an
+infrastructure error is ``not ok`` with its reason as diagnostics.
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ from typing import Any
 from harness.verdict.compare import Row
 
 INDENT = "    "
-DIRECTIVE = {"skip": "SKIP", "expected-unsupported": "XFAIL"}
+DIRECTIVE = {"skip": "SKIP", "expected-unsupported": "XFAIL", "known-bug": "TODO"}
 
 
 def _clean(text: str, width: int = 200) -> str:
@@ -48,7 +50,7 @@ def result_line(n: int, row: Row | Mapping[str, Any]) -> str:
     get = row.get if isinstance(row, Mapping) else lambda k, d=None: getattr(row, k, d)
     verdict = get("verdict")
     name = _name(f"{get('path')}.{get('field')}")
-    ok = "not ok" if verdict == "fail" else "ok"
+    ok = "not ok" if verdict in ("fail", "known-bug") else "ok"
     line = f"{ok} {n} {name}"
     if verdict in DIRECTIVE:
         line += f" # {DIRECTIVE[verdict]} {_clean(get('detail') or verdict)}"

@@ -8,8 +8,10 @@ Rows are :class:`harness.verdict.compare.Row` (one per NIC x path x field).  JSO
                   "mismatches": [...], "missing", "extra", "duplicates", "rules"}, ...]}
 
 JUnit: one ``<testcase classname="xdp-hints.NIC.PATH" name="FIELD">`` per row;
-``fail`` -> ``<failure>``, ``skip`` -> ``<skipped>``, ``expected-unsupported`` is
-a passing test case whose reason is in ``<system-out>``.
+``fail`` -> ``<failure>``, ``skip`` -> ``<skipped>``; ``expected-unsupported`` and
+``known-bug`` are passing test cases whose ``<system-out>`` starts with the verdict
+and gives the reason (a known-bug case also carries ``<properties>`` with
+``known-bug``: the bug's anchor in docs/kernel-bugs.md).
 """
 
 from __future__ import annotations
@@ -31,9 +33,11 @@ def counts(rows: Iterable[Row]) -> dict[str, int]:
 
 
 def summary_line(rows: list[Row]) -> str:
-    """E.g. ``40 rows: 30 pass, 0 fail, 6 expected-unsupported, 4 skip``."""
+    """E.g. ``40 rows: 30 pass, 0 fail, 6 expected-unsupported, 4 skip`` (known-bug
+    when there is one)."""
     c = counts(rows)
-    return f"{len(rows)} rows: " + ", ".join(f"{n} {v}" for v, n in c.items())
+    return f"{len(rows)} rows: " + ", ".join(
+        f"{n} {v}" for v, n in c.items() if n or v != "known-bug")
 
 
 def _short(text: str, width: int) -> str:
@@ -96,6 +100,11 @@ def to_junit(rows: Iterable[Row], meta: Mapping[str, Any], suite: str = "xdp-hin
                 f"observed {m['observed']}" for m in r.mismatches)
         elif r.verdict == "skip":
             ET.SubElement(tc, "skipped", message=_short(r.detail, 300))
+        elif r.verdict == "known-bug":
+            props = ET.SubElement(tc, "properties")
+            ET.SubElement(props, "property", name="known-bug", value=r.detail)
+            out = ET.SubElement(tc, "system-out")
+            out.text = f"{r.verdict}: {r.matched}/{r.checked}; {r.detail}"
         else:
             out = ET.SubElement(tc, "system-out")
             out.text = f"{r.verdict}: {r.matched}/{r.checked}; {r.detail}"
@@ -109,5 +118,6 @@ def write_junit(path: Path, rows: Iterable[Row], meta: Mapping[str, Any]) -> Non
 
 
 def exit_code(rows: Iterable[Row]) -> int:
-    """0 when every row is pass / expected-unsupported / skip, 1 if any failed."""
+    """0 when every row is pass / expected-unsupported / known-bug / skip, 1 if any
+    failed."""
     return 1 if any(r.verdict == "fail" for r in rows) else 0

@@ -71,6 +71,7 @@ CLOBBERED_T4 = 3 * 10**9 + T4_QUEUE - 1485  # xh_meta rx_queue/ifindex read as S
 NO_REPORT = replace(VIRTIO, hash_report=False, backend="socket")
 # QEMU's igb (82576): no xmo_* callbacks; Linux strips 802.1Q by default (CTAG_RX on)
 IGB = o.Facts(driver="igb", rss_key=KEY2, vlan_strip=True)
+VIRTIO_LATE = replace(VIRTIO, ifindex=3)  # hash_report 3 (UDPv4) read from xh_meta ifindex
 IGB_RETA = replace(IGB, reta=tuple(i % 2 for i in range(128)))
 
 # (facts, packet, path, field, expected kind, expected value or None, rule)
@@ -298,6 +299,30 @@ CASES: list[tuple[o.Facts, SentPacket, str, str, str, Any, str]] = [
     (IGB, P_Q, "cpumap-skb", "vlan", "nodata", None, "frame-skb-vlan-stripped"),
     (IGB_RETA, P_T4, "xdp", "queue", "value", IGB_RETA.reta[_T4_INDEX], "queue-reta"),
     (IGB_RETA, P_2Q, "xdp", "queue", "value", 0, "queue-reta"),
+    # xdp-late: the kfuncs after data_meta was written
+    (IGC_SOTS, P_T4, "xdp-late", "timestamp", "value", CLOBBERED_T4, "igc-ts-late-clobbered"),
+    (replace(IGC_SOTS, hwtstamp_rx=False), P_T4, "xdp-late", "timestamp", "nodata", None,
+     "igc-ts-no-filter"),
+    (IGC_SOTS, P_T4, "xdp-late", "hash", "value", h4(P_T4), "nic-hash"),
+    (IGC_SOTS, P_Q, "xdp-late", "vlan", "unsupported", None, "no-callback"),
+    (IGC_SOTS, P_T4, "xdp-late", "meta", "skip", None, "meta-at-xdp"),
+    (IGC_SOTS, P_T4, "xdp-late", "queue", "skip", None, "queue-not-at-xdp"),
+    (VIRTIO_LATE, P_T4, "xdp-late", "hash", "window", None, "virtio-late-hash-headroom"),
+    (VIRTIO_LATE, P_T6, "xdp-late", "hash_type", "value", 0x29, "virtio-late-hash-headroom"),
+    (replace(VIRTIO_LATE, ifindex=12), P_T6, "xdp-late", "hash_type", "value", 0,
+     "virtio-late-hash-headroom"),
+    (replace(VIRTIO_LATE, ifindex=None), P_T4, "xdp-late", "hash", "value", h4(P_T4),
+     "nic-hash"),
+    (VIRTIO_LATE, P_U4, "xdp-late", "timestamp", "unsupported", None, "no-callback"),
+    (VETH, P_U4, "xdp-late", "hash_type", "value", 0x08, "veth-nic-hash-type"),
+    # tpacket: the skb's hardware stamp through an af_packet mmap ring
+    (IGC_SOTS, P_T4, "tpacket", "timestamp", "window", None, "igc-tpacket-netdev-data"),
+    (replace(IGC_SOTS, hwtstamp_rx=False), P_T4, "tpacket", "timestamp", "nodata", None,
+     "igc-ts-no-filter"),
+    (VIRTIO, P_T4, "tpacket", "timestamp", "nodata", None, "pass-ts"),
+    (IGB, P_T4, "tpacket", "timestamp", "nodata", None, "igb-ts-ptp-only"),
+    (IGC_SOTS, P_T4, "tpacket", "hash", "skip", None, "tpacket-timestamp-only"),
+    (VIRTIO, P_Q, "tpacket", "vlan", "skip", None, "tpacket-timestamp-only"),
     # redirect-store (harness.oracle.store): skip without the kfuncs, the stored values with
     (IGC, P_T4, "veth-store-skb", "hash", "skip", None, "store-kfunc-absent"),
     (STORE_IGC, P_T4, "veth-store-skb", "hash", "value", store_hash(P_T4), "store-hash"),
@@ -533,7 +558,8 @@ def test_loss_and_probe_markers() -> None:
     """A met expectation is a documented loss where the rule says so, and only there."""
     assert o.expect(VIRTIO, P_U4, "xdp", "timestamp").loss  # no callback
     assert o.expect(VIRTIO, P_U4, "cpumap-skb", "hash").loss  # lost on the way
-    assert o.expect(IGC_SOTS, P_T4, "pass", "timestamp").loss  # clobbered stamp, a value
+    clobbered = o.expect(IGC_SOTS, P_T4, "pass", "timestamp")  # a known bug, not a loss
+    assert clobbered.bug == "igc-rx-ts-headroom" and not clobbered.loss
     for facts, p, path, fld in ((VIRTIO, P_T6, "skb", "vlan"),  # untagged: nothing to lose
                                 (VIRTIO, P_U4, "cpumap-skb", "vlan"),
                                 (VETH, P_Q, "xdp", "vlan"),
@@ -558,7 +584,7 @@ def test_igc_clobbered_stamp_follows_the_predicted_queue() -> None:
         assert q is not None and exp.value == 3 * 10**9 + q - 1485
         assert "data_meta overwrote" in exp.reason and "SO_TIMESTAMPING" in exp.reason
     w = o.expect(replace(IGC_SOTS, reta=None), P_T4, "pass", "timestamp")
-    assert (w.lo, w.hi, w.loss) == (3 * 10**9 - 1485, 3 * 10**9 + 3 - 1485, True)
+    assert (w.lo, w.hi, w.bug) == (3 * 10**9 - 1485, 3 * 10**9 + 3 - 1485, "igc-rx-ts-headroom")
     # the NIC's ifindex unknown: the exact stamp, which a clobbered one fails
     assert o.expect(replace(IGC_SOTS, ifindex=None), P_T4, "pass", "timestamp").rule == "igc-ts"
 
@@ -576,3 +602,45 @@ def test_store_hash_differs_from_nic_hash() -> None:
     for p in (P_U4, P_T4, P_U6, P_T6):
         assert store_hash(p) not in (0, h4(p), h2(p))
     assert store_hash(P_T4) != store_hash(P_U4)
+
+
+def test_known_bug_expectations_carry_the_right_value() -> None:
+    """Each known-bug rule names its bug and what a fixed kernel gives (exact, where the
+    suite knows it), and is not a documented loss."""
+    clock = o.DeterministicClock(10**18, 1000, first_id=P_T4.id)
+    igc = replace(IGC_SOTS, clock=clock)
+    for path, bug in (("pass", "igc-rx-ts-headroom"), ("xdp-late", "igc-rx-ts-headroom"),
+                      ("tpacket", "igc-tpacket-netdev-data")):
+        exp = o.expect(igc, P_T4, path, "timestamp")
+        assert exp.bug == bug and not exp.loss, (path, exp)
+        assert exp.right is not None and exp.right.value == 10**18 - 1485
+    tp = o.expect(igc, P_T4, "tpacket", "timestamp")
+    assert tp.lo is not None and tp.hi == -1 and tp.lo <= -(2**47)  # a kernel address
+    late = o.expect(VIRTIO_LATE, P_T4, "xdp-late", "hash")
+    assert late.bug == "virtio-net-rx-hash-headroom" and (late.lo, late.hi) == (0, 0xFF)
+    assert late.right is not None and late.right.value == h4(P_T4)
+    lost = o.expect(VIRTIO, P_T4, "pass", "hash")
+    assert lost.kind == "nodata" and lost.bug == "virtio-net-xdp-pass-hash"
+    assert lost.right is not None and lost.right.value == h4(P_T4)
+    # nothing to lose (the NIC hashed nothing): no bug shown, a plain expectation
+    assert not o.expect(VIRTIO, P_2Q, "pass", "hash").bug
+    # the bug's value equals the right one (report 3 = UDPv4 on a UDPv4 packet): no bug
+    same = o.expect(VIRTIO_LATE, P_U4, "xdp-late", "hash_type")
+    assert (same.kind, same.value, same.bug) == ("value", 0x29, "")
+
+
+def test_every_known_bug_has_its_section_in_the_docs() -> None:
+    """docs/kernel-bugs.md has a section per bug a rule can name, and each known-bug
+    rule's source points at it."""
+    from pathlib import Path
+    doc = (Path(__file__).parents[2] / "docs" / "kernel-bugs.md").read_text()
+    heads = {ln[3:].strip() for ln in doc.splitlines() if ln.startswith("## ")}
+    clock = o.DeterministicClock(10**18, 1000, first_id=P_T4.id)
+    cases = [(replace(IGC_SOTS, clock=clock), P_T4, "pass", "timestamp"),
+             (IGC_SOTS, P_T4, "xdp-late", "timestamp"), (IGC_SOTS, P_T4, "tpacket", "timestamp"),
+             (VIRTIO, P_T4, "pass", "hash"), (VIRTIO_LATE, P_T4, "xdp-late", "hash")]
+    rules = {r.name: r for r in o.RULES}
+    for facts, p, path, fld in cases:
+        exp = o.expect(facts, p, path, fld)
+        assert exp.bug in heads, exp.bug
+        assert f"#{exp.bug}" in rules[exp.rule].source, exp.rule

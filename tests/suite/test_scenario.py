@@ -36,7 +36,8 @@ def _scenario(kind: str, runner: Any = None) -> s.NicScenario:
 
 
 @pytest.mark.parametrize("kind,paths,runs", [
-    ("igc", list(runs.CLI_PATHS), [("skb", ["skb"]), ("pass", ["xdp", "pass"]),
+    ("igc", list(runs.CLI_PATHS), [("skb", ["skb", "tpacket"]),
+                                ("pass", ["xdp", "xdp-late", "pass"]),
                                 ("pass-bare", ["pass"]),
                                 ("veth", ["veth"]), ("cpumap", ["cpumap"]), ("xsk", ["xsk"]),
                                 ("xsk-zc", ["xsk-zc"])]),
@@ -207,7 +208,7 @@ def test_bare_run_does_not_excuse_a_clobbered_stamp(monkeypatch: pytest.MonkeyPa
     """The clobber is an expected loss on pass only; on pass-bare it fails."""
     rows, _ = _run_pass(monkeypatch, "pass", _clobbered)
     ts = next(r for r in rows if (r.path, r.field) == ("pass", "timestamp"))
-    assert ts.verdict == "expected-unsupported" and "data_meta overwrote" in ts.detail
+    assert ts.verdict == "known-bug" and "data_meta overwrote" in ts.detail
 
     def clobbered_bare(facts: o.Facts, p: SentPacket, rec: dict[str, Any]) -> int:
         return 3 * 10**9 + (o.nic_queue(facts, p)[0] or 0) - (facts.rx_latency_ns() or 0)
@@ -232,3 +233,93 @@ def test_interrupt_while_sending_skips_every_wait(monkeypatch: pytest.MonkeyPatc
     with pytest.raises(KeyboardInterrupt):
         scn.run_one("pass", ["pass"])
     assert waited == []
+
+
+def _run_tpacket(monkeypatch: pytest.MonkeyPatch, ring: Any) -> list[Row]:
+    """run_one("skb", ["skb", "tpacket"]) for igc; the ring receiver reports
+    ``ring(facts, pkt)`` per packet, SO_TIMESTAMPING the exact stamp."""
+    from harness.suite import tpacket
+    runner = _Runner()
+    scn = _scenario("igc", runner)
+    sent: dict[str, Any] = {}
+    order: list[str] = []
+
+    def send(_g: Any, plan: list[SentPacket], _gap: float) -> None:
+        clock = o.DeterministicClock(igc.CLOCK_START_NS, igc.CLOCK_STEP_NS, first_id=plan[0].id)
+        sent["facts"] = replace(scn._facts_for({"hwtstamp_rc": 0}), clock=clock,
+                                rx_busy_poll=False)
+        sent["plan"] = plan
+        assert runner.obs is not None
+        runner.obs.records = [_tc_record(sent["facts"], p, meta=False) for p in plan]
+
+    class Ring:
+        def __init__(self, *a: Any) -> None:
+            assert a[-1] == tpacket.SCRIPT
+
+        def launch(self) -> None:
+            order.append("launch")
+
+        def wait_ready(self) -> None:
+            order.append("ready")
+
+        def stop(self, ids: set[int], wait_s: float = 10) -> dict[int, int | None]:
+            return {p.id: ring(sent["facts"], p) for p in sent["plan"]}
+
+    _fake_igc(monkeypatch, scn, send, lambda ids: {p.id: _exact(sent["facts"], p, {})
+                                                   for p in sent["plan"]})
+    monkeypatch.setattr(tpacket, "StampReceiver", Ring)
+    rows, _ = scn.run_one("skb", ["skb", "tpacket"])
+    assert order == ["launch", "ready"] and runner.calls == [("skb", {})]
+    return rows
+
+
+def test_tpacket_rows_known_bug_pointer_and_table_needs_updating(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    rows = {(r.path, r.field): r for r in _run_tpacket(
+        monkeypatch, lambda f, p: -0x777F00000000 + p.id * 64)}  # kernel addresses
+    assert rows["skb", "timestamp"].verdict == "pass"
+    tp = rows["tpacket", "timestamp"]
+    assert tp.verdict == "known-bug" and tp.matched == tp.checked == 8, tp
+    assert "mmap ring" in tp.detail and [k for k in rows if k[0] == "tpacket"] == [
+        ("tpacket", "timestamp")]
+    fixed = {(r.path, r.field): r for r in _run_tpacket(
+        monkeypatch, lambda f, p: _exact(f, p, {}))}["tpacket", "timestamp"]
+    assert fixed.verdict == "fail" and "table needs updating" in fixed.detail
+    garbage = {(r.path, r.field): r for r in _run_tpacket(
+        monkeypatch, lambda f, p: 12345)}["tpacket", "timestamp"]
+    assert garbage.verdict == "fail" and "table needs updating" not in garbage.detail
+
+
+def test_xdp_late_asks_the_runner_for_late_hints(monkeypatch: pytest.MonkeyPatch) -> None:
+    runner = _Runner()
+    scn = _scenario("virtio-net", runner)
+    monkeypatch.setattr(scn.kind, "send", lambda *_a: None)
+    scn.run_one("pass", ["xdp", "xdp-late"])
+    scn.run_one("pass", ["xdp"])
+    assert runner.calls == [("pass", {"late_hints": True}), ("pass", {})]
+
+
+def test_tpacket_ring_stopped_when_the_runner_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    from harness.guest.runner import RunnerError
+    from harness.suite import tpacket
+    stopped: list[float] = []
+
+    class Ring:
+        def __init__(self, *_a: Any) -> None:
+            pass
+
+        def launch(self) -> None:
+            pass
+
+        def stop(self, ids: set[int], wait_s: float = 10) -> dict[int, int | None]:
+            stopped.append(wait_s)
+            return {}
+
+    class Refusing(_Runner):
+        def observe(self, *_a: Any, **_k: Any) -> _Obs:
+            raise RunnerError("no")
+
+    scn = _scenario("virtio-net", Refusing())
+    monkeypatch.setattr(tpacket, "StampReceiver", Ring)
+    rows, stats = scn.run_one("skb", ["skb", "tpacket"])
+    assert stopped == [0] and stats.error and {r.verdict for r in rows} == {"fail"}

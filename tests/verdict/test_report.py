@@ -53,7 +53,8 @@ def test_json_has_kernel_accel_and_results(tmp_path: Path) -> None:
     report.write_json(out, _rows(), META)
     doc = json.loads(out.read_text())
     assert doc["kernel"] == "7.2.13+deb14-amd64" and doc["accel"] == "tcg"
-    assert doc["counts"] == {"pass": 1, "fail": 1, "expected-unsupported": 1, "skip": 1}
+    assert doc["counts"] == {"pass": 1, "fail": 1, "expected-unsupported": 1, "known-bug": 0,
+                             "skip": 1}
     assert len(doc["results"]) == 4
     first = doc["results"][0]
     for k in ("nic", "path", "field", "verdict", "checked", "matched", "detail"):
