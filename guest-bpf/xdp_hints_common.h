@@ -150,7 +150,7 @@ enum xh_stat {
 	XH_ST_REDIRECT_FAIL,	/* redirect returned something other than XDP_REDIRECT */
 	XH_ST_NR,
 };
-#define XH_PT_MAX	7
+#define XH_PT_MAX	8
 #define XH_STATS_ENTRIES	(XH_PT_MAX * XH_ST_NR)
 
 #endif

@@ -32,6 +32,10 @@
 
 #include "xh_attach.h"
 #include "xh_opts.h"
+#include "xh_tc_helpers.h"
+#include "xh_tch.h"
+#include "xh_meta_sweep.h"
+#include "xh_meta_tlv.h"
 #include "xh_user.h"
 #include "xh_util.h"
 
@@ -279,6 +283,7 @@ struct run_state {
 	struct xsk_set *xs;
 	struct xh_att xa_nic, xa_veth;	/* XDP on the NIC, on the veth peer */
 	struct xh_att ta_nic, ta_veth;	/* TC ingress on the NIC, on the veth peer */
+	struct xh_tch tch;		/* --tc-chain on the NIC */
 	struct hwts_state hw;
 	long records;
 };
@@ -329,6 +334,7 @@ static const char *point_name(const struct run_state *st, const struct xh_rec *r
 	case XH_PT_VETH_XDP: return "veth_xdp";
 	case XH_PT_CPUMAP: return "cpumap";
 	case XH_PT_XSK: return "xsk";
+	case XH_PT_TCH: return "tc_helper";
 	case XH_PT_TC:
 		if (st->veth_peer_ifindex && (int)r->ifindex == st->veth_peer_ifindex)
 			return "veth_skb";
@@ -377,7 +383,21 @@ static int on_record(void *ctx, void *data, size_t size)
 	}
 	if (r->point == XH_PT_VETH_XDP || r->point == XH_PT_CPUMAP)
 		jb_str(&j, "xdp_action", action_name(r->xdp_action));
-	if (r->point == XH_PT_TC) {
+	if ((st->cfg.flags & XH_CFG_META_TLV) && r->point != XH_PT_XDP) {
+		if (r->meta_len >= XH_TLV_AREA)
+			jb_hex(&j, "meta_raw", &r->meta, XH_TLV_AREA);
+		else
+			jb_null(&j, "meta_raw");
+		if (r->point == XH_PT_TC) {
+			if (r->dynptr_read_rc == 0)
+				jb_hex(&j, "dynptr_raw", &r->dynptr_meta, XH_TLV_AREA);
+			else
+				jb_null(&j, "dynptr_raw");
+		}
+	}
+	if (r->point == XH_PT_TCH)
+		xh_tch_keys(&j, data, size);
+	if (r->point == XH_PT_TC || r->point == XH_PT_TCH) {
 		jb_uint(&j, "skb_hash", r->skb_hash);
 		jb_bool(&j, "skb_vlan_present", r->skb_vlan_present);
 		jb_uint(&j, "skb_vlan_tci", r->skb_vlan_tci);
@@ -499,6 +519,10 @@ static void run_setup(struct run_state *st)
 	st->cfg.mode = (__u32)o->mode;
 	if (o->no_meta)
 		st->cfg.flags |= XH_CFG_NO_META;
+	if (o->meta_sweep)
+		st->cfg.flags |= XH_CFG_META_SWEEP;
+	if (o->meta_tlv)
+		st->cfg.flags |= XH_CFG_META_TLV;
 	if (o->late_hints)
 		st->cfg.flags |= XH_CFG_LATE_HINTS;
 	/*
@@ -701,6 +725,7 @@ static int xsk_wire(struct run_state *st)
 		o->queues = count_rx_queues(o->ifname);
 	st->xs = xsk_set_open(o->ifname, o->ifindex, o->queues, o->xsk_zc,
 			      bpf_map__fd(find_map(st->obj, "xsks")));
+	xsk_set_meta_format(st->xs, o->meta_tlv, o->meta_sweep);
 	return st->xs ? 0 : -1;
 }
 
@@ -731,6 +756,16 @@ static int run_attach(struct run_state *st)
 	if (!st->rb) {
 		emit_error("ringbuf", -errno, "ring_buffer__new");
 		return -1;
+	}
+	if (o->tc_chain) {
+		err = xh_tch_start(&st->tch, o->tc_chain, &st->cfg,
+				   bpf_map__fd(find_map(st->obj, "events")), o->ifindex,
+				   st->ki.tcx_ingress);
+		if (err) {
+			emit_error(st->tch.stage, err, "TC helper chain %s on %s", o->tc_chain,
+				   o->ifname);
+			return -1;
+		}
 	}
 	if (st->uobj && xh_user_ringbufs(st->uobj, st->obj, st->rb))
 		return -1;
@@ -764,6 +799,7 @@ static void emit_ready(const struct run_state *st)
 	jb_bool(&j, "dev_bound", st->dev_bound);
 	jb_str(&j, "xdp_prog", st->u_xdp ? bpf_program__name(st->u_xdp) : "xh_xdp_dev");
 	jb_str(&j, "tc_attach", !st->ta_nic.used ? "none" : st->ta_nic.legacy ? "clsact" : "tcx");
+	jb_bool(&j, "tc_chain", st->tch.obj != NULL);
 	if (mode_ops[o->mode].ready)
 		mode_ops[o->mode].ready(st, &j);
 	if (o->hwtstamp) {
@@ -772,6 +808,8 @@ static void emit_ready(const struct run_state *st)
 	}
 	jb_uint(&j, "meta_size", sizeof(struct xh_meta));
 	jb_bool(&j, "meta_write", !o->no_meta);
+	jb_bool(&j, "meta_sweep", o->meta_sweep);
+	jb_str(&j, "meta_format", o->meta_tlv ? "tlv" : "struct");
 	jb_str(&j, "runner_version", XH_VERSION);
 	jb_end_print(&j);
 }
@@ -820,6 +858,7 @@ static void run_teardown(struct run_state *st, int rc)
 	if (st->obj && rc == 0)
 		print_stats(st->obj);
 	xh_detach(&st->ta_nic);
+	xh_tch_stop(&st->tch);
 	xsk_set_close(st->xs);
 	xh_detach(&st->xa_veth);
 	xh_detach(&st->ta_veth);

@@ -10,6 +10,10 @@
 #include "xdp_hints_common.h"
 #include "xh_opts.h"
 
+/* long-only options: getopt codes beyond the characters */
+#define OPT_TC_CHAIN	0x100
+#define OPT_META_TLV	0x101
+
 const struct xh_kfunc xh_kfuncs[XH_N_KFUNCS] = {
 	{ "bpf_xdp_metadata_rx_timestamp", "rx_timestamp", XH_KF_RX_TS },
 	{ "bpf_xdp_metadata_rx_hash", "rx_hash", XH_KF_RX_HASH },
@@ -55,6 +59,8 @@ void xh_usage(FILE *f)
 		"  --duration SEC                stop after SEC seconds (default: until SIGINT/SIGTERM)\n"
 		"  --count N                     stop once at least N observation records were printed\n"
 		"  --tc auto|tcx|clsact|none     TC ingress attach (default auto: tcx if present)\n"
+		"  --tc-chain OBJ                the TC helper chain (xh_tc_helpers.bpf.o) on the NIC's\n"
+		"                                tcx ingress: one skb helper per packet, then a reader\n"
 		"  --xsk-mode copy|zerocopy      AF_XDP bind mode (default copy)\n"
 		"  --queues N                    AF_XDP: bind queues 0..N-1 (default: all rx queues)\n"
 		"  --cpumap-cpu N                cpumap target CPU (default: last CPU)\n"
@@ -64,6 +70,11 @@ void xh_usage(FILE *f)
 		"  --no-meta                     the NIC's XDP program still calls the kfuncs and records,\n"
 		"                                but writes no data_meta (headroom left as the driver\n"
 		"                                put it; xdp records: adjust_meta_rc 1 = not called)\n"
+		"  --meta-sweep                  the NIC's XDP program writes a blob of 4, 8, 32, 64,\n"
+		"                                128 or 252 bytes (by packet id) instead of the struct;\n"
+		"                                consumers check its length and words (xh_meta_sweep.h)\n"
+		"  --meta-tlv                    the NIC's XDP program writes TLV entries instead of the\n"
+		"                                struct (xh_meta_tlv.h); consumers print the area raw\n"
 		"  --late-hints                  the NIC's XDP program calls the kfuncs once more after\n"
 		"                                writing data_meta (records at point xdp_late)\n"
 		"  --disable-kfunc NAME          treat a kfunc as absent (repeatable; rx_timestamp,\n"
@@ -152,6 +163,7 @@ static int apply_opt(struct run_opts *o, int c, const char *arg)
 	switch (c) {
 	case 'i': o->ifname = arg; break;
 	case 'o': o->obj_path = arg; break;
+	case OPT_TC_CHAIN: o->tc_chain = arg; break;
 	case 'd': o->duration = atof(arg); break;
 	case 'c': o->count = atol(arg); break;
 	case 'q': o->queues = atoi(arg); break;
@@ -161,6 +173,8 @@ static int apply_opt(struct run_opts *o, int c, const char *arg)
 	case 'p': o->veth_peer = arg; break;
 	case 'H': o->hwtstamp = false; break;
 	case 'M': o->no_meta = true; break;
+	case 'S': o->meta_sweep = true; break;
+	case OPT_META_TLV: o->meta_tlv = true; break;
 	case 'L': o->late_hints = true; break;
 	case 'v': o->verbose = true; break;
 	case 'X': o->xdp_obj = arg; break;
@@ -184,6 +198,7 @@ int xh_opts_parse(int argc, char **argv, struct run_opts *o)
 		{ "duration", required_argument, NULL, 'd' },
 		{ "count", required_argument, NULL, 'c' },
 		{ "tc", required_argument, NULL, 't' },
+		{ "tc-chain", required_argument, NULL, OPT_TC_CHAIN },
 		{ "xsk-mode", required_argument, NULL, 'x' },
 		{ "queues", required_argument, NULL, 'q' },
 		{ "cpumap-cpu", required_argument, NULL, 'C' },
@@ -192,6 +207,8 @@ int xh_opts_parse(int argc, char **argv, struct run_opts *o)
 		{ "veth-peer", required_argument, NULL, 'p' },
 		{ "no-hwtstamp", no_argument, NULL, 'H' },
 		{ "no-meta", no_argument, NULL, 'M' },
+		{ "meta-sweep", no_argument, NULL, 'S' },
+		{ "meta-tlv", no_argument, NULL, OPT_META_TLV },
 		{ "late-hints", no_argument, NULL, 'L' },
 		{ "disable-kfunc", required_argument, NULL, 'K' },
 		{ "verbose", no_argument, NULL, 'v' },

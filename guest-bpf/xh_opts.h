@@ -24,6 +24,7 @@ struct run_opts {
 	double duration;
 	long count;
 	const char *tc;			/* auto | tcx | clsact | none */
+	const char *tc_chain;		/* --tc-chain: TC helper chain object, or NULL */
 	bool xsk_zc;
 	int queues;
 	int cpumap_cpu;
@@ -32,6 +33,8 @@ struct run_opts {
 	const char *veth_peer;
 	bool hwtstamp;
 	bool no_meta;			/* the NIC's XDP program writes no data_meta */
+	bool meta_sweep;		/* --meta-sweep: a blob of 4..252 bytes by packet id */
+	bool meta_tlv;			/* --meta-tlv: the TLV format (xh_meta_tlv.h) */
 	bool late_hints;		/* ... and calls the kfuncs again after writing it */
 	unsigned int kfunc_disable;	/* XH_KF_* to treat as absent */
 	bool verbose;

@@ -48,6 +48,8 @@ int xsk_set_fds(struct xsk_set *s, int *fds, int max);
 /* Reads what is ready on every socket; returns the number of records printed. */
 long xsk_set_poll(struct xsk_set *s);
 void xsk_set_close(struct xsk_set *s);
+/* TLV format: print the raw metadata area (meta_raw) too; size sweep: check the blob */
+void xsk_set_meta_format(struct xsk_set *s, bool tlv, bool sweep);
 
 /* netdev generic netlink (xh_netlink.c) */
 struct netdev_info {

@@ -17,6 +17,8 @@
 #include <linux/if_xdp.h>
 #include <xdp/xsk.h>
 
+#include "xh_meta_sweep.h"
+#include "xh_meta_tlv.h"
 #include "xh_util.h"
 
 #define XH_NUM_FRAMES	4096
@@ -39,6 +41,8 @@ struct xsk_set {
 	int n;
 	int ifindex;
 	bool zerocopy;
+	bool meta_tlv;
+	bool meta_sweep;
 	int xskmap_fd;
 	struct xsk_q q[XH_MAX_QUEUES];
 };
@@ -142,6 +146,32 @@ int xsk_set_fds(struct xsk_set *s, int *fds, int max)
 	return n;
 }
 
+/*
+ * Size sweep: the blob of packet p right in front of it (the descriptor has no
+ * metadata length, so the size is the packet's); a found one reads as a struct
+ * naming the packet, as the BPF consumers report it.
+ */
+static bool sweep_found(struct xh_meta *m, const struct xh_pkt *p, const uint8_t *pkt,
+			__u64 addr)
+{
+	__u32 size = xh_sweep_size(p->id), k, w;
+
+	memset(m, 0, sizeof(*m));
+	if (addr % XH_FRAME_SIZE < size)
+		return false;
+	for (k = 0; k < size / 4; k++) {
+		memcpy(&w, pkt - size + 4 * k, 4);
+		if (w != xh_sweep_word(p->id, k))
+			return false;
+	}
+	m->magic = XH_META_MAGIC;
+	m->version = XH_META_VERSION;
+	m->size = sizeof(*m);
+	m->id = p->id;
+	m->pkt_flags = p->pkt_flags;
+	return true;
+}
+
 static int xsk_emit(struct xsk_set *s, struct xsk_q *q, const uint8_t *pkt, __u32 len,
 		    __u64 addr)
 {
@@ -159,6 +189,8 @@ static int xsk_emit(struct xsk_set *s, struct xsk_q *q, const uint8_t *pkt, __u3
 		memcpy(&meta, pkt - sizeof(struct xh_meta), sizeof(meta));
 	found = meta.magic == XH_META_MAGIC && meta.version == XH_META_VERSION &&
 		meta.size == sizeof(struct xh_meta);
+	if (s->meta_sweep)
+		found = sweep_found(&meta, &p, pkt, addr);
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 
 	jb_begin(&j);
@@ -173,13 +205,22 @@ static int xsk_emit(struct xsk_set *s, struct xsk_q *q, const uint8_t *pkt, __u3
 	jb_pkt(&j, &p);
 	jb_str(&j, "xsk_mode", s->zerocopy ? "zerocopy" : "copy");
 	jb_uint(&j, "umem_addr", addr);
-	jb_uint(&j, "meta_len", sizeof(struct xh_meta));
+	jb_uint(&j, "meta_len", s->meta_tlv ? XH_TLV_AREA : s->meta_sweep ?
+		xh_sweep_size(p.id) : sizeof(struct xh_meta));
 	jb_bool(&j, "meta_found", found);
 	jb_meta(&j, "meta", &meta, found);
 	/* the same bytes raw: a consumer with its own layout reads its tail */
 	jb_hex(&j, "meta_raw", &meta, sizeof(meta));
 	jb_end_print(&j);
 	return 1;
+}
+
+void xsk_set_meta_format(struct xsk_set *s, bool tlv, bool sweep)
+{
+	if (s) {
+		s->meta_tlv = tlv;
+		s->meta_sweep = sweep;
+	}
 }
 
 long xsk_set_poll(struct xsk_set *s)

@@ -9,6 +9,8 @@ What is built (sources in ``guest-bpf/``):
 
 - ``xdp_hints.bpf.o``: ``clang -O2 -g -target bpf`` over ``xdp_hints.bpf.c``;
   BTF is needed (kfunc externs, ``.rodata.cfg``), hence ``-g``.
+- ``xh_tc_helpers.bpf.o``: the same over ``xh_tc_helpers.bpf.c`` (the TC helper
+  chain, runner ``--tc-chain``).
 - ``xdp-hints-guest``: ``gcc`` over the runner's C files, linked dynamically
   against ``libbpf.so.1`` and ``libxdp.so.1``.  Built against bookworm's
   libbpf 1.1 / libxdp 1.3 / glibc 2.36 and run against the guest's newer
@@ -42,6 +44,9 @@ SRC_DIR = REPO / "guest-bpf"
 FLAGS_FILE = "flags.mk"
 BPF_SOURCE = "xdp_hints.bpf.c"
 BPF_OBJECT = "xdp_hints.bpf.o"
+#: the TC helper chain (runner ``--tc-chain``), a BPF object of its own
+TCH_SOURCE = "xh_tc_helpers.bpf.c"
+TCH_OBJECT = "xh_tc_helpers.bpf.o"
 RUNNER = "xdp-hints-guest"
 
 #: (what is checked, Debian package that provides it)
@@ -98,12 +103,16 @@ class BpfArtifacts:
         return self.dir / BPF_OBJECT
 
     @property
+    def tc_helpers_object(self) -> Path:
+        return self.dir / TCH_OBJECT
+
+    @property
     def runner(self) -> Path:
         return self.dir / RUNNER
 
     def files(self) -> list[Path]:
         """What has to go into the guest (the runner looks for the object next to itself)."""
-        return [self.runner, self.bpf_object]
+        return [self.runner, self.bpf_object, self.tc_helpers_object]
 
 
 def sources() -> list[Path]:
@@ -173,11 +182,17 @@ def compile_into(out: Path) -> None:
         _run(cmd, cwd=out)
 
 
+def bpf_command(source: str, obj: Path, *defines: str) -> list[str]:
+    """The clang line that compiles one BPF source of guest-bpf/ into ``obj``."""
+    return ["clang", *BPF_CFLAGS, *_multiarch_include(), *(f"-D{d}" for d in defines),
+            "-I", str(SRC_DIR), "-c", str(SRC_DIR / source), "-o", str(obj)]
+
+
 def commands(out: Path) -> list[list[str]]:
-    """The compiler command lines (BPF object, then runner) that build into ``out``."""
+    """The compiler command lines (BPF objects, then runner) that build into ``out``."""
     return [
-        ["clang", *BPF_CFLAGS, *_multiarch_include(), "-I", str(SRC_DIR), "-c",
-         str(SRC_DIR / BPF_SOURCE), "-o", str(out / BPF_OBJECT)],
+        bpf_command(BPF_SOURCE, out / BPF_OBJECT),
+        bpf_command(TCH_SOURCE, out / TCH_OBJECT),
         ["gcc", *CFLAGS, "-I", str(SRC_DIR), *[str(SRC_DIR / s) for s in RUNNER_SOURCES],
          "-o", str(out / RUNNER), *LDLIBS],
     ]

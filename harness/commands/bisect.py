@@ -17,7 +17,7 @@ from harness.artifacts.kernel_tree import PatchError
 from harness.artifacts.kernels import DEFAULT_KERNEL
 from harness.commands.vm_options import add_vm_args, csv_of
 from harness.errors import UsageError
-from harness.nics.base import CLI_PATHS
+from harness.nics.base import CLI_PATHS, DEFAULT_PATHS
 from harness.progress import Note, renderer
 from harness.suite import bisect as bis
 from harness.suite.scenario import Options
@@ -92,7 +92,7 @@ def step(args: argparse.Namespace, row: bis.RowSpec | None) -> int:
         bis.record_step(args.step, commit, "does not build", bis.SKIP)
         return bis.SKIP
     kinds = args.nic or ([row.nic] if row else ["igc", "virtio-net"])
-    args.path = [row.cli_path] if row else (args.path or list(CLI_PATHS))
+    args.path = [row.cli_path] if row else (args.path or list(DEFAULT_PATHS))
     rows, meta, err = _suite(args, kinds, [], f"tree:{wt}", [], emit)
     if err is not None and not isinstance(err, GuestCrashed):
         emit(Note(f"{commit[:12]}: no verdict ({err}): abort"))

@@ -30,10 +30,10 @@ from harness.commands.vm_options import (
 )
 from harness.errors import HarnessError, UsageError
 from harness.guest.program import user_program
+from harness.nics.base import CLI_PATHS, DEFAULT_PATHS, OPT_IN_PATHS
 from harness.progress import Emit, Note, renderer
 from harness.suite import baseline
 from harness.suite.faults import FAULTS
-from harness.suite.runs import CLI_PATHS
 from harness.suite.scenario import Options, Scenario
 from harness.suite.suite import SUITE_MODULES, default_kinds, run_suite
 from harness.verdict import diff, ktap, report, view
@@ -56,13 +56,28 @@ def register(sub: argparse._SubParsersAction) -> None:
                 "a pair inside the guest, tags inline and out of band (VLAN devices)")
     p.add_argument("--path", type=csv_of(CLI_PATHS, "path"), default=None,
                    metavar="PATH[,PATH]",
-                   help=f"paths ({', '.join(CLI_PATHS)}; default all): skb is the "
+                   help=f"paths ({', '.join(CLI_PATHS)}; default all but "
+                        f"{', '.join(OPT_IN_PATHS)}): skb is the "
                         "driver's skb without XDP; pass adds pass-bare (the skb after an "
                         "XDP program that wrote no data_meta); xdp-late: the kfuncs called "
                         "again after the program wrote data_meta (in the xdp invocation); "
                         "tpacket: the skb's hardware stamp through an af_packet mmap ring (in "
                         "the skb invocation); veth and cpumap also report "
-                        "the skb built from the frame (rows veth-skb, cpumap-skb)")
+                        "the skb built from the frame (rows veth-skb, cpumap-skb); "
+                        "tc-helpers: XDP writes data_meta, a tcx program calls one skb "
+                        "helper per packet and the next one reads the metadata (rows "
+                        "tc:<helper>, field meta; a plan of its own, 4 untagged frames "
+                        "per helper; ~4 s per NIC under TCG); meta-sizes (opt-in, ~15 s "
+                        "per NIC under TCG: five runner invocations): data_meta blobs of "
+                        "4, 8, 32, 64, 128 and 252 bytes on pass, veth, cpumap, xsk and "
+                        "xsk-zc, rows sizes:<path> with the largest size that arrived "
+                        "intact and how larger ones failed")
+    p.add_argument("--meta-format", choices=("struct", "tlv"), default="struct",
+                   help="what the XDP program writes into data_meta: struct (default, "
+                        "struct xh_meta) or tlv (a total-length byte, then type-length-value "
+                        "entries growing bottom-up: seven pushed, a repeated type and two "
+                        "zero-length flags among them, one popped; every consumer checks "
+                        "the six left in order); tc-helpers and meta-sizes skip under tlv")
     p.add_argument("--program", metavar="FILE.bpf.c[:SECTION]",
                    help="your XDP program (C, built with the harness's flags, or an object) "
                         "in place of ours on the NIC, on the paths where it follows the record "
@@ -173,7 +188,8 @@ def _suite(args: argparse.Namespace, kinds: list[str], notes: list[str], kernel:
     spec.kernel, spec.patches = kernel, list(patches)
     backend, why = resolve_backend(args.backend)
     program = getattr(args, "user_program", None)
-    opts = Options(packets=args.packets, fault=args.test_fault, program=program)
+    opts = Options(packets=args.packets, fault=args.test_fault, program=program,
+                   meta_format=getattr(args, "meta_format", "struct"))
     artifacts = bpf_build.build()  # before the boot: a host that cannot build says so at once
     meta: dict[str, Any] = {"kernel_spec": kernel, "patches": [str(p) for p in patches],
                             "backend": backend, "backend_reason": why, "nics": kinds,
@@ -198,6 +214,8 @@ def _suite(args: argparse.Namespace, kinds: list[str], notes: list[str], kernel:
     meta["runs"] = [vars(st) for s in scenarios for st in s.stats]
     if args.test_fault:
         meta["test_fault"] = args.test_fault
+    if opts.meta_format != "struct":
+        meta["meta_format"] = opts.meta_format
     if program is not None:
         meta["program"] = {"source": str(program.source), "prog": program.prog}
     return rows, meta, None
@@ -209,7 +227,7 @@ def _program(args: argparse.Namespace) -> list[str]:
     Sets ``args.user_program`` and ``args.path``; returns notes on paths left out.  An
     asked path (``--path``) it cannot serve is a usage error naming what is missing."""
     asked = args.path is not None
-    args.path = list(args.path or CLI_PATHS)
+    args.path = list(args.path or DEFAULT_PATHS)
     args.user_program = None
     if not args.program:
         return []

@@ -54,6 +54,8 @@ PARTS: dict[str, str] = {
     "tx_port": "devmap `tx_port` (mode veth: redirect into slot 0)",
     "cpu_map": "cpumap `cpu_map` (mode cpumap: redirect to cfg.cpumap_key)",
     "xsks": "xskmap `xsks` (mode xsk: redirect to the rx queue's slot)",
+    "sweep": "the size sweep's blobs (XH_CFG_META_SWEEP): only the harness's own program "
+             "writes them",
     "late": "records at point xdp_late under XH_CFG_LATE_HINTS (the kfuncs called again "
             "after writing data_meta: our program's check of the drivers, not a contract "
             "a user's program follows)",
@@ -72,6 +74,8 @@ NEEDS: dict[str, tuple[str, ...]] = {
     "xsk-zc": (*_AFTER_XDP, "xsks"),
     "veth-store": ("cfg", "tx_port"),
     "cpumap-store": ("cfg", "cpu_map"),
+    "tc-helpers": _AFTER_XDP,
+    "meta-sizes": ("sweep",),
 }
 KFUNC_PREFIX = "bpf_xdp_metadata_"
 
@@ -195,7 +199,7 @@ def _has(info: ObjectInfo, part: str) -> bool:
         return same("xh_meta")
     if part == "cfg":
         return "cfg" in info.datasecs.get(".rodata.cfg", []) and same("xh_cfg")
-    if part == "late":
+    if part in ("sweep", "late"):
         return False
     kind = {"tx_port": "devmap", "cpu_map": "cpumap", "xsks": "xskmap"}[part]
     return info.maps.get(part) == MAP_TYPES[kind]

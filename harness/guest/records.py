@@ -51,6 +51,15 @@ tc, veth_skb, cpumap_skb (skb view, :data:`SKB_KEYS`)
 xsk
     xsk_mode ("copy" | "zerocopy"), umem_addr, meta_raw (the META_SIZE bytes in
                      front of the frame as hex: a consumer's own layout is its tail)
+every point but xdp, under ``--meta-tlv`` (:data:`TLV_KEYS`)
+    meta_raw         the TLV area (harness.guest.meta_tlv) in hex, null if shorter
+                     (xsk: its META_SIZE bytes, the area their tail);
+                     tc, veth_skb, cpumap_skb also ``dynptr_raw`` (through the dynptr)
+tc_helper (the TC helper chain, ``run --tc-chain``; skb view as at tc)
+    helper           the helper xh_tch_apply called (harness.oracle.paths.TC_HELPERS)
+    helper_rc        its return code
+    meta_len_before  data - data_meta before the helper (id and pkt_flags come from
+                     the metadata read then; the frame may no longer parse after it)
 
 Events (:data:`EVENT_KEYS`): ``ready`` (mode, ifindex, kfuncs_present,
 xdp_attach link|netlink, dev_bound, xdp_prog (the NIC's program: ours or
@@ -71,6 +80,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from harness.guest import meta_tlv
 from harness.oracle.uapi import ENODATA, KFUNCS
 
 # --- struct xh_meta (guest-bpf/xdp_hints_common.h) -------------------------------------
@@ -101,9 +111,10 @@ META_SIZE = 56
 POINT_KEY = "point"
 ID_KEY = "id"
 #: runner points, as the records name them
-POINTS = ("xdp", "xdp_late", "tc", "veth_xdp", "veth_skb", "cpumap", "cpumap_skb", "xsk")
+POINTS = ("xdp", "xdp_late", "tc", "veth_xdp", "veth_skb", "cpumap", "cpumap_skb", "xsk",
+          "tc_helper")
 KFUNC_POINTS = frozenset({"xdp", "xdp_late", "veth_xdp"})  # the kfunc results are top-level keys
-SKB_POINTS = frozenset({"tc", "veth_skb", "cpumap_skb"})
+SKB_POINTS = frozenset({"tc", "veth_skb", "cpumap_skb", "tc_helper"})
 
 FRAME_KEYS = ("pkt_len", "eth_proto", "l4_proto", "frame_vlan_count", "frame_vlan0_proto",
               "frame_vlan0_tci", "frame_vlan1_proto", "frame_vlan1_tci")
@@ -114,6 +125,8 @@ KFUNC_KEYS = ("rx_timestamp_rc", "rx_timestamp", "rx_hash_rc", "rx_hash", "rx_ha
 META_VIEW_KEYS = ("meta_found", "meta")
 SKB_KEYS = ("skb_hash", "skb_vlan_present", "skb_vlan_tci", "skb_vlan_proto", "skb_tstamp",
             "skb_hwtstamp", "dynptr_rc", "dynptr_read_rc", "dynptr_meta_found", "dynptr_meta")
+#: keys every record but xdp adds under ``--meta-tlv`` (dynptr_raw: skb points)
+TLV_KEYS = ("meta_raw", "dynptr_raw")
 #: keys of the ``meta`` / ``dynptr_meta`` object (struct xh_meta as JSON)
 META_KEYS = ("version", ID_KEY, "pkt_flags", *KFUNC_KEYS, "rx_queue", "ifindex")
 
@@ -127,6 +140,8 @@ RECORD_KEYS: dict[str, tuple[str, ...]] = {
     "veth_skb": (*COMMON_KEYS, *META_VIEW_KEYS, *SKB_KEYS),
     "cpumap_skb": (*COMMON_KEYS, *META_VIEW_KEYS, *SKB_KEYS),
     "xsk": (*COMMON_KEYS, "xsk_mode", "umem_addr", *META_VIEW_KEYS, "meta_raw"),
+    "tc_helper": (*COMMON_KEYS, "helper", "helper_rc", "meta_len_before", *META_VIEW_KEYS,
+                  *SKB_KEYS),
 }
 
 # --- events and the one-object commands ---------------------------------------------
@@ -137,10 +152,11 @@ STATS_POINTS = ("xdp", "tc", "veth_xdp", "cpumap")
 #: event -> its literal keys (``stats`` adds :data:`STATS_POINTS`, built at run time)
 EVENT_KEYS: dict[str, tuple[str, ...]] = {
     "ready": ("event", "mode", "ifname", "ifindex", "kfuncs", "kfuncs_present", "xdp_attach",
-              "dev_bound", "xdp_prog", "tc_attach", "veth", "veth_ifindex", "veth_peer",
+              "dev_bound", "xdp_prog", "tc_attach", "tc_chain", "veth", "veth_ifindex",
+              "veth_peer",
               "veth_peer_ifindex", "cpumap_cpu", "cpumap_dev_bound_rc", "xsk_queues",
               "xsk_mode", "hwtstamp_rc", "hwtstamp_rx_filter", "meta_size", "meta_write",
-              "runner_version"),
+              "meta_sweep", "meta_format", "runner_version"),
     "error": ("event", "stage", "errno", "error", "msg"),
     "stats": ("event",),
     "exit": ("event", "rc", "records"),
@@ -167,7 +183,7 @@ def printed_keys() -> frozenset[str]:
     keys built from names at run time are :data:`STATS_POINTS`, :data:`STATS_COUNTERS`
     and the kfunc names (:data:`RUNNER_KFUNCS`)."""
     groups: Iterable[Iterable[str]] = (
-        *RECORD_KEYS.values(), META_KEYS, *EVENT_KEYS.values(), PROBE_KEYS, IFACE_KEYS,
+        *RECORD_KEYS.values(), META_KEYS, TLV_KEYS, *EVENT_KEYS.values(), PROBE_KEYS, IFACE_KEYS,
         ABI_KEYS, PARSE_KEYS)
     return frozenset(k for g in groups for k in g)
 
@@ -203,6 +219,7 @@ RUNNER_POINTS: dict[str, str] = {
     "cpumap": "cpumap",
     "cpumap_skb": "cpumap-skb",
     "xsk": "xsk",
+    "tc_helper": "tc:",  # + the record's helper (harness.guest.tc_chain judges the meta)
 }
 #: canonical key -> runner key of the kfunc results (top level at xdp/veth_xdp,
 #: inside the "meta" object the XDP program wrote, at xsk)
@@ -233,6 +250,8 @@ def from_runner(rec: Mapping[str, Any],
     path = points[point]
     if point == "xsk" and rec.get("xsk_mode") == "zerocopy":
         path = "xsk-zc"
+    if point == "tc_helper":
+        path += str(rec.get("helper"))
     out: dict[str, Any] = {POINT_KEY: path, ID_KEY: rec.get(ID_KEY)}
     if point in ("xdp", "xdp_late") and "rx_queue" in rec:
         out["rx_queue"] = rec["rx_queue"]
@@ -255,7 +274,10 @@ def from_runner(rec: Mapping[str, Any],
             out["rx_vlan_rc"] = 0 if rec["skb_vlan_present"] else ENODATA
             out["vlan_proto"] = rec.get("skb_vlan_proto", 0)
             out["vlan_tci"] = rec.get("skb_vlan_tci", 0)
-    if "meta_found" in rec:
+    if "meta_raw" in rec and not rec.get("meta_found"):
+        # no struct: the TLV format (AF_XDP always shows the bytes raw too)
+        out["meta_ok"] = meta_tlv.check(rec) == "ok"
+    elif "meta_found" in rec:
         meta = rec.get("meta") or {}
         out["meta_ok"] = (
             bool(rec["meta_found"])

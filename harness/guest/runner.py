@@ -218,6 +218,9 @@ class GuestRunner:
         self.artifacts = artifacts
         self.remote_dir = remote_dir
         self.installed = False
+        #: the TC helper chain object ``observe(tc_chain=True)`` attaches (a test may
+        #: point it at a fault build)
+        self.tc_chain_obj = f"{remote_dir}/xh_tc_helpers.bpf.o"
 
     @property
     def binary(self) -> str:
@@ -231,6 +234,8 @@ class GuestRunner:
         ssh.check(f"mkdir -p {self.remote_dir}", timeout=60)
         ssh.put(self.artifacts.runner, self.binary, mode=0o755)
         ssh.put(self.artifacts.bpf_object, f"{self.remote_dir}/xdp_hints.bpf.o", mode=0o644)
+        ssh.put(self.artifacts.tc_helpers_object, f"{self.remote_dir}/xh_tc_helpers.bpf.o",
+                mode=0o644)
         r = ssh.run(f"{self.binary} abi", timeout=60)
         if r.rc != 0:
             raise RunnerError(f"runner does not start in the guest (rc {r.rc})", stderr=r.stderr)
@@ -260,6 +265,7 @@ class GuestRunner:
                 duration: float | None = None, count: int | None = None,
                 disable_kfuncs: Iterable[str] = (), no_meta: bool = False,
                 store: bool = False,
+                tc_chain: bool = False, meta_sweep: bool = False,
                 late_hints: bool = False, extra_args: Iterable[str] = (),
                 ready_timeout: float = 180.0) -> Observation:
         """Start the runner for ``ifname``/``mode``; returns once it reported ready.
@@ -269,6 +275,10 @@ class GuestRunner:
         programs skip kfuncs as if the kernel lacked them (their rc is null).
         ``no_meta``: the NIC's XDP program writes no data_meta (``--no-meta``).
         ``store``: redirect-store mode (``--store``, harness.oracle.store).
+        ``tc_chain``: the TC helper chain (:attr:`tc_chain_obj`) on the NIC's tcx
+        ingress (``--tc-chain``; records of point ``tc_helper``).
+        ``meta_sweep``: the NIC's XDP program writes a 4..252-byte blob by packet id
+        (``--meta-sweep``, harness.guest.meta_sizes).
         ``late_hints``: it also calls the kfuncs after writing it (``--late-hints``).
         Raises RunnerError if it fails before ready (load/verifier/attach errors
         are in the exception text, with the tail of the runner's stderr).
@@ -294,6 +304,10 @@ class GuestRunner:
             argv.append("--no-meta")
         if store:
             argv.append("--store")
+        if tc_chain:
+            argv += ["--tc-chain", self.tc_chain_obj]
+        if meta_sweep:
+            argv.append("--meta-sweep")
         if late_hints:
             argv.append("--late-hints")
         argv += list(extra_args)

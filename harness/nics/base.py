@@ -29,7 +29,12 @@ if TYPE_CHECKING:
 
 #: CLI paths, in the order a suite runs them
 CLI_PATHS: tuple[str, ...] = ("skb", "tpacket", "xdp", "xdp-late", "pass", "veth", "cpumap",
-                               "xsk", "xsk-zc", "veth-store", "cpumap-store")
+                               "xsk", "xsk-zc", "tc-helpers", "meta-sizes",
+                               "veth-store", "cpumap-store")
+#: CLI paths run only when asked for (cost under TCG in harness.commands.run's help)
+OPT_IN_PATHS: tuple[str, ...] = ("meta-sizes",)
+#: what a run without --path runs
+DEFAULT_PATHS: tuple[str, ...] = tuple(p for p in CLI_PATHS if p not in OPT_IN_PATHS)
 #: the inner VIDs of traffic.packets.make_plan, registered on the NIC (VLAN filters)
 PLAN_VIDS = (100, 200)
 

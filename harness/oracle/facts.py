@@ -61,6 +61,7 @@ class Facts:
     hash_report: bool | None = None
     backend: str = ""  # how frames reach the NIC (tap, socket, guest): for reasons only
     ifindex: int | None = None  # the NIC's ifindex in the guest (runner probe)
+    meta_format: str = "struct"  # what the XDP program writes into data_meta (run --meta-format)
 
     def features(self) -> frozenset[str]:
         """xdp-rx-metadata-features: measured, else the driver's table entry."""

@@ -25,6 +25,12 @@ Paths (guest runner point in brackets):
   ``tpacket``     the driver's skb (no XDP) as an af_packet mmap ring (TPACKET_V3, as
                   libpcap reads it) shows its hardware stamp: timestamp only [tpacket,
                   harness.guest.scripts.tpacket_rx]
+  ``tc:<helper>`` XDP_PASS, then at TC ingress (tcx) one program calls an skb helper
+                  and the next one reads the metadata (data_meta and the skb-meta
+                  dynptr); field ``meta`` only [tc_helper]
+  ``sizes:<path>`` the same path (pass, veth, veth-skb, cpumap, cpumap-skb, xsk, xsk-zc) with a
+                  data_meta blob of 4..252 bytes by packet id (runner ``--meta-sweep``);
+                  field ``meta`` only
 
 Fields: ``hash``, ``hash_type``, ``timestamp``, ``vlan`` ((tpid, tci) tuple), ``meta``
 (the custom ``data_meta`` struct arrived intact; ``False`` on ``pass-bare`` and
@@ -91,8 +97,28 @@ FEATURE_OF_FIELD = {
     "vlan": FEATURE_VLAN_TAG,
 }
 
+#: the TC helper chain (guest-bpf/xh_tc_helpers.bpf.c, enum xh_tch_helper order; the
+#: packet with id i gets helper i % len): "none" is the control, no helper at all
+TC_HELPERS: tuple[str, ...] = (
+    "none", "vlan_push", "vlan_pop", "adjust_room_mac_grow", "adjust_room_mac_shrink",
+    "adjust_room_net_grow", "adjust_room_net_shrink", "change_proto", "change_head",
+    "change_tail", "pull_data",
+)
+TC_HELPER_PATHS: tuple[str, ...] = tuple(f"tc:{h}" for h in TC_HELPERS)
+#: the metadata size sweep (guest-bpf/xh_meta_sweep.h: packet id i gets SWEEP_SIZES[i % 6])
+SWEEP_SIZES: tuple[int, ...] = (4, 8, 32, 64, 128, 252)
+SIZE_PATHS: tuple[str, ...] = tuple(
+    f"sizes:{p}" for p in ("pass", "veth", "veth-skb", "cpumap", "cpumap-skb", "xsk",
+                           "xsk-zc"))
+#: every path a row can have: PATHS and the meta-only paths above
+ALL_PATHS: tuple[str, ...] = (*PATHS, *TC_HELPER_PATHS, *SIZE_PATHS)
+
 #: (path, field) pairs nothing can observe: they get no row in a report
 NOT_OBSERVABLE: dict[tuple[str, str], str] = {
+    **{(p, f): "the TC helper chain checks the custom metadata only"
+       for p in TC_HELPER_PATHS for f in FIELDS if f != "meta"},
+    **{(p, f): "the size sweep checks the custom metadata only"
+       for p in SIZE_PATHS for f in FIELDS if f != "meta"},
     **{(p, "hash_type"): "struct __sk_buff has a hash but no RSS hash type"
        for p in sorted(NIC_SKB_PATHS | SKB_FROM_FRAME_PATHS | STORE_SKB_PATHS)},
     **{(p, "meta"): "data_meta is checked on veth-skb and cpumap-skb"

@@ -9,13 +9,16 @@ harness.oracle.paths; the NICs' parsing and tables: harness.oracle.nic_model.
 
 from __future__ import annotations
 
+import struct
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 
+from harness.guest import meta_tlv
 from harness.oracle import known_bugs
 from harness.oracle.expectation import (
     Expectation,
     errname,
+    known_bug,
     nodata,
     not_called,
     present,
@@ -32,6 +35,7 @@ from harness.oracle.nic_model import (
     nic_queue,
 )
 from harness.oracle.paths import (
+    ALL_PATHS,
     FEATURE_OF_FIELD,
     FIELDS,
     KFUNC_FIELDS,
@@ -43,9 +47,12 @@ from harness.oracle.paths import (
     NOT_OBSERVABLE,
     PASS_PATHS,
     PATHS,
+    SIZE_PATHS,
     SKB_FROM_FRAME_PATHS,
     SKB_READER_PATHS,
     STORE_SKB_PATHS,
+    SWEEP_SIZES,
+    TC_HELPER_PATHS,
 )
 from harness.oracle.store import (
     KFUNC_OF_STORE_FIELD,
@@ -174,11 +181,20 @@ SO_TIMESTAMPING_NOTE = "skb stamps read through SO_TIMESTAMPING (packet socket)"
 
 def _igc_clobbered_then(ctx: Ctx) -> Expectation:
     """Timer 0 of the 16-byte RX header = xh_meta bytes 48..55 (rx_queue, ifindex): the
-    known bug igc-rx-ts-headroom (harness.oracle.known_bugs); right: the SYSTIM stamp."""
+    known bug igc-rx-ts-headroom (harness.oracle.known_bugs); right: the SYSTIM stamp.
+    Under --meta-format tlv the header's timer 0 is the TLV area's last 8 bytes."""
+    f = ctx.facts
     why = known_bugs.IGC_LATE_REASON if ctx.path != "pass" else \
         f"{IGC_CLOBBER_REASON}; {SO_TIMESTAMPING_NOTE}"
-    right = ts_expectation(ctx.facts, ctx.pkt, "igc: SYSTIM stamp from the RX header")
-    return known_bugs.igc_headroom_stamp(ctx.facts, ctx.pkt, why, right)
+    right = ts_expectation(f, ctx.pkt, "igc: SYSTIM stamp from the RX header")
+    if f.meta_format == "tlv":
+        # the TLV area's last 8 bytes are timer 0: ns, then s (xh_meta_tlv.h layout)
+        area = meta_tlv.encode(meta_tlv.expected(ctx.pkt.id))
+        ns, sec = struct.unpack("<II", area[-8:])
+        wrong = value(sec * 10**9 + ns - (f.rx_latency_ns() or 0),
+                      f"{why}; TLV format: the area's last 8 bytes", loss=True)
+        return known_bug(wrong, known_bugs.IGC_HEADROOM, right)
+    return known_bugs.igc_headroom_stamp(f, ctx.pkt, why, right)
 
 
 def _vlan_value(reason: str) -> Then:
@@ -219,6 +235,189 @@ STORE_RULES: tuple[Rule, ...] = (
         source=SERIES + ": skb_hwtstamps(skb)->hwtstamp from the stored stamp",
     ),
 )
+
+# --- the TC helper chain (paths tc:<helper>, harness.guest.tc_chain) ---------------
+#: first release with "bpf: Make TC BPF helpers preserve skb metadata" (v4,
+#: 20251105-skb-meta-rx-path-v4, Jakub Sitnicki; applied to bpf-next Nov 2025)
+TC_META_SAFE_RELEASE = (6, 19)
+#: helpers that move the MAC header (skb_push/skb_pull + memmove) and, before that
+#: series, left skb_metadata_end() (= skb_mac_header) pointing past a metadata area
+#: they did not move: data_meta then shows shifted, partly overwritten bytes
+TC_MAC_MOVERS = frozenset(f"tc:{h}" for h in (
+    "vlan_push", "vlan_pop", "adjust_room_mac_grow", "adjust_room_mac_shrink",
+    "adjust_room_net_grow", "adjust_room_net_shrink", "change_proto", "change_head"))
+TC_META_SAFE_SOURCE = (
+    "7.2 include/linux/skbuff.h skb_data_move() (moves skb_metadata_len() bytes with "
+    "the header: memmove(meta + len, meta, meta_len + n)), called by net/core/filter.c "
+    "bpf_skb_generic_push/_pop (adjust_room, change_proto), __bpf_skb_change_head, "
+    "include/linux/if_vlan.h __vlan_insert_inner_tag / vlan_remove_tag (vlan push/pop); "
+    "series 'Make TC BPF helpers preserve skb metadata' (v4, Nov 2025), first in 6.19")
+TC_META_LOST_SOURCE = (
+    "6.12 net/core/filter.c bpf_skb_generic_push: skb_push(); memmove(skb->data, "
+    "skb->data + len, off) (pop: __skb_pull + memmove), __bpf_skb_change_head: "
+    "__skb_push + memset, include/linux/if_vlan.h __vlan_insert_inner_tag: skb_push + "
+    "memmove of the MAC addresses -- none moves the metadata, while "
+    "bpf_compute_data_pointers() puts data_meta at skb->data - skb_metadata_len()")
+
+
+def kernel_release_at_least(facts: Facts, version: tuple[int, int]) -> bool | None:
+    """Whether the guest kernel's release is ``version`` or later (None: unknown)."""
+    parts = facts.kernel_release.split("-", 1)[0].split(".")
+    try:
+        return (int(parts[0]), int(parts[1])) >= version
+    except (IndexError, ValueError):
+        return None
+
+
+def tc_helper_of(pkt: SentPacket) -> str:
+    """The tc:<helper> path whose helper the chain applies to ``pkt`` (id % helpers)."""
+    return TC_HELPER_PATHS[pkt.id % len(TC_HELPER_PATHS)]
+
+
+#: what bpf_skb_change_tail(to 1400 bytes) does to a driver's skb after XDP_PASS on a
+#: kernel whose pskb_expand_head still clears the metadata (before 6.19)
+TC_TAIL_BEFORE_6_19 = {
+    "igc": ("cleared", "igc_construct_skb copies the frame into a napi_alloc_skb("
+                       "IGC_RX_HDR_LEN + metasize) head: growing it to 1400 bytes needs "
+                       "pskb_expand_head, which clears the metadata"),
+    "virtio_net": ("intact", "virtio_net builds the skb around its receive buffer "
+                             "(GOOD_PACKET_LEN and more): the tailroom takes 1400 bytes, "
+                             "no new head"),
+}
+
+
+TC_HELPER_RULES: tuple[Rule, ...] = (
+    Rule(
+        "tc-helper-other-packet",
+        paths=frozenset(TC_HELPER_PATHS),
+        when=lambda c: tc_helper_of(c.pkt) != c.path,
+        then=lambda c: skip("another helper's packet (helper = id % "
+                            f"{len(TC_HELPER_PATHS)})"),
+        source="guest-bpf/xh_tc_helpers.bpf.c xh_tch_apply: helper = id % XH_TCH_NR",
+    ),
+    Rule(
+        "tc-helper-meta-tail-old-kernel",
+        paths=_fs("tc:change_tail"),
+        fields=_fs("meta"),
+        when=lambda c: kernel_release_at_least(c.facts, TC_META_SAFE_RELEASE) is not True,
+        then=lambda c: (
+            value(TC_TAIL_BEFORE_6_19[c.facts.driver][0],
+                  TC_TAIL_BEFORE_6_19[c.facts.driver][1],
+                  loss=TC_TAIL_BEFORE_6_19[c.facts.driver][0] != "intact")
+            if c.facts.driver in TC_TAIL_BEFORE_6_19 else
+            skip(f"{c.facts.driver}: skb tailroom after XDP_PASS not modelled")),
+        source="6.12 net/core/skbuff.c pskb_expand_head: skb_metadata_clear(skb) (gone in "
+        "7.2); net/core/filter.c "
+        "__bpf_skb_change_tail -> __skb_grow_rcsum -> pskb_expand_head when tailroom < "
+        "growth; 6.12 drivers/net/ethernet/intel/igc/igc_main.c igc_construct_skb",
+    ),
+    Rule(
+        "tc-helper-meta-head-kept",
+        paths=frozenset(TC_HELPER_PATHS) - TC_MAC_MOVERS,
+        fields=_fs("meta"),
+        then=lambda c: value("intact", "the helper does not move the MAC header; a new "
+                             "head (pskb_expand_head) copies the headroom, metadata "
+                             "included, and (7.2) keeps its length"),
+        source="7.2 net/core/skbuff.c pskb_expand_head: memcpy(data + nhead, skb->head, "
+        "skb_tail_pointer(skb) - skb->head), no skb_metadata_clear (bpf_skb_change_tail -> "
+        "__skb_grow_rcsum, bpf_skb_pull_data -> skb_ensure_writable: a linear, uncloned "
+        "skb needs no new head); 'none' is the chain without a helper",
+    ),
+    Rule(
+        "tc-helper-meta-moved",
+        paths=TC_MAC_MOVERS,
+        fields=_fs("meta"),
+        when=lambda c: kernel_release_at_least(c.facts, TC_META_SAFE_RELEASE) is True,
+        then=lambda c: value("intact", "the helper moves the metadata with the MAC header "
+                             "(skb_postpush_data_move / skb_postpull_data_move)"),
+        source=TC_META_SAFE_SOURCE,
+    ),
+    Rule(
+        "tc-helper-meta-lost",
+        paths=TC_MAC_MOVERS,
+        fields=_fs("meta"),
+        when=lambda c: kernel_release_at_least(c.facts, TC_META_SAFE_RELEASE) is False,
+        then=lambda c: value("corrupted", f"kernel {c.facts.kernel_release} predates "
+                             "'Make TC BPF helpers preserve skb metadata' (6.19): the "
+                             "helper moves the MAC header but not the metadata", loss=True),
+        source=TC_META_LOST_SOURCE,
+    ),
+    Rule(
+        "tc-helper-meta-unknown-kernel",
+        paths=TC_MAC_MOVERS,
+        fields=_fs("meta"),
+        then=lambda c: skip(f"kernel release {c.facts.kernel_release!r} not parsed: "
+                            "cannot tell whether the helpers preserve metadata"),
+        source="-",
+    ),
+)
+
+
+# --- the metadata size sweep (paths sizes:<path>, harness.guest.meta_sizes) ----------
+#: sizeof(struct xdp_frame) on 64-bit (include/net/xdp.h): bpf_xdp_adjust_meta keeps it free
+XDP_FRAME_SIZE = 40
+#: XDP headroom (data - data_hard_start) the driver gives a frame, from the 7.2 source
+XDP_HEADROOM = {
+    "igc": (256, "drivers/net/ethernet/intel/igc/igc_main.c igc_rx_offset: "
+                 "XDP_PACKET_HEADROOM with XDP (no build_skb ring), + IGC_TS_HDR_LEN 16 "
+                 "when the NIC put the RX timestamp header in front (TSIP)"),
+    "virtio_net": (256, "drivers/net/virtio_net.c virtnet_get_headroom: "
+                        "XDP_PACKET_HEADROOM when XDP is enabled"),
+}
+META_MAX = 255  # u8 skb_shared_info.meta_len (xdp_metalen_invalid)
+
+
+def sweep_size(pkt: SentPacket) -> int:
+    """The blob size the sweep writes for ``pkt`` (xh_sweep_size: by id)."""
+    return SWEEP_SIZES[pkt.id % len(SWEEP_SIZES)]
+
+
+def meta_room(facts: Facts) -> int | None:
+    """The largest data_meta bpf_xdp_adjust_meta() allows on this driver (None: unknown)."""
+    if facts.driver not in XDP_HEADROOM:
+        return None
+    room = XDP_HEADROOM[facts.driver][0]
+    if facts.driver == "igc" and facts.hwtstamp_rx:
+        room += 16
+    return min(room - XDP_FRAME_SIZE, META_MAX) // 4 * 4
+
+
+SIZE_SOURCE = ("net/core/filter.c bpf_xdp_adjust_meta: meta < data_hard_start + "
+               "sizeof(struct xdp_frame) -> -EINVAL; include/net/xdp.h xdp_metalen_invalid: "
+               "4-byte aligned and <= type_max(skb_shared_info.meta_len) = 255 -> else -EACCES")
+
+SIZE_RULES: tuple[Rule, ...] = (
+    Rule(
+        "meta-size-headroom-unknown",
+        paths=frozenset(SIZE_PATHS),
+        fields=_fs("meta"),
+        when=lambda c: meta_room(c.facts) is None,
+        then=lambda c: skip(f"{c.facts.driver}: XDP headroom not modelled"),
+        source="-",
+    ),
+    Rule(
+        "meta-size-fits",
+        paths=frozenset(SIZE_PATHS),
+        fields=_fs("meta"),
+        when=lambda c: sweep_size(c.pkt) <= (meta_room(c.facts) or 0),
+        then=lambda c: value("intact", f"{sweep_size(c.pkt)} bytes fit the "
+                             f"{meta_room(c.facts)} bytes bpf_xdp_adjust_meta allows "
+                             f"({c.facts.driver}); xdp_frame metasize and skb meta_len keep "
+                             "up to 255"),
+        source=SIZE_SOURCE + "; net/core/xdp.c xdp_convert_buff_to_frame metasize, "
+        "skb_metadata_set(skb, metasize)",
+    ),
+    Rule(
+        "meta-size-refused",
+        paths=frozenset(SIZE_PATHS),
+        fields=_fs("meta"),
+        then=lambda c: value("refused", f"{sweep_size(c.pkt)} bytes: bpf_xdp_adjust_meta "
+                             f"refuses more than {meta_room(c.facts)} ({c.facts.driver} "
+                             "headroom minus sizeof(struct xdp_frame))", loss=True),
+        source=SIZE_SOURCE + "; " + "; ".join(v[1] for v in XDP_HEADROOM.values()),
+    ),
+)
+
 
 RULES: tuple[Rule, ...] = (
     *STORE_RULES,
@@ -304,6 +503,8 @@ RULES: tuple[Rule, ...] = (
         then=lambda c: skip(f"{c.facts.driver} reserves no data_meta headroom"),
         source="bpf_xdp_adjust_meta() fails without driver support",
     ),
+    *TC_HELPER_RULES,
+    *SIZE_RULES,
     Rule(
         "meta-carried",
         fields=_fs("meta"),
@@ -682,7 +883,7 @@ def match_rule(facts: Facts, pkt: SentPacket, path: str, fld: str) -> Rule | Non
 
 def expect(facts: Facts, pkt: SentPacket, path: str, fld: str) -> Expectation:
     """Expectation for one packet at one path for one field."""
-    if path not in PATHS:
+    if path not in ALL_PATHS:
         raise ValueError(f"unknown path {path!r}")
     if fld not in FIELDS:
         raise ValueError(f"unknown field {fld!r}")

@@ -25,12 +25,14 @@ from pathlib import Path
 
 from harness.artifacts.kernel_source import SourceError, check_tree, git, is_git
 from harness.errors import HarnessError, UsageError
+from harness.oracle.paths import TC_HELPER_PATHS
 from harness.paths import REPO, cache_dir
 from harness.progress import BuildStep, Emit, quiet
 
 GOOD, BAD, SKIP, ABORT = 0, 1, 125, 128
 #: rows that a CLI path produces besides its own name
-ROW_TO_CLI_PATH = {"pass-bare": "pass", "veth-skb": "veth", "cpumap-skb": "cpumap"}
+ROW_TO_CLI_PATH = {"pass-bare": "pass", "veth-skb": "veth", "cpumap-skb": "cpumap",
+                   **{p: "tc-helpers" for p in TC_HELPER_PATHS}}
 OK_VERDICTS = ("pass", "expected-unsupported", "known-bug")
 
 

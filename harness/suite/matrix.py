@@ -36,7 +36,7 @@ from typing import Any
 
 from harness import nics
 from harness.errors import UsageError
-from harness.suite.runs import CLI_PATHS
+from harness.nics.base import CLI_PATHS, DEFAULT_PATHS
 
 #: keys valid at the top level and in every ``[[kernel]]`` table, with their types
 OPTION_TYPES: dict[str, type | tuple[type, ...]] = {
@@ -55,7 +55,7 @@ class Cell:
     id: str
     kernel: str
     nics: tuple[str, ...] = DEFAULT_NICS
-    paths: tuple[str, ...] = tuple(CLI_PATHS)
+    paths: tuple[str, ...] = tuple(DEFAULT_PATHS)
     packets: int = 16
     modules: str | None = None
     cpus: int = 2

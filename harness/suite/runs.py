@@ -21,6 +21,14 @@ veth-      veth --store        ``veth-store-skb`` (redirect-store mode: the skb
 store                          carries what the XDP program stored)
 cpumap-    cpumap --store      ``cpumap-store-skb``
 store
+tc-helpers pass --tc none      ``tc:<helper>`` per helper (field meta): the TC helper
+           --tc-chain          chain, harness.guest.tc_chain; its own plan (untagged
+                               frames, 4 per helper)
+meta-sizes sizes-pass, -veth,  ``sizes:pass``, ``sizes:veth``, ``sizes:veth-skb``,
+           -cpumap, -xsk,      ``sizes:cpumap``, ``sizes:cpumap-skb``, ``sizes:xsk``,
+           -xsk-zc (those      ``sizes:xsk-zc`` (field meta): a blob of 4..252 bytes
+           modes, --meta-sweep) by packet id, 2 packets per size
+                               (harness.guest.meta_sizes); opt-in
 =========  ==================  ===================================================
 
 The ``*-store`` invocations run only where the guest's BTF has the store kfuncs
@@ -34,12 +42,14 @@ headroom.  Every invocation gets its own plan with ids no other invocation uses.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from harness.guest import meta_sizes, tc_chain
 from harness.nics.base import CLI_PATHS
 from harness.oracle import FIELDS, Facts
+from harness.oracle.paths import SIZE_PATHS, SWEEP_SIZES, TC_HELPER_PATHS, TC_HELPERS
 from harness.oracle.store import absent_reason, missing_store_kfuncs
 from harness.verdict.compare import Row, has_row
 
@@ -53,6 +63,11 @@ class Run:
     last_point: str  # the point that sees a packet last (waited for)
     yields: tuple[str, ...]  # oracle paths its records can give
     points: dict[str, str] | None = None  # runner point -> oracle path, where not compare's
+    kinds: tuple[str, ...] | None = None  # packet kinds of its plan (None: the options')
+    packets: int | None = None  # packets of its plan (None: the options')
+    convert: Callable[[list[dict]], list[dict]] | None = None  # records before compare
+    annotate: Callable[[list[Row], list[dict]], None] | None = None  # rows, converted records
+    struct_only: bool = False  # needs struct xh_meta (skipped under --meta-format tlv)
     #: oracle path -> extra GuestRunner.observe arguments when that path is asked for
     path_observe: dict[str, dict[str, Any]] | None = None
 
@@ -62,6 +77,12 @@ class Run:
         for p in oracle_paths:
             out.update((self.path_observe or {}).get(p, {}))
         return out
+
+
+#: the TC helper chain's plan: frames every helper applies to (adjust_room and
+#: change_proto need skb->protocol IPv4/IPv6), each helper on every kind
+TC_CHAIN_KINDS = ("ipv4-udp-untagged", "ipv4-tcp-untagged", "ipv6-udp-untagged",
+                  "ipv6-tcp-untagged")
 
 
 RUNS: dict[str, Run] = {
@@ -77,21 +98,40 @@ RUNS: dict[str, Run] = {
                       {"veth_skb": "veth-store-skb", "veth_xdp": "veth-store"}),
     "cpumap-store": Run("cpumap", {"store": True}, "cpumap_skb", ("cpumap-store-skb",),
                         {"cpumap_skb": "cpumap-store-skb", "cpumap": "cpumap-store"}),
+    "tc-helpers": Run("pass", {"tc": "none", "tc_chain": True}, tc_chain.POINT,
+                      TC_HELPER_PATHS, kinds=TC_CHAIN_KINDS,
+                      packets=len(TC_CHAIN_KINDS) * len(TC_HELPERS),
+                      convert=tc_chain.canonical, struct_only=True),
+    **{f"sizes-{mode}": Run(mode, {"meta_sweep": True}, last, yields, kinds=TC_CHAIN_KINDS,
+                            packets=2 * len(SWEEP_SIZES), convert=meta_sizes.canonical,
+                            annotate=meta_sizes.summarize, struct_only=True)
+       for mode, last, yields in (
+           ("pass", "tc", ("sizes:pass",)),
+           ("veth", "veth_skb", ("sizes:veth", "sizes:veth-skb")),
+           ("cpumap", "cpumap_skb", ("sizes:cpumap", "sizes:cpumap-skb")))},
+    **{f"sizes-{name}": Run("xsk", {"meta_sweep": True, "xsk_mode": mode}, "xsk",
+                            (f"sizes:{name}",), kinds=TC_CHAIN_KINDS,
+                            packets=2 * len(SWEEP_SIZES), convert=meta_sizes.canonical,
+                            annotate=meta_sizes.summarize, struct_only=True)
+       for name, mode in (("xsk", "copy"), ("xsk-zc", "zerocopy"))},
 }
 #: invocations that need the store kfuncs in the guest's BTF
 STORE_RUNS = frozenset({"veth-store", "cpumap-store"})
 #: CLI path -> the invocation it shares (xdp and pass: one)
 RUN_OF_PATH = {"skb": "skb", "tpacket": "skb", "xdp": "pass", "xdp-late": "pass",
                "pass": "pass", "veth": "veth", "cpumap": "cpumap", "xsk": "xsk",
-               "xsk-zc": "xsk-zc", "veth-store": "veth-store",
-               "cpumap-store": "cpumap-store"}
+               "xsk-zc": "xsk-zc", "tc-helpers": "tc-helpers", "meta-sizes": "sizes-pass",
+               "veth-store": "veth-store", "cpumap-store": "cpumap-store"}
 #: CLI path -> invocations of its own after that one
-EXTRA_RUNS: dict[str, tuple[str, ...]] = {"pass": ("pass-bare",)}
+EXTRA_RUNS: dict[str, tuple[str, ...]] = {"pass": ("pass-bare",),
+                                          "meta-sizes": ("sizes-veth", "sizes-cpumap",
+                                                         "sizes-xsk", "sizes-xsk-zc")}
 #: CLI path -> the oracle paths (rows) it gives
 ORACLE_PATHS = {"skb": ("skb",), "tpacket": ("tpacket",), "xdp": ("xdp",),
                 "xdp-late": ("xdp-late",), "pass": ("pass", "pass-bare"),
                 "veth": ("veth", "veth-skb"), "cpumap": ("cpumap", "cpumap-skb"),
-                "xsk": ("xsk",), "xsk-zc": ("xsk-zc",), "veth-store": ("veth-store-skb",),
+                "xsk": ("xsk",), "xsk-zc": ("xsk-zc",), "tc-helpers": TC_HELPER_PATHS,
+                "meta-sizes": SIZE_PATHS, "veth-store": ("veth-store-skb",),
                 "cpumap-store": ("cpumap-store-skb",)}
 
 

@@ -24,11 +24,11 @@ from typing import Any
 
 from harness import nics, oracle
 from harness.guest.runner import GuestRunner, RunnerError
-from harness.nics.base import CLI_PATHS, GuestNic
+from harness.nics.base import DEFAULT_PATHS, GuestNic
 from harness.oracle import Facts
 from harness.progress import Emit, RunFinished, RunStarted, quiet
 from harness.suite import runs, tpacket
-from harness.suite.faults import fault_object
+from harness.suite.faults import fault_is_tc_chain, fault_object
 from harness.traffic.packets import DEFAULT_KINDS, SentPacket, make_plan
 from harness.verdict.compare import Row, compare
 from harness.vm.machine import raise_if_crashed
@@ -44,6 +44,7 @@ class Options:
     wait_s: float = 120.0
     seed: int = 1
     fault: str | None = None  # test only: "hash+1" (harness.suite.faults)
+    meta_format: str = "struct"  # "tlv": the XDP program writes TLV entries (runner --meta-tlv)
     program: Any = None  # a user's program in place of ours (harness.guest.program)
     udp_4tuple: bool = True  # igc: ethtool -N rx-flow-hash udp4/udp6 sdfn
 
@@ -93,7 +94,7 @@ class NicScenario:
         self.emit = emit or quiet
         self.g = GuestNic(vm, runner, nic, udp_4tuple=self.opts.udp_4tuple)
         self.base: Facts | None = None
-        self.extra_args: list[str] = []
+        self.extra_args: list[str] = ["--meta-tlv"] if self.opts.meta_format == "tlv" else []
 
     @property
     def ifname(self) -> str:
@@ -125,13 +126,17 @@ class NicScenario:
             "link_speed_mbps": speed,
             "hash_fields": hash_fields or None,
             "backend": getattr(g.nic, "backend", "guest"),
+            "meta_format": self.opts.meta_format,
             **self.kind.extra_facts(g),
         }
         self.base = oracle.facts_from_probe(probe, g.ifname, self.kind.driver, **extra)
         if self.opts.fault:
-            remote = f"{g.runner.remote_dir}/xdp_hints_fault.bpf.o"
+            remote = f"{g.runner.remote_dir}/fault-{self.opts.fault}.bpf.o"
             self.vm.ssh.put(fault_object(self.opts.fault), remote, mode=0o644)
-            self.extra_args = ["--obj", remote]
+            if fault_is_tc_chain(self.opts.fault):
+                g.runner.tc_chain_obj = remote
+            else:
+                self.extra_args += ["--obj", remote]
         if self.opts.program is not None:
             self.extra_args += self.opts.program.push(self.vm, g.runner.remote_dir)
         return self.base
@@ -165,12 +170,13 @@ class NicScenario:
         }
 
     # -- one runner invocation ------------------------------------------------
-    def _plan(self) -> list[SentPacket]:
-        n = self.opts.packets
+    def _plan(self, spec: runs.Run) -> list[SentPacket]:
+        n = spec.packets or self.opts.packets
         first = _Ids.take(n)
         mac = self.g.nic.mac if self.g.nic is not None else \
             self.g.sh(f"cat /sys/class/net/{self.g.qifname}/address").stdout.strip()
-        return self.kind.adapt_plan(make_plan(n, dst_mac=mac, kinds=self.opts.kinds,
+        return self.kind.adapt_plan(make_plan(n, dst_mac=mac,
+                                              kinds=spec.kinds or self.opts.kinds,
                                               seed=self.opts.seed + first, first_id=first,
                                               vids=nics.base.PLAN_VIDS))
 
@@ -190,7 +196,7 @@ class NicScenario:
         spec = runs.RUNS[run]
         name = self.kind.name
         opaths = runs.oracle_paths(run, paths)
-        plan = self._plan()
+        plan = self._plan(spec)
         ids = {p.id for p in plan}
         t0 = time.monotonic()
         stats = RunStats(name, run, len(plan), 0.0)
@@ -231,8 +237,12 @@ class NicScenario:
         raise_if_crashed(self.vm, "during the suite")
         facts = hooks.facts(self._facts_for(obs.ready or {}))
         records = hooks.records(obs.records)
+        if spec.convert is not None:
+            records = spec.convert(records)
         rows = compare(name, facts, plan, records, paths=opaths, points=spec.points)
         hooks.annotate(rows)
+        if spec.annotate is not None:
+            spec.annotate(rows, records)
         if obs.errors:
             msg = "; ".join(f"{e.get('stage')}: {e.get('msg')}" for e in obs.errors)
             for r in rows:
@@ -243,14 +253,15 @@ class NicScenario:
     def _refused(self, run: str, opaths: list[str], e: RunnerError) -> list[Row]:
         """Rows for an invocation the runner could not start."""
         name = self.kind.name
-        if run == "xsk-zc" and any(ev.get("stage") == "xsk_socket" for ev in e.events):
+        if run in ("xsk-zc", "sizes-xsk-zc") and any(ev.get("stage") == "xsk_socket"
+                                                     for ev in e.events):
             why = next((f"{ev.get('msg')}: {ev.get('error')}" for ev in e.events
                         if ev.get("stage") == "xsk_socket"), "")
             return runs.verdict_rows(name, opaths, "skip",
                                      f"{name}: AF_XDP zero-copy bind refused ({why})")
         return runs.verdict_rows(name, opaths, "fail", f"runner failed: {e}")
 
-    def run(self, paths: Sequence[str] = CLI_PATHS) -> Scenario:
+    def run(self, paths: Sequence[str] = DEFAULT_PATHS) -> Scenario:
         """Every asked path, grouped into as few runner invocations as possible."""
         serves = runs.invocations(paths)
         out = Scenario(self.kind.name)
@@ -258,6 +269,11 @@ class NicScenario:
             self.prepare()
         out.facts = self.facts_summary()
         for run, mine in serves.items():
+            if self.opts.meta_format != "struct" and runs.RUNS[run].struct_only:
+                out.rows.extend(runs.verdict_rows(
+                    self.kind.name, runs.oracle_paths(run, mine), "skip",
+                    f"{run} runs with the struct metadata format only"))
+                continue
             offered = [p for p in mine if p in self.kind.paths]
             for p in mine:
                 if p not in offered:

@@ -119,4 +119,4 @@ def test_from_runner_accepts_every_point(point: str) -> None:
     rec = {k: 0 for k in records.RECORD_KEYS[point]}
     rec.update(point=point, id=5, meta=None, xsk_mode="copy")
     out = records.from_runner(rec)
-    assert out["point"] == records.RUNNER_POINTS[point] and out["id"] == 5
+    assert out["point"].startswith(records.RUNNER_POINTS[point]) and out["id"] == 5

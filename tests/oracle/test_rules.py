@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 import harness.oracle as o
+import harness.oracle.paths as o_paths
 from harness.oracle.store import STORE_KFUNCS, STORE_VLAN, store_hash, store_ts
 from harness.traffic.packets import SentPacket, make_packet, make_plan
 from harness.traffic.toeplitz import MS_RSS_KEY, rss_hash
@@ -73,6 +74,19 @@ NO_REPORT = replace(VIRTIO, hash_report=False, backend="socket")
 IGB = o.Facts(driver="igb", rss_key=KEY2, vlan_strip=True)
 VIRTIO_LATE = replace(VIRTIO, ifindex=3)  # hash_report 3 (UDPv4) read from xh_meta ifindex
 IGB_RETA = replace(IGB, reta=tuple(i % 2 for i in range(128)))
+
+def tcp_(helper: str, kind: str = "ipv4-udp") -> SentPacket:
+    """A packet the TC helper chain gives ``helper`` (its id picks the helper)."""
+    return make_plan(1, MAC, kinds=[kind], first_id=o_paths.TC_HELPERS.index(helper))[0]
+
+
+def sized(size: int) -> SentPacket:
+    """A packet the size sweep gives a blob of ``size`` bytes (its id picks the size)."""
+    return make_plan(1, MAC, first_id=o_paths.SWEEP_SIZES.index(size))[0]
+
+
+SID = replace(IGC, kernel_release="7.2.13+deb14-amd64")
+TRIXIE = replace(VIRTIO, kernel_release="6.12.57+deb13-amd64")
 
 # (facts, packet, path, field, expected kind, expected value or None, rule)
 CASES: list[tuple[o.Facts, SentPacket, str, str, str, Any, str]] = [
@@ -276,6 +290,10 @@ CASES: list[tuple[o.Facts, SentPacket, str, str, str, Any, str]] = [
     (replace(IGC_SOTS, reta=None), P_T4, "pass", "timestamp", "window", None,
      "igc-ts-pass-clobbered"),
     (IGC_SOTS, P_T4, "pass-bare", "timestamp", "present", None, "igc-ts"),
+    # under --meta-format tlv timer 0 is the area's last 8 bytes: the (ID, 4) entry
+    # header and a flag give ns 0x04010002, the packet id gives the seconds
+    (replace(IGC_SOTS, meta_format="tlv"), P_T4, "pass", "timestamp", "value",
+     P_T4.id * 10**9 + 0x04010002 - 1485, "igc-ts-pass-clobbered"),
     (replace(IGC_SOTS, rx_busy_poll=True), P_T4, "pass", "timestamp", "present", None,
      "igc-ts-skb-busy-poll"),
     (replace(IGC_SOTS, hwtstamp_rx=False), P_T4, "pass", "timestamp", "nodata", None,
@@ -299,6 +317,40 @@ CASES: list[tuple[o.Facts, SentPacket, str, str, str, Any, str]] = [
     (IGB, P_Q, "cpumap-skb", "vlan", "nodata", None, "frame-skb-vlan-stripped"),
     (IGB_RETA, P_T4, "xdp", "queue", "value", IGB_RETA.reta[_T4_INDEX], "queue-reta"),
     (IGB_RETA, P_2Q, "xdp", "queue", "value", 0, "queue-reta"),
+    # the TC helper chain (tc:<helper>, meta): the preserve-metadata series is in 6.19+;
+    # the chain applies helper id % len(TC_HELPERS) to a packet
+    (SID, tcp_("vlan_push"), "tc:vlan_push", "meta", "value", "intact",
+     "tc-helper-meta-moved"),
+    (SID, tcp_("change_proto", "ipv6-tcp"), "tc:change_proto", "meta", "value", "intact",
+     "tc-helper-meta-moved"),
+    (TRIXIE, tcp_("adjust_room_mac_grow"), "tc:adjust_room_mac_grow", "meta", "value",
+     "corrupted", "tc-helper-meta-lost"),
+    (TRIXIE, tcp_("change_head"), "tc:change_head", "meta", "value", "corrupted",
+     "tc-helper-meta-lost"),
+    (TRIXIE, tcp_("change_tail", "ipv6-udp"), "tc:change_tail", "meta", "value", "intact",
+     "tc-helper-meta-tail-old-kernel"),
+    (replace(SID, kernel_release="6.12.57+deb13-amd64"), tcp_("change_tail"),
+     "tc:change_tail", "meta", "value", "cleared", "tc-helper-meta-tail-old-kernel"),
+    (replace(TRIXIE, driver="igb"), tcp_("change_tail"), "tc:change_tail", "meta", "skip",
+     None, "tc-helper-meta-tail-old-kernel"),
+    (SID, tcp_("change_tail"), "tc:change_tail", "meta", "value", "intact",
+     "tc-helper-meta-head-kept"),
+    (TRIXIE, tcp_("pull_data"), "tc:pull_data", "meta", "value", "intact",
+     "tc-helper-meta-head-kept"),
+    (SID, tcp_("none"), "tc:none", "meta", "value", "intact", "tc-helper-meta-head-kept"),
+    (replace(SID, kernel_release="custom"), tcp_("vlan_pop"), "tc:vlan_pop", "meta", "skip",
+     None, "tc-helper-meta-unknown-kernel"),
+    (replace(SID, data_meta=False), tcp_("vlan_pop"), "tc:vlan_pop", "meta", "skip", None,
+     "meta-unsupported"),
+    (SID, tcp_("vlan_pop"), "tc:vlan_push", "meta", "skip", None, "tc-helper-other-packet"),
+    # the metadata size sweep (sizes:<path>, meta): the blob size is SWEEP_SIZES[id % 6];
+    # igc with RX stamps: 256 + 16 headroom - 40 (struct xdp_frame) = 232 bytes of room
+    (SID, sized(128), "sizes:pass", "meta", "value", "intact", "meta-size-fits"),
+    (SID, sized(252), "sizes:veth-skb", "meta", "value", "refused", "meta-size-refused"),
+    (TRIXIE, sized(4), "sizes:cpumap", "meta", "value", "intact", "meta-size-fits"),
+    (TRIXIE, sized(252), "sizes:cpumap-skb", "meta", "value", "refused",
+     "meta-size-refused"),
+    (VETH, sized(8), "sizes:pass", "meta", "skip", None, "meta-size-headroom-unknown"),
     # xdp-late: the kfuncs after data_meta was written
     (IGC_SOTS, P_T4, "xdp-late", "timestamp", "value", CLOBBERED_T4, "igc-ts-late-clobbered"),
     (replace(IGC_SOTS, hwtstamp_rx=False), P_T4, "xdp-late", "timestamp", "nodata", None,

@@ -74,9 +74,10 @@ def test_suite_exit_0_and_every_row_ok(suite: dict) -> None:
     lines = p.stdout.splitlines()
     assert next(ln.split() for ln in lines if ln.split()[:1] == ["xdp"])[1] == "✓", p.stdout
     assert lines[-1].startswith(f"{len(doc['results'])} rows: ") and ", 0 fail" in lines[-1]
-    from harness.oracle import PATHS
-    from harness.suite.runs import row_keys
-    assert len(doc["results"]) == 3 * len(row_keys(PATHS)), "3 NICs x (point, field) pairs"
+    from harness.nics.base import DEFAULT_PATHS
+    from harness.suite.runs import ORACLE_PATHS, row_keys
+    default = [op for cli in DEFAULT_PATHS for op in ORACLE_PATHS[cli]]
+    assert len(doc["results"]) == 3 * len(row_keys(default)), "3 NICs x (point, field) pairs"
 
 
 def test_junit_one_testcase_per_row(suite: dict) -> None:
@@ -223,6 +224,16 @@ def test_negative_wrong_hash_program_fails(tmp_path: Path) -> None:
     assert "✗ igc xdp hash  0/12 matched" in p.stdout, p.stdout
     m = bad["mismatches"][0]
     assert f"expected {m['expected']}, observed {m['observed']}" in p.stdout, p.stdout
+
+
+def test_tc_helper_chain_rows(suite: dict) -> None:
+    """Every helper of the TC helper chain keeps the metadata on 7.2 (the preserve-skb-
+    metadata series): one meta row per helper and NIC, its 4 packets intact."""
+    from harness.oracle.paths import TC_HELPER_PATHS
+    for nic in ("igc", "virtio-net", "igb"):
+        for path in TC_HELPER_PATHS:
+            r = suite["rows"][nic, path, "meta"]
+            assert (r["verdict"], r["checked"], r["matched"]) == ("pass", 4, 4), r
 
 
 def test_igb_control_nic(suite: dict) -> None:

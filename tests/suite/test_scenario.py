@@ -12,6 +12,7 @@ import pytest
 import harness.oracle as o
 from harness import nics
 from harness.nics import igc
+from harness.oracle.paths import ALL_PATHS
 from harness.suite import runs
 from harness.suite import scenario as s
 from harness.traffic.packets import SentPacket
@@ -40,7 +41,10 @@ def _scenario(kind: str, runner: Any = None) -> s.NicScenario:
                                 ("pass", ["xdp", "xdp-late", "pass"]),
                                 ("pass-bare", ["pass"]),
                                 ("veth", ["veth"]), ("cpumap", ["cpumap"]), ("xsk", ["xsk"]),
-                                ("xsk-zc", ["xsk-zc"])]),
+                                ("xsk-zc", ["xsk-zc"]), ("tc-helpers", ["tc-helpers"]),
+                                ("sizes-pass", ["meta-sizes"]), ("sizes-veth", ["meta-sizes"]),
+                                ("sizes-cpumap", ["meta-sizes"]), ("sizes-xsk", ["meta-sizes"]),
+                                ("sizes-xsk-zc", ["meta-sizes"])]),
     ("igc", ["pass"], [("pass", ["pass"]), ("pass-bare", ["pass"])]),
     ("igc", ["xdp"], [("pass", ["xdp"])]),
     ("virtio-net", ["xdp", "pass"], [("pass", ["xdp", "pass"]), ("pass-bare", ["pass"])]),
@@ -61,6 +65,20 @@ def test_invocations_per_path_set(monkeypatch: pytest.MonkeyPatch, kind: str,
     assert not [r for r in out.rows if r.path == "pass-bare"]  # fake run_one: no rows
 
 
+def test_tlv_format_skips_the_struct_only_runs(monkeypatch: pytest.MonkeyPatch) -> None:
+    calls: list[str] = []
+    scn = s.NicScenario(object(), None, "igc", _Nic(), s.Options(packets=8, meta_format="tlv"))
+    scn.g.ifname, scn.base = "eth1", IGC
+    assert scn.extra_args == ["--meta-tlv"]
+    monkeypatch.setattr(scn, "run_one", lambda run, mine: (
+        calls.append(run) or [], s.RunStats("igc", run, 8, 0.0)))
+    monkeypatch.setattr(scn, "facts_summary", dict)
+    out = scn.run(["pass", "tc-helpers", "meta-sizes"])
+    assert calls == ["pass", "pass-bare"]
+    skipped = {r.path for r in out.rows if r.verdict == "skip"}
+    assert skipped == {*runs.ORACLE_PATHS["tc-helpers"], *runs.ORACLE_PATHS["meta-sizes"]}
+
+
 def test_path_a_kind_does_not_offer_gets_skip_rows(monkeypatch: pytest.MonkeyPatch) -> None:
     calls: list[tuple[str, list[str]]] = []
     scn = _scenario("virtio-net")
@@ -79,7 +97,7 @@ def test_path_a_kind_does_not_offer_gets_skip_rows(monkeypatch: pytest.MonkeyPat
 
 def test_every_oracle_path_comes_from_exactly_one_invocation() -> None:
     yielded = [op for run in runs.RUNS.values() for op in run.yields]
-    assert sorted(yielded) == sorted(o.PATHS)
+    assert sorted(yielded) == sorted(ALL_PATHS)
     for cli, ops in runs.ORACLE_PATHS.items():
         mine = [runs.RUN_OF_PATH[cli], *runs.EXTRA_RUNS.get(cli, ())]
         assert sorted(ops) == sorted(op for r in mine for op in runs.RUNS[r].yields if op in ops)
