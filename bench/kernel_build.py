@@ -9,7 +9,9 @@
     (a patch adding a comment to ``drivers/net/veth.c``), in the same build directory;
 (c) QEMU start to SSH ready for the built kernel vs Debian's (``--debian``, default
     debian:sid), medians of N boots each (default 2), in the same run.
-``--skip-cold`` measures (b) and (c) against the shared build directory.
+``--skip-cold`` measures (b) and (c) against the shared build directory; ``--work DIR``
+keeps the cold build directory and ccache in DIR (for later builds to reuse);
+``--boots 0`` skips (c).
 """
 
 from __future__ import annotations
@@ -50,11 +52,17 @@ def main() -> int:
     ap.add_argument("--debian", default="debian:sid")
     ap.add_argument("--boots", type=int, default=2)
     ap.add_argument("--skip-cold", action="store_true")
+    ap.add_argument("--work", type=Path, help="keep the cold build dir and ccache here")
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args()
     res: dict = {"source": args.source, "cores": os.cpu_count()}
     with tempfile.TemporaryDirectory(prefix="xdph-kbench-") as tmp:
         t = Path(tmp)
+        if args.work and not args.skip_cold:
+            if args.work.exists() and any(args.work.iterdir()):
+                ap.error(f"--work {args.work} is not empty: the cold build needs an empty one")
+            t = args.work.resolve()
+            t.mkdir(parents=True, exist_ok=True)
         if not args.skip_cold:
             os.environ["XDP_HINTS_KBUILD_ROOT"] = str(t / "kbuild")
             os.environ["XDP_HINTS_CCACHE_DIR"] = str(t / "ccache")
@@ -73,10 +81,11 @@ def main() -> int:
         for i in range(args.boots):
             built.append(boot_s(args.source, [], t / f"b{i}"))
             debian.append(boot_s(args.debian, [], t / f"d{i}"))
-        res["boot_built_s"] = round(statistics.median(built), 1)
-        res["boot_debian_s"] = round(statistics.median(debian), 1)
-        res["boot_all"] = {"built": [round(x, 1) for x in built],
-                           "debian": [round(x, 1) for x in debian]}
+        if args.boots:
+            res["boot_built_s"] = round(statistics.median(built), 1)
+            res["boot_debian_s"] = round(statistics.median(debian), 1)
+            res["boot_all"] = {"built": [round(x, 1) for x in built],
+                               "debian": [round(x, 1) for x in debian]}
     if args.json:
         print(json.dumps(res, indent=2))
     else:
@@ -85,8 +94,9 @@ def main() -> int:
               f"{res['cold_objects']} objects  stages {res['cold_stages']}")
         print(f"(b) incremental, {TOUCHED} changed  {res['incremental_s']:7.1f} s  "
               f"{res['incremental_objects']} objects  stages {res['incremental_stages']}")
-        print(f"(c) QEMU start -> SSH: built {res['boot_built_s']:.1f} s vs {args.debian} "
-              f"{res['boot_debian_s']:.1f} s  {res['boot_all']}")
+        if args.boots:
+            print(f"(c) QEMU start -> SSH: built {res['boot_built_s']:.1f} s vs {args.debian} "
+                  f"{res['boot_debian_s']:.1f} s  {res['boot_all']}")
     return 0
 
 

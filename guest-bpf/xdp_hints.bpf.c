@@ -33,6 +33,7 @@
 #include "xdp_hints_common.h"
 #include "xh_meta_sweep.h"
 #include "xh_meta_tlv.h"
+#include "xh_stacked.h"
 #include "xdp_hints_bpf.h"
 
 #ifndef ETH_P_IP
@@ -49,9 +50,6 @@
 #endif
 #define XH_IPPROTO_TCP	6
 #define XH_IPPROTO_UDP	17
-
-extern int bpf_dynptr_from_skb_meta(struct __sk_buff *skb, __u64 flags,
-				    struct bpf_dynptr *ptr__uninit) __ksym __weak;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
@@ -81,20 +79,20 @@ static __always_inline long xh_load(void *ctx, int is_skb, __u32 off, void *buf,
 	return bpf_xdp_load_bytes(ctx, off, buf, len);
 }
 
-static __always_inline int xh_parse(void *ctx, int is_skb, struct xh_pkt *p)
+static __always_inline int xh_parse_at(void *ctx, int is_skb, __u32 base, struct xh_pkt *p)
 {
 	__u8 eth[14];
 	__u8 tag[4];
 	__u8 l3[40];
 	__u8 l4[20];
 	__u8 payload[16];
-	__u32 off = 14, l4off, ploff;
+	__u32 off = base + 14, l4off, ploff;
 	__u16 proto;
 	__u64 magic;
 	__u32 v;
 	int i;
 
-	if (xh_load(ctx, is_skb, 0, eth, sizeof(eth)))
+	if (xh_load(ctx, is_skb, base, eth, sizeof(eth)))
 		return 0;
 	proto = ((__u16)eth[12] << 8) | eth[13];
 
@@ -176,6 +174,25 @@ static __always_inline int xh_parse(void *ctx, int is_skb, struct xh_pkt *p)
 	return 1;
 }
 
+/* A test frame at offset 0, or (XH_CFG_ENCAP, xh_stacked.h) inside a GRE (TEB) or
+ * VXLAN frame: the id and the inner frame's fields. */
+static __always_inline int xh_parse(void *ctx, int is_skb, struct xh_pkt *p)
+{
+	__u8 outer[XH_ENCAP_PEEK];
+	__u32 inner, len = p->pkt_len;
+
+	if (xh_parse_at(ctx, is_skb, 0, p))
+		return 1;
+	if (!(cfg.flags & XH_CFG_ENCAP) || xh_load(ctx, is_skb, 0, outer, sizeof(outer)))
+		return 0;
+	inner = xh_encap_inner(outer);
+	if (!inner)
+		return 0;
+	__builtin_memset(p, 0, sizeof(*p));
+	p->pkt_len = len;
+	return xh_parse_at(ctx, is_skb, inner, p);
+}
+
 /* The RX metadata kfuncs, called before anything touches data_meta. */
 struct xh_hints {
 	__u32 called;
@@ -220,12 +237,6 @@ static __always_inline void xh_fill_hints(struct xh_rec *r, const struct xh_hint
 	r->rx_hash_type = h->hash_rc == 0 ? (__u32)h->hash_type : 0;
 	r->vlan_proto = h->vlan_rc == 0 ? bpf_ntohs(h->vlan_proto) : 0;
 	r->vlan_tci = h->vlan_rc == 0 ? h->vlan_tci : 0;
-}
-
-static __always_inline int xh_meta_ok(const struct xh_meta *m)
-{
-	return m->magic == XH_META_MAGIC && m->version == XH_META_VERSION &&
-	       m->size == sizeof(struct xh_meta);
 }
 
 /* --- metadata size sweep (XH_CFG_META_SWEEP, xh_meta_sweep.h) ------------------- */
@@ -381,14 +392,8 @@ static __always_inline struct xh_rec *xh_rec_new(__u32 point, __u32 ifindex, __u
 		return NULL;
 	}
 	__builtin_memset(r, 0, sizeof(*r));
-	r->point = point;
-	r->ifindex = ifindex;
-	r->rx_queue = queue;
-	r->cpu = bpf_get_smp_processor_id();
-	r->ktime = bpf_ktime_get_ns();
+	xh_rec_head(r, point, ifindex, queue);
 	r->pkt = *p;
-	r->ts_rc = r->hash_rc = r->vlan_rc = XH_RC_NOT_CALLED;
-	r->dynptr_rc = r->dynptr_read_rc = XH_RC_NOT_CALLED;
 	return r;
 }
 
@@ -613,16 +618,9 @@ int xh_tc(struct __sk_buff *skb)
 	if (!r)
 		return TC_ACT_UNSPEC;
 
-	r->skb_hash = skb->hash;
-	r->skb_vlan_present = skb->vlan_present;
-	r->skb_vlan_tci = skb->vlan_tci;
-	r->skb_vlan_proto = bpf_ntohs((__u16)skb->vlan_proto);
-	r->skb_tstamp = skb->tstamp;
-	r->skb_hwtstamp = skb->hwtstamp;
-
+	xh_rec_skb(skb, r);
 	data = (void *)(long)skb->data;
 	meta = (void *)(long)skb->data_meta;
-	r->meta_len = (long)data - (long)meta;
 	if (cfg.flags & XH_CFG_META_SWEEP) {
 		xh_tc_sweep(skb, r, meta, data);
 		bpf_ringbuf_submit(r, 0);
@@ -633,22 +631,7 @@ int xh_tc(struct __sk_buff *skb)
 		bpf_ringbuf_submit(r, 0);
 		return TC_ACT_UNSPEC;
 	}
-	if (meta + sizeof(struct xh_meta) <= data) {
-		__builtin_memcpy(&r->meta, meta, sizeof(struct xh_meta));
-		r->meta_found = xh_meta_ok(&r->meta);
-	}
-
-	if (cfg.kfuncs & XH_KF_DYNPTR_SKB_META) {
-		struct bpf_dynptr dp;
-
-		r->dynptr_rc = bpf_dynptr_from_skb_meta(skb, 0, &dp);
-		if (r->dynptr_rc == 0) {
-			r->dynptr_read_rc = bpf_dynptr_read(&r->dynptr_meta, sizeof(struct xh_meta),
-							    &dp, 0, 0);
-			if (r->dynptr_read_rc == 0)
-				r->dynptr_meta_found = xh_meta_ok(&r->dynptr_meta);
-		}
-	}
+	xh_rec_skb_meta(skb, r);
 	bpf_ringbuf_submit(r, 0);
 	return TC_ACT_UNSPEC;
 }

@@ -46,10 +46,11 @@ struct xh_meta {
 #define XH_KF_RX_HASH		(1U << 1)
 #define XH_KF_RX_VLAN		(1U << 2)
 #define XH_KF_DYNPTR_SKB_META	(1U << 3)
+#define XH_KF_RX_CSUM		(1U << 4)	/* detected only (proposed kfunc) */
 /* the never-merged XDP_REDIRECT RX hints series (harness/oracle/store.py) */
-#define XH_KF_STORE_RX_HASH	(1U << 4)
-#define XH_KF_STORE_RX_VLAN	(1U << 5)
-#define XH_KF_STORE_RX_TS	(1U << 6)
+#define XH_KF_STORE_RX_HASH	(1U << 5)
+#define XH_KF_STORE_RX_VLAN	(1U << 6)
+#define XH_KF_STORE_RX_TS	(1U << 7)
 
 enum xh_mode {
 	XH_MODE_PASS = 0,	/* XDP_PASS: the skb goes up the NIC's stack */
@@ -136,7 +137,8 @@ struct xh_rec {
 	__s32 dynptr_rc;	/* bpf_dynptr_from_skb_meta(), XH_RC_NOT_CALLED if absent */
 	__s32 dynptr_read_rc;	/* bpf_dynptr_read() of sizeof(struct xh_meta) */
 	__u32 dynptr_meta_found;
-	__u32 pad2;
+	__s32 skb_csum_level;	/* bpf_csum_level(BPF_CSUM_LEVEL_QUERY): >= 0 ip_summed is
+				 * CHECKSUM_UNNECESSARY (the csum_level), -EACCES it is not */
 	struct xh_meta dynptr_meta;
 };
 

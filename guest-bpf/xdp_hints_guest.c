@@ -25,6 +25,8 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <sys/utsname.h>
 #include <bpf/bpf.h>
 #include <bpf/btf.h>
@@ -34,6 +36,8 @@
 #include "xh_opts.h"
 #include "xh_tc_helpers.h"
 #include "xh_tch.h"
+#include "xh_stacked.h"
+#include "xh_stk.h"
 #include "xh_meta_sweep.h"
 #include "xh_meta_tlv.h"
 #include "xh_user.h"
@@ -47,6 +51,23 @@
 
 static volatile sig_atomic_t stop_flag;
 static bool verbose;
+static bool timing;	/* XH_TIMING set: steps and libbpf's messages timestamped on stderr */
+static double t_start;
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* XH_TIMING: "xh-timing <ms since main> <step>" on stderr */
+static void tmark(const char *step)
+{
+	if (timing)
+		fprintf(stderr, "xh-timing %8.1f %s\n", (now_s() - t_start) * 1e3, step);
+}
 
 static void on_signal(int sig)
 {
@@ -56,7 +77,9 @@ static void on_signal(int sig)
 
 static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
 {
-	if (level == LIBBPF_DEBUG && !verbose)
+	if (timing)
+		fprintf(stderr, "xh-timing %8.1f libbpf: ", (now_s() - t_start) * 1e3);
+	else if (level == LIBBPF_DEBUG && !verbose)
 		return 0;
 	return vfprintf(stderr, fmt, ap);
 }
@@ -89,7 +112,7 @@ static long long btf_enum_value(const struct btf *btf, const char *ename, const 
 	return -1;
 }
 
-static void probe_kernel(struct kprobe_info *ki)
+static void probe_kernel_btf(struct kprobe_info *ki)
 {
 	struct btf *btf = btf__load_vmlinux_btf();
 	size_t i;
@@ -104,6 +127,70 @@ static void probe_kernel(struct kprobe_info *ki)
 			ki->kfuncs |= xh_kfuncs[i].bit;
 	ki->tcx_ingress = btf_enum_value(btf, "bpf_attach_type", "BPF_TCX_INGRESS");
 	btf__free(btf);
+}
+
+/*
+ * The kernel probe parses the whole vmlinux BTF (the largest share of a run's
+ * start-up under TCG; libbpf parses it once more to load).  Its result cannot
+ * change within a boot, so the first probe keeps it in XH_KPROBE_CACHE, keyed
+ * by the boot id and the kfunc table; later runs of the same boot read it.
+ */
+#define XH_KPROBE_CACHE "/run/xdp-hints-guest.kprobe"
+
+/* "<boot id> <hash of the kfunc table>": what a cached probe must match */
+static bool kprobe_key(char *key, size_t n)
+{
+	unsigned long h = 5381;
+	char boot[64] = "";
+	FILE *f = fopen("/proc/sys/kernel/random/boot_id", "r");
+	size_t i;
+	const char *c;
+
+	if (!f)
+		return false;
+	if (!fgets(boot, sizeof(boot), f))
+		boot[0] = 0;
+	fclose(f);
+	boot[strcspn(boot, "\n")] = 0;
+	if (!boot[0])
+		return false;
+	for (i = 0; i < XH_N_KFUNCS; i++)
+		for (c = xh_kfuncs[i].name; *c; c++)
+			h = h * 33 + (unsigned char)*c + xh_kfuncs[i].bit;
+	snprintf(key, n, "%s %lx", boot, h);
+	return true;
+}
+
+static void probe_kernel(struct kprobe_info *ki)
+{
+	char key[128], line[256], tmp[sizeof(XH_KPROBE_CACHE) + 16];
+	bool keyed = kprobe_key(key, sizeof(key));
+	size_t kl = strlen(key);
+	int btf;
+	FILE *f;
+
+	if (keyed && (f = fopen(XH_KPROBE_CACHE, "r"))) {
+		bool hit = fgets(line, sizeof(line), f) && !strncmp(line, key, kl) &&
+			   line[kl] == ' ' &&
+			   sscanf(line + kl, " %d %u %lld", &btf, &ki->kfuncs,
+				  &ki->tcx_ingress) == 3;
+
+		fclose(f);
+		if (hit) {
+			ki->btf = btf;
+			return;
+		}
+	}
+	probe_kernel_btf(ki);
+	if (!keyed || !ki->btf)
+		return;
+	snprintf(tmp, sizeof(tmp), "%s.%d", XH_KPROBE_CACHE, (int)getpid());
+	f = fopen(tmp, "w");
+	if (!f)
+		return;
+	fprintf(f, "%s %d %u %lld\n", key, ki->btf, ki->kfuncs, ki->tcx_ingress);
+	if (fclose(f) || rename(tmp, XH_KPROBE_CACHE))
+		unlink(tmp);
 }
 
 /* {"<kfunc>":true|false,...} for the XH_KF_* bits in @kfuncs */
@@ -284,6 +371,7 @@ struct run_state {
 	struct xh_att xa_nic, xa_veth;	/* XDP on the NIC, on the veth peer */
 	struct xh_att ta_nic, ta_veth;	/* TC ingress on the NIC, on the veth peer */
 	struct xh_tch tch;		/* --tc-chain on the NIC */
+	struct xh_stk stk;		/* --upper-obj on the upper devices */
 	struct hwts_state hw;
 	long records;
 };
@@ -335,6 +423,7 @@ static const char *point_name(const struct run_state *st, const struct xh_rec *r
 	case XH_PT_CPUMAP: return "cpumap";
 	case XH_PT_XSK: return "xsk";
 	case XH_PT_TCH: return "tc_helper";
+	case XH_PT_STACKED: return "stacked";
 	case XH_PT_TC:
 		if (st->veth_peer_ifindex && (int)r->ifindex == st->veth_peer_ifindex)
 			return "veth_skb";
@@ -397,13 +486,16 @@ static int on_record(void *ctx, void *data, size_t size)
 	}
 	if (r->point == XH_PT_TCH)
 		xh_tch_keys(&j, data, size);
-	if (r->point == XH_PT_TC || r->point == XH_PT_TCH) {
+	if (r->point == XH_PT_STACKED)
+		xh_stk_keys(&j, data, size);
+	if (r->point == XH_PT_TC || r->point == XH_PT_TCH || r->point == XH_PT_STACKED) {
 		jb_uint(&j, "skb_hash", r->skb_hash);
 		jb_bool(&j, "skb_vlan_present", r->skb_vlan_present);
 		jb_uint(&j, "skb_vlan_tci", r->skb_vlan_tci);
 		jb_uint(&j, "skb_vlan_proto", r->skb_vlan_proto);
 		jb_uint(&j, "skb_tstamp", r->skb_tstamp);
 		jb_uint(&j, "skb_hwtstamp", r->skb_hwtstamp);
+		jb_int(&j, "skb_csum_level", r->skb_csum_level);
 		jb_rc(&j, "dynptr_rc", r->dynptr_rc);
 		jb_rc(&j, "dynptr_read_rc", r->dynptr_read_rc);
 		jb_bool(&j, "dynptr_meta_found", r->dynptr_meta_found);
@@ -458,7 +550,7 @@ static void print_stats(struct bpf_object *obj)
 	jb_begin(&j);
 	jb_str(&j, "event", "stats");
 	for (p = 1; p < XH_PT_MAX; p++) {
-		if (!pts[p][0])
+		if (!pts[p] || !pts[p][0])
 			continue;
 		jb_key(&j, pts[p]);
 		jb_raw(&j, "{");
@@ -489,13 +581,6 @@ static struct bpf_map *find_map(struct bpf_object *obj, const char *name)
 	return NULL;
 }
 
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 /*
  * `run` in steps: setup (kernel probe, config, veth pair), load (open, pick
  * and bind the programs, load), wire (the mode's maps and peers), attach (TC,
@@ -515,7 +600,9 @@ static void run_setup(struct run_state *st)
 	struct run_opts *o = st->o;
 	struct kprobe_info *ki = &st->ki;
 
+	tmark("setup");
 	probe_kernel(ki);
+	tmark("probe_kernel done");
 	st->cfg.mode = (__u32)o->mode;
 	if (o->no_meta)
 		st->cfg.flags |= XH_CFG_NO_META;
@@ -525,6 +612,8 @@ static void run_setup(struct run_state *st)
 		st->cfg.flags |= XH_CFG_META_TLV;
 	if (o->late_hints)
 		st->cfg.flags |= XH_CFG_LATE_HINTS;
+	if (o->upper_obj)
+		st->cfg.flags |= XH_CFG_ENCAP;
 	/*
 	 * Programs containing calls to the RX metadata kfuncs must be
 	 * device-bound: the verifier checks every kfunc call instruction, dead
@@ -604,7 +693,9 @@ static int run_load(struct run_state *st)
 	}
 	if (pick_programs(st))
 		return -1;
+	tmark("open done, load");
 	err = bpf_object__load(st->obj);
+	tmark("load done");
 	if (err) {
 		emit_error("load", err, "loading the BPF object failed (verifier log on stderr)");
 		return -1;
@@ -637,6 +728,25 @@ static int attach_tc(struct run_state *st, struct bpf_program *p, int ifindex,
 
 /* ---- mode veth: devmap -> veth pair, XDP + TC on the peer */
 
+/* `ip link set @ifname up` without a shell and an ip process (SIOCSIFFLAGS) */
+static int xh_link_up(const char *ifname)
+{
+	struct ifreq ifr;
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	int rc = -1;
+
+	if (fd < 0)
+		return -1;
+	memset(&ifr, 0, sizeof(ifr));
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", ifname);
+	if (!ioctl(fd, SIOCGIFFLAGS, &ifr)) {
+		ifr.ifr_flags |= IFF_UP;
+		rc = ioctl(fd, SIOCSIFFLAGS, &ifr) ? -1 : 0;
+	}
+	close(fd);
+	return rc;
+}
+
 static int veth_setup(struct run_state *st)
 {
 	struct run_opts *o = st->o;
@@ -652,7 +762,7 @@ static int veth_setup(struct run_state *st)
 		emit_error("veth", 0, "could not create veth pair %s/%s", o->veth, o->veth_peer);
 		return -1;
 	}
-	if (run_cmd("ip link set %s up", o->veth) || run_cmd("ip link set %s up", o->veth_peer)) {
+	if (xh_link_up(o->veth) || xh_link_up(o->veth_peer)) {
 		emit_error("veth", 0, "could not bring up veth pair %s/%s", o->veth, o->veth_peer);
 		return -1;
 	}
@@ -706,6 +816,7 @@ static int cpumap_wire(struct run_state *st)
 	if (st->ncpus > 1 && st->dev_bound)
 		st->cpumap_probe_rc = probe_cpumap_dev_bound(
 			o->ifindex, fd, (__u32)((o->cpumap_cpu + 1) % st->ncpus));
+	tmark("cpumap wired+probed");
 	return 0;
 }
 
@@ -726,6 +837,7 @@ static int xsk_wire(struct run_state *st)
 	st->xs = xsk_set_open(o->ifname, o->ifindex, o->queues, o->xsk_zc,
 			      bpf_map__fd(find_map(st->obj, "xsks")));
 	xsk_set_meta_format(st->xs, o->meta_tlv, o->meta_sweep);
+	tmark("xsk sockets");
 	return st->xs ? 0 : -1;
 }
 
@@ -767,10 +879,30 @@ static int run_attach(struct run_state *st)
 			return -1;
 		}
 	}
+	if (o->upper_obj) {
+		int idx[XH_STK_MAX_UPPER], i;
+
+		for (i = 0; i < o->n_upper && i < XH_STK_MAX_UPPER; i++) {
+			idx[i] = (int)if_nametoindex(o->upper[i]);
+			if (!idx[i]) {
+				emit_error("upper_attach", -errno, "no upper device %s", o->upper[i]);
+				return -1;
+			}
+		}
+		err = xh_stk_start(&st->stk, o->upper_obj, &st->cfg,
+				   bpf_map__fd(find_map(st->obj, "events")), idx, i,
+				   st->ki.tcx_ingress);
+		if (err) {
+			emit_error(st->stk.stage, err, "stacked-device reader %s", o->upper_obj);
+			return -1;
+		}
+	}
 	if (st->uobj && xh_user_ringbufs(st->uobj, st->obj, st->rb))
 		return -1;
+	tmark("tc attached");
 	if (o->hwtstamp)
 		hwts_enable(o->ifname, &st->hw);
+	tmark("hwtstamp");
 	if (o->mode == XH_MODE_SKB)
 		return 0;
 	err = xh_xdp_attach(bpf_program__fd(st->u_xdp ? st->u_xdp : st->p_dev), o->ifindex,
@@ -800,6 +932,7 @@ static void emit_ready(const struct run_state *st)
 	jb_str(&j, "xdp_prog", st->u_xdp ? bpf_program__name(st->u_xdp) : "xh_xdp_dev");
 	jb_str(&j, "tc_attach", !st->ta_nic.used ? "none" : st->ta_nic.legacy ? "clsact" : "tcx");
 	jb_bool(&j, "tc_chain", st->tch.obj != NULL);
+	jb_int(&j, "upper_devices", st->stk.obj ? st->o->n_upper : 0);
 	if (mode_ops[o->mode].ready)
 		mode_ops[o->mode].ready(st, &j);
 	if (o->hwtstamp) {
@@ -859,6 +992,7 @@ static void run_teardown(struct run_state *st, int rc)
 		print_stats(st->obj);
 	xh_detach(&st->ta_nic);
 	xh_tch_stop(&st->tch);
+	xh_stk_stop(&st->stk);
 	xsk_set_close(st->xs);
 	xh_detach(&st->xa_veth);
 	xh_detach(&st->ta_veth);
@@ -879,6 +1013,7 @@ static int run_start(struct run_state *st, const struct mode_ops *m)
 		return -1;
 	if (m->wire && m->wire(st))
 		return -1;
+	tmark("wired");
 	return run_attach(st);
 }
 
@@ -890,11 +1025,14 @@ static int do_run(struct run_opts *o)
 
 	run_setup(&st);
 	if (!run_start(&st, m)) {
+		tmark("ready");
 		emit_ready(&st);
 		run_poll(&st);
 		rc = 0;
 	}
+	tmark("stop");
 	run_teardown(&st, rc);
+	tmark("exit");
 	return rc;
 }
 
@@ -905,6 +1043,8 @@ int main(int argc, char **argv)
 	const char *cmd;
 	int rc;
 
+	t_start = now_s();
+	timing = getenv("XH_TIMING") != NULL;
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	if (argc < 2) {
 		xh_usage(stderr);

@@ -13,6 +13,7 @@
 #include <bpf/libbpf.h>
 
 #include "xh_attach.h"
+#include "xdp_hints_common.h"
 
 #ifndef BPF_F_XDP_DEV_BOUND_ONLY
 #define BPF_F_XDP_DEV_BOUND_ONLY (1U << 6)
@@ -169,4 +170,37 @@ void hwts_restore(const char *ifname, struct hwts_state *h)
 {
 	if (h->set && h->saved)
 		hwts_ioctl(ifname, SIOCSHWTSTAMP, &h->old);
+}
+
+static struct bpf_map *rodata_cfg(struct bpf_object *obj)
+{
+	struct bpf_map *m;
+
+	bpf_object__for_each_map(m, obj) {
+		const char *n = bpf_map__name(m);
+
+		if (n && strstr(n, ".rodata.cfg"))
+			return m;
+	}
+	return NULL;
+}
+
+int xh_side_open(const char *path, const struct xh_cfg *cfg, int events_fd,
+		 struct bpf_object **obj)
+{
+	struct bpf_object *o = bpf_object__open_file(path, NULL);
+	struct bpf_map *m;
+	int err = libbpf_get_error(o);
+
+	*obj = NULL;
+	if (err)
+		return err;
+	*obj = o;
+	m = rodata_cfg(o);
+	if (!m || bpf_map__set_initial_value(m, cfg, sizeof(*cfg)))
+		return -EINVAL;
+	m = bpf_object__find_map_by_name(o, "events");
+	if (!m || bpf_map__reuse_fd(m, events_fd))
+		return -EINVAL;
+	return 0;
 }

@@ -36,6 +36,17 @@ struct bpf_program;
 /* Device-bound to @ifindex (BPF_F_XDP_DEV_BOUND_ONLY): may call the RX metadata kfuncs. */
 void xh_bind_to_dev(struct bpf_program *p, int ifindex);
 
+struct bpf_object;
+struct xh_cfg;
+/*
+ * A side object (the TC helper chain, the stacked-device reader) opened and set
+ * up like the main one before its load: @cfg in its .rodata.cfg, its ring buffer
+ * "events" replaced by the main object's (@events_fd).  *@obj stays NULL when
+ * the open itself failed (else the caller closes it, also on an error).
+ */
+int xh_side_open(const char *path, const struct xh_cfg *cfg, int events_fd,
+		 struct bpf_object **obj);
+
 /* RX hardware timestamping (SIOCSHWTSTAMP, every frame) and the config before it. */
 struct hwts_state {
 	bool saved;

@@ -13,12 +13,17 @@
 /* long-only options: getopt codes beyond the characters */
 #define OPT_TC_CHAIN	0x100
 #define OPT_META_TLV	0x101
+/* stacked devices (xh_stacked.h): codes of their own, apart from others' additions */
+#define OPT_UPPER_OBJ	0x110
+#define OPT_UPPER	0x111
 
 const struct xh_kfunc xh_kfuncs[XH_N_KFUNCS] = {
 	{ "bpf_xdp_metadata_rx_timestamp", "rx_timestamp", XH_KF_RX_TS },
 	{ "bpf_xdp_metadata_rx_hash", "rx_hash", XH_KF_RX_HASH },
 	{ "bpf_xdp_metadata_rx_vlan_tag", "rx_vlan_tag", XH_KF_RX_VLAN },
 	{ "bpf_dynptr_from_skb_meta", "dynptr_from_skb_meta", XH_KF_DYNPTR_SKB_META },
+	/* proposed 2026 (veth, ice), not merged: detected only, never called */
+	{ "bpf_xdp_metadata_rx_checksum", "rx_checksum", XH_KF_RX_CSUM },
 	{ "bpf_xdp_store_rx_hash", "store_rx_hash", XH_KF_STORE_RX_HASH },
 	{ "bpf_xdp_store_rx_vlan", "store_rx_vlan", XH_KF_STORE_RX_VLAN },
 	{ "bpf_xdp_store_rx_ts", "store_rx_ts", XH_KF_STORE_RX_TS },
@@ -61,6 +66,10 @@ void xh_usage(FILE *f)
 		"  --tc auto|tcx|clsact|none     TC ingress attach (default auto: tcx if present)\n"
 		"  --tc-chain OBJ                the TC helper chain (xh_tc_helpers.bpf.o) on the NIC's\n"
 		"                                tcx ingress: one skb helper per packet, then a reader\n"
+		"  --upper-obj OBJ --upper IF    the stacked-device reader (xh_stacked.bpf.o) on the\n"
+		"                                tcx ingress of upper device IF (repeatable, up to 4:\n"
+		"                                VLAN, gretap, VXLAN); the NIC's XDP program then finds\n"
+		"                                the packet id inside GRE (TEB) and VXLAN frames too\n"
 		"  --xsk-mode copy|zerocopy      AF_XDP bind mode (default copy)\n"
 		"  --queues N                    AF_XDP: bind queues 0..N-1 (default: all rx queues)\n"
 		"  --cpumap-cpu N                cpumap target CPU (default: last CPU)\n"
@@ -164,6 +173,14 @@ static int apply_opt(struct run_opts *o, int c, const char *arg)
 	case 'i': o->ifname = arg; break;
 	case 'o': o->obj_path = arg; break;
 	case OPT_TC_CHAIN: o->tc_chain = arg; break;
+	case OPT_UPPER_OBJ: o->upper_obj = arg; break;
+	case OPT_UPPER:
+		if (o->n_upper >= (int)(sizeof(o->upper) / sizeof(o->upper[0]))) {
+			fprintf(stderr, "--upper: at most 4 devices\n");
+			return 2;
+		}
+		o->upper[o->n_upper++] = arg;
+		break;
 	case 'd': o->duration = atof(arg); break;
 	case 'c': o->count = atol(arg); break;
 	case 'q': o->queues = atoi(arg); break;
@@ -199,6 +216,8 @@ int xh_opts_parse(int argc, char **argv, struct run_opts *o)
 		{ "count", required_argument, NULL, 'c' },
 		{ "tc", required_argument, NULL, 't' },
 		{ "tc-chain", required_argument, NULL, OPT_TC_CHAIN },
+		{ "upper-obj", required_argument, NULL, OPT_UPPER_OBJ },
+		{ "upper", required_argument, NULL, OPT_UPPER },
 		{ "xsk-mode", required_argument, NULL, 'x' },
 		{ "queues", required_argument, NULL, 'q' },
 		{ "cpumap-cpu", required_argument, NULL, 'C' },
@@ -239,6 +258,10 @@ int xh_opts_parse(int argc, char **argv, struct run_opts *o)
 	}
 	if (o->tc_prog && (!o->xdp_obj || (o->mode != XH_MODE_PASS && o->mode != XH_MODE_SKB))) {
 		fprintf(stderr, "run: --tc-prog needs --xdp-obj and mode pass or skb\n");
+		return 2;
+	}
+	if (!o->upper_obj != !o->n_upper) {
+		fprintf(stderr, "run: --upper-obj and --upper go together\n");
 		return 2;
 	}
 	if (!o->obj_path)

@@ -13,7 +13,7 @@ struct xh_kfunc {
 	unsigned int bit;
 };
 
-#define XH_N_KFUNCS 7
+#define XH_N_KFUNCS 8
 extern const struct xh_kfunc xh_kfuncs[XH_N_KFUNCS];
 
 struct run_opts {
@@ -25,6 +25,9 @@ struct run_opts {
 	long count;
 	const char *tc;			/* auto | tcx | clsact | none */
 	const char *tc_chain;		/* --tc-chain: TC helper chain object, or NULL */
+	const char *upper_obj;		/* --upper-obj: stacked-device reader object, or NULL */
+	const char *upper[4];		/* --upper IF (repeatable): its upper devices */
+	int n_upper;
 	bool xsk_zc;
 	int queues;
 	int cpumap_cpu;

@@ -24,6 +24,8 @@
 #include <bpf/bpf_endian.h>
 
 #include "xh_tc_helpers.h"
+#define XH_BPF_RECORD_ONLY
+#include "xdp_hints_bpf.h"
 
 #ifndef ETH_P_IP
 #define ETH_P_IP	0x0800
@@ -38,22 +40,8 @@
 #define TCX_NEXT	-1
 #endif
 
-extern int bpf_dynptr_from_skb_meta(struct __sk_buff *skb, __u64 flags,
-				    struct bpf_dynptr *ptr__uninit) __ksym __weak;
-
-const volatile struct xh_cfg cfg SEC(".rodata.cfg") = {};
-
-/* Replaced by the main object's ring buffer (bpf_map__reuse_fd) before load. */
-struct {
-	__uint(type, BPF_MAP_TYPE_RINGBUF);
-	__uint(max_entries, 1 << 20);
-} events SEC(".maps");
-
-static __always_inline int xh_meta_ok(const struct xh_meta *m)
-{
-	return m->magic == XH_META_MAGIC && m->version == XH_META_VERSION &&
-	       m->size == sizeof(struct xh_meta);
-}
+/* cfg and the ring buffer "events" come from xdp_hints_bpf.h; the runner replaces
+ * "events" by the main object's ring buffer (bpf_map__reuse_fd) before load. */
 
 static __always_inline long vlan_push_two(struct __sk_buff *skb)
 {
@@ -131,7 +119,6 @@ int xh_tch_read(struct __sk_buff *skb)
 {
 	struct xh_tch_rec *t;
 	struct xh_rec *r;
-	void *data, *meta;
 
 	if (skb->cb[0] != XH_TCH_CB_MARK)
 		return TCX_NEXT;
@@ -140,11 +127,7 @@ int xh_tch_read(struct __sk_buff *skb)
 		return TC_ACT_SHOT;
 	__builtin_memset(t, 0, sizeof(*t));
 	r = &t->r;
-	r->point = XH_PT_TCH;
-	r->ifindex = skb->ifindex;
-	r->rx_queue = skb->queue_mapping;
-	r->cpu = bpf_get_smp_processor_id();
-	r->ktime = bpf_ktime_get_ns();
+	xh_rec_head(r, XH_PT_TCH, skb->ifindex, skb->queue_mapping);
 	r->pkt.id = skb->cb[1];
 	r->pkt.pkt_flags = skb->cb[2];
 	r->pkt.pkt_len = skb->len;
@@ -152,34 +135,8 @@ int xh_tch_read(struct __sk_buff *skb)
 	t->helper = skb->cb[1] % XH_TCH_NR;
 	t->helper_rc = (__s32)skb->cb[3];
 	t->meta_len_before = (__s32)skb->cb[4];
-	r->ts_rc = r->hash_rc = r->vlan_rc = XH_RC_NOT_CALLED;
-	r->dynptr_rc = r->dynptr_read_rc = XH_RC_NOT_CALLED;
-
-	r->skb_hash = skb->hash;
-	r->skb_vlan_present = skb->vlan_present;
-	r->skb_vlan_tci = skb->vlan_tci;
-	r->skb_vlan_proto = bpf_ntohs((__u16)skb->vlan_proto);
-	r->skb_tstamp = skb->tstamp;
-	r->skb_hwtstamp = skb->hwtstamp;
-
-	data = (void *)(long)skb->data;
-	meta = (void *)(long)skb->data_meta;
-	r->meta_len = (long)data - (long)meta;
-	if (meta + sizeof(struct xh_meta) <= data) {
-		__builtin_memcpy(&r->meta, meta, sizeof(struct xh_meta));
-		r->meta_found = xh_meta_ok(&r->meta);
-	}
-	if (cfg.kfuncs & XH_KF_DYNPTR_SKB_META) {
-		struct bpf_dynptr dp;
-
-		r->dynptr_rc = bpf_dynptr_from_skb_meta(skb, 0, &dp);
-		if (r->dynptr_rc == 0) {
-			r->dynptr_read_rc = bpf_dynptr_read(&r->dynptr_meta, sizeof(struct xh_meta),
-							    &dp, 0, 0);
-			if (r->dynptr_read_rc == 0)
-				r->dynptr_meta_found = xh_meta_ok(&r->dynptr_meta);
-		}
-	}
+	xh_rec_skb(skb, r);
+	xh_rec_skb_meta(skb, r);
 	bpf_ringbuf_submit(t, 0);
 	return TC_ACT_SHOT;
 }

@@ -8,6 +8,8 @@
 #include <string.h>
 #include <bpf/libbpf.h>
 
+#include "xh_attach.h"
+
 #include "xh_tc_helpers.h"
 #include "xh_tch.h"
 
@@ -25,40 +27,16 @@ static const char *const helper_names[XH_TCH_NR] = {
 	[XH_TCH_PULL_DATA] = "pull_data",
 };
 
-static struct bpf_map *rodata_cfg(struct bpf_object *obj)
-{
-	struct bpf_map *m;
-
-	bpf_object__for_each_map(m, obj) {
-		const char *n = bpf_map__name(m);
-
-		if (n && strstr(n, ".rodata.cfg"))
-			return m;
-	}
-	return NULL;
-}
-
 int xh_tch_start(struct xh_tch *t, const char *path, const struct xh_cfg *cfg, int events_fd,
 		 int ifindex, long long tcx_type)
 {
 	struct bpf_program *apply, *read;
-	struct bpf_map *m;
 	int err;
 
-	t->obj = bpf_object__open_file(path, NULL);
-	err = libbpf_get_error(t->obj);
-	if (err) {
-		t->obj = NULL;
-		t->stage = "tc_chain_open";
+	err = xh_side_open(path, cfg, events_fd, &t->obj);
+	t->stage = t->obj ? "tc_chain_load" : "tc_chain_open";
+	if (err)
 		return err;
-	}
-	t->stage = "tc_chain_load";
-	m = rodata_cfg(t->obj);
-	if (!m || bpf_map__set_initial_value(m, cfg, sizeof(*cfg)))
-		return -EINVAL;
-	m = bpf_object__find_map_by_name(t->obj, "events");
-	if (!m || bpf_map__reuse_fd(m, events_fd))
-		return -EINVAL;
 	apply = bpf_object__find_program_by_name(t->obj, "xh_tch_apply");
 	read = bpf_object__find_program_by_name(t->obj, "xh_tch_read");
 	if (!apply || !read)

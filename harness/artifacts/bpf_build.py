@@ -11,6 +11,8 @@ What is built (sources in ``guest-bpf/``):
   BTF is needed (kfunc externs, ``.rodata.cfg``), hence ``-g``.
 - ``xh_tc_helpers.bpf.o``: the same over ``xh_tc_helpers.bpf.c`` (the TC helper
   chain, runner ``--tc-chain``).
+- ``xh_stacked.bpf.o``: the same over ``xh_stacked.bpf.c`` (the stacked-device
+  reader, runner ``--upper-obj``).
 - ``xdp-hints-guest``: ``gcc`` over the runner's C files, linked dynamically
   against ``libbpf.so.1`` and ``libxdp.so.1``.  Built against bookworm's
   libbpf 1.1 / libxdp 1.3 / glibc 2.36 and run against the guest's newer
@@ -47,6 +49,9 @@ BPF_OBJECT = "xdp_hints.bpf.o"
 #: the TC helper chain (runner ``--tc-chain``), a BPF object of its own
 TCH_SOURCE = "xh_tc_helpers.bpf.c"
 TCH_OBJECT = "xh_tc_helpers.bpf.o"
+#: the stacked-device reader (runner ``--upper-obj``), a BPF object of its own
+STK_SOURCE = "xh_stacked.bpf.c"
+STK_OBJECT = "xh_stacked.bpf.o"
 RUNNER = "xdp-hints-guest"
 
 #: (what is checked, Debian package that provides it)
@@ -107,12 +112,16 @@ class BpfArtifacts:
         return self.dir / TCH_OBJECT
 
     @property
+    def stacked_object(self) -> Path:
+        return self.dir / STK_OBJECT
+
+    @property
     def runner(self) -> Path:
         return self.dir / RUNNER
 
     def files(self) -> list[Path]:
         """What has to go into the guest (the runner looks for the object next to itself)."""
-        return [self.runner, self.bpf_object, self.tc_helpers_object]
+        return [self.runner, self.bpf_object, self.tc_helpers_object, self.stacked_object]
 
 
 def sources() -> list[Path]:
@@ -193,6 +202,7 @@ def commands(out: Path) -> list[list[str]]:
     return [
         bpf_command(BPF_SOURCE, out / BPF_OBJECT),
         bpf_command(TCH_SOURCE, out / TCH_OBJECT),
+        bpf_command(STK_SOURCE, out / STK_OBJECT),
         ["gcc", *CFLAGS, "-I", str(SRC_DIR), *[str(SRC_DIR / s) for s in RUNNER_SOURCES],
          "-o", str(out / RUNNER), *LDLIBS],
     ]

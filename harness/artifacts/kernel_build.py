@@ -14,10 +14,10 @@ Stages (each reported as a BuildStep; the compile count as BuildStatus lines):
    commit, so every clone of one history (and every bisect step) shares one build.
 2. **patches**  applied in order with ``git apply``; one that does not apply is a
    PatchError (exit 2) naming the patch, the file and the failing hunk.
-3. **config**  ``defconfig kvm_guest.config`` + ``kconfigs/lean-guest.config`` +
+3. **config**  ``tinyconfig kvm_guest.config`` + ``kconfigs/lean-guest.config`` +
    ``kconfigs/xdp-hints.config`` + ``kconfigs/build.config`` + the user's fragments
    (``merge_config.sh -m``, ``olddefconfig``) in a scratch O= dir; every option the
-   last three ask for is checked in the result, and each one that did not survive is
+   fragments ask for is checked in the result, and each one that did not survive is
    named with its ``depends on`` (ConfigError, exit 2). The .config is copied into the
    build dir only when it changed (so an unchanged config does not rebuild).
 4. **compile**  ``make O=<build dir> bzImage modules`` with ccache and ``-j`` = cores;
@@ -56,7 +56,7 @@ from harness.progress import BuildStatus, BuildStep, Emit, Note, quiet
 KCONFIGS = REPO / "kconfigs"
 LEAN = KCONFIGS / "lean-guest.config"
 BUILD = KCONFIGS / "build.config"
-BASE_TARGETS = ("defconfig", "kvm_guest.config")
+BASE_TARGETS = ("tinyconfig", "kvm_guest.config")
 RECIPE_VERSION = "kbuild-v1"
 #: cache kind of built kernels: apart from Debian's ``kernels/``, so that a bisect or a
 #: series of patched builds (each a new entry) never evicts the Debian kernels in use
@@ -144,8 +144,7 @@ def configure(work: Path, cfg_dir: Path, fragments: Sequence[Path], log: Path) -
         raise ConfigError(f"merge_config.sh failed (log {log})", detail=_tail(log))
     _quiet_make(work, f"O={cfg_dir}", "olddefconfig", log=log)
     final = kconfig.parse((cfg_dir / ".config").read_text())
-    requested = [(fr, parse_fragment(fr.read_text()), fr.parent == KCONFIGS)
-                 for fr in frags[1:]]
+    requested = [(fr, parse_fragment(fr.read_text()), fr.parent == KCONFIGS) for fr in frags]
     missing = unmet(final, requested)
     if missing:
         lines = describe_unmet(work, missing)
@@ -332,7 +331,7 @@ def build(req: BuildRequest, emit: Emit = quiet, spec: str | None = None,
         sha = checkout(source, work, emit)
         apply_patches(work, req.patches, emit)
         stages["source"] = round(time.monotonic() - t, 1)
-        emit(BuildStep("kernel", "config: defconfig + kvm_guest + lean-guest + xdp-hints "
+        emit(BuildStep("kernel", "config: tinyconfig + kvm_guest + lean-guest + xdp-hints "
                                  f"+ build{''.join(' + ' + Path(f).name for f in req.fragments)}"))
         t = time.monotonic()
         final = configure(work, base / "cfg", req.fragments, log)

@@ -42,8 +42,8 @@ VENV_REQUIREMENTS = ["meson==1.5.*", "pycotap>=1.1.0"]
 QEMU_SRC_DIR = REPO / "qemu"
 DEVICES_CONFIG = "x86_64-igc.mak"
 # Our files copied into QEMU's hw/net (meson.build.igc lists the .c ones).
-DEVICE_SOURCES = ("igc.c", "igc_core.c", "igc_core.h", "igc_harness.c", "igc_harness.h",
-                  "igc_regs.h")
+DEVICE_SOURCES = ("igc.c", "igc_core.c", "igc_core.h", "igc_filters.c", "igc_filters.h",
+                  "igc_harness.c", "igc_harness.h", "igc_regs.h")
 BINARY = "qemu-system-x86_64"
 
 # A self-built QEMU does not know the distribution's firmware paths.

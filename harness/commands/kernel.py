@@ -31,7 +31,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         description="Build a kernel the harness boots like a Debian one: SOURCE is a kernel "
                     "tree (git or plain; default .) or debian:SUITE-source. Patches are applied "
                     "in order to a work tree of our own (never to SOURCE); the config is lean "
-                    "(defconfig + kvm_guest.config + kconfigs/lean-guest.config + "
+                    "(tinyconfig + kvm_guest.config + kconfigs/lean-guest.config + "
                     "kconfigs/xdp-hints.config + kconfigs/build.config + your fragments), and "
                     "every option asked for is checked in the final .config. The O= build "
                     "directory is kept per source history (incremental rebuilds), ccache is "

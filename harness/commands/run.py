@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shlex
 import sys
 import time
 from pathlib import Path
@@ -33,7 +34,7 @@ from harness.guest.program import user_program
 from harness.nics.base import CLI_PATHS, DEFAULT_PATHS, OPT_IN_PATHS
 from harness.progress import Emit, Note, renderer
 from harness.suite import baseline
-from harness.suite.faults import FAULTS
+from harness.suite.faults import ALL_FAULTS
 from harness.suite.scenario import Options, Scenario
 from harness.suite.suite import SUITE_MODULES, default_kinds, run_suite
 from harness.verdict import diff, ktap, report, view
@@ -63,7 +64,10 @@ def register(sub: argparse._SubParsersAction) -> None:
                         "again after the program wrote data_meta (in the xdp invocation); "
                         "tpacket: the skb's hardware stamp through an af_packet mmap ring (in "
                         "the skb invocation); veth and cpumap also report "
-                        "the skb built from the frame (rows veth-skb, cpumap-skb); "
+                        "the skb built from the frame (rows veth-skb, cpumap-skb); faults (igc "
+                        "only): the igc model faults chosen packet ids (no RX stamp, RSS type "
+                        "none, checksum error) and rows faults / faults-skb demand exact "
+                        "answers per packet (one more runner invocation); "
                         "tc-helpers: XDP writes data_meta, a tcx program calls one skb "
                         "helper per packet and the next one reads the metadata (rows "
                         "tc:<helper>, field meta; a plan of its own, 4 untagged frames "
@@ -71,7 +75,13 @@ def register(sub: argparse._SubParsersAction) -> None:
                         "per NIC under TCG: five runner invocations): data_meta blobs of "
                         "4, 8, 32, 64, 128 and 252 bytes on pass, veth, cpumap, xsk and "
                         "xsk-zc, rows sizes:<path> with the largest size that arrived "
-                        "intact and how larger ones failed")
+                        "intact and how larger ones failed; vlan-dev, gre, vxlan: XDP writes "
+                        "data_meta, TC on an upper device (VLAN sub-interfaces with "
+                        "rx-vlan-offload on, a gretap and a VXLAN device; the host sends "
+                        "GRE/VXLAN frames) reads the metadata, skb hash and tag (rows "
+                        "meta, hash, vlan; one runner invocation for the three, ~3 s per "
+                        "NIC under TCG); vlan-dev-sw (opt-in, one more invocation, ~3 s per "
+                        "NIC): the VLAN devices with rx-vlan-offload off")
     p.add_argument("--meta-format", choices=("struct", "tlv"), default="struct",
                    help="what the XDP program writes into data_meta: struct (default, "
                         "struct xh_meta) or tlv (a total-length byte, then type-length-value "
@@ -100,8 +110,13 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="print one line per (NIC, path, field) instead of the matrix view "
                         "(per NIC a paths x fields matrix, then failures in full and each "
                         "expected-unsupported / skip reason once)")
+    p.add_argument("--rx-rule", action="append", default=[], metavar="RULE",
+                   help="igc only, repeatable: program a receive filter after the NIC's "
+                        "set-up (ethtool -N <if> RULE, e.g. 'flow-type ether vlan 0xa000 "
+                        "vlan-mask 0x1fff action 3'); the oracle reads the rules back "
+                        "(ethtool -n) and predicts the rx queue through them before RSS")
     # test-only: load a deliberately wrong BPF program (the suite must fail it)
-    p.add_argument("--test-fault", choices=list(FAULTS), help=argparse.SUPPRESS)
+    p.add_argument("--test-fault", choices=ALL_FAULTS, help=argparse.SUPPRESS)
     p.set_defaults(func=run)
 
 
@@ -147,6 +162,22 @@ def check_output(path: Path | None, option: str) -> None:
         raise UsageError(f"{option} {path}: not writable")
 
 
+def check_rx_rules(rules: list[str], kinds: list[str]) -> None:
+    """--rx-rule: igc only, each a non-empty ethtool -N argument list."""
+    if not rules:
+        return
+    if any(k != "igc" for k in kinds):
+        raise UsageError(f"--rx-rule is for --nic igc only (NICs here: {', '.join(kinds)})")
+    for r in rules:
+        try:
+            words = shlex.split(r)
+        except ValueError as e:
+            raise UsageError(f"--rx-rule {r!r}: {e}") from None
+        if not words or "action" not in words:
+            raise UsageError(f"--rx-rule {r!r}: an ethtool -N rule with an action "
+                             "(e.g. 'flow-type ether proto 0x86dd action 1')")
+
+
 def run(args: argparse.Namespace) -> int:
     if args.packets < 1:
         raise UsageError("--packets must be at least 1")
@@ -157,12 +188,15 @@ def run(args: argparse.Namespace) -> int:
     notes = _program(args)
     kinds = args.nic
     if not kinds:
-        kinds, kind_notes = default_kinds()
+        if args.qemu is not None and not os.access(args.qemu, os.X_OK):
+            raise UsageError(f"--qemu {args.qemu}: not an executable file")
+        kinds, kind_notes = default_kinds(args.qemu)
         if not kinds:
             raise UsageError("no NIC can be tested here: " + "; ".join(kind_notes))
         notes += kind_notes
     for n in notes:
         emit(Note(n))
+    check_rx_rules(getattr(args, "rx_rule", []), kinds)
     spec_from_args(args, kinds, extra_modules=SUITE_MODULES)  # usage errors before any work
     if args.baseline:
         check_kernel_args(args.baseline, [])
@@ -189,7 +223,8 @@ def _suite(args: argparse.Namespace, kinds: list[str], notes: list[str], kernel:
     backend, why = resolve_backend(args.backend)
     program = getattr(args, "user_program", None)
     opts = Options(packets=args.packets, fault=args.test_fault, program=program,
-                   meta_format=getattr(args, "meta_format", "struct"))
+                   meta_format=getattr(args, "meta_format", "struct"),
+                   rx_rules=tuple(getattr(args, "rx_rule", ())))
     artifacts = bpf_build.build()  # before the boot: a host that cannot build says so at once
     meta: dict[str, Any] = {"kernel_spec": kernel, "patches": [str(p) for p in patches],
                             "backend": backend, "backend_reason": why, "nics": kinds,

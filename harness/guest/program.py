@@ -56,6 +56,8 @@ PARTS: dict[str, str] = {
     "xsks": "xskmap `xsks` (mode xsk: redirect to the rx queue's slot)",
     "sweep": "the size sweep's blobs (XH_CFG_META_SWEEP): only the harness's own program "
              "writes them",
+    "encap": "the packet id found inside GRE (TEB) and VXLAN frames (XH_CFG_ENCAP, "
+             "xh_stacked.h xh_encap_inner): only the harness's own program parses them",
     "late": "records at point xdp_late under XH_CFG_LATE_HINTS (the kfuncs called again "
             "after writing data_meta: our program's check of the drivers, not a contract "
             "a user's program follows)",
@@ -76,6 +78,11 @@ NEEDS: dict[str, tuple[str, ...]] = {
     "cpumap-store": ("cfg", "cpu_map"),
     "tc-helpers": _AFTER_XDP,
     "meta-sizes": ("sweep",),
+    "faults": ("records", "cfg"),  # a --no-meta pass run: kfunc records, skb at TC
+    "vlan-dev": _AFTER_XDP,
+    "vlan-dev-sw": _AFTER_XDP,
+    "gre": (*_AFTER_XDP, "encap"),
+    "vxlan": (*_AFTER_XDP, "encap"),
 }
 KFUNC_PREFIX = "bpf_xdp_metadata_"
 
@@ -199,7 +206,7 @@ def _has(info: ObjectInfo, part: str) -> bool:
         return same("xh_meta")
     if part == "cfg":
         return "cfg" in info.datasecs.get(".rodata.cfg", []) and same("xh_cfg")
-    if part in ("sweep", "late"):
+    if part in ("sweep", "late", "encap"):
         return False
     kind = {"tx_port": "devmap", "cpu_map": "cpumap", "xsks": "xskmap"}[part]
     return info.maps.get(part) == MAP_TYPES[kind]

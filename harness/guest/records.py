@@ -48,6 +48,8 @@ tc, veth_skb, cpumap_skb (skb view, :data:`SKB_KEYS`)
     dynptr_rc        bpf_dynptr_from_skb_meta() (null: kfunc absent)
     dynptr_read_rc   bpf_dynptr_read() of the struct (null: not attempted)
     dynptr_meta_found, dynptr_meta   as meta, read through the dynptr
+    skb_csum_level   bpf_csum_level(skb, BPF_CSUM_LEVEL_QUERY): >= 0 skb->ip_summed is
+                     CHECKSUM_UNNECESSARY (this csum_level), -13 (EACCES) it is not
 xsk
     xsk_mode ("copy" | "zerocopy"), umem_addr, meta_raw (the META_SIZE bytes in
                      front of the frame as hex: a consumer's own layout is its tail)
@@ -61,6 +63,10 @@ tc_helper (the TC helper chain, ``run --tc-chain``; skb view as at tc)
     meta_len_before  data - data_meta before the helper (id and pkt_flags come from
                      the metadata read then; the frame may no longer parse after it)
 
+stacked (the stacked-device reader on an upper device, ``run --upper``; skb view as
+at tc, the frame parsed as the upper device sees it: the inner frame of a tunnel)
+    hash_recalc      bpf_get_hash_recalc() after skb_hash was read (the software flow
+                     hash of the inner flow where skb->hash was 0)
 Events (:data:`EVENT_KEYS`): ``ready`` (mode, ifindex, kfuncs_present,
 xdp_attach link|netlink, dev_bound, xdp_prog (the NIC's program: ours or
 the user's, run ``--xdp-obj``), tc_attach tcx|clsact|none, hwtstamp_rc,
@@ -81,7 +87,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from harness.guest import meta_tlv
-from harness.oracle.uapi import ENODATA, KFUNCS
+from harness.oracle.uapi import CHECKSUM_NONE, CHECKSUM_UNNECESSARY, ENODATA, KFUNCS
 
 # --- struct xh_meta (guest-bpf/xdp_hints_common.h) -------------------------------------
 META_MAGIC = 0x31484D58  # XH_META_MAGIC, the bytes "XMH1"
@@ -112,9 +118,9 @@ POINT_KEY = "point"
 ID_KEY = "id"
 #: runner points, as the records name them
 POINTS = ("xdp", "xdp_late", "tc", "veth_xdp", "veth_skb", "cpumap", "cpumap_skb", "xsk",
-          "tc_helper")
+          "tc_helper", "stacked")
 KFUNC_POINTS = frozenset({"xdp", "xdp_late", "veth_xdp"})  # the kfunc results are top-level keys
-SKB_POINTS = frozenset({"tc", "veth_skb", "cpumap_skb", "tc_helper"})
+SKB_POINTS = frozenset({"tc", "veth_skb", "cpumap_skb", "tc_helper", "stacked"})
 
 FRAME_KEYS = ("pkt_len", "eth_proto", "l4_proto", "frame_vlan_count", "frame_vlan0_proto",
               "frame_vlan0_tci", "frame_vlan1_proto", "frame_vlan1_tci")
@@ -124,7 +130,8 @@ KFUNC_KEYS = ("rx_timestamp_rc", "rx_timestamp", "rx_hash_rc", "rx_hash", "rx_ha
               "rx_vlan_tag_rc", "rx_vlan_proto", "rx_vlan_tci")
 META_VIEW_KEYS = ("meta_found", "meta")
 SKB_KEYS = ("skb_hash", "skb_vlan_present", "skb_vlan_tci", "skb_vlan_proto", "skb_tstamp",
-            "skb_hwtstamp", "dynptr_rc", "dynptr_read_rc", "dynptr_meta_found", "dynptr_meta")
+            "skb_hwtstamp", "dynptr_rc", "dynptr_read_rc", "dynptr_meta_found", "dynptr_meta",
+            "skb_csum_level")
 #: keys every record but xdp adds under ``--meta-tlv`` (dynptr_raw: skb points)
 TLV_KEYS = ("meta_raw", "dynptr_raw")
 #: keys of the ``meta`` / ``dynptr_meta`` object (struct xh_meta as JSON)
@@ -142,6 +149,7 @@ RECORD_KEYS: dict[str, tuple[str, ...]] = {
     "xsk": (*COMMON_KEYS, "xsk_mode", "umem_addr", *META_VIEW_KEYS, "meta_raw"),
     "tc_helper": (*COMMON_KEYS, "helper", "helper_rc", "meta_len_before", *META_VIEW_KEYS,
                   *SKB_KEYS),
+    "stacked": (*COMMON_KEYS, *META_VIEW_KEYS, "hash_recalc", *SKB_KEYS),
 }
 
 # --- events and the one-object commands ---------------------------------------------
@@ -156,6 +164,7 @@ EVENT_KEYS: dict[str, tuple[str, ...]] = {
               "veth_peer",
               "veth_peer_ifindex", "cpumap_cpu", "cpumap_dev_bound_rc", "xsk_queues",
               "xsk_mode", "hwtstamp_rc", "hwtstamp_rx_filter", "meta_size", "meta_write",
+              "upper_devices",
               "meta_sweep", "meta_format", "runner_version"),
     "error": ("event", "stage", "errno", "error", "msg"),
     "stats": ("event",),
@@ -207,6 +216,10 @@ FIELD_KEYS: dict[str, FieldKeys] = {
     "vlan": FieldKeys("rx_vlan_rc", ("vlan_proto", "vlan_tci")),
     "meta": FieldKeys(None, ("meta_ok",)),
     "queue": FieldKeys(None, ("rx_queue",)),
+    # proposed bpf_xdp_metadata_rx_checksum: rc, skb->ip_summed value (not called yet);
+    # skb points: rc 0, CHECKSUM_UNNECESSARY or CHECKSUM_NONE (= not UNNECESSARY: a BPF
+    # program cannot tell NONE from COMPLETE) from skb_csum_level
+    "csum": FieldKeys("rx_csum_rc", ("rx_csum",)),
 }
 
 #: runner point -> oracle path ("xsk" becomes "xsk-zc" when xsk_mode is "zerocopy")
@@ -220,6 +233,7 @@ RUNNER_POINTS: dict[str, str] = {
     "cpumap_skb": "cpumap-skb",
     "xsk": "xsk",
     "tc_helper": "tc:",  # + the record's helper (harness.guest.tc_chain judges the meta)
+    "stacked": "stacked",  # harness.guest.stacked names the path by the upper device
 }
 #: canonical key -> runner key of the kfunc results (top level at xdp/veth_xdp,
 #: inside the "meta" object the XDP program wrote, at xsk)
@@ -240,7 +254,8 @@ def from_runner(rec: Mapping[str, Any],
 
     Return codes are negative errnos (None = kfunc not called); ``vlan_proto`` is
     in host byte order (0x8100).  skb points report rc 0 when the skb carries the
-    value (hash != 0, hw timestamp != 0, vlan tag present) and -ENODATA otherwise.
+    value (hash != 0, hw timestamp != 0, vlan tag present) and -ENODATA otherwise;
+    ``csum`` there is always rc 0, with CHECKSUM_UNNECESSARY or CHECKSUM_NONE.
     ``meta_ok``: the custom struct was found and carries this packet's id and flags.
     ``points`` maps runner points to paths (default :data:`RUNNER_POINTS`).
     """
@@ -274,6 +289,9 @@ def from_runner(rec: Mapping[str, Any],
             out["rx_vlan_rc"] = 0 if rec["skb_vlan_present"] else ENODATA
             out["vlan_proto"] = rec.get("skb_vlan_proto", 0)
             out["vlan_tci"] = rec.get("skb_vlan_tci", 0)
+        if "skb_csum_level" in rec:
+            out["rx_csum_rc"] = 0
+            out["rx_csum"] = CHECKSUM_UNNECESSARY if rec["skb_csum_level"] >= 0 else CHECKSUM_NONE
     if "meta_raw" in rec and not rec.get("meta_found"):
         # no struct: the TLV format (AF_XDP always shows the bytes raw too)
         out["meta_ok"] = meta_tlv.check(rec) == "ok"

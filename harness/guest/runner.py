@@ -46,7 +46,7 @@ import json
 import shlex
 import signal
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -221,6 +221,10 @@ class GuestRunner:
         #: the TC helper chain object ``observe(tc_chain=True)`` attaches (a test may
         #: point it at a fault build)
         self.tc_chain_obj = f"{remote_dir}/xh_tc_helpers.bpf.o"
+        #: extra environment of every runner invocation (bench/runner_profile.py: XH_TIMING)
+        self.env: dict[str, str] = {}
+        #: the stacked-device reader ``observe(upper=[...])`` attaches
+        self.upper_obj = f"{remote_dir}/xh_stacked.bpf.o"
 
     @property
     def binary(self) -> str:
@@ -236,6 +240,7 @@ class GuestRunner:
         ssh.put(self.artifacts.bpf_object, f"{self.remote_dir}/xdp_hints.bpf.o", mode=0o644)
         ssh.put(self.artifacts.tc_helpers_object, f"{self.remote_dir}/xh_tc_helpers.bpf.o",
                 mode=0o644)
+        ssh.put(self.artifacts.stacked_object, self.upper_obj, mode=0o644)
         r = ssh.run(f"{self.binary} abi", timeout=60)
         if r.rc != 0:
             raise RunnerError(f"runner does not start in the guest (rc {r.rc})", stderr=r.stderr)
@@ -266,7 +271,8 @@ class GuestRunner:
                 disable_kfuncs: Iterable[str] = (), no_meta: bool = False,
                 store: bool = False,
                 tc_chain: bool = False, meta_sweep: bool = False,
-                late_hints: bool = False, extra_args: Iterable[str] = (),
+                late_hints: bool = False, upper: Sequence[str] = (),
+                extra_args: Iterable[str] = (),
                 ready_timeout: float = 180.0) -> Observation:
         """Start the runner for ``ifname``/``mode``; returns once it reported ready.
 
@@ -280,6 +286,9 @@ class GuestRunner:
         ``meta_sweep``: the NIC's XDP program writes a 4..252-byte blob by packet id
         (``--meta-sweep``, harness.guest.meta_sizes).
         ``late_hints``: it also calls the kfuncs after writing it (``--late-hints``).
+        ``upper``: upper devices (VLAN, gretap, VXLAN) whose tcx ingress gets the
+        stacked-device reader (:attr:`upper_obj`, ``--upper``; records of point
+        ``stacked``, harness.guest.stacked).
         Raises RunnerError if it fails before ready (load/verifier/attach errors
         are in the exception text, with the tail of the runner's stderr).
         """
@@ -310,6 +319,10 @@ class GuestRunner:
             argv.append("--meta-sweep")
         if late_hints:
             argv.append("--late-hints")
+        if upper:
+            argv += ["--upper-obj", self.upper_obj]
+            for dev in upper:
+                argv += ["--upper", dev]
         argv += list(extra_args)
         n = next(self._seq)
         # under remote_dir, not a fixed /tmp name: two harness processes sharing one
@@ -321,22 +334,24 @@ class GuestRunner:
         # (stop() signals exactly that process) and, once it ends, its exit status: a
         # runner that dies without its exit event is then explained (signal, status).
         # LIBC_FATAL_STDERR_: glibc's fatal messages (abort) go to the err file.
-        inner = shlex.quote(f"LIBC_FATAL_STDERR_=1 \"$0\" \"$@\" & echo $! > {obs.pid_path}; "
+        env = "".join(f"{k}={shlex.quote(v)} " for k, v in self.env.items())
+        inner = shlex.quote(f"LIBC_FATAL_STDERR_=1 {env}\"$0\" \"$@\" & echo $! > {obs.pid_path}; "
                             f"wait $!; echo $? > {obs.pid_path}.status")
         cmd = (f"rm -f {obs.out_path} {obs.err_path} {obs.pid_path} {obs.pid_path}.status; "
                f"setsid sh -c {inner} {' '.join(shlex.quote(a) for a in argv)} "
                f"> {obs.out_path} 2> {obs.err_path} < /dev/null & "
                f"i=0; while [ ! -s {obs.pid_path} ] && [ $i -lt 500 ]; do "
-               f"sleep 0.01; i=$((i+1)); done")
-        self.vm.ssh.check(cmd, timeout=60)
+               f"sleep 0.01; i=$((i+1)); done; ")
         end = time.monotonic() + ready_timeout
-        # the guest polls for ready (or error/exit, or the runner's death) itself
+        # the guest polls for ready (or error/exit, or the runner's death) itself; the
+        # first poll rides in the round trip that starts the runner
         settled = (f"grep -qE '\"event\":\"(ready|error|exit)\"' {obs.out_path} 2>/dev/null || "
                    f"! kill -0 $(cat {obs.pid_path}) 2>/dev/null")
         while True:
             chunk = max(0.0, min(GUEST_WAIT_CHUNK_S, end - time.monotonic()))
+            start, cmd = cmd, ""
             r = self.vm.ssh.run(
-                f"i=0; until {settled} || [ $i -ge {int(chunk / GUEST_POLL_S)} ]; do "
+                f"{start}i=0; until {settled} || [ $i -ge {int(chunk / GUEST_POLL_S)} ]; do "
                 f"sleep {GUEST_POLL_S}; i=$((i+1)); done; "
                 f"cat {obs.out_path}; kill -0 $(cat {obs.pid_path}) 2>/dev/null && echo __ALIVE__",
                 timeout=chunk + 60)

@@ -29,12 +29,18 @@ if TYPE_CHECKING:
 
 #: CLI paths, in the order a suite runs them
 CLI_PATHS: tuple[str, ...] = ("skb", "tpacket", "xdp", "xdp-late", "pass", "veth", "cpumap",
-                               "xsk", "xsk-zc", "tc-helpers", "meta-sizes",
+                               "xsk", "xsk-zc", "faults", "tc-helpers", "meta-sizes",
+                               "vlan-dev", "gre", "vxlan", "vlan-dev-sw",
                                "veth-store", "cpumap-store")
 #: CLI paths run only when asked for (cost under TCG in harness.commands.run's help)
-OPT_IN_PATHS: tuple[str, ...] = ("meta-sizes",)
+OPT_IN_PATHS: tuple[str, ...] = ("meta-sizes", "vlan-dev-sw")
 #: what a run without --path runs
 DEFAULT_PATHS: tuple[str, ...] = tuple(p for p in CLI_PATHS if p not in OPT_IN_PATHS)
+#: CLI paths only a device model we own can run (faults asked of the NIC): NIC kinds
+#: without them get no rows for them, not skip rows
+MODEL_PATHS: frozenset[str] = frozenset({"faults"})
+#: CLI paths of stacked devices and tunnels on the NIC (harness.guest.stacked)
+STACKED_CLI_PATHS: tuple[str, ...] = ("vlan-dev", "gre", "vxlan", "vlan-dev-sw")
 #: the inner VIDs of traffic.packets.make_plan, registered on the NIC (VLAN filters)
 PLAN_VIDS = (100, 200)
 
@@ -50,6 +56,7 @@ class GuestNic:
     tx_if: str = ""  # in-guest NICs: the interface frames are written into
     model: Any = None  # igc: the device model over QMP (harness.nics.igc_model.IgcModel)
     udp_4tuple: bool = True  # igc: hash UDP ports too (ethtool -N rx-flow-hash sdfn)
+    test_fault: str | None = None  # test only: a fault of the NIC model (igc UNDELIVERED)
 
     def sh(self, cmd: str, timeout: float = 60) -> Result:
         """Run ``cmd`` in the guest (its exit status is the caller's to judge)."""
@@ -62,6 +69,13 @@ class GuestNic:
 
 class RunHooks:
     """What a kind does around one runner invocation (default: nothing)."""
+
+    def launch(self) -> None:
+        """Before the runner starts: start what takes a while in the guest (it gets
+        ready while the runner loads; :meth:`before_send` waits for it)."""
+
+    def abandon(self) -> None:
+        """The runner did not start after :meth:`launch`: end what it started."""
 
     def before_send(self) -> None:
         """Right before the plan is sent (after the runner is ready)."""
@@ -89,7 +103,7 @@ class NicKind:
     module: str = ""  # guest module to load
     qemu_device: str | None = None  # QEMU device it needs; None: made inside the guest
     root_port = False  # behind its own PCIe root port (the driver then sees a PCIe link)
-    paths: tuple[str, ...] = CLI_PATHS  # CLI paths it offers
+    paths: tuple[str, ...] = tuple(p for p in CLI_PATHS if p not in MODEL_PATHS)  # offered
     summary: str = ""  # one line for --help
 
     # -- QEMU ------------------------------------------------------------------

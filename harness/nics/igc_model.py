@@ -22,6 +22,12 @@ property            mode   meaning
 ``systim1-ns``      r/w    SYSTIM_1 (timer 1, free running) in ns
 ``clock1-step-ns``  r/w    timer 1 step per timestamped frame in deterministic mode
 ``fault-skip-ts``   r/w    the next N frames are delivered without an RX timestamp
+``filters-off``     r/w    test fault: nonzero ignores the receive queue filters
+``rx-faults``       r/w    ``"<flags>:<hex>;..."``: frames containing the bytes <hex> get
+                           the faults <flags> (``t`` no RX timestamp, ``r`` RSS type
+                           none and hash 0, ``c`` checksum error bit: L4E, or IPE
+                           without an L4 check); read back with ``=<hits>`` per entry;
+                           ``""`` clears
 ==================  =====  ==========================================================
 
 ``rss_type`` values are the I225 writeback codes (1 TCPv4, 2 IPv4, 3 TCPv6, 5 IPv6,
@@ -34,7 +40,7 @@ and to the ``rx_timestamp`` kfunc: see :data:`harness.oracle.nic_model.IGC_RX_LA
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -64,6 +70,9 @@ XDP_RSS_TYPE = {
     8: XDP_RSS_L3_IPV6 | XDP_RSS_L4 | XDP_RSS_L4_UDP,
     9: XDP_RSS_L3_IPV6 | XDP_RSS_L3_DYNHDR | XDP_RSS_L4 | XDP_RSS_L4_UDP,
 }
+
+#: rx-faults letters: no RX timestamp, RSS type none, checksum error bit
+FAULT_LETTERS = {"ts": "t", "rss": "r", "csum": "c"}
 
 
 @dataclass(frozen=True)
@@ -161,3 +170,23 @@ class IgcModel:
 
     def pending_timestamp_skips(self) -> int:
         return int(self._get("fault-skip-ts"))
+
+    def set_filters_off(self, off: bool) -> None:
+        """Test fault: the model ignores (True) or applies the receive queue filters."""
+        self._set("filters-off", int(off))
+
+    def set_rx_faults(self, faults: Mapping[bytes, Iterable[str]]) -> None:
+        """Fault every frame containing a pattern: {pattern: {"ts", "rss", "csum"}}."""
+        self._set("rx-faults", ";".join(
+            "".join(FAULT_LETTERS[f] for f in sorted(fs)) + ":" + pat.hex()
+            for pat, fs in faults.items() if fs))
+
+    def rx_faults(self) -> dict[bytes, tuple[frozenset[str], int]]:
+        """{pattern: (faults, frames hit)} as the model holds them."""
+        out: dict[bytes, tuple[frozenset[str], int]] = {}
+        names = {v: k for k, v in FAULT_LETTERS.items()}
+        for entry in filter(None, self._get("rx-faults").split(";")):
+            flags, rest = entry.split(":", 1)
+            pat, hits = rest.split("=", 1)
+            out[bytes.fromhex(pat)] = (frozenset(names[c] for c in flags), int(hits))
+        return out

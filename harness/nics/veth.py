@@ -11,8 +11,9 @@ peer (802.1Q for single tags, 802.1ad for QinQ outer tags, as the kernel's
 ``skb->vlan_tci``/``vlan_proto``, veth hands that skb to XDP and the kfunc
 returns it.  The tag's PCP comes from the socket's ``SO_PRIORITY`` through the
 VLAN device's identity egress-qos-map; DEI cannot be set that way
-(``vlan_dev_set_egress_priority`` keeps only the PCP bits), and the plan's
-tags never set it.
+(``vlan_dev_set_egress_priority`` keeps only the PCP bits), so an out-of-band
+tag's ground truth has DEI clear (the plan sets it on every other packet; the
+inline tags keep it).
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from harness.guest.runner import RunnerError
-from harness.nics.base import GuestNic, NicKind
+from harness.nics.base import STACKED_CLI_PATHS, GuestNic, NicKind
 from harness.traffic.packets import ETH_P_8021AD, ETH_P_8021Q
 
 if TYPE_CHECKING:
@@ -31,6 +32,8 @@ if TYPE_CHECKING:
 
 #: VLAN device protocol names (``ip link add ... type vlan proto``)
 VLAN_PROTO = {ETH_P_8021Q: ("802.1Q", "q"), ETH_P_8021AD: ("802.1ad", "ad")}
+#: the TCI's drop eligible indicator
+VLAN_DEI = 0x1000
 #: skb->priority p -> PCP p
 EGRESS_QOS_MAP = " ".join(f"{p}:{p}" for p in range(8))
 
@@ -57,14 +60,17 @@ def vlan_dev(tx_if: str, tpid: int, vid: int) -> str:
 
 def mark_oob(plan: list[SentPacket]) -> list[SentPacket]:
     """Every other tagged packet of each kind (the 1st, 3rd, ...) goes out of band: its
-    ``frame`` loses the outer tag, which the VLAN device will add as metadata."""
+    ``frame`` loses the outer tag, which the VLAN device will add as metadata (without
+    DEI, which a VLAN device cannot set: the ground truth's outer TCI drops it)."""
     seen: dict[str, int] = {}
     out = []
     for p in plan:
         n = seen.get(p.kind, 0)
         seen[p.kind] = n + 1
         if p.vlans and p.vlans[0][0] in VLAN_PROTO and n % 2 == 0:
-            p = replace(p, frame=p.frame[:12] + p.frame[16:], vlan_oob=True)
+            (tpid, tci), rest = p.vlans[0], p.vlans[1:]
+            p = replace(p, frame=p.frame[:12] + p.frame[16:], vlan_oob=True,
+                        vlans=[(tpid, tci & ~VLAN_DEI), *rest])
         out.append(p)
     return out
 
@@ -75,6 +81,14 @@ class Veth(NicKind):
     module = "veth"
     qemu_device = None
     summary = "a veth pair inside the guest (software metadata; tags inline and out of band)"
+    paths = tuple(p for p in NicKind.paths if p not in STACKED_CLI_PATHS)
+
+    def why_not(self, path: str) -> str:
+        if path in STACKED_CLI_PATHS:
+            return ("veth: its frames are written into the peer by packet sockets in the "
+                    "guest, some tags out of band (mark_oob); the stacked paths test what a "
+                    "NIC's driver hands an upper device from the wire")
+        return super().why_not(path)
 
     def attach(self, g: GuestNic) -> None:
         g.ifname, g.tx_if = g.runner.veth_nic()
@@ -100,14 +114,14 @@ class Veth(NicKind):
                 devs[ifname] = (tpid, tci & 0xFFF)
             lines.append(f"{ifname} {prio} {p.frame.hex()}\n")
         tx = shlex.quote(g.tx_if)
-        if devs:
-            g.vm.ssh.check(" && ".join(
-                f"{{ ip link show {shlex.quote(d)} >/dev/null 2>&1 || ip link add link {tx} "
-                f"name {shlex.quote(d)} type vlan proto {VLAN_PROTO[tpid][0]} id {vid} "
-                f"egress-qos-map {EGRESS_QOS_MAP}; }} && ip link set {shlex.quote(d)} up"
-                for d, (tpid, vid) in sorted(devs.items())), timeout=60)
+        # the VLAN devices (made once, then kept) and the send: one round trip
+        mk = "".join(
+            f"{{ [ -e /sys/class/net/{shlex.quote(d)} ] || {{ ip link add link {tx} "
+            f"name {shlex.quote(d)} type vlan proto {VLAN_PROTO[tpid][0]} id {vid} "
+            f"egress-qos-map {EGRESS_QOS_MAP} && ip link set {shlex.quote(d)} up; }}; }} && "
+            for d, (tpid, vid) in sorted(devs.items()))
         data = "".join(lines).encode()
-        r = g.vm.ssh.run(f"python3 -c {shlex.quote(SEND_SCRIPT)} {gap_s}",
+        r = g.vm.ssh.run(f"{mk}python3 -c {shlex.quote(SEND_SCRIPT)} {gap_s}",
                          timeout=120 + len(data) // 1000, stdin=data)
         if r.rc != 0:
             raise RunnerError(f"sending frames in the guest on {g.tx_if} failed", stderr=r.stderr)

@@ -18,7 +18,7 @@ import errno
 from dataclasses import dataclass, replace
 from typing import Any
 
-from harness.oracle.uapi import ENODATA, EOPNOTSUPP, RSS_TYPE_NAMES
+from harness.oracle.uapi import CSUM_NAMES, ENODATA, EOPNOTSUPP, RSS_TYPE_NAMES
 
 #: the return code each kind expects (kinds absent here expect none)
 _RC_OF_KIND = {"value": 0, "window": 0, "present": 0, "unsupported": EOPNOTSUPP,
@@ -142,6 +142,8 @@ def format_value(fld: str, v: Any) -> str:
         return f"0x{v:02x} ({RSS_TYPE_NAMES.get(v, '?')})"
     if fld == "timestamp" and isinstance(v, int) and v < 0:  # not a time: show the word
         return f"{v} (0x{v & (2**64 - 1):016x})"
+    if fld == "csum" and isinstance(v, int) and not isinstance(v, bool):
+        return f"{v} ({CSUM_NAMES.get(v, '?')})"
     if fld == "vlan" and isinstance(v, tuple | list) and len(v) == 2:
         return f"0x{v[0]:04x}/0x{v[1]:04x}"
     return str(v)

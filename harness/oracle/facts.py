@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from harness.oracle.nic_model import DEFAULT_HASH_FIELDS, DRIVER_XDP_FEATURES, rx_latency_ns
+from harness.oracle.rx_filters import RxRule
 from harness.oracle.uapi import FOUR_TUPLE, normalize_feature
 from harness.traffic.packets import ETH_P_8021Q, SentPacket
 from harness.traffic.toeplitz import MS_RSS_KEY
@@ -56,12 +57,17 @@ class Facts:
     # RSS indirection table as programmed (igc: the model's RETA over QMP; virtio-net:
     # ethtool -x); the rx queue is table[hash % len(table)] masked to the NIC's queues
     reta: tuple[int, ...] | None = None
+    # receive queue filters the guest programmed (igc: ethtool -n), applied before RSS;
+    # None = not read
+    rx_rules: tuple[RxRule, ...] | None = None
     # virtio-net: VIRTIO_NET_F_HASH_REPORT (feature bit 57) negotiated; None = not
     # applicable or not read
     hash_report: bool | None = None
     backend: str = ""  # how frames reach the NIC (tap, socket, guest): for reasons only
     ifindex: int | None = None  # the NIC's ifindex in the guest (runner probe)
     meta_format: str = "struct"  # what the XDP program writes into data_meta (run --meta-format)
+    # packet id -> faults the NIC model was asked for ("ts", "rss", "csum"): path faults
+    nic_faults: Mapping[int, frozenset[str]] | None = None
 
     def features(self) -> frozenset[str]:
         """xdp-rx-metadata-features: measured, else the driver's table entry."""

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from harness.oracle.rx_filters import default_queue, filter_queue
 from harness.oracle.uapi import (
     FEATURE_HASH,
     FEATURE_TIMESTAMP,
@@ -128,7 +129,13 @@ def nic_hash(facts: Facts, pkt: SentPacket) -> tuple[int, int] | None:
 
 
 def nic_queue(facts: Facts, pkt: SentPacket) -> tuple[int | None, str]:
-    """(rx queue the NIC picks, how); queue None = not predictable (the reason says why)."""
+    """(rx queue the NIC picks, how); queue None = not predictable (the reason says why).
+    The receive filters the guest programmed (igc: ``ethtool -n``) come before RSS."""
+    rules = facts.rx_rules or ()
+    if rules and facts.driver == "igc":
+        steered = filter_queue(rules, pkt.frame)
+        if steered is not None:
+            return steered
     reta = facts.reta
     if reta is None:
         return None, "the NIC's indirection table was not read"
@@ -137,6 +144,9 @@ def nic_queue(facts: Facts, pkt: SentPacket) -> tuple[int | None, str]:
         return None, f"hash field set {sorted(facts.fields_for(pkt))} not modelled"
     h, t = got
     if t == XDP_RSS_TYPE_NONE:
+        dq = default_queue(rules) if facts.driver == "igc" else None
+        if dq is not None:
+            return dq, f"not hashed: the default queue {dq} (MRQC, ethtool rule)"
         if facts.driver in UNHASHED_QUEUE:
             return UNHASHED_QUEUE[facts.driver], \
                 f"not hashed: {facts.driver}'s default queue {UNHASHED_QUEUE[facts.driver]}"

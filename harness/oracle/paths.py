@@ -31,10 +31,20 @@ Paths (guest runner point in brackets):
   ``sizes:<path>`` the same path (pass, veth, veth-skb, cpumap, cpumap-skb, xsk, xsk-zc) with a
                   data_meta blob of 4..252 bytes by packet id (runner ``--meta-sweep``);
                   field ``meta`` only
+  ``vlan-dev``    XDP_PASS, then the skb on a VLAN sub-interface of the NIC (rx-vlan-offload
+                  on), TC ingress there [stacked]; ``vlan-dev-sw`` the same with
+                  rx-vlan-offload off (software untag); fields meta, hash, vlan
+  ``gre``         XDP_PASS of a GRE (TEB) frame, then the decapsulated skb on a gretap
+                  device, TC ingress there [stacked]; ``vxlan`` the same through a VXLAN
+                  device; fields meta, hash (harness.guest.stacked)
 
 Fields: ``hash``, ``hash_type``, ``timestamp``, ``vlan`` ((tpid, tci) tuple), ``meta``
 (the custom ``data_meta`` struct arrived intact; ``False`` on ``pass-bare`` and
-``skb``, where none was written), ``queue`` (the rx queue, at the XDP hook).
+``skb``, where none was written), ``queue`` (the rx queue, at the XDP hook), ``csum``
+(skb->ip_summed as the proposed ``bpf_xdp_metadata_rx_checksum`` kfunc reports it, on
+the kfunc paths; on the skb paths the skb's own, read at TC with ``bpf_csum_level``
+QUERY: UNNECESSARY or NONE (= not UNNECESSARY); the sent record's ``bad_csum`` says
+which checksum the host broke).
 
 Observation convention for skb points (``skb``, ``pass``, ``pass-bare``, ``veth-skb``,
 ``cpumap-skb``): rc 0 with the value when the skb carries it (``skb->hash != 0``, hw
@@ -45,9 +55,11 @@ converts the runner's records that way).
 from __future__ import annotations
 
 from harness.oracle.uapi import (
+    FEATURE_CHECKSUM,
     FEATURE_HASH,
     FEATURE_TIMESTAMP,
     FEATURE_VLAN_TAG,
+    KFUNC_RX_CHECKSUM,
     KFUNC_RX_HASH,
     KFUNC_RX_TIMESTAMP,
     KFUNC_RX_VLAN_TAG,
@@ -68,8 +80,10 @@ PATHS: tuple[str, ...] = (
     "veth-store-skb",
     "cpumap-store-skb",
     "tpacket",
+    "faults",
+    "faults-skb",
 )
-FIELDS: tuple[str, ...] = ("hash", "hash_type", "timestamp", "vlan", "meta", "queue")
+FIELDS: tuple[str, ...] = ("hash", "hash_type", "timestamp", "vlan", "meta", "queue", "csum")
 
 SKB_FROM_FRAME_PATHS = frozenset({"veth-skb", "cpumap-skb"})  # __xdp_build_skb_from_frame
 STORE_SKB_PATHS = frozenset({"veth-store-skb", "cpumap-store-skb"})  # harness.oracle.store
@@ -83,20 +97,31 @@ NIC_KFUNC_PATHS = frozenset({"xdp", "xdp-late", "xsk", "xsk-zc"})
 #: paths that read the NIC's own RX metadata (its kfuncs, or the skb its driver builds)
 NIC_PATHS = NIC_KFUNC_PATHS | NIC_SKB_PATHS
 
-KFUNC_FIELDS = frozenset({"hash", "hash_type", "timestamp", "vlan"})
+KFUNC_FIELDS = frozenset({"hash", "hash_type", "timestamp", "vlan", "csum"})
 KFUNC_OF_FIELD = {
+    "csum": KFUNC_RX_CHECKSUM,
     "hash": KFUNC_RX_HASH,
     "hash_type": KFUNC_RX_HASH,
     "timestamp": KFUNC_RX_TIMESTAMP,
     "vlan": KFUNC_RX_VLAN_TAG,
 }
 FEATURE_OF_FIELD = {
+    "csum": FEATURE_CHECKSUM,
     "hash": FEATURE_HASH,
     "hash_type": FEATURE_HASH,
     "timestamp": FEATURE_TIMESTAMP,
     "vlan": FEATURE_VLAN_TAG,
 }
 
+#: fault paths (the NIC model faults chosen packet ids) -> the path whose rules hold for
+#: the packets it does not fault: ``faults`` is the XDP hook, ``faults-skb`` the skb at TC
+#: after an XDP program that wrote no data_meta
+FAULT_PATHS: dict[str, str] = {"faults": "xdp", "faults-skb": "pass-bare"}
+#: fields the fault paths check (the ones a fault changes)
+FAULT_FIELDS: dict[str, frozenset[str]] = {
+    "faults": frozenset({"hash", "hash_type", "timestamp"}),
+    "faults-skb": frozenset({"hash", "timestamp"}),
+}
 #: the TC helper chain (guest-bpf/xh_tc_helpers.bpf.c, enum xh_tch_helper order; the
 #: packet with id i gets helper i % len): "none" is the control, no helper at all
 TC_HELPERS: tuple[str, ...] = (
@@ -110,8 +135,17 @@ SWEEP_SIZES: tuple[int, ...] = (4, 8, 32, 64, 128, 252)
 SIZE_PATHS: tuple[str, ...] = tuple(
     f"sizes:{p}" for p in ("pass", "veth", "veth-skb", "cpumap", "cpumap-skb", "xsk",
                            "xsk-zc"))
+#: stacked devices and tunnels (harness.guest.stacked): the upper device's skb
+STACKED_PATHS: tuple[str, ...] = ("vlan-dev", "vlan-dev-sw", "gre", "vxlan")
+#: the fields they check (vlan: on the VLAN devices only)
+STACKED_FIELDS: dict[str, frozenset[str]] = {
+    "vlan-dev": frozenset({"meta", "hash", "vlan"}),
+    "vlan-dev-sw": frozenset({"meta", "hash", "vlan"}),
+    "gre": frozenset({"meta", "hash"}),
+    "vxlan": frozenset({"meta", "hash"}),
+}
 #: every path a row can have: PATHS and the meta-only paths above
-ALL_PATHS: tuple[str, ...] = (*PATHS, *TC_HELPER_PATHS, *SIZE_PATHS)
+ALL_PATHS: tuple[str, ...] = (*PATHS, *TC_HELPER_PATHS, *SIZE_PATHS, *STACKED_PATHS)
 
 #: (path, field) pairs nothing can observe: they get no row in a report
 NOT_OBSERVABLE: dict[tuple[str, str], str] = {
@@ -127,4 +161,9 @@ NOT_OBSERVABLE: dict[tuple[str, str], str] = {
     ("xdp-late", "meta"): "data_meta is written at the XDP hook and checked downstream",
     **{("tpacket", f): "the tpacket path checks the ring's hardware stamp only"
        for f in ("hash", "hash_type", "vlan", "meta")},
+    **{(p, f): "the fault paths check the fields a NIC fault changes"
+       for p, fs in FAULT_FIELDS.items() for f in FIELDS if f not in fs},
+    **{(p, f): "the stacked paths check the metadata, the skb hash and (VLAN devices) "
+               "the skb's tag"
+       for p, fs in STACKED_FIELDS.items() for f in FIELDS if f not in fs},
 }

@@ -36,6 +36,7 @@ from harness.oracle.nic_model import (
 )
 from harness.oracle.paths import (
     ALL_PATHS,
+    FAULT_PATHS,
     FEATURE_OF_FIELD,
     FIELDS,
     KFUNC_FIELDS,
@@ -50,10 +51,12 @@ from harness.oracle.paths import (
     SIZE_PATHS,
     SKB_FROM_FRAME_PATHS,
     SKB_READER_PATHS,
+    STACKED_PATHS,
     STORE_SKB_PATHS,
     SWEEP_SIZES,
     TC_HELPER_PATHS,
 )
+from harness.oracle.rx_filters import filter_queue
 from harness.oracle.store import (
     KFUNC_OF_STORE_FIELD,
     SERIES,
@@ -63,8 +66,13 @@ from harness.oracle.store import (
     store_hash,
     store_ts,
 )
-from harness.oracle.uapi import XDP_RSS_TYPE_L4_ANY, XDP_RSS_TYPE_NONE
-from harness.traffic.packets import SentPacket
+from harness.oracle.uapi import (
+    CHECKSUM_NONE,
+    CHECKSUM_UNNECESSARY,
+    XDP_RSS_TYPE_L4_ANY,
+    XDP_RSS_TYPE_NONE,
+)
+from harness.traffic.packets import SentPacket, outer_packet
 
 
 def ts_expectation(facts: Facts, pkt: SentPacket, why: str) -> Expectation:
@@ -111,6 +119,9 @@ class Ctx:
     field: str
 
 
+IGC_MAIN = "drivers/net/ethernet/intel/igc/igc_main.c"
+#: paths where the skb's checksum state is recorded (at TC)
+CSUM_SKB_PATHS = NIC_SKB_PATHS | SKB_FROM_FRAME_PATHS
 Cond = Callable[[Ctx], bool]
 Then = Callable[[Ctx], Expectation]
 
@@ -163,6 +174,17 @@ def _skb_hash_then(ctx: Ctx) -> Expectation:
     if got[1] == XDP_RSS_TYPE_NONE:
         return nodata("NIC reported no hash; driver leaves skb->hash 0", loss=False)
     return value(got[0], "driver copies the NIC hash into skb->hash")
+
+
+def _csum_then(ctx: Ctx) -> Expectation:
+    """CHECKSUM_UNNECESSARY for a frame the NIC parsed with both checksums good;
+    CHECKSUM_NONE (the stack verifies) for a broken one or an unparsed VLAN stack."""
+    p = ctx.pkt
+    if p.bad_csum:
+        return value(CHECKSUM_NONE, f"{p.bad_csum} checksum broken: the driver reports NONE")
+    if not nic_parses(ctx.facts, p):
+        return value(CHECKSUM_NONE, "VLAN stack not parsed: nothing verified", loss=False)
+    return value(CHECKSUM_UNNECESSARY, f"{p.l3}/{p.l4} checksums good: verified by the NIC")
 
 
 def _queue_then(ctx: Ctx) -> Expectation:
@@ -353,6 +375,138 @@ TC_HELPER_RULES: tuple[Rule, ...] = (
 )
 
 
+# --- stacked devices and tunnels (paths vlan-dev, vlan-dev-sw, gre, vxlan;
+# harness.guest.stacked): the upper device's skb at its TC ingress ------------------
+#: 7.2.13 and 6.12 alike (the same code in both trees); skb_metadata_end() is
+#: skb_mac_header() in both (include/linux/skbuff.h)
+STACKED_META_KEPT_SOURCE = {
+    "vlan-dev": "net/8021q/vlan_core.c vlan_do_receive: skb->dev = vlan_dev; "
+                "__vlan_hwaccel_clear_tag -- with VLAN_FLAG_REORDER_HDR (the default) "
+                "neither skb->data nor the MAC header moves",
+    "vlan-dev-sw": "net/core/skbuff.c skb_vlan_untag -> skb_reorder_vlan_header: "
+                   "memmove(meta + VLAN_HLEN, meta, meta_len) moves the metadata with the "
+                   "MAC header (mac_header += VLAN_HLEN); then vlan_do_receive as above",
+}
+STACKED_META_LOST_SOURCE = (
+    "net/ipv4/ip_tunnel_core.c __iptunnel_pull_header: skb_pull_rcsum over the outer "
+    "headers; net/ipv4/ip_tunnel.c ip_tunnel_rcv (gretap: eth_type_trans) and "
+    "drivers/net/vxlan/vxlan_core.c vxlan_set_mac (skb_reset_mac_header + "
+    "eth_type_trans) put the MAC header on the inner Ethernet header; nothing moves or "
+    "clears the metadata (no skb_metadata_clear on the decap path), so skb_metadata_end() "
+    "(= skb_mac_header) now points past the outer headers: include/linux/filter.h "
+    "bpf_compute_data_pointers (data_meta = skb->data - skb_metadata_len) and "
+    "net/core/filter.c bpf_skb_meta_pointer (dynptr) read the outer headers' last bytes. "
+    "'Decouple skb metadata from the MAC header' (L2 decap preservation) was under review "
+    "in 2026, not in 7.2")
+STACKED_HASH_SOURCE = (
+    "net/ipv4/ip_tunnel_core.c __iptunnel_pull_header: skb_clear_hash_if_not_l4 (keeps "
+    "an L4 hash, clears an L3 one); igc_rx_hash / virtio_skb_set_hash set l4_hash only "
+    "for TCP/UDP hash types")
+
+
+def _stacked_path_of(pkt: SentPacket) -> str:
+    """The stacked path family a plan packet is for (harness.guest.stacked.path_of)."""
+    return pkt.encap["type"] if pkt.encap else "vlan-dev"
+
+
+def _stacked_meta_lost(c: Ctx) -> Expectation:
+    return replace(
+        value("corrupted", "the tunnel's decap moves the MAC header to the inner frame "
+              "but not the metadata: data_meta and the dynptr show the outer headers' last "
+              "bytes", loss=True),
+        right=value("intact", "metadata kept across the decap"))
+
+
+def _stacked_vlan_hash(c: Ctx) -> Expectation:
+    e = expect(c.facts, c.pkt, "pass", "hash")
+    return replace(e, reason="vlan_do_receive / skb_vlan_untag leave skb->hash as the "
+                   f"driver set it: {e.reason}")
+
+
+def _outer_l4_kept(c: Ctx, nic_skb: Expectation) -> Expectation:
+    """What the VXLAN device's skb shows, from what the NIC's skb of the outer frame
+    carries (``nic_skb``): an L4 hash survives the decap, anything else is 0."""
+    got = nic_hash(c.facts, outer_packet(c.pkt))
+    if nic_skb.kind == "value" and got is not None and got[1] & XDP_RSS_TYPE_L4_ANY:
+        return value(nic_skb.value, "the NIC's L4 hash of the outer UDP flow survives "
+                     "skb_clear_hash_if_not_l4: the upper skb's hash is the outer flow's "
+                     "(Toeplitz over the outer 4-tuple), the inner flow's hash is not there",
+                     loss=True)
+    if nic_skb.kind == "skip":
+        return nic_skb
+    return nodata("the NIC's skb hash of the outer flow is not an L4 one (or none): "
+                  "skb_clear_hash_if_not_l4 leaves 0", loss=True)
+
+
+def _stacked_vxlan_hash(c: Ctx) -> Expectation:
+    """The NIC's skb expectation for the outer frame (as path pass), through the decap;
+    a known bug of that skb (virtio-net: no hash after XDP_PASS) shows through it."""
+    nic_skb = expect(c.facts, outer_packet(c.pkt), "pass", "hash")
+    if nic_skb.bug and nic_skb.right is not None:
+        return replace(nic_skb, reason=f"{nic_skb.reason} (the outer frame's skb)",
+                       right=_outer_l4_kept(c, nic_skb.right))
+    return _outer_l4_kept(c, nic_skb)
+
+
+STACKED_RULES: tuple[Rule, ...] = (
+    Rule(
+        "stacked-other-packet",
+        paths=frozenset(STACKED_PATHS),
+        when=lambda c: _stacked_path_of(c.pkt) != c.path.removesuffix("-sw"),
+        then=lambda c: skip("another stacked path's packet"),
+        source="harness/guest/stacked.py roles: packet i is for one path",
+    ),
+    Rule(
+        "stacked-vlan-meta-kept",
+        paths=_fs("vlan-dev", "vlan-dev-sw"),
+        fields=_fs("meta"),
+        then=lambda c: value("intact", "the VLAN device's skb keeps the metadata in front "
+                             "of its MAC header"),
+        source="; ".join(STACKED_META_KEPT_SOURCE.values()),
+    ),
+    Rule(
+        "stacked-tunnel-meta-lost",
+        paths=_fs("gre", "vxlan"),
+        fields=_fs("meta"),
+        then=_stacked_meta_lost,
+        source=STACKED_META_LOST_SOURCE,
+    ),
+    Rule(
+        "stacked-vlan-hash-kept",
+        paths=_fs("vlan-dev", "vlan-dev-sw"),
+        fields=_fs("hash"),
+        then=_stacked_vlan_hash,
+        source="net/8021q/vlan_core.c vlan_do_receive, net/core/skbuff.c skb_vlan_untag: "
+        "neither touches skb->hash",
+    ),
+    Rule(
+        "stacked-vlan-tag-consumed",
+        paths=_fs("vlan-dev", "vlan-dev-sw"),
+        fields=_fs("vlan"),
+        then=lambda c: nodata("vlan_do_receive clears the tag (__vlan_hwaccel_clear_tag): "
+                              "the VLAN device stands for it", loss=False),
+        source="net/8021q/vlan_core.c vlan_do_receive: __vlan_hwaccel_clear_tag(skb)",
+    ),
+    Rule(
+        "stacked-gre-hash-cleared",
+        paths=_fs("gre"),
+        fields=_fs("hash"),
+        then=lambda c: nodata("the NIC hashes an IPv4/GRE frame over the outer addresses "
+                              "(an L3 hash): __iptunnel_pull_header clears it "
+                              "(skb_clear_hash_if_not_l4), the inner flow's hash is "
+                              "software-computed on demand (hash_recalc)", loss=True),
+        source=STACKED_HASH_SOURCE,
+    ),
+    Rule(
+        "stacked-vxlan-hash-outer",
+        paths=_fs("vxlan"),
+        fields=_fs("hash"),
+        then=_stacked_vxlan_hash,
+        source=STACKED_HASH_SOURCE,
+    ),
+)
+
+
 # --- the metadata size sweep (paths sizes:<path>, harness.guest.meta_sizes) ----------
 #: sizeof(struct xdp_frame) on 64-bit (include/net/xdp.h): bpf_xdp_adjust_meta keeps it free
 XDP_FRAME_SIZE = 40
@@ -421,6 +575,64 @@ SIZE_RULES: tuple[Rule, ...] = (
 
 RULES: tuple[Rule, ...] = (
     *STORE_RULES,
+    # --- RX checksum state of the skb at TC (bpf_csum_level QUERY: UNNECESSARY or not) ---
+    # the driver's state, then GRO's: on a device with NETIF_F_GRO, GRO verifies the
+    # TCP/UDP checksum of a CHECKSUM_NONE skb in software and marks a good one UNNECESSARY
+    Rule(
+        "csum-skb-broken",
+        paths=CSUM_SKB_PATHS,
+        fields=_fs("csum"),
+        when=lambda c: bool(c.pkt.bad_csum),
+        then=lambda c: value(CHECKSUM_NONE, f"{c.pkt.bad_csum} checksum broken: neither the "
+                             "driver nor GRO may call it verified", loss=False),
+        source=f"{IGC_MAIN}: igc_rx_checksum (1746) L4E|IPE -> CHECKSUM_NONE; "
+        "net/ipv4/af_inet.c inet_gro_receive (1500: ip_fast_csum), tcp4_gro_receive, "
+        "udp4_gro_receive, tcp6/udp6_gro_receive: skb_gro_checksum_validate fails -> no "
+        "skb_gro_incr_csum_unnecessary; ground truth: the sent record's bad_csum",
+    ),
+    Rule(
+        "csum-skb-igc",
+        drivers=_fs("igc"),
+        paths=NIC_SKB_PATHS,
+        fields=_fs("csum"),
+        then=lambda c: value(CHECKSUM_UNNECESSARY, f"{c.pkt.l3}/{c.pkt.l4} checksums good: "
+                             "verified by the NIC (and by GRO)"),
+        source=f"{IGC_MAIN}: igc_rx_checksum (1746): TCPCS|UDPCS -> CHECKSUM_UNNECESSARY; "
+        "the model: qemu/hw/net/igc_core.c igc_rx_csum_status",
+    ),
+    Rule(
+        "csum-skb-gro",
+        paths=NIC_SKB_PATHS | {"cpumap-skb"},
+        fields=_fs("csum"),
+        when=lambda c: c.facts.driver != "veth",
+        then=lambda c: value(CHECKSUM_UNNECESSARY, f"{c.pkt.l3}/{c.pkt.l4} checksums good: "
+                             f"{c.facts.driver} leaves CHECKSUM_NONE, GRO verifies", loss=False),
+        source="drivers/net/virtio_net.c virtnet_receive_done -> "
+        "virtio_net_handle_csum_offload: UNNECESSARY only with VIRTIO_NET_HDR_F_DATA_VALID, "
+        "which the host's af_packet frames lack (virtio_net_hdr_from_skb); "
+        "net/core/xdp.c __xdp_build_skb_from_frame: no ip_summed (cpumap); then GRO "
+        "(NETIF_F_GRO on by default: net/core/dev.c register_netdevice "
+        "NETIF_F_SOFT_FEATURES; kernel/bpf/cpumap.c gro_receive_skb): "
+        "include/net/gro.h skb_gro_incr_csum_unnecessary",
+    ),
+    Rule(
+        "csum-skb-veth",
+        paths=CSUM_SKB_PATHS,
+        fields=_fs("csum"),
+        when=lambda c: c.facts.driver == "veth" or c.path == "veth-skb",
+        then=lambda c: value(CHECKSUM_NONE, "veth: the sender's CHECKSUM_NONE, or none from "
+                             "an xdp_frame, and GRO off on veth: nothing verifies", loss=False),
+        source="drivers/net/veth.c: veth_xmit leaves skb->ip_summed (af_packet: "
+        "CHECKSUM_NONE); net/core/xdp.c __xdp_build_skb_from_frame sets none; veth keeps "
+        "NETIF_F_GRO off by default (veth_disable_gro, 1798)",
+    ),
+    Rule(
+        "csum-skb-not-recorded",
+        fields=_fs("csum"),
+        when=lambda c: c.path not in KFUNC_PATHS,
+        then=lambda c: skip("the skb's checksum state is recorded at TC"),
+        source="-",
+    ),
     # --- rx queue: chosen through the RSS indirection table, seen at the XDP hook ---
     Rule(
         "queue-not-at-xdp",
@@ -435,6 +647,15 @@ RULES: tuple[Rule, ...] = (
         when=lambda c: c.facts.reta is None,
         then=lambda c: skip("the NIC's indirection table was not read"),
         source="-",
+    ),
+    Rule(
+        "queue-rx-filter",
+        fields=_fs("queue"),
+        when=lambda c: c.facts.driver == "igc" and bool(c.facts.rx_rules)
+        and filter_queue(c.facts.rx_rules or (), c.pkt.frame) is not None,
+        then=_queue_then,
+        source="igc: ETQF, flex (FHFT), RAH queue select, VLANPQF before RSS "
+        "(qemu/hw/net/igc_filters.c), the rules read back with ethtool -n",
     ),
     Rule(
         "queue-reta",
@@ -462,7 +683,8 @@ RULES: tuple[Rule, ...] = (
         fields=KFUNC_FIELDS,
         when=lambda c: c.facts.kfuncs is not None and KFUNC_OF_FIELD[c.field] not in c.facts.kfuncs,
         then=lambda c: skip(
-            f"{KFUNC_OF_FIELD[c.field]} not in kernel BTF (rx_hash 6.3, rx_vlan_tag 6.8)"
+            f"{KFUNC_OF_FIELD[c.field]} not in kernel BTF (rx_hash 6.3, rx_vlan_tag 6.8"
+            + ("; rx_checksum proposed 2026, not merged" if c.field == "csum" else "") + ")"
         ),
         source="kernel BTF of the guest",
     ),
@@ -505,6 +727,7 @@ RULES: tuple[Rule, ...] = (
     ),
     *TC_HELPER_RULES,
     *SIZE_RULES,
+    *STACKED_RULES,
     Rule(
         "meta-carried",
         fields=_fs("meta"),
@@ -626,6 +849,15 @@ RULES: tuple[Rule, ...] = (
         ),
         source="xdp-rx-metadata-features (netlink netdev dev-get); 7.2: virtio_net hash only, "
         "igc ts+hash, veth ts+hash+vlan",
+    ),
+    # --- RX checksum (proposed kfunc, 2026: veth + ice callbacks) -------------------
+    Rule(
+        "csum-nic",
+        paths=NIC_KFUNC_PATHS,
+        fields=_fs("csum"),
+        then=_csum_then,
+        source="ice_rx_csum (ice_txrx_lib.c): error bits -> CHECKSUM_NONE, L3/L4 verified "
+        "-> CHECKSUM_UNNECESSARY; ground truth: the sent record's bad_csum",
     ),
     Rule(
         "rxhash-off",
@@ -872,9 +1104,61 @@ RULES: tuple[Rule, ...] = (
 )
 
 
+# --- NIC faults (path faults, igc model rx-faults) --------------------------
+# Packets the model faulted get these; the others get the rules of FAULT_PATHS[path].
+# lines: 7.2.13, then 6.12.95 in brackets (the same code in both)
+
+
+def _faulted(fault: str) -> Cond:
+    return lambda c: fault in (c.facts.nic_faults or {}).get(c.pkt.id, frozenset())
+
+
+def _fault_rule(name: str, fault: str, gate: Cond, fields: frozenset[str],
+                then: Then, source: str,
+                paths: frozenset[str] | None = None) -> Rule:
+    """An igc rule for the packets the model faulted with ``fault`` (when ``gate`` holds:
+    the NIC could have given the value at all); ``source`` is in igc_main.c."""
+    faulted = _faulted(fault)
+    return Rule(name, drivers=_fs("igc"), paths=paths, fields=fields,
+                when=lambda c: gate(c) and faulted(c), then=then,
+                source=f"{IGC_MAIN}: {source}")
+
+
+FAULT_RULES: tuple[Rule, ...] = (
+    _fault_rule(
+        "fault-no-ts", "ts", lambda c: c.facts.hwtstamp_rx, _fs("timestamp"),
+        lambda c: nodata("the model wrote no RX timestamp (TSIP clear): the driver must "
+                         "report none, not invent one or keep the previous", loss=False),
+        "igc_xdp_rx_timestamp (7062 [6888]) TSIP ? stamp : -ENODATA; igc_clean_rx_irq "
+        "(2645 [2624]) reads the header stamp only if TSIP",
+    ),
+    _fault_rule(
+        "fault-rss-none", "rss", lambda c: c.facts.rxhash, _fs("hash", "hash_type"),
+        lambda c: value(0, "RSS type none: igc_xdp_rss_type[IGC_RSS_TYPE_NO_HASH] = "
+                        "XDP_RSS_TYPE_L2 (0)" if c.field == "hash_type" else
+                        "RSS type none: the model writes hash 0", loss=False),
+        "igc_xdp_rx_hash (7048 [6874]), igc_xdp_rss_type[] (7029 [6855])",
+        paths=_fs("faults"),
+    ),
+    _fault_rule(
+        "fault-rss-none-skb", "rss", lambda c: c.facts.rxhash, _fs("hash"),
+        lambda c: nodata("RSS type none, hash 0: skb_set_hash(skb, 0, PKT_HASH_TYPE_L2) "
+                         "leaves skb->hash 0", loss=False),
+        "igc_rx_hash (1806 [1780]), igc_rss_type_table[NO_HASH] = L2",
+        paths=_fs("faults-skb"),
+    ),
+)
+
+
 def match_rule(facts: Facts, pkt: SentPacket, path: str, fld: str) -> Rule | None:
-    """The first rule that applies, or None."""
+    """The first rule that applies, or None (fault paths: a fault rule, else the rules
+    of the path they stand for)."""
     ctx = Ctx(facts, pkt, path, fld)
+    if path in FAULT_PATHS:
+        rule = next((r for r in FAULT_RULES if r.matches(ctx)), None)
+        if rule is not None:
+            return rule
+        ctx = Ctx(facts, pkt, FAULT_PATHS[path], fld)
     for rule in RULES:
         if rule.matches(ctx):
             return rule
@@ -890,6 +1174,8 @@ def expect(facts: Facts, pkt: SentPacket, path: str, fld: str) -> Expectation:
     rule = match_rule(facts, pkt, path, fld)
     if rule is None:
         return skip(f"no rule for {facts.driver}/{path}/{fld}")
+    if path in FAULT_PATHS and rule not in FAULT_RULES:
+        path = FAULT_PATHS[path]
     return replace(rule.then(Ctx(facts, pkt, path, fld)), rule=rule.name)
 
 
@@ -920,7 +1206,7 @@ def rules_table() -> list[dict[str, str]]:
             "fields": names(r.fields),
             "source": r.source,
         }
-        for r in RULES
+        for r in (*RULES, *FAULT_RULES)
     ]
 
 

@@ -46,17 +46,25 @@ KFUNC_RX_TIMESTAMP = "bpf_xdp_metadata_rx_timestamp"  # 6.3
 KFUNC_RX_HASH = "bpf_xdp_metadata_rx_hash"  # 6.3
 KFUNC_RX_VLAN_TAG = "bpf_xdp_metadata_rx_vlan_tag"  # 6.8
 KFUNC_DYNPTR_SKB_META = "bpf_dynptr_from_skb_meta"  # 6.18
+# proposed 2026 (veth + ice, v4 July), not merged: detected from BTF, not called
+KFUNC_RX_CHECKSUM = "bpf_xdp_metadata_rx_checksum"
 # the never-merged XDP_REDIRECT RX hints series (harness.oracle.store)
 KFUNC_STORE_RX_HASH = "bpf_xdp_store_rx_hash"
 KFUNC_STORE_RX_VLAN = "bpf_xdp_store_rx_vlan"
 KFUNC_STORE_RX_TS = "bpf_xdp_store_rx_ts"
 KFUNCS = (KFUNC_RX_TIMESTAMP, KFUNC_RX_HASH, KFUNC_RX_VLAN_TAG, KFUNC_DYNPTR_SKB_META,
-          KFUNC_STORE_RX_HASH, KFUNC_STORE_RX_VLAN, KFUNC_STORE_RX_TS)
+          KFUNC_RX_CHECKSUM, KFUNC_STORE_RX_HASH, KFUNC_STORE_RX_VLAN, KFUNC_STORE_RX_TS)
 
 # netdev netlink xdp-rx-metadata-features (one per xmo_rx_* callback)
 FEATURE_TIMESTAMP = "timestamp"
 FEATURE_HASH = "hash"
 FEATURE_VLAN_TAG = "vlan-tag"
+FEATURE_CHECKSUM = "checksum"  # the proposed series' xmo_rx_checksum (assumed name)
+
+# skb->ip_summed values (include/linux/skbuff.h), as the checksum kfunc reports them
+CHECKSUM_NONE, CHECKSUM_UNNECESSARY, CHECKSUM_COMPLETE = 0, 1, 2
+CSUM_NAMES = {CHECKSUM_NONE: "NONE", CHECKSUM_UNNECESSARY: "UNNECESSARY",
+              CHECKSUM_COMPLETE: "COMPLETE"}
 
 
 def normalize_feature(name: str) -> str:

@@ -14,6 +14,7 @@ path of the cell (``xdp-hints run`` with those options).  The spec::
     append = ""                  # extra kernel command line
     boot_timeout = 240           # seconds; default scaled by the accelerator
     timeout = 3600               # seconds for one attempt of a cell
+    test_fault = "guest-panic"   # test only: ``run --test-fault`` (harness.suite.faults)
 
     [[kernel]]
     spec = "debian:sid"          # any --kernel spec; a relative path is relative to this file
@@ -37,11 +38,13 @@ from typing import Any
 from harness import nics
 from harness.errors import UsageError
 from harness.nics.base import CLI_PATHS, DEFAULT_PATHS
+from harness.suite.faults import ALL_FAULTS
 
 #: keys valid at the top level and in every ``[[kernel]]`` table, with their types
 OPTION_TYPES: dict[str, type | tuple[type, ...]] = {
     "nics": list, "paths": (list, str), "packets": int, "cpus": int, "memory": int,
     "queues": int, "append": str, "boot_timeout": (int, float), "timeout": (int, float),
+    "test_fault": str,
 }
 KERNEL_ONLY = {"spec": str, "id": str, "modules": str}
 DEFAULT_NICS = ("igc", "virtio-net")
@@ -64,6 +67,7 @@ class Cell:
     append: str = ""
     boot_timeout: float | None = None
     timeout: float = 3600.0
+    test_fault: str | None = None
 
     def run_args(self) -> list[str]:
         """The ``xdp-hints run`` options for this cell (output files not included)."""
@@ -77,6 +81,8 @@ class Cell:
             args += ["--append", self.append]
         if self.boot_timeout:
             args += ["--boot-timeout", str(self.boot_timeout)]
+        if self.test_fault:
+            args += ["--test-fault", self.test_fault]
         return args
 
     def to_dict(self) -> dict[str, Any]:
@@ -130,6 +136,9 @@ def _options(where: str, table: Mapping[str, Any], allowed: Mapping[str, Any]) -
                 raise UsageError(f"{where}: unknown path {bad or '(empty list)'} "
                                  f"(choose from {', '.join(CLI_PATHS)})")
             value = tuple(value)
+        elif key == "test_fault" and value not in ALL_FAULTS:
+            raise UsageError(f"{where}: unknown test_fault {value!r} "
+                             f"(choose from {', '.join(ALL_FAULTS)})")
         elif key in ("packets", "cpus", "memory", "queues", "timeout") and value < 1:
             raise UsageError(f"{where}: `{key}` must be at least 1")
         out[key] = value

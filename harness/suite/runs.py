@@ -29,6 +29,16 @@ meta-sizes sizes-pass, -veth,  ``sizes:pass``, ``sizes:veth``, ``sizes:veth-skb`
            -xsk-zc (those      ``sizes:xsk-zc`` (field meta): a blob of 4..252 bytes
            modes, --meta-sweep) by packet id, 2 packets per size
                                (harness.guest.meta_sizes); opt-in
+vlan-dev   stacked (pass       ``vlan-dev`` (VLAN sub-interfaces, rx-vlan-offload on),
+gre        --tc none --upper)  ``gre`` (gretap), ``vxlan`` (VXLAN device): the upper
+vxlan                          device's skb at its TC ingress (fields meta, hash, vlan),
+                               harness.guest.stacked; 8 packets per path, one invocation
+vlan-dev-  stacked-sw (the     ``vlan-dev-sw``: the VLAN devices with rx-vlan-offload
+sw         same, rx-vlan-      off (the stack untags); opt-in (one more invocation)
+           offload off)
+faults     faults (pass        ``faults`` (kfuncs), ``faults-skb`` (skb at TC): the igc
+           --no-meta, igc      model faults chosen packet ids (no stamp, RSS type none,
+           rx-faults)          checksum error); the answers must be exact per packet
 =========  ==================  ===================================================
 
 The ``*-store`` invocations run only where the guest's BTF has the store kfuncs
@@ -46,7 +56,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from harness.guest import meta_sizes, tc_chain
+from harness.guest import meta_sizes, stacked, tc_chain
 from harness.nics.base import CLI_PATHS
 from harness.oracle import FIELDS, Facts
 from harness.oracle.paths import SIZE_PATHS, SWEEP_SIZES, TC_HELPER_PATHS, TC_HELPERS
@@ -70,6 +80,9 @@ class Run:
     struct_only: bool = False  # needs struct xh_meta (skipped under --meta-format tlv)
     #: oracle path -> extra GuestRunner.observe arguments when that path is asked for
     path_observe: dict[str, dict[str, Any]] | None = None
+    #: upper devices on the NIC (harness.guest.stacked.Stack): made before the runner
+    #: starts, the plan wrapped for them, records judged per device
+    stacked: bool = False
 
     def observe_args(self, oracle_paths: Iterable[str]) -> dict[str, Any]:
         """The observe() arguments for an invocation yielding ``oracle_paths``."""
@@ -114,13 +127,25 @@ RUNS: dict[str, Run] = {
                             packets=2 * len(SWEEP_SIZES), convert=meta_sizes.canonical,
                             annotate=meta_sizes.summarize, struct_only=True)
        for name, mode in (("xsk", "copy"), ("xsk-zc", "zerocopy"))},
+    # stacked devices and tunnels: the plan's kinds follow the paths asked for
+    "stacked": Run("pass", {"tc": "none"}, stacked.POINT, ("vlan-dev", "gre", "vxlan"),
+                   kinds=stacked.plan_kinds(("vlan-dev", "gre", "vxlan")),
+                   packets=3 * stacked.PACKETS_PER_PATH, struct_only=True, stacked=True),
+    "stacked-sw": Run("pass", {"tc": "none"}, stacked.POINT, ("vlan-dev-sw",),
+                      kinds=stacked.plan_kinds(("vlan-dev-sw",)),
+                      packets=stacked.PACKETS_PER_PATH, struct_only=True, stacked=True),
+    # the NIC faults chosen packets (igc model rx-faults); no data_meta: skb stamps intact
+    "faults": Run("pass", {"no_meta": True}, "tc", ("faults", "faults-skb"),
+                  {"xdp": "faults", "tc": "faults-skb"}),
 }
 #: invocations that need the store kfuncs in the guest's BTF
 STORE_RUNS = frozenset({"veth-store", "cpumap-store"})
 #: CLI path -> the invocation it shares (xdp and pass: one)
 RUN_OF_PATH = {"skb": "skb", "tpacket": "skb", "xdp": "pass", "xdp-late": "pass",
                "pass": "pass", "veth": "veth", "cpumap": "cpumap", "xsk": "xsk",
-               "xsk-zc": "xsk-zc", "tc-helpers": "tc-helpers", "meta-sizes": "sizes-pass",
+               "xsk-zc": "xsk-zc", "faults": "faults", "tc-helpers": "tc-helpers",
+               "meta-sizes": "sizes-pass", "vlan-dev": "stacked", "gre": "stacked",
+               "vxlan": "stacked", "vlan-dev-sw": "stacked-sw",
                "veth-store": "veth-store", "cpumap-store": "cpumap-store"}
 #: CLI path -> invocations of its own after that one
 EXTRA_RUNS: dict[str, tuple[str, ...]] = {"pass": ("pass-bare",),
@@ -130,8 +155,10 @@ EXTRA_RUNS: dict[str, tuple[str, ...]] = {"pass": ("pass-bare",),
 ORACLE_PATHS = {"skb": ("skb",), "tpacket": ("tpacket",), "xdp": ("xdp",),
                 "xdp-late": ("xdp-late",), "pass": ("pass", "pass-bare"),
                 "veth": ("veth", "veth-skb"), "cpumap": ("cpumap", "cpumap-skb"),
-                "xsk": ("xsk",), "xsk-zc": ("xsk-zc",), "tc-helpers": TC_HELPER_PATHS,
-                "meta-sizes": SIZE_PATHS, "veth-store": ("veth-store-skb",),
+                "xsk": ("xsk",), "xsk-zc": ("xsk-zc",), "faults": ("faults", "faults-skb"),
+                "tc-helpers": TC_HELPER_PATHS, "meta-sizes": SIZE_PATHS,
+                "vlan-dev": ("vlan-dev",), "gre": ("gre",), "vxlan": ("vxlan",),
+                "vlan-dev-sw": ("vlan-dev-sw",), "veth-store": ("veth-store-skb",),
                 "cpumap-store": ("cpumap-store-skb",)}
 
 

@@ -17,19 +17,28 @@ and per run the runner's hwtstamp result and cpumap probe.
 
 from __future__ import annotations
 
+import shlex
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 from harness import nics, oracle
+from harness.errors import HarnessError
+from harness.guest import stacked
 from harness.guest.runner import GuestRunner, RunnerError
 from harness.nics.base import DEFAULT_PATHS, GuestNic
 from harness.oracle import Facts
 from harness.progress import Emit, RunFinished, RunStarted, quiet
 from harness.suite import runs, tpacket
-from harness.suite.faults import fault_is_tc_chain, fault_object
-from harness.traffic.packets import DEFAULT_KINDS, SentPacket, make_plan
+from harness.suite.faults import (
+    GUEST_FAULTS,
+    MODEL_FAULTS,
+    fault_is_tc_chain,
+    fault_is_upper,
+    fault_object,
+)
+from harness.traffic.packets import DEFAULT_KINDS, SentPacket, make_plan, with_bad_checksums
 from harness.verdict.compare import Row, compare
 from harness.vm.machine import raise_if_crashed
 
@@ -47,6 +56,7 @@ class Options:
     meta_format: str = "struct"  # "tlv": the XDP program writes TLV entries (runner --meta-tlv)
     program: Any = None  # a user's program in place of ours (harness.guest.program)
     udp_4tuple: bool = True  # igc: ethtool -N rx-flow-hash udp4/udp6 sdfn
+    rx_rules: Sequence[str] = ()  # igc: ethtool -N <if> <rule> after set-up (run --rx-rule)
 
 
 @dataclass
@@ -108,6 +118,10 @@ class NicScenario:
         self.kind.attach(g)
         self.vm.ssh.check(f"ip link set {g.qifname} up", timeout=60)
         self.kind.prepare(g)
+        for rule in self.opts.rx_rules:
+            r = g.sh(f"ethtool -N {g.qifname} {shlex.join(shlex.split(rule))}")
+            if r.rc != 0:
+                raise HarnessError(f"ethtool -N {g.qifname} {rule}: {r.stderr.strip() or r.rc}")
         self._wait_carrier()
         probe = g.runner.probe(g.ifname)
         feats = oracle.parse_ethtool_features(g.sh(f"ethtool -k {g.qifname}").stdout)
@@ -130,16 +144,33 @@ class NicScenario:
             **self.kind.extra_facts(g),
         }
         self.base = oracle.facts_from_probe(probe, g.ifname, self.kind.driver, **extra)
-        if self.opts.fault:
+        if self.opts.fault in GUEST_FAULTS:
+            self._panic_guest()
+        elif self.opts.fault in MODEL_FAULTS:
+            g.test_fault = self.opts.fault
+        elif self.opts.fault:
             remote = f"{g.runner.remote_dir}/fault-{self.opts.fault}.bpf.o"
             self.vm.ssh.put(fault_object(self.opts.fault), remote, mode=0o644)
             if fault_is_tc_chain(self.opts.fault):
                 g.runner.tc_chain_obj = remote
+            elif fault_is_upper(self.opts.fault):
+                g.runner.upper_obj = remote
             else:
                 self.extra_args += ["--obj", remote]
         if self.opts.program is not None:
             self.extra_args += self.opts.program.push(self.vm, g.runner.remote_dir)
         return self.base
+
+    def _panic_guest(self) -> None:
+        """Test fault ``guest-panic``: a real kernel panic (sysrq c), seen as a crash."""
+        try:
+            self.vm.ssh.run("echo 1 > /proc/sys/kernel/sysrq; echo c > /proc/sysrq-trigger",
+                            timeout=20)
+        except Exception as e:  # noqa: BLE001 - the session dies with the guest
+            raise_if_crashed(self.vm, "after the guest-panic test fault", wait_s=10, cause=e)
+            raise
+        raise_if_crashed(self.vm, "after the guest-panic test fault", wait_s=10)
+        raise RunnerError("test fault guest-panic: the guest did not crash (sysrq c)")
 
     def _wait_carrier(self) -> None:
         deadline = time.monotonic() + 60
@@ -167,6 +198,8 @@ class NicScenario:
             "xsk_zc": f.xsk_zc,
             "hash_report": f.hash_report,
             "backend": f.backend,
+            **({"rx_rules": [f"{r.location}: {r.filter} -> queue {r.queue}"
+                             for r in f.rx_rules]} if f.rx_rules else {}),
         }
 
     # -- one runner invocation ------------------------------------------------
@@ -175,10 +208,9 @@ class NicScenario:
         first = _Ids.take(n)
         mac = self.g.nic.mac if self.g.nic is not None else \
             self.g.sh(f"cat /sys/class/net/{self.g.qifname}/address").stdout.strip()
-        return self.kind.adapt_plan(make_plan(n, dst_mac=mac,
-                                              kinds=spec.kinds or self.opts.kinds,
-                                              seed=self.opts.seed + first, first_id=first,
-                                              vids=nics.base.PLAN_VIDS))
+        plan = make_plan(n, dst_mac=mac, kinds=spec.kinds or self.opts.kinds,
+                         seed=self.opts.seed + first, first_id=first, vids=nics.base.PLAN_VIDS)
+        return self.kind.adapt_plan(with_bad_checksums(plan))
 
     def _facts_for(self, ready: dict) -> Facts:
         assert self.base is not None
@@ -196,24 +228,48 @@ class NicScenario:
         spec = runs.RUNS[run]
         name = self.kind.name
         opaths = runs.oracle_paths(run, paths)
+        stack = stacked.Stack(self.g, tuple(opaths)) if spec.stacked else None
+        if stack is not None:  # the plan for the upper devices asked for, wrapped for them
+            spec = replace(spec, kinds=stacked.plan_kinds(opaths),
+                           packets=stacked.PACKETS_PER_PATH * len(opaths))
         plan = self._plan(spec)
+        if stack is not None:
+            plan = stack.adapt(plan)
         ids = {p.id for p in plan}
         t0 = time.monotonic()
         stats = RunStats(name, run, len(plan), 0.0)
         self.emit(RunStarted(name, run, tuple(paths), len(plan)))
+        refused: list[Row] = []  # stacked paths whose upper device cannot be made: skip
+        if stack is not None:
+            upper = stack.up()
+            for p, why in stack.refused.items():
+                refused += runs.verdict_rows(name, [p], "skip", why)
+            opaths = [p for p in opaths if p not in stack.refused]
+            plan = stack.keep(plan)
+            ids = {p.id for p in plan}
+            if not upper:
+                stack.down()
+                self.emit(RunFinished(name, run, time.monotonic() - t0, 0, "no upper device"))
+                return refused, stats
+            spec = replace(spec, observe={**spec.observe, "upper": upper})
         # the ring receiver's python starts in the guest while the runner loads
+        # (and so do the kind's receivers: hooks.launch)
         ring = tpacket.launch(self.g) if tpacket.PATH in opaths else None
+        hooks = self.kind.run_hooks(self.g, plan, opaths)
+        hooks.launch()
         try:
             obs = self.g.runner.observe(self.ifname, spec.mode, extra_args=self.extra_args,
                                         **spec.observe_args(opaths))
         except RunnerError as e:
+            hooks.abandon()
             if ring is not None:
                 ring.stop(set(), wait_s=0)
+            if stack is not None:
+                stack.down()
             stats.seconds = time.monotonic() - t0
             stats.error = str(e).splitlines()[0]
             self.emit(RunFinished(name, run, stats.seconds, 0, stats.error))
             return self._refused(run, opaths, e), stats
-        hooks = self.kind.run_hooks(self.g, plan, opaths)
         if ring is not None:
             hooks = tpacket.TpacketRun(hooks, ring, sorted(ids))
         interrupted = False
@@ -232,15 +288,23 @@ class NicScenario:
                     hooks.after()
                 finally:
                     obs.stop()
+                    if stack is not None:
+                        stack.down()
         stats.seconds = time.monotonic() - t0
         stats.records = len(obs.records)
         raise_if_crashed(self.vm, "during the suite")
         facts = hooks.facts(self._facts_for(obs.ready or {}))
+        if stack is not None:
+            facts = stack.facts(facts)
         records = hooks.records(obs.records)
         if spec.convert is not None:
             records = spec.convert(records)
+        if stack is not None:
+            records = stack.canonical(records)
         rows = compare(name, facts, plan, records, paths=opaths, points=spec.points)
         hooks.annotate(rows)
+        if stack is not None:
+            stack.annotate(rows, records)
         if spec.annotate is not None:
             spec.annotate(rows, records)
         if obs.errors:
@@ -248,7 +312,7 @@ class NicScenario:
             for r in rows:
                 r.detail = (r.detail + f"; runner errors: {msg}").lstrip("; ")
         self.emit(RunFinished(name, run, stats.seconds, stats.records))
-        return rows, stats
+        return rows + refused, stats
 
     def _refused(self, run: str, opaths: list[str], e: RunnerError) -> list[Row]:
         """Rows for an invocation the runner could not start."""
@@ -276,7 +340,7 @@ class NicScenario:
                 continue
             offered = [p for p in mine if p in self.kind.paths]
             for p in mine:
-                if p not in offered:
+                if p not in offered and p not in nics.base.MODEL_PATHS:
                     out.rows.extend(runs.verdict_rows(
                         self.kind.name, runs.oracle_paths(run, [p]), "skip",
                         self.kind.why_not(p)))

@@ -8,6 +8,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 from harness import nics
@@ -22,14 +23,16 @@ from harness.vm.machine import GuestCrashed, raise_if_crashed
 SUITE_MODULES = ("veth", "8021q")
 
 
-def default_kinds() -> tuple[list[str], list[str]]:
-    """(NIC kinds this machine can offer by default, notes on the ones it cannot)."""
+def default_kinds(qemu: Path | None = None) -> tuple[list[str], list[str]]:
+    """(NIC kinds this machine can offer by default, notes on the ones it cannot).
+
+    ``qemu``: the binary ``--qemu`` names (it alone is asked, as the boot will use it)."""
     from harness.vm import qemu_cmd
     kinds, notes = [], []
     for name in nics.DEFAULT_KINDS:
         dev = nics.get(name).qemu_device
         try:
-            qemu_cmd.find(devices=[dev] if dev else [])
+            qemu_cmd.find(devices=[dev] if dev else [], override=qemu)
             kinds.append(name)
         except Exception as e:  # noqa: BLE001 - reported, the other NICs still run
             notes.append(f"{name} not offered: {e}")

@@ -50,6 +50,12 @@ class TpacketRun(RunHooks):
         self.rx = rx
         self.stamps: dict[int, int | None] = {}
 
+    def launch(self) -> None:
+        self.inner.launch()
+
+    def abandon(self) -> None:
+        self.inner.abandon()
+
     def before_send(self) -> None:
         self.inner.before_send()
         self.rx.wait_ready()

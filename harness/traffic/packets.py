@@ -1,5 +1,6 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
-"""Test frames with ground truth: Ethernet (+802.1Q / QinQ), IPv4/IPv6, UDP/TCP.
+"""Test frames with ground truth: Ethernet (+802.1Q / QinQ), IPv4/IPv6, UDP/TCP, and
+those frames inside a GRE (TEB) or VXLAN tunnel (:func:`encapsulate`).
 
 Every frame's L4 payload starts with::
 
@@ -15,8 +16,9 @@ from __future__ import annotations
 import ipaddress
 import random
 import struct
+import zlib
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from harness.traffic.checksum import inet_checksum, pseudo_header
@@ -75,6 +77,11 @@ class SentPacket:
     vlan_oob: bool = False
     sent_realtime_ns: int | None = None
     sent_monotonic_ns: int | None = None
+    bad_csum: str = ""  # "" both checksums good; "l3" IPv4 header / "l4" UDP/TCP broken
+    #: tunnelled (:func:`encapsulate`): the outer headers' truth (type "gre" | "vxlan",
+    #: src_mac, dst_mac, src_ip, dst_ip, and for vxlan sport, dport, vni); the other
+    #: fields describe the inner frame, ``frame`` is the outer one
+    encap: dict[str, Any] | None = None
 
     @property
     def kind(self) -> str:
@@ -83,7 +90,8 @@ class SentPacket:
             (n for n, t in VLAN_LAYOUTS.items() if t == tuple(v[0] for v in self.vlans)),
             "tags" + "-".join(f"{v[0]:04x}" for v in self.vlans),
         )
-        return f"{self.l3}-{self.l4}-{layout}"
+        inner = f"{self.l3}-{self.l4}-{layout}"
+        return f"{self.encap['type']}:{inner}" if self.encap else inner
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-friendly record (frame as hex)."""
@@ -103,6 +111,8 @@ class SentPacket:
             "vlan_oob": self.vlan_oob,
             "sent_realtime_ns": self.sent_realtime_ns,
             "sent_monotonic_ns": self.sent_monotonic_ns,
+            "bad_csum": self.bad_csum,
+            **({"encap": dict(self.encap)} if self.encap else {}),
             "frame": self.frame.hex(),
         }
 
@@ -125,6 +135,8 @@ class SentPacket:
             vlan_oob=bool(d.get("vlan_oob", False)),
             sent_realtime_ns=d.get("sent_realtime_ns"),
             sent_monotonic_ns=d.get("sent_monotonic_ns"),
+            bad_csum=str(d.get("bad_csum", "")),
+            encap=dict(d["encap"]) if d.get("encap") else None,
         )
 
 
@@ -266,6 +278,106 @@ def make_packet(
     )
 
 
+def break_checksum(pkt: SentPacket, which: str) -> SentPacket:
+    """The same packet with its IPv4 header (``l3``) or UDP/TCP (``l4``) checksum wrong
+    (bits flipped); the record says which (``bad_csum``)."""
+    if which not in ("l3", "l4") or (which == "l3" and pkt.l3 != "ipv4"):
+        raise ValueError(f"cannot break checksum {which!r} of a {pkt.l3} packet")
+    l3_off = 14 + 4 * len(pkt.vlans)
+    if which == "l3":
+        off = l3_off + 10
+    else:
+        off = l3_off + (20 if pkt.l3 == "ipv4" else 40) + (6 if pkt.l4 == "udp" else 16)
+    frame = bytearray(pkt.frame)
+    frame[off] ^= 0x5A
+    if which == "l4" and pkt.l4 == "udp" and frame[off] == frame[off + 1] == 0:
+        frame[off + 1] ^= 1  # UDP checksum 0 means "none": keep it wrong
+    return replace(pkt, frame=bytes(frame), bad_csum=which)
+
+
+#: every BAD_CSUM_EVERY-th packet id has a broken checksum in the suite's plans
+#: (:func:`with_bad_checksums`): id % 8 == 5 its UDP/TCP, id % 8 == 2 its IPv4 header
+BAD_CSUM_EVERY = 8
+BAD_CSUM_AT = {5: "l4", 2: "l3"}
+
+
+def with_bad_checksums(plan: Iterable[SentPacket]) -> list[SentPacket]:
+    """The plan with a few checksums broken on purpose, by packet id (:data:`BAD_CSUM_AT`;
+    an IPv6 packet picked for ``l3`` stays good): ground truth for the ``csum`` rows."""
+    out = []
+    for p in plan:
+        which = BAD_CSUM_AT.get(p.id % BAD_CSUM_EVERY, "")
+        out.append(break_checksum(p, which) if which and (which, p.l3) != ("l3", "ipv6")
+                   else p)
+    return out
+# --- tunnels ---------------------------------------------------------------------
+IPPROTO_GRE = 47
+ETH_P_TEB = 0x6558  # Transparent Ethernet Bridging: an Ethernet frame inside GRE
+VXLAN_PORT = 4789  # IANA
+VXLAN_FLAG_VNI = 0x08  # the I flag: the VNI is valid
+ENCAP_TYPES = ("gre", "vxlan")
+
+
+def ipv4_header(src: str, dst: str, proto: int, payload_len: int, ip_id: int = 0,
+                ttl: int = 64) -> bytes:
+    """An IPv4 header without options, DF set, with its checksum."""
+    hdr = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + payload_len, ip_id & 0xFFFF, 0x4000,
+                      ttl, proto, 0, ipaddress.IPv4Address(src).packed,
+                      ipaddress.IPv4Address(dst).packed)
+    return hdr[:10] + struct.pack("!H", inet_checksum(hdr)) + hdr[12:]
+
+
+def vxlan_source_port(pkt: SentPacket) -> int:
+    """The outer UDP source port for ``pkt``'s inner flow: 49152 + a CRC of the inner
+    5-tuple (a sender spreads flows over the ephemeral range, as Linux's
+    udp_flow_src_port does with the flow hash)."""
+    key = f"{pkt.src_ip}|{pkt.dst_ip}|{pkt.sport}|{pkt.dport}|{pkt.l4}".encode()
+    return 49152 + zlib.crc32(key) % 16384
+
+
+def encapsulate(pkt: SentPacket, kind: str, *, src_mac: str, dst_mac: str, src_ip: str,
+                dst_ip: str, vni: int = 42) -> SentPacket:
+    """``pkt`` inside an outer Ethernet / IPv4 frame from ``src_ip`` to ``dst_ip``:
+    ``gre`` -- GRE without flags, protocol TEB (a gretap device); ``vxlan`` -- UDP to
+    port 4789 and the VXLAN header with VNI ``vni``.  The inner frame goes as it is
+    (its Ethernet padding too); the record keeps the inner 5-tuple and the outer
+    headers' truth in ``encap``."""
+    if kind not in ENCAP_TYPES:
+        raise ValueError(f"unknown encapsulation {kind!r} (choose from {', '.join(ENCAP_TYPES)})")
+    if pkt.encap:
+        raise ValueError(f"packet {pkt.id} is already tunnelled")
+    encap: dict[str, Any] = {"type": kind, "src_mac": src_mac.lower(),
+                             "dst_mac": dst_mac.lower(),
+                             "src_ip": str(ipaddress.IPv4Address(src_ip)),
+                             "dst_ip": str(ipaddress.IPv4Address(dst_ip))}
+    if kind == "gre":
+        proto = IPPROTO_GRE
+        l4 = struct.pack("!HH", 0, ETH_P_TEB) + pkt.frame
+    else:
+        proto = IPPROTO_UDP
+        sport = vxlan_source_port(pkt)
+        body = struct.pack("!B3sI", VXLAN_FLAG_VNI, b"\0\0\0", (vni & 0xFFFFFF) << 8) + pkt.frame
+        seg = struct.pack("!HHHH", sport, VXLAN_PORT, 8 + len(body), 0) + body
+        csum = l4_checksum(ipaddress.IPv4Address(src_ip).packed,
+                           ipaddress.IPv4Address(dst_ip).packed, proto, seg)
+        l4 = seg[:6] + struct.pack("!H", csum) + seg[8:]
+        encap.update(sport=sport, dport=VXLAN_PORT, vni=vni & 0xFFFFFF)
+    frame = (mac_bytes(dst_mac) + mac_bytes(src_mac) + struct.pack("!H", ETH_P_IP)
+             + ipv4_header(src_ip, dst_ip, proto, len(l4), ip_id=pkt.id) + l4)
+    return replace(pkt, frame=frame, encap=encap)
+
+
+def outer_packet(pkt: SentPacket) -> SentPacket:
+    """The outer flow of a tunnelled VXLAN packet as a SentPacket of its own (what the
+    NIC parses and hashes: IPv4/UDP to port 4789)."""
+    e = pkt.encap
+    if not e or e["type"] != "vxlan":
+        raise ValueError(f"packet {pkt.id} is not VXLAN-tunnelled")
+    return replace(pkt, src_mac=e["src_mac"], dst_mac=e["dst_mac"], src_ip=e["src_ip"],
+                   dst_ip=e["dst_ip"], sport=e["sport"], dport=e["dport"], l3="ipv4",
+                   l4="udp", vlans=[], vlan_oob=False, encap=None)
+
+
 def parse_kind(kind: str) -> tuple[str, str, tuple[int, ...]]:
     """``ipv6-tcp-qinq`` -> ("ipv6", "tcp", (0x88a8, 0x8100)); the tag part is optional."""
     parts = kind.split("-")
@@ -279,6 +391,15 @@ def parse_kind(kind: str) -> tuple[str, str, tuple[int, ...]]:
     ):
         raise ValueError(f"bad packet kind {kind!r} (e.g. ipv4-udp, ipv6-tcp-dot1q, ipv4-udp-qinq)")
     return parts[0], parts[1], VLAN_LAYOUTS[parts[2]]
+
+
+def tag_tci(pkt_id: int, depth: int, pcp_draw: int, vid: int) -> int:
+    """TCI of tag ``depth`` (0 outermost) of packet ``pkt_id``: PCP never 0 (a random
+    ``pcp_draw`` in 0..7, 0 replaced by one cycling over 1..7), DEI set on every other
+    packet and opposite in the two tags of a QinQ frame, then the VID."""
+    pcp = pcp_draw or 1 + pkt_id % 7
+    dei = (pkt_id + depth) & 1
+    return (pcp << 13) | (dei << 12) | (vid & 0xFFF)
 
 
 def make_plan(
@@ -301,8 +422,9 @@ def make_plan(
     """A deterministic mix of ``n`` packets cycling through ``kinds``.
 
     Source address and both ports are drawn from ``random.Random(seed)``, so
-    the flows spread over RSS queues.  VLAN TCIs carry a random PCP and a VID
-    from ``vids`` (inner / only tag) or ``outer_vids`` (802.1ad outer tag).
+    the flows spread over RSS queues.  VLAN TCIs carry a VID from ``vids`` (inner /
+    only tag) or ``outer_vids`` (802.1ad outer tag) and the PCP and DEI of
+    :func:`tag_tci`, so a TCI read masked to the VID, or without PCP or DEI, differs.
     """
     kind_list = [parse_kind(k) for k in kinds]
     if not kind_list:
@@ -321,7 +443,7 @@ def make_plan(
         for depth, tpid in enumerate(tpids):
             outer = depth < len(tpids) - 1
             vid = rng.choice(list(outer_vids if outer else vids))
-            vlans.append((tpid, (rng.randrange(8) << 13) | (vid & 0xFFF)))
+            vlans.append((tpid, tag_tci(first_id + i, depth, rng.randrange(8), vid)))
         plan.append(
             make_packet(
                 first_id + i,

@@ -34,7 +34,10 @@ from harness.oracle import (
 from harness.traffic.packets import SentPacket
 
 #: fields observed on some paths only (no row elsewhere)
-FIELD_PATHS: dict[str, tuple[str, ...]] = {"queue": ("xdp",)}
+FIELD_PATHS: dict[str, tuple[str, ...]] = {"queue": ("xdp",),
+                                           "csum": ("xdp", "veth", "xsk", "xsk-zc", "skb",
+                                                    "pass", "pass-bare", "veth-skb",
+                                                    "cpumap-skb")}
 
 
 def has_row(path: str, fld: str) -> bool:
@@ -68,11 +71,15 @@ class Row:
     extra: list[int] = field(default_factory=list)
     duplicates: list[int] = field(default_factory=list)
     rules: list[str] = field(default_factory=list)
+    #: why a row that is not a pass reads as it does, each reason once: the loss reasons
+    #: (expected-unsupported), ``bug: why`` (known-bug), the skip reasons; [] for pass and
+    #: fail and for rows made elsewhere (readers then fall back to ``detail``)
+    reasons: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
-        """The JSON form (:data:`RESULT_KEYS` first, then the id lists and rules)."""
+        """The JSON form (:data:`RESULT_KEYS` first, then the id lists, rules, reasons)."""
         d: dict[str, Any] = {k: getattr(self, k) for k in RESULT_KEYS}
-        for k in ("mismatches", "missing", "extra", "duplicates", "rules"):
+        for k in ("mismatches", "missing", "extra", "duplicates", "rules", "reasons"):
             d[k] = list(getattr(self, k))
         return d
 
@@ -178,11 +185,13 @@ def compare_field(
     live = {pid: e for pid, e in exps.items() if e.kind != "skip"}
     skipped = {e.reason for e in exps.values() if e.kind == "skip"}
     if not live:
-        row.detail = "; ".join(sorted(skipped)) or "nothing to check"
+        row.reasons = sorted(skipped) or ["nothing to check"]
+        row.detail = "; ".join(row.reasons)
         return row
     reported = any(observed_of(r[0], fld)[2] for r in recs.values() if r)
     if recs and not reported and not all(e.probed for e in live.values()):
         row.detail = f"point {path!r} does not report {fld!r}"
+        row.reasons = [row.detail]
         return row
 
     by_id = {p.id: p for p in plan}
@@ -212,10 +221,11 @@ def compare_field(
                                  else exp.describe(fld)),
                     "observed": describe_observed(fld, rc, val),
                     "rule": exp.rule,
-                    "reason": (f"known bug {exp.bug} did not show: the right value was "
-                               "observed (kernel fixed?) -- the expectation table needs "
-                               f"updating (rule {exp.rule})") if fixed else exp.reason,
-                    **({"bug_not_shown": exp.bug} if fixed else {}),
+                    "reason": (f"{f'known bug {exp.bug}' if exp.bug else 'the documented loss'}"
+                               " did not show: the right value was observed (kernel "
+                               "fixed?) -- the expectation table needs updating (rule "
+                               f"{exp.rule})") if fixed else exp.reason,
+                    **({"bug_not_shown": exp.bug or exp.rule} if fixed else {}),
                 }
             )
     row.mismatches = bad[:MAX_SHOWN]
@@ -254,20 +264,20 @@ def compare_field(
     elif bugs:
         # wrong values, for a cause a rule cites: shown apart, not a failure
         row.verdict = "known-bug"
-        reasons = sorted({f"{e.bug}: {e.reason}" for e in bugs})
+        reasons = row.reasons = sorted({f"{e.bug}: {e.reason}" for e in bugs})
         parts.append(f"known kernel bug for {len(bugs)} of {len(live)} "
                      "(docs/kernel-bugs.md): " + "; ".join(reasons))
         if example:
             parts.append(example)
     elif all(e.loss or e.absent for e in live.values()):
         row.verdict = "expected-unsupported"
-        reasons = sorted({_loss_reason(e, fld) for e in live.values()})
+        reasons = row.reasons = sorted({_loss_reason(e, fld) for e in live.values()})
         parts.append("as expected: " + "; ".join(reasons))
     elif lost:
         # some packets carried the value and the kernel's documented path lost it:
         # not a plain pass, even if the other packets' values matched
         row.verdict = "expected-unsupported"
-        reasons = sorted({_loss_reason(e, fld) for e in lost})
+        reasons = row.reasons = sorted({_loss_reason(e, fld) for e in lost})
         parts.append(f"as expected, lost for {len(lost)} of {len(live)}: " + "; ".join(reasons))
     else:
         row.verdict = "pass"

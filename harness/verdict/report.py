@@ -5,7 +5,8 @@ Rows are :class:`harness.verdict.compare.Row` (one per NIC x path x field).  JSO
 
     {"kernel": "7.2.13+deb14-amd64", "accel": "tcg", ...,
      "results": [{"nic", "path", "field", "verdict", "checked", "matched", "detail",
-                  "mismatches": [...], "missing", "extra", "duplicates", "rules"}, ...]}
+                  "mismatches": [...], "missing", "extra", "duplicates", "rules",
+                  "reasons"}, ...]}  (reasons: absent in older files)
 
 JUnit: one ``<testcase classname="xdp-hints.NIC.PATH" name="FIELD">`` per row;
 ``fail`` -> ``<failure>``, ``skip`` -> ``<skipped>``; ``expected-unsupported`` and

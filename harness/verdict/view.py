@@ -42,9 +42,15 @@ NO_ROW = ("·", ".", "2")  # (path, field) has no row: not observable there, or 
 FIELD_LABELS = {"hash_type": "type", "timestamp": "ts", "queue": "rxq"}
 #: narrower labels, used when the NICs fit side by side only with these
 NARROW_LABELS = {"hash": "hs", "hash_type": "ht", "timestamp": "ts", "vlan": "vl", "meta": "md",
-                 "queue": "rq"}
-FIELD_ORDER = ("hash", "hash_type", "timestamp", "vlan", "meta", "queue")
+                 "queue": "rq", "csum": "cs"}
+FIELD_ORDER = ("hash", "hash_type", "timestamp", "vlan", "meta", "queue", "csum")
 GAP = 3  # spaces between NIC blocks set side by side
+#: path families drawn as one matrix line (their rows still listed in full below)
+FOLDED = ("tc:", "sizes:")
+#: lines of a screen: a run without failures is drawn within it where it can be
+SCREEN = 50
+#: which verdict a folded line shows: the first of these present among its rows
+WORST_FIRST = ("fail", None, "known-bug", "expected-unsupported", "skip", "pass")
 
 
 def use_colour(stream: TextIO, env: Mapping[str, str] | None = None) -> bool:
@@ -119,8 +125,12 @@ _SLUG = re.compile(r"^([A-Za-z0-9][\w.+-]*): ")
 
 
 def reasons(row: Mapping[str, Any]) -> list[str]:
-    """The reasons a non-pass row gives: for expected-unsupported what follows
-    "as expected", for known-bug the bugs (``name: why``), for skip the detail."""
+    """The reasons a non-pass row gives: its structured ``reasons`` (compare.Row); for a
+    row without them (older result files, rows made outside compare) read from the
+    detail: for expected-unsupported what follows "as expected", for known-bug the bugs
+    (``name: why``), for skip the detail."""
+    if row.get("reasons"):
+        return [str(w) for w in row["reasons"]]
     detail = str(row.get("detail") or "")
     verdict = row.get("verdict")
     pattern = {"expected-unsupported": _EU, "known-bug": _BUG}.get(str(verdict))
@@ -168,6 +178,13 @@ class _Result:
         self.rows = [dict(r) for r in rows]
         self.nics = list(dict.fromkeys(str(r["nic"]) for r in self.rows))
         self.paths = list(dict.fromkeys(str(r["path"]) for r in self.rows))
+        #: matrix lines: (label, paths); a FOLDED family of several paths is one line
+        families: dict[str, list[str]] = {}
+        for path in self.paths:
+            fam = next((f for f in FOLDED if path.startswith(f)), path)
+            families.setdefault(fam, []).append(path)
+        self.lines = [(fam + f"* ({len(ps)})" if len(ps) > 1 else ps[0], ps)
+                      for fam, ps in families.items()]
         self.fields = _order((str(r["field"]) for r in self.rows), FIELD_ORDER)
         self.cell = {(r["nic"], r["path"], r["field"]): r for r in self.rows}
         self.labels: Mapping[str, str] = FIELD_LABELS
@@ -177,18 +194,28 @@ class _Result:
                       for p in _split(str(r.get("detail") or ""))[1:]}
 
 
-def _block(res: _Result, nic: str, paths: list[str], st: Style) -> list[tuple[str, int]]:
+def _verdict(res: _Result, nic: str, paths: list[str], fld: str) -> str | None:
+    """The verdict a matrix cell shows: its row's, or for a folded family the worst of its
+    rows' (:data:`WORST_FIRST`; an unknown verdict ranks as None); None: no row."""
+    got = [str(r.get("verdict")) for p in paths if (r := res.cell.get((nic, p, fld)))]
+    if not got:
+        return None
+    rank = {v: i for i, v in enumerate(WORST_FIRST)}
+    return min(got, key=lambda v: rank.get(v, rank[None]))
+
+
+def _block(res: _Result, nic: str, lines_: list[tuple[str, list[str]]],
+           st: Style) -> list[tuple[str, int]]:
     """One NIC's cells as (text, visible width) lines: NIC name, field labels, a line per
-    path (``paths``; a path this NIC has no row on shows ``·``)."""
+    matrix line (a path, or a folded family; no row shows ``·``)."""
     labels = [_label(f, res.labels) for f in res.fields]
     width = len(" ".join(labels))
     lines = [(st.bold(nic), len(nic)), (" ".join(labels), width)]
-    for path in paths:
+    for _, paths in lines_:
         cells = []
         for fld, lab in zip(res.fields, labels, strict=True):
-            row = res.cell.get((nic, path, fld))
             left = (len(lab) - 1) // 2
-            g = st.glyph(None if row is None else str(row.get("verdict")))
+            g = st.glyph(_verdict(res, nic, paths, fld))
             cells.append(" " * left + g + " " * (len(lab) - 1 - left))
         lines.append((" ".join(cells), width))
     return lines
@@ -199,7 +226,7 @@ def fit_labels(res: _Result, width: int) -> Mapping[str, str]:
     ``width`` with them, else :data:`NARROW_LABELS`."""
     def total(labels: Mapping[str, str]) -> int:
         block = len(" ".join(_label(f, labels) for f in res.fields))
-        pw = max(len(p) for p in [*res.paths, "path"])
+        pw = max(len(p) for p in [*(label for label, _ in res.lines), "path"])
         return pw + len(res.nics) * (GAP + max(block, *(len(n) for n in res.nics)))
     return FIELD_LABELS if total(FIELD_LABELS) <= width else NARROW_LABELS
 
@@ -207,8 +234,8 @@ def fit_labels(res: _Result, width: int) -> Mapping[str, str]:
 def matrix(res: _Result, st: Style) -> list[str]:
     """A path column, then the NIC blocks side by side while they fit ``st.width``
     (the rest below, with a path column of their own)."""
-    pw = max(len(p) for p in [*res.paths, "path"])
-    blocks = [_block(res, nic, res.paths, st) for nic in res.nics]
+    pw = max(len(p) for p in [*(label for label, _ in res.lines), "path"])
+    blocks = [_block(res, nic, res.lines, st) for nic in res.nics]
     out: list[str] = []
     i = 0
     while i < len(blocks):
@@ -220,7 +247,7 @@ def matrix(res: _Result, st: Style) -> list[str]:
             i += 1
         if out:
             out.append("")
-        heads = ["", "path", *res.paths]
+        heads = ["", "path", *(label for label, _ in res.lines)]
         for n, head in enumerate(heads):
             parts = [head.ljust(pw)]
             for b in group:
@@ -288,8 +315,10 @@ def _wrap(line: str, width: int, indent: str) -> list[str]:
                          drop_whitespace=True) or [line]
 
 
-def grouped(res: _Result, verdict: str, title: str, st: Style) -> list[str]:
-    """Each reason of the ``verdict`` rows once, with the cells it covers."""
+def grouped(res: _Result, verdict: str, title: str, st: Style,
+            compact: bool = False) -> list[str]:
+    """Each reason of the ``verdict`` rows once, with the cells it covers (``compact``: one
+    line each, cells first, the reason cut at the width; the JSON and --table keep it all)."""
     rows = [r for r in res.rows if r.get("verdict") == verdict]
     if not rows:
         return []
@@ -307,6 +336,9 @@ def grouped(res: _Result, verdict: str, title: str, st: Style) -> list[str]:
         if slug:  # the bug's name and cells; its story is in docs/kernel-bugs.md
             text = f"{slug.group(1)}  [{at}]  {why[slug.end():]}"
             out.append(f"  {g} " + _one_line(text, st.width - 4, st))
+            continue
+        if compact:
+            out.append(f"  {g} " + _one_line(f"[{at}]  {why}", st.width - 4, st))
             continue
         text = f"{why}  [{at.replace(' ', _NBSP)}]"  # the cell list wraps as a whole
         wrapped = [w.replace(_NBSP, " ") for w in textwrap.wrap(
@@ -347,8 +379,10 @@ def render(rows: Iterable[Mapping[str, Any]], style: Style | None = None) -> str
             out += ["", st.paint(f"{title}: {len(bad)} row{'s' * (len(bad) != 1)}", "1;31")]
             for r in bad:
                 out += failure(r, st)
-    for verdict, title in SECTIONS:
-        section = grouped(res, verdict, title, st)
+    sections = [grouped(res, v, title, st) for v, title in SECTIONS]
+    if not failed and not other and len(out) + sum(len(x) + 1 for x in sections) + 2 > SCREEN:
+        sections = [grouped(res, v, title, st, compact=True) for v, title in SECTIONS]
+    for section in sections:
         if section:
             out += ["", *section]
     out.append("")

@@ -368,6 +368,15 @@ def _failure(console: Console, message: str, serial_log: Path) -> VMError:
     return VMError(f"{message}; last serial console lines ({serial_log}):", console.tail(30))
 
 
+def resolve_guest_ifnames(vm: VM, load: str | None = None) -> None:
+    """Find each test NIC's interface name in the guest by its MAC (public entry for tests
+    that boot a bare VM); ``load`` is a driver module to modprobe first when a name is
+    still missing (the boot-time load may not have happened)."""
+    if load and any(not n.guest_ifname for n in vm.test_nics):
+        vm.ssh.run(f"modprobe {load}", timeout=60)
+    _resolve_guest_ifnames(vm)
+
+
 def _resolve_guest_ifnames(vm: VM) -> None:
     """Find each test NIC's interface name in the guest by its MAC.
 

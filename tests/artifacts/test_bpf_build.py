@@ -228,7 +228,8 @@ def test_flags_come_from_flags_mk():
     # and every C file of guest-bpf is either the BPF program or a runner source
     c_files = {p.name for p in bpf_build.SRC_DIR.glob("*.c")}
     assert c_files == set(bpf_build.RUNNER_SOURCES) | {bpf_build.BPF_SOURCE,
-                                                         bpf_build.TCH_SOURCE}
+                                                         bpf_build.TCH_SOURCE,
+                                                         bpf_build.STK_SOURCE}
 
 
 def test_read_flags_refuses_what_it_cannot_read(tmp_path):
@@ -353,6 +354,7 @@ def fake_runner(tmp_path):
     art.runner.write_text(FAKE_RUNNER.format(python=sys.executable, meta=META_SIZE))
     art.bpf_object.write_bytes(b"\x7fELF")
     art.tc_helpers_object.write_bytes(b"\x7fELF")
+    art.stacked_object.write_bytes(b"\x7fELF")
     runner = GuestRunner(vm, artifacts=art, remote_dir=str(remote))
     runner.install()
     return runner

@@ -73,3 +73,14 @@ def test_bad_settings_name_the_option_before_a_boot(args, env, says):
     r = xdp_hints(*args, timeout=60, env=env)
     assert r.returncode == 2 and says in r.stderr, r.stderr
     assert len(r.stderr.strip().splitlines()) == 1 and "Traceback" not in r.stderr
+
+
+@pytest.mark.parametrize("args, says", [
+    (["--nic", "virtio-net", "--rx-rule", "flow-type ether proto 0x86dd action 1"],
+     "--rx-rule is for --nic igc only"),
+    (["--nic", "igc", "--rx-rule", "flow-type ether proto 0x86dd"], "with an action"),
+    (["--nic", "igc", "--rx-rule", "flow-type 'ether"], "No closing quotation"),
+])
+def test_bad_rx_rule_is_exit_2_before_a_boot(args, says):
+    r = xdp_hints("run", *args, timeout=60)
+    assert r.returncode == 2 and says in r.stderr, r.stderr

@@ -92,7 +92,7 @@ def test_silent_truncation_and_an_unexpected_252_fail() -> None:
 
 
 def test_meta_sizes_is_opt_in_and_runs_five_invocations() -> None:
-    assert OPT_IN_PATHS == ("meta-sizes",) and "meta-sizes" in CLI_PATHS
+    assert "meta-sizes" in OPT_IN_PATHS and "meta-sizes" in CLI_PATHS
     assert "meta-sizes" not in DEFAULT_PATHS and "tc-helpers" in DEFAULT_PATHS
     mine = ("sizes-pass", "sizes-veth", "sizes-cpumap", "sizes-xsk", "sizes-xsk-zc")
     assert runs.invocations(["meta-sizes"]) == {r: ["meta-sizes"] for r in mine}

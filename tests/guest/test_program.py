@@ -34,10 +34,13 @@ def test_contract_example_serves_every_path() -> None:
     prog = user_program(REPO / "examples/contract_xdp.bpf.c")
     assert prog.prog == "contract_xdp" and prog.dev_bound
     # every path but the size sweep (blobs only the harness's own program writes) and
-    # xdp-late (our program's own check of the drivers)
+    # xdp-late (our program's own check of the drivers), and the tunnels (the id inside
+    # GRE/VXLAN frames: our parser's)
     assert {p: prog.missing(p) for p in NEEDS} == {**{p: [] for p in NEEDS},
                                                    "meta-sizes": [PARTS["sweep"]],
-                                                   "xdp-late": [PARTS["late"]]}
+                                                   "xdp-late": [PARTS["late"]],
+                                                   "gre": [PARTS["encap"]],
+                                                   "vxlan": [PARTS["encap"]]}
     assert prog.runner_args("/r/x.o") == ["--xdp-obj", "/r/x.o", "--xdp-prog", "contract_xdp",
                                           "--xdp-dev-bound"]
 

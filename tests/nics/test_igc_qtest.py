@@ -383,11 +383,12 @@ def test_rx_rss_vlan_timestamp_msix(dev):
     flows = [("10.0.0.1", "10.0.0.2", 1000 + i, 4791) for i in range(6)]
     expect = []
     for n, (s, d, sp, dp) in enumerate(flows):
-        frame = udp4_frame(s, d, sp, dp, b"id%04d" % n + bytes(40), vlan=100 + n)
+        tci = ((n % 7 + 1) << 13) | ((n & 1) << 12) | (100 + n)  # PCP, DEI kept whole
+        frame = udp4_frame(s, d, sp, dp, b"id%04d" % n + bytes(40), vlan=tci)
         data = (ipaddress.IPv4Address(s).packed + ipaddress.IPv4Address(d).packed
                 + struct.pack("!HH", sp, dp))
         h = toeplitz(KEY, data)
-        expect.append((h, h & 1, len(frame) - 4, 100 + n))
+        expect.append((h, h & 1, len(frame) - 4, tci))
         dev.send(frame)
         # wait until the model took it (keeps the deterministic ts order == send order)
         deadline = time.monotonic() + 5
@@ -447,6 +448,44 @@ def test_fault_skip_timestamp_and_realtime_clock(dev):
     dev.wait_rdh(0, 3)
     _, _, st, ln, _ = dev.desc(0, 2)
     assert not st & 0x8 and ln == len(f) + 4 + 16
+
+
+def test_rx_faults_by_payload_match(dev):
+    """rx-faults: frames are picked by the bytes they carry (the suite's packet id), each
+    gets exactly its faults; the deterministic clock steps only for stamped frames."""
+    from harness.nics.igc import fault_pattern
+    dev.enable_pci()
+    dev.setup_rx(vlan_strip=False)
+    start = 1_600_000_000 * 10**9
+    dev.model.set_deterministic(start, 1000)
+    asked = {2: {"ts"}, 3: {"rss"}, 4: {"ts", "rss", "csum"}}
+    dev.model.set_rx_faults({fault_pattern(i): fs for i, fs in asked.items()})
+    for bad in ("q:00", "t:0", "t:" + "00" * 33, "t00"):
+        with pytest.raises(RuntimeError, match="rx-faults"):
+            dev.model._set("rx-faults", bad)
+    assert {fs for fs, _ in dev.model.rx_faults().values()} == \
+        {frozenset(f) for f in asked.values()}, "a bad list leaves the old one"
+    for n, pid in enumerate((1, 2, 3, 4, 9)):
+        payload = b"XDPHINT1" + struct.pack("<II", pid, 0) + bytes(20)
+        dev.send(udp4_frame("10.2.0.1", "10.2.0.2", 7000 + pid, 9, payload))
+        deadline = time.monotonic() + 5
+        while dev.model.stats()["rx_seq"] < n + 1 and time.monotonic() < deadline:
+            time.sleep(0.02)
+    log = dev.model.rx_log()
+    assert [r.ts_valid for r in log] == [True, False, True, False, True]
+    assert [r.ts_ns for r in log if r.ts_valid] == [start, start + 1000, start + 2000]
+    assert [r.rss_type for r in log] == [7, 7, 0, 0, 7] and log[2].hash == log[3].hash == 0
+    assert all(r.hash for r in (log[0], log[1], log[4]))
+    seen = {0: 0, 1: 0}
+    for n, r in enumerate(log):
+        _, _, st, _, _ = dev.desc(r.queue, seen[r.queue])
+        seen[r.queue] += 1
+        err = st & ((1 << 29) | (1 << 30))          # L4E, IPE
+        assert bool(err) == (n == 3), f"frame {n}: status {st:#x}"
+    assert {p: hits for p, (_, hits) in dev.model.rx_faults().items()} == \
+        {fault_pattern(i): 1 for i in asked}
+    dev.model.set_rx_faults({})
+    assert dev.model.rx_faults() == {}
 
 
 def test_ptp_clock_registers(dev):
@@ -873,3 +912,81 @@ def test_tx_timestamp_from_the_timer_the_descriptor_selects(dev):
     assert dev.r(TSYNCTXCTL) & 0x3 == 0x3, "TXTT_0 and TXTT_1"
     assert dev.r(0xB61C) * 10**9 + dev.r(0xB618) == s0, "register 0: timer 0"
     assert dev.r(0xB69C) * 10**9 + dev.r(0xB698) == s1, "register 1: timer 1"
+
+
+VLANPQF, WUFC, FHFT0 = 0x55B0, 0x5808, 0x9000
+
+
+def ETQF(n): return 0x5CB0 + 4 * n              # noqa: E302,E704
+
+
+def _queues_of(dev, frames: list[bytes]) -> list[int]:
+    """The queue the model put each frame in (rx-log), the rings refilled after each."""
+    dev.model.clear_rx_log()
+    for n, frame in enumerate(frames):
+        dev.send(frame)
+        deadline = time.monotonic() + 5
+        while dev.model.stats()["rx_seq"] < n + 1 and time.monotonic() < deadline:
+            time.sleep(0.02)
+        for q in (0, 1):
+            dev.w(RDT(q), (dev.r(RDH(q)) - 1) % NDESC)
+    log = dev.model.rx_log()
+    assert len(log) == len(frames), dev.model.stats()
+    return [rec.queue for rec in log]
+
+
+def test_receive_queue_filters_before_rss(dev):
+    """ETQF, flex, RAH queue select and VLANPQF steer a frame before RSS, in that order;
+    MRQC's default queue takes what RSS does not hash; filters-off leaves it all to RSS."""
+    dev.enable_pci()
+    dev.setup_rx(timestamp=False, vlan_strip=False)
+    for i in range(32):                             # RSS: every entry -> queue 0
+        dev.w(RETA + 4 * i, 0)
+    udp = udp4_frame("10.0.0.1", "10.0.0.2", 1000, 4791, bytes(40))
+    tcp = udp4_frame("10.0.0.1", "10.0.0.2", 1000, 4791, bytes(40), proto=6)
+    src_b = bytes.fromhex("0200000000bb")
+
+    def tagged(pcp: int, etype: bytes = b"\x08\x00") -> bytes:
+        return MAC_B + bytes.fromhex("020000000001") + struct.pack("!HH", 0x8100,
+                                                                   pcp << 13 | 7) \
+            + etype + udp[14:]
+
+    ptp = MAC_B + bytes.fromhex("020000000001") + b"\x88\xf7" + bytes(46)
+    from_b = tcp[:6] + src_b + tcp[12:]            # TCP: the flex filter misses it
+    frames = [udp, tcp, tagged(5), tagged(2), ptp, tagged(5, b"\x88\xf7"), from_b]
+    assert _queues_of(dev, frames) == [0] * len(frames), "no filter: RSS (all queue 0)"
+
+    dev.w(VLANPQF, (0x8 | 1) << (4 * 5))            # priority 5 -> queue 1
+    dev.w(ETQF(2), 0x88F7 | (0 << 16) | (1 << 26) | (1 << 31))  # PTP -> queue 0
+    dev.w(ETQF(3), 0x88B5 | (1 << 26))              # filter without queue enable: ignored
+    # RAR 1: source address 02:..:bb, queue select 1 (AV, QSEL_ENABLE, ASEL source)
+    dev.w(RAL0 + 8, int.from_bytes(src_b[:4], "little"))
+    dev.w(RAH0 + 8, int.from_bytes(src_b[4:], "little") | 1 << 16 | 1 << 18 | 1 << 28
+          | 1 << 31)
+    # flex filter 0, 32 bytes: our MAC, IPv4, IP protocol UDP -> queue 1
+    pattern = bytearray(32)
+    pattern[0:6], pattern[12:14], pattern[23] = MAC_B, b"\x08\x00", 17
+    masked = list(range(6)) + [12, 13, 23]
+    for row in range(4):
+        chunk = pattern[8 * row:8 * row + 8]
+        dev.w(FHFT0 + 16 * row, int.from_bytes(chunk[:4], "little"))
+        dev.w(FHFT0 + 16 * row + 4, int.from_bytes(chunk[4:], "little"))
+        dev.w(FHFT0 + 16 * row + 8, sum(1 << (i - 8 * row) for i in masked
+                                        if 8 * row <= i < 8 * row + 8))
+    dev.w(FHFT0 + 0xFC, 32 | (1 << 8))
+    dev.w(WUFC, (1 << 14) | (1 << 16))              # FLEX_HQ, FLX0
+    want = [1, 0, 1, 0, 0, 0, 1]
+    assert _queues_of(dev, frames) == want, "flex, -, VLAN prio, -, ETQF, ETQF over VLAN, MAC"
+
+    # the src-address entry steers; it does not make the MAC take that destination
+    assert not dev.model.stats()["rx_filtered"]
+    dev.send(src_b + bytes.fromhex("020000000001") + udp[12:])
+    time.sleep(0.3)
+    assert dev.model.stats()["rx_filtered"] == 1
+
+    dev.model.set_filters_off(True)
+    assert _queues_of(dev, frames) == [0] * len(frames), "filters off: RSS only"
+    dev.model.set_filters_off(False)
+    dev.w(MRQC, dev.r(MRQC) | (1 << 3))             # default queue 1: unhashed frames
+    assert _queues_of(dev, [udp, tcp, ptp, ptp[:12] + b"\x88\xb5" + ptp[14:]]) == \
+        [1, 0, 0, 1]

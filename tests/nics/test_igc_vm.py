@@ -157,11 +157,7 @@ def igc_vm():
                          append="xdph.modules=igc")
     with vm_mod.running_vm(spec) as vm:
         nic = vm.test_nics[0]
-        if not nic.guest_ifname:
-            vm.ssh.run("modprobe igc", timeout=60)
-            time.sleep(2)
-            out = vm.ssh.check(f"grep -il '^{nic.mac}$' /sys/class/net/*/address")
-            nic.guest_ifname = out.strip().split("/")[4]
+        vm_mod.resolve_guest_ifnames(vm, load="igc")
         ifn = nic.guest_ifname
         vm.ssh.check(f"ip link set {ifn} up && ip addr add {GUEST_IP}/24 dev {ifn}")
         link = HostLink(nic)

@@ -26,7 +26,9 @@ def test_out_of_band_frame_loses_only_the_outer_tag() -> None:
         if not after.vlan_oob:
             assert after == before
             continue
-        assert after.vlans == before.vlans, "ground truth keeps the tag"
+        (tpid, tci), *inner = before.vlans
+        assert after.vlans == [(tpid, tci & ~0x1000), *inner], \
+            "ground truth keeps the tag, without the DEI a VLAN device cannot send"
         assert after.frame == before.frame[:12] + before.frame[16:]
         got = parse_frame(after.frame)
         assert got.id == before.id
@@ -37,3 +39,12 @@ def test_out_of_band_frame_loses_only_the_outer_tag() -> None:
 def test_vlan_device_names_fit_ifnamsiz() -> None:
     assert vlan_dev("xhn0", pk.ETH_P_8021AD, 4094) == "xhn0.ad4094"
     assert len(vlan_dev("xhn0", pk.ETH_P_8021Q, 4094)) < 16
+
+
+def test_out_of_band_tags_keep_pcp_and_lose_dei() -> None:
+    orig = pk.make_plan(4 * len(pk.DEFAULT_KINDS), "02:00:00:00:00:01", seed=5)
+    assert any(p.vlans[0][1] & 0x1000 for p in orig if p.vlans), "the plan sets DEI"
+    for after in mark_oob(orig):
+        if after.vlan_oob:
+            assert after.vlans[0][1] & 0x1000 == 0
+            assert after.vlans[0][1] >> 13 != 0

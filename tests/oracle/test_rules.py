@@ -10,8 +10,16 @@ import pytest
 
 import harness.oracle as o
 import harness.oracle.paths as o_paths
+from harness.oracle.rx_filters import RxRule
 from harness.oracle.store import STORE_KFUNCS, STORE_VLAN, store_hash, store_ts
-from harness.traffic.packets import SentPacket, make_packet, make_plan
+from harness.traffic.packets import (
+    SentPacket,
+    break_checksum,
+    encapsulate,
+    make_packet,
+    make_plan,
+    outer_packet,
+)
 from harness.traffic.toeplitz import MS_RSS_KEY, rss_hash
 
 MAC = "52:54:00:00:00:01"
@@ -88,6 +96,13 @@ def sized(size: int) -> SentPacket:
 SID = replace(IGC, kernel_release="7.2.13+deb14-amd64")
 TRIXIE = replace(VIRTIO, kernel_release="6.12.57+deb13-amd64")
 
+TUNNEL = dict(src_mac="02:58:44:50:00:02", dst_mac=MAC, src_ip="198.51.100.2",
+              dst_ip="198.51.100.1")
+#: tunnelled packets (harness.guest.stacked), and igc hashing UDP over the 4-tuple
+P_GRE = encapsulate(P_T4, "gre", **TUNNEL)
+P_VXLAN = encapsulate(P_U4, "vxlan", **TUNNEL)
+SID_UDP4 = replace(SID, hash_fields={"udp4": o.FOUR_TUPLE, "tcp4": o.FOUR_TUPLE})
+
 # (facts, packet, path, field, expected kind, expected value or None, rule)
 CASES: list[tuple[o.Facts, SentPacket, str, str, str, Any, str]] = [
     # gates
@@ -153,6 +168,21 @@ CASES: list[tuple[o.Facts, SentPacket, str, str, str, Any, str]] = [
      "igc-ts"),
     # NIC kfuncs: callbacks missing
     (VIRTIO, P_U4, "xdp", "timestamp", "unsupported", None, "no-callback"),
+    # csum (proposed kfunc): tests/oracle/test_csum_rules.py judges whole rows
+    (replace(IGC, xdp_features=frozenset({"checksum"})), P_U4, "xdp", "csum", "value", 1,
+     "csum-nic"),
+    (replace(IGC, xdp_features=frozenset({"checksum"})), P_U4, "veth", "csum", "nodata", None,
+     "veth-xdp-frame"),
+    # csum on the skb paths (bpf_csum_level at TC): tests/oracle/test_csum_skb_rules.py
+    (IGC, P_U4, "pass", "csum", "value", 1, "csum-skb-igc"),
+    (IGC, P_T6, "skb", "csum", "value", 1, "csum-skb-igc"),
+    (IGC, break_checksum(P_T6, "l4"), "skb", "csum", "value", 0, "csum-skb-broken"),
+    (VIRTIO, P_U4, "pass-bare", "csum", "value", 1, "csum-skb-gro"),
+    (IGC, P_U4, "cpumap-skb", "csum", "value", 1, "csum-skb-gro"),
+    (VETH, P_U4, "skb", "csum", "value", 0, "csum-skb-veth"),
+    (IGC, P_U4, "veth-skb", "csum", "value", 0, "csum-skb-veth"),
+    (VETH, P_U4, "cpumap-skb", "csum", "value", 0, "csum-skb-veth"),
+    (IGC, P_U4, "tpacket", "csum", "skip", None, "csum-skb-not-recorded"),
     (VIRTIO, P_Q, "xdp", "vlan", "unsupported", None, "no-callback"),
     (IGC, P_Q, "xdp", "vlan", "unsupported", None, "no-callback"),
     (IGC, P_Q, "xsk", "vlan", "unsupported", None, "no-callback"),
@@ -274,6 +304,8 @@ CASES: list[tuple[o.Facts, SentPacket, str, str, str, Any, str]] = [
      "igc-ts-no-filter"),
     (IGC_RETA, P_T4, "pass-bare", "queue", "skip", None, "queue-not-at-xdp"),
     (IGC_RETA, P_T4, "xdp", "queue", "value", T4_QUEUE, "queue-reta"),
+    (replace(IGC_RETA, rx_rules=(RxRule(0, 3 - T4_QUEUE, etype=0x0800),)), P_T4, "xdp",
+     "queue", "value", 3 - T4_QUEUE, "queue-rx-filter"),
     (IGC_RETA, P_T4, "pass", "queue", "skip", None, "queue-not-at-xdp"),
     (IGC, P_T4, "xdp", "queue", "skip", None, "queue-no-table"),
     # virtio-net without VIRTIO_NET_F_HASH_REPORT: hash rows of the NIC's own paths skip
@@ -380,6 +412,20 @@ CASES: list[tuple[o.Facts, SentPacket, str, str, str, Any, str]] = [
     (STORE_IGC, P_T4, "veth-store-skb", "hash", "value", store_hash(P_T4), "store-hash"),
     (STORE_IGC, P_Q, "cpumap-store-skb", "vlan", "value", STORE_VLAN, "store-vlan"),
     (STORE_VIRTIO, P_U4, "cpumap-store-skb", "timestamp", "value", store_ts(P_U4), "store-ts"),
+    # stacked devices and tunnels (harness.guest.stacked): the upper device's skb
+    (SID, P_Q, "vlan-dev", "meta", "value", "intact", "stacked-vlan-meta-kept"),
+    (replace(SID, vlan_strip=False), P_Q, "vlan-dev-sw", "meta", "value", "intact",
+     "stacked-vlan-meta-kept"),
+    (SID, P_Q, "vlan-dev", "hash", "value", h2(P_Q), "stacked-vlan-hash-kept"),
+    (SID, P_Q, "vlan-dev-sw", "vlan", "nodata", None, "stacked-vlan-tag-consumed"),
+    (SID, P_GRE, "gre", "meta", "value", "corrupted", "stacked-tunnel-meta-lost"),
+    (TRIXIE, P_VXLAN, "vxlan", "meta", "value", "corrupted", "stacked-tunnel-meta-lost"),
+    (SID, P_GRE, "gre", "hash", "nodata", None, "stacked-gre-hash-cleared"),
+    (SID_UDP4, P_VXLAN, "vxlan", "hash", "value", h4(outer_packet(P_VXLAN)),
+     "stacked-vxlan-hash-outer"),
+    (SID, P_VXLAN, "vxlan", "hash", "nodata", None, "stacked-vxlan-hash-outer"),
+    (SID, P_GRE, "vxlan", "meta", "skip", None, "stacked-other-packet"),
+    (SID, P_Q, "gre", "hash", "skip", None, "stacked-other-packet"),
 ]
 
 
@@ -507,7 +553,7 @@ def test_unknown_path_or_field() -> None:
     with pytest.raises(ValueError):
         o.expect(VIRTIO, P_U4, "tc", "hash")
     with pytest.raises(ValueError):
-        o.expect(VIRTIO, P_U4, "xdp", "csum")
+        o.expect(VIRTIO, P_U4, "xdp", "checksum")
 
 
 def test_describe() -> None:

@@ -50,6 +50,13 @@ def test_parse_defaults_overrides_and_ids(tmp_path: Path) -> None:
     assert args[args.index("--append") + 1] == "quiet" and "--modules" in args
     assert sid.run_args()[:8] == ["--kernel", "debian:sid", "--nic", "virtio-net,igb",
                                   "--path", "xdp,pass", "--packets", "8"]
+    assert "--test-fault" not in sid.run_args()
+
+
+def test_test_fault_reaches_the_run() -> None:
+    cell = mx.parse('[[kernel]]\nspec = "debian:sid"\ntest_fault = "guest-panic"').cells[0]
+    args = cell.run_args()
+    assert args[args.index("--test-fault") + 1] == "guest-panic"
 
 
 @pytest.mark.parametrize("text, words", [
@@ -64,6 +71,7 @@ def test_parse_defaults_overrides_and_ids(tmp_path: Path) -> None:
     ("[[kernel]]\nspec = \"debian:sid\"\nid = \"a b\"", "must match"),
     ("[[kernel]]\nspec = \"debian:sid\"\nmodules = \"m\"", "only goes with a kernel path"),
     ("[[kernel]\nspec = 1", "not valid TOML"),
+    ("[[kernel]]\nspec = \"debian:sid\"\ntest_fault = \"boom\"", "unknown test_fault"),
 ])
 def test_bad_specs_name_the_problem(text: str, words: str) -> None:
     with pytest.raises(UsageError, match=words.replace("[", r"\[").replace("`", "`")):

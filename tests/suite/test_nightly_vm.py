@@ -3,10 +3,12 @@
 .github/workflows/nightly.yml runs) on a small matrix, locally: plan 2 shards, run
 each, merge them as the merge job does, and compare with an unsharded run.
 
-Small on purpose (4 VM boots, under 2 minutes under TCG): the default kernel twice
-(virtio-net, igb) with one path and 8 packets, plus a deliberately broken cell (a
-kernel path that does not exist) that must show as an infrastructure error on the
-page while the other cells are still there.
+Small on purpose (6 VM boots, about 2 minutes under TCG): the default kernel twice
+(virtio-net, igb) with one path and 8 packets, a deliberately broken cell (a kernel
+path that does not exist) that must show as an infrastructure error, and a cell
+whose guest kernel really panics (test fault ``guest-panic``: sysrq c after the
+boot) that must show as ``crash`` with its panic lines -- while the other cells
+are still there.
 """
 
 from __future__ import annotations
@@ -43,6 +45,11 @@ nics = ["igb"]
 [[kernel]]
 id = "broken"
 spec = "/nonexistent/xdp-hints/bzImage"
+[[kernel]]
+id = "crash"
+spec = "debian:sid"
+nics = ["virtio-net"]
+test_fault = "guest-panic"
 """
 
 
@@ -73,7 +80,8 @@ def test_two_shards_merge_to_the_unsharded_run(tmp_path: Path, guest_artifacts,
     for job in plan["include"]:
         p = nightly("shard", str(tmp_path / "m.toml"), job["shard"],
                     str(tmp_path / "cells" / f"cells-{job['index']}"))
-        assert p.returncode == (2 if "broken" in job["cells"] else 0), p.stdout + p.stderr
+        want = 2 if "broken" in job["cells"] else 3 if "crash" in job["cells"] else 0
+        assert p.returncode == want, p.stdout + p.stderr
     # unsharded, as `xdp-hints matrix` on one machine
     full = tmp_path / "full"
     p = subprocess.run([sys.executable, "-m", "harness.cli", "matrix", str(tmp_path / "m.toml"),
@@ -81,6 +89,7 @@ def test_two_shards_merge_to_the_unsharded_run(tmp_path: Path, guest_artifacts,
                        text=True, timeout=1200, env={**os.environ, "PYTHONPATH": str(REPO)})
     assert p.returncode == 2, p.stdout + p.stderr  # the broken cell
     assert re.search(r"^broken +infra", p.stdout, re.M)
+    assert re.search(r"^crash +crash", p.stdout, re.M)
     # the merge job, with the unsharded run as "last night": no regression, exit 0
     (tmp_path / "full.json").write_text(json.dumps(merge.merged(merge.collect([full]))))
     p = nightly("merge", str(tmp_path / "cells"), str(tmp_path / "report"),
@@ -94,13 +103,17 @@ def test_two_shards_merge_to_the_unsharded_run(tmp_path: Path, guest_artifacts,
 
     assert essence(sharded) == essence(unsharded) and len(sharded) >= 10
     assert {c["cell_id"]: c["status"] for c in merged["cells"]} == {
-        "broken": "infra", "sid": "pass", "sid-igb": "pass"}
+        "broken": "infra", "crash": "crash", "sid": "pass", "sid-igb": "pass"}
+    crashed = next(c for c in merged["cells"] if c["cell_id"] == "crash")
+    assert any("sysrq" in line.lower() for line in crashed["panic"]), crashed["panic"]
     # the page in a real browser: every cell there, the broken one an infrastructure error
     png = cache_dir() / "logs" / "browser" / "nightly-vm.png"
     dom = check_in_browser(tmp_path / "report/index.html", png)
-    for cid in ("sid", "sid-igb", "broken"):
+    for cid in ("sid", "sid-igb", "broken", "crash"):
         assert f'data-cell="{cid}"' in dom
     assert 'id="broken-broken"' in dom and "kernel image not found" in dom
+    assert 'id="broken-crash"' in dom and "guest kernel crashed" in dom
+    assert 'class="panic"' in dom and "sysrq" in dom.lower()
     assert dom.count('data-cell="broken" data-key=') == len(merge.row_keys(merged["cells"]))
     assert 'class="v infra"' in dom and 'id="changed"' in dom and 'id="no-changes"' in dom
     # KTAP of the merge: parses, one leaf per row (+ the broken cell)
@@ -108,5 +121,5 @@ def test_two_shards_merge_to_the_unsharded_run(tmp_path: Path, guest_artifacts,
     if got is not None:
         leaves, errors = got
         v = Counter(r["verdict"] for r in sharded.values())
-        assert errors == 0 and leaves["FAILURE"] == v["fail"] + 1
+        assert errors == 0 and leaves["FAILURE"] == v["fail"] + 2  # broken, crash
         assert leaves["SUCCESS"] == v["pass"] + v["expected-unsupported"]

@@ -41,10 +41,13 @@ def _scenario(kind: str, runner: Any = None) -> s.NicScenario:
                                 ("pass", ["xdp", "xdp-late", "pass"]),
                                 ("pass-bare", ["pass"]),
                                 ("veth", ["veth"]), ("cpumap", ["cpumap"]), ("xsk", ["xsk"]),
-                                ("xsk-zc", ["xsk-zc"]), ("tc-helpers", ["tc-helpers"]),
+                                ("xsk-zc", ["xsk-zc"]), ("faults", ["faults"]),
+                                ("tc-helpers", ["tc-helpers"]),
                                 ("sizes-pass", ["meta-sizes"]), ("sizes-veth", ["meta-sizes"]),
                                 ("sizes-cpumap", ["meta-sizes"]), ("sizes-xsk", ["meta-sizes"]),
-                                ("sizes-xsk-zc", ["meta-sizes"])]),
+                                ("sizes-xsk-zc", ["meta-sizes"]),
+                                ("stacked", ["vlan-dev", "gre", "vxlan"]),
+                                ("stacked-sw", ["vlan-dev-sw"])]),
     ("igc", ["pass"], [("pass", ["pass"]), ("pass-bare", ["pass"])]),
     ("igc", ["xdp"], [("pass", ["xdp"])]),
     ("virtio-net", ["xdp", "pass"], [("pass", ["xdp", "pass"]), ("pass-bare", ["pass"])]),
@@ -160,10 +163,13 @@ def _fake_igc(monkeypatch: pytest.MonkeyPatch, scn: s.NicScenario, send: Any,
         def __init__(self, *_a: Any) -> None:
             pass
 
-        def start(self) -> None:
+        def launch(self) -> None:
             pass
 
-        def stop(self, ids: set[int]) -> dict[int, int | None]:
+        def wait_ready(self) -> None:
+            pass
+
+        def stop(self, ids: set[int], wait_s: float = 10) -> dict[int, int | None]:
             return stamps(ids)
 
     class Model:

@@ -163,3 +163,24 @@ def test_bad_kind(kind: str) -> None:
 def test_parse_rejects_non_ip() -> None:
     with pytest.raises(ValueError):
         parse.parse_frame(bytes(12) + b"\x08\x06" + bytes(46))
+
+
+def test_tags_carry_pcp_and_dei_that_vary() -> None:
+    """Each tagged frame's TCI differs from its VID (PCP never 0), DEI is set on some
+    tags and clear on others, and a QinQ frame's two tags differ in DEI."""
+    plan = pk.make_plan(8 * len(pk.DEFAULT_KINDS), "02:00:00:00:00:01", seed=6)
+    tags = [tci for p in plan for _, tci in p.vlans]
+    assert tags and all(tci >> 13 for tci in tags)
+    assert {tci & 0x1000 for tci in tags} == {0, 0x1000}
+    assert len({tci >> 13 for tci in tags}) == 7
+    for p in plan:
+        if len(p.vlans) == 2:
+            assert (p.vlans[0][1] ^ p.vlans[1][1]) & 0x1000
+        for (_, tci), (_, got) in zip(p.vlans, parse.parse_frame(p.frame).vlans, strict=True):
+            assert got == tci, "the frame carries the ground truth's TCI"
+
+
+def test_tag_tci_layout() -> None:
+    assert pk.tag_tci(1, 0, 5, 100) == (5 << 13) | 0x1000 | 100
+    assert pk.tag_tci(2, 0, 0, 4095) == (3 << 13) | 4095
+    assert pk.tag_tci(2, 1, 7, 0x1064) == (7 << 13) | 0x1000 | 0x064

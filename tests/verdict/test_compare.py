@@ -263,6 +263,8 @@ RUNNER_POINT = {
     "xsk-zc": "xsk",
     "veth-store-skb": "veth_skb",  # a --store run: compare(..., points=runs.RUNS[...].points)
     "cpumap-store-skb": "cpumap_skb",
+    "faults": "xdp",  # a faults run: compare(..., points=FAULT_POINTS)
+    "faults-skb": "tc",
 }
 
 
@@ -307,6 +309,7 @@ def runner_run(facts: o.Facts, paths: list[str]) -> list[dict[str, Any]]:
 
 ALL_PATHS = list(o.PATHS)
 BARE_POINTS = {"tc": "pass-bare"}
+FAULT_POINTS = {"xdp": "faults", "tc": "faults-skb"}
 
 
 @pytest.mark.parametrize("facts", [VIRTIO, IGC], ids=["virtio", "igc"])
@@ -316,8 +319,9 @@ def test_runner_records_same_verdicts_as_canonical(facts: o.Facts) -> None:
     # one runner invocation per run: the bare run's tc records are pass-bare, the skb
     # run's (no XDP program) are skb
     # (the tpacket path's observations are canonical already: harness.suite.tpacket)
-    shared = [p for p in ALL_PATHS if p not in ("pass-bare", "skb", "tpacket",
-                                              *STORE_SKB_PATHS)]
+    shared = [p for p in ALL_PATHS
+              if p not in ("pass-bare", "skb", "tpacket", "faults", "faults-skb",
+                           *STORE_SKB_PATHS)]
     runner = runner_run(facts, shared)
     random.Random(3).shuffle(runner)
     rows = c.compare("n", facts, PLAN, runner)
@@ -328,7 +332,14 @@ def test_runner_records_same_verdicts_as_canonical(facts: o.Facts) -> None:
     for run, path in (("veth-store", "veth-store-skb"), ("cpumap-store", "cpumap-store-skb")):
         rows += c.compare("n", facts, PLAN, runner_run(facts, [path]), paths=[path],
                           points=runs.RUNS[run].points)
+    rows += c.compare("n", facts, PLAN, runner_run(facts, ["faults", "faults-skb"]),
+                      points=FAULT_POINTS)
     b = {(r.path, r.field): r.verdict for r in rows}
+    # the runner does not call the proposed checksum kfunc: its csum rows are skip
+    assert {k: v for k, v in b.items() if k[1] == "csum"} == \
+        {k: "skip" for k in a if k[1] == "csum"}
+    a = {k: v for k, v in a.items() if k[1] != "csum"}
+    b = {k: v for k, v in b.items() if k[1] != "csum"}
     assert a == b
     assert {p for p, _ in b} == set(o.PATHS)
     assert "fail" not in b.values()

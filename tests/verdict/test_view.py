@@ -296,3 +296,55 @@ def test_run_prints_view_or_table(capsys: pytest.CaptureFixture[str]) -> None:
     assert "41 rows, 11 reasons" in out and "igc         skb" not in out
     print_table(rows, doc, flat=True)
     assert len(_lines(capsys.readouterr().out)) == 92
+
+
+def _tc_run() -> dict[str, Any]:
+    """A real default run with the TC helper chain and veth (183 rows, sid 7.2.13)."""
+    return json.loads((Path(__file__).parent / "data" / "run-tc-helpers.json").read_text())
+
+
+def test_path_families_fold_into_one_matrix_line_and_fit_a_screen() -> None:
+    doc = _tc_run()
+    out = view.render(doc["results"], PLAIN)
+    assert len(_lines(out)) <= SCREEN, out
+    assert _matrix_line(out, "tc:*") == ["(11)"] + ["·", "·", "·", "·", "✓", "·"] * 3
+    assert not any(ln.startswith("tc:none") for ln in _lines(out))
+    # no reason is lost: each is one line, cells first
+    for why in _eu_reasons(doc["results"], set()):
+        assert any(why[:20] in ln for ln in _lines(out)), why
+
+
+def test_a_failing_family_member_shows_on_the_folded_line_and_in_full() -> None:
+    doc = _tc_run()
+    row = next(r for r in doc["results"]
+               if (r["nic"], r["path"], r["field"]) == ("virtio-net", "tc:change_head", "meta"))
+    row.update(verdict="fail", detail="expected intact, observed corrupted")
+    out = view.render(doc["results"], PLAIN)
+    assert _matrix_line(out, "tc:*")[1 + 6 + 4] == "✗"
+    assert "virtio-net tc:change_head meta" in out or "tc:change_head" in out.split("FAILED")[1]
+
+
+def test_structured_reasons_and_old_files() -> None:
+    """A row's ``reasons`` (compare.Row) are what the view groups by; a row without them
+    (a file written before they existed) is read from its detail, to the same reasons."""
+    from harness.oracle import Facts
+    from harness.traffic.packets import make_plan
+    from harness.verdict.compare import compare
+
+    plan = make_plan(4, dst_mac="52:54:00:00:00:01")
+    facts = Facts(driver="virtio_net", kfuncs=frozenset({"bpf_xdp_metadata_rx_timestamp"}),
+                  xdp_features=frozenset({"hash"}))
+    recs = [{"point": "xdp", "id": p.id, "rx_ts_rc": -95, "rx_ts": 0} for p in plan]
+    (row,) = compare("virtio-net", facts, plan, recs, paths=["xdp"], fields=["timestamp"])
+    assert row.verdict == "expected-unsupported" and row.reasons
+    d = row.to_dict()
+    assert view.reasons(d) == row.reasons
+    old = {k: v for k, v in d.items() if k != "reasons"}
+    assert view.reasons(old) == row.reasons
+    # a note appended to the detail later (as runs do) is not a reason
+    d["detail"] += "; runner errors: tc: gone"
+    assert view.reasons(d) == row.reasons
+    assert view.reasons(dict(old, detail=d["detail"])) != row.reasons  # what parsing gave
+    # skip rows: each skip reason apart, not the joined detail
+    skip = Row("igc", "xdp", "csum", "skip", detail="b; a (x; y)", reasons=["a (x; y)", "b"])
+    assert view.reasons(skip.to_dict()) == ["a (x; y)", "b"]

@@ -23,6 +23,8 @@
 #include "net_rx_pkt.h"
 #include "net_tx_pkt.h"
 #include "igc_core.h"
+#include "igc_filters.h"
+#include "igc_harness.h"
 #include "trace.h"
 
 #define IGC_MAX_FRAME           (64 * KiB)
@@ -453,7 +455,8 @@ static void igc_rss(IgcCore *c, uint32_t *hash, uint8_t *type, int *queue)
 
     *hash = 0;
     *type = RSS_TYPE_NONE;
-    *queue = 0;
+    /* frames RSS does not hash go to MRQC's default queue (assumed) */
+    *queue = ((mrqc >> MRQC_DEF_Q_SHIFT) & MRQC_DEF_Q_MASK) & (IGC_NUM_QUEUES - 1);
     if ((mrqc & MRQC_MQ_MASK) != MRQC_MQ_RSS) {
         return;
     }
@@ -537,7 +540,8 @@ static bool igc_addr_accepted(IgcCore *c, const uint8_t *da)
     for (i = 0; i < IGC_RAR_ENTRIES; i++) {
         uint32_t ral = rreg(c, R_RAL0 + 8 * i), rah = rreg(c, R_RAH0 + 8 * i);
         uint8_t a[6] = { ral, ral >> 8, ral >> 16, ral >> 24, rah, rah >> 8 };
-        if ((rah & RAH_AV) && !memcmp(a, da, 6)) {
+        if ((rah & RAH_AV) && !igc_filters_mac_is_src(c, i) &&
+            !memcmp(a, da, 6)) {
             return true;
         }
     }
@@ -598,6 +602,9 @@ static bool igc_rx_accept(IgcCore *c, const struct iovec *iov, int iovcnt,
 static void igc_rx_parse(IgcCore *c, const struct iovec *iov, int iovcnt,
                          const uint8_t *hdr, IgcRxFrame *f)
 {
+    const char *which;
+    int q;
+
     net_rx_pkt_set_packet_type(c->rx_pkt,
                                get_eth_packet_type(PKT_GET_ETH_HDR(hdr)));
     net_rx_pkt_set_protocols(c->rx_pkt, iov, iovcnt, 0);
@@ -607,6 +614,11 @@ static void igc_rx_parse(IgcCore *c, const struct iovec *iov, int iovcnt,
     f->vp = net_rx_pkt_is_vlan_stripped(c->rx_pkt);
     f->tci = f->vp ? net_rx_pkt_get_vlan_tag(c->rx_pkt) : 0;
     igc_rss(c, &f->hash, &f->rss_type, &f->queue);
+    q = igc_filters_queue(c, iov, iovcnt, &which);
+    if (q >= 0) {
+        trace_igc_rx_filter(which, q);
+        f->queue = q;
+    }
     f->total = net_rx_pkt_get_total_len(c->rx_pkt);
 }
 
@@ -763,7 +775,7 @@ ssize_t igc_core_receive_iov(IgcCore *c, const struct iovec *iov, int iovcnt)
     uint8_t hdr[ETH_HLEN];
     IgcRxFrame f = { 0 };
     IgcRing ring;
-    uint32_t bufsz, need;
+    uint32_t bufsz, need, faults;
 
     if (!igc_core_can_receive(c)) {
         return -1;
@@ -772,12 +784,21 @@ ssize_t igc_core_receive_iov(IgcCore *c, const struct iovec *iov, int iovcnt)
         return size;
     }
     igc_rx_parse(c, iov, iovcnt, hdr, &f);
+    faults = igc_harness_rx_faults(c, iov, iovcnt);
+    if (faults & IGC_FAULT_RSS_NONE) {
+        f.rss_type = 0;
+        f.hash = 0;
+    }
     if (!igc_rx_ring(c, f.queue, &ring, &bufsz)) {
         c->stats.rx_bad_ring++;
         igc_rx_drop(c, f.queue, "ring-disabled-or-invalid", size);
         return size;
     }
     igc_rx_ts_wanted(c, &f);
+    if (faults & IGC_FAULT_NO_TS) {
+        f.want_ts = false;
+        f.tslen = 0;
+    }
     need = DIV_ROUND_UP(f.total + f.tslen, bufsz);
     if (need > ring.ndesc - 1) {
         igc_rx_drop(c, f.queue, "ring-too-small", size);
@@ -798,6 +819,10 @@ ssize_t igc_core_receive_iov(IgcCore *c, const struct iovec *iov, int iovcnt)
         igc_rx_stamp(c, &f);
     }
     f.status = igc_rx_csum_status(c) | (f.vp ? RXD_STAT_VP : 0);
+    if (faults & IGC_FAULT_CSUM) {
+        f.status |= (f.status & (RXD_STAT_TCPCS | RXD_STAT_UDPCS)) ? RXD_ERR_L4E :
+                    RXD_STAT_IPCS | RXD_ERR_IPE;
+    }
     if (igc_rx_write_descs(c, &f, &ring, bufsz, size)) {
         igc_rx_done(c, &f, size, hdr);
     }

@@ -94,6 +94,8 @@ typedef struct IgcCore {
     /* harness controls: deterministic clock and fault injection */
     bool deterministic;
     uint32_t fault_skip_ts;
+    uint32_t filters_off;               /* test fault: ignore queue filters */
+    struct IgcFaults *faults;           /* rx-faults (igc_harness.c) */
 
     struct NetRxPkt *rx_pkt;
     uint8_t *rxbuf;

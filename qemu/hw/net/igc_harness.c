@@ -13,11 +13,17 @@
  *   systim1-ns     rw  SYSTIM_1 (timer 1, free running) in ns
  *   clock1-step-ns rw  timer 1 step per timestamped frame (deterministic)
  *   fault-skip-ts  rw  the next N frames get no timestamp
+ *   filters-off    rw  test fault: nonzero ignores the receive queue filters
+ *                      (ETQF, flex, RAH.QSEL, VLANPQF), so frames follow RSS
+ *   rx-faults      rw  "<flags>:<hex>;..." frames containing the bytes <hex> get the
+ *                      faults <flags> (t no timestamp, r RSS type none, c checksum
+ *                      error); read back with "=<hits>" per entry; "" clears
  */
 
 #include "qemu/osdep.h"
 #include "qapi/error.h"
 #include "qapi/visitor.h"
+#include "qemu/iov.h"
 #include "qom/object.h"
 
 #include "igc_core.h"
@@ -145,6 +151,136 @@ static void igc_h_set_clock_mode(IgcCore *c, const char *v, Error **errp)
     }
 }
 
+/* ------------------------------------------------------------------ */
+/* rx-faults: per-frame faults picked by a payload match               */
+
+#define IGC_FAULTS_MAX      64
+#define IGC_FAULT_PAT_MAX   32
+#define IGC_FAULT_SCAN      2048            /* bytes of a frame searched */
+
+typedef struct IgcFault {
+    uint8_t pat[IGC_FAULT_PAT_MAX];
+    uint32_t len;
+    uint32_t flags;
+    uint64_t hits;
+} IgcFault;
+
+typedef struct IgcFaults {
+    IgcFault f[IGC_FAULTS_MAX];
+    int n;
+} IgcFaults;
+
+static const char igc_fault_letters[] = "trc";     /* bit i = letter i */
+
+uint32_t igc_harness_rx_faults(IgcCore *c, const struct iovec *iov, int iovcnt)
+{
+    IgcFaults *fs = c->faults;
+    uint8_t buf[IGC_FAULT_SCAN];
+    size_t len;
+    uint32_t out = 0;
+    int i;
+
+    if (!fs || !fs->n) {
+        return 0;
+    }
+    len = iov_to_buf(iov, iovcnt, 0, buf, sizeof(buf));
+    for (i = 0; i < fs->n; i++) {
+        IgcFault *f = &fs->f[i];
+        if (memmem(buf, len, f->pat, f->len)) {
+            f->hits++;
+            out |= f->flags;
+        }
+    }
+    return out;
+}
+
+static char *igc_h_rx_faults(IgcCore *c)
+{
+    IgcFaults *fs = c->faults;
+    GString *g = g_string_new(NULL);
+    int i, b;
+    uint32_t k;
+
+    for (i = 0; i < fs->n; i++) {
+        const IgcFault *f = &fs->f[i];
+        g_string_append(g, i ? ";" : "");
+        for (b = 0; igc_fault_letters[b]; b++) {
+            if (f->flags & (1u << b)) {
+                g_string_append_c(g, igc_fault_letters[b]);
+            }
+        }
+        g_string_append_c(g, ':');
+        for (k = 0; k < f->len; k++) {
+            g_string_append_printf(g, "%02x", f->pat[k]);
+        }
+        g_string_append_printf(g, "=%" PRIu64, f->hits);
+    }
+    return g_string_free(g, false);
+}
+
+/* one "<flags>:<hex>" entry into f; false (and errp) if malformed */
+static bool igc_fault_parse(const char *e, IgcFault *f, Error **errp)
+{
+    const char *colon = strchr(e, ':'), *p;
+    size_t hex;
+    uint32_t k;
+
+    memset(f, 0, sizeof(*f));
+    if (!colon || colon == e) {
+        error_setg(errp, "rx-faults: entry \"%s\" is not <flags>:<hex>", e);
+        return false;
+    }
+    for (p = e; p < colon; p++) {
+        const char *l = strchr(igc_fault_letters, *p);
+        if (!*p || !l) {
+            error_setg(errp, "rx-faults: unknown fault '%c' (t, r, c)", *p);
+            return false;
+        }
+        f->flags |= 1u << (l - igc_fault_letters);
+    }
+    hex = strlen(colon + 1);
+    if (!hex || hex % 2 || hex / 2 > IGC_FAULT_PAT_MAX) {
+        error_setg(errp, "rx-faults: pattern must be 1..%d bytes of hex",
+                   IGC_FAULT_PAT_MAX);
+        return false;
+    }
+    f->len = hex / 2;
+    for (k = 0; k < f->len; k++) {
+        unsigned int v;
+        char two[3] = { colon[1 + 2 * k], colon[2 + 2 * k], 0 };
+        if (!g_ascii_isxdigit(two[0]) || !g_ascii_isxdigit(two[1]) ||
+            sscanf(two, "%x", &v) != 1) {
+            error_setg(errp, "rx-faults: bad hex in \"%s\"", e);
+            return false;
+        }
+        f->pat[k] = v;
+    }
+    return true;
+}
+
+/* the whole list is replaced, or left as it was on any error */
+static void igc_h_set_rx_faults(IgcCore *c, const char *v, Error **errp)
+{
+    g_autofree IgcFaults *next = g_new0(IgcFaults, 1);
+    g_auto(GStrv) entries = g_strsplit(v, ";", -1);
+    int i;
+
+    for (i = 0; entries[i]; i++) {
+        if (!entries[i][0]) {
+            continue;
+        }
+        if (next->n == IGC_FAULTS_MAX) {
+            error_setg(errp, "rx-faults: at most %d entries", IGC_FAULTS_MAX);
+            return;
+        }
+        if (!igc_fault_parse(entries[i], &next->f[next->n], errp)) {
+            return;
+        }
+        next->n++;
+    }
+    *c->faults = *next;
+}
+
 typedef struct IgcStrHook {
     const char *name;
     char *(*get)(IgcCore *c);
@@ -157,6 +293,7 @@ static const IgcStrHook igc_str_hooks[] = {
     { "stats", igc_h_stats, NULL },
     { "rx-log", igc_h_rx_log, igc_h_rx_log_clear },
     { "clock-mode", igc_h_clock_mode, igc_h_set_clock_mode },
+    { "rx-faults", igc_h_rx_faults, igc_h_set_rx_faults },
 };
 
 /* ------------------------------------------------------------------ */
@@ -192,6 +329,11 @@ static void igc_str_set(Object *obj, Visitor *v, const char *name,
 
 static void igc_str_release(Object *obj, const char *name, void *opaque)
 {
+    IgcStrBinding *b = opaque;
+
+    if (b->hook->set == igc_h_set_rx_faults) {
+        g_clear_pointer(&b->core->faults, g_free);
+    }
     g_free(opaque);
 }
 
@@ -222,6 +364,7 @@ void igc_harness_init(Object *obj, IgcCore *core)
 {
     size_t i;
 
+    core->faults = g_new0(IgcFaults, 1);
     for (i = 0; i < ARRAY_SIZE(igc_str_hooks); i++) {
         const IgcStrHook *h = &igc_str_hooks[i];
         IgcStrBinding *b = g_new(IgcStrBinding, 1);
@@ -240,5 +383,7 @@ void igc_harness_init(Object *obj, IgcCore *core)
     object_property_add_uint64_ptr(obj, "clock1-step-ns", &core->timer[1].det_step_ns,
                                    OBJ_PROP_FLAG_READWRITE);
     object_property_add_uint32_ptr(obj, "fault-skip-ts", &core->fault_skip_ts,
+                                   OBJ_PROP_FLAG_READWRITE);
+    object_property_add_uint32_ptr(obj, "filters-off", &core->filters_off,
                                    OBJ_PROP_FLAG_READWRITE);
 }

@@ -63,6 +63,15 @@
 #define R_MRQC          0x05818
 #define R_RETA          0x05C00
 #define R_RSSRK         0x05C80
+#define R_VLANPQF       0x055B0         /* VLAN priority -> queue */
+#define R_ETQF(n)       (0x05CB0 + 4 * (n))
+#define IGC_ETQF_ENTRIES 8
+#define R_WUFC          0x05808
+#define R_WUFC_EXT      0x0580C
+#define R_FHFTSL        0x05804
+#define R_FHFT(n)       (0x09000 + 0x100 * (n))         /* flex filters 0-3 */
+#define R_FHFT_EXT(n)   (0x09A00 + 0x100 * (n))         /* flex filters 4-7 */
+#define IGC_FLEX_ENTRIES 8              /* one FHFTSL bank modelled */
 
 /* statistics block (clear on read) */
 #define R_STATS_START   0x04000
@@ -199,6 +208,31 @@
 #define RCTL_BAM                (1u << 15)
 #define TCTL_EN                 (1u << 1)
 #define RAH_AV                  (1u << 31)
+#define RAH_ASEL_MASK           (3u << 16)      /* 0: destination, 1: source */
+#define RAH_ASEL_SRC            (1u << 16)
+#define RAH_QSEL_SHIFT          18
+#define RAH_QSEL_MASK           3u
+#define RAH_QSEL_ENABLE         (1u << 28)
+
+/* receive queue filters */
+#define VLANPQF_QSEL_MASK       0x7u            /* nibble per priority: queue */
+#define VLANPQF_VALID           0x8u            /* ... and valid bit */
+#define ETQF_ETYPE_MASK         0xFFFFu
+#define ETQF_QUEUE_SHIFT        16
+#define ETQF_QUEUE_MASK         0x7u
+#define ETQF_FILTER_ENABLE      (1u << 26)
+#define ETQF_QUEUE_ENABLE       (1u << 31)
+#define WUFC_FLEX_HQ            (1u << 14)      /* flex filters queue to host */
+#define WUFC_FLX0               (1u << 16)      /* FLX0..FLX7: bits 16..23 */
+#define FHFT_ROWS               16              /* 8 data bytes + mask byte each */
+#define FHFT_QUEUING            0xFC            /* length, queue, priority */
+#define FHFT_LENGTH_MASK        0xFFu
+#define FHFT_QUEUE_SHIFT        8
+#define FHFT_QUEUE_MASK         0x7u
+#define FHFT_PRIO_SHIFT         16
+#define FHFT_PRIO_MASK          0x7u
+#define FHFT_DROP               (1u << 25)
+#define FHFT_MAX_LEN            128
 
 #define RXDCTL_ENABLE           (1u << 25)
 #define TXDCTL_ENABLE           (1u << 25)
@@ -213,6 +247,8 @@
 /* MRQC */
 #define MRQC_MQ_MASK            0x7u
 #define MRQC_MQ_RSS             0x2u
+#define MRQC_DEF_Q_SHIFT        3               /* default queue, bits 5:3 */
+#define MRQC_DEF_Q_MASK         0x7u
 #define MRQC_IPV4_TCP           (1u << 16)
 #define MRQC_IPV4               (1u << 17)
 #define MRQC_IPV6_TCP_EX        (1u << 18)
