@@ -17,8 +17,8 @@ veth       veth                ``veth`` (kfuncs on the peer), ``veth-skb``
 cpumap     cpumap              ``cpumap`` (cpumap program), ``cpumap-skb``
 xsk        xsk copy            ``xsk`` (metadata area in the UMEM)
 xsk-zc     xsk zerocopy        ``xsk-zc``
-veth-      veth --store        ``veth-store-skb`` (redirect-store mode: the skb
-store                          carries what the XDP program stored)
+veth-      veth --store        ``veth-store`` (the peer's kfuncs), ``veth-store-skb``
+store                          (redirect-store mode: what the XDP program stored)
 cpumap-    cpumap --store      ``cpumap-store-skb``
 store
 tc-helpers pass --tc none      ``tc:<helper>`` per helper (field meta): the TC helper
@@ -107,7 +107,7 @@ RUNS: dict[str, Run] = {
     "cpumap": Run("cpumap", {}, "cpumap_skb", ("cpumap", "cpumap-skb")),
     "xsk": Run("xsk", {"xsk_mode": "copy"}, "xsk", ("xsk",)),
     "xsk-zc": Run("xsk", {"xsk_mode": "zerocopy"}, "xsk", ("xsk-zc",)),
-    "veth-store": Run("veth", {"store": True}, "veth_skb", ("veth-store-skb",),
+    "veth-store": Run("veth", {"store": True}, "veth_skb", ("veth-store", "veth-store-skb"),
                       {"veth_skb": "veth-store-skb", "veth_xdp": "veth-store"}),
     "cpumap-store": Run("cpumap", {"store": True}, "cpumap_skb", ("cpumap-store-skb",),
                         {"cpumap_skb": "cpumap-store-skb", "cpumap": "cpumap-store"}),
@@ -158,7 +158,7 @@ ORACLE_PATHS = {"skb": ("skb",), "tpacket": ("tpacket",), "xdp": ("xdp",),
                 "xsk": ("xsk",), "xsk-zc": ("xsk-zc",), "faults": ("faults", "faults-skb"),
                 "tc-helpers": TC_HELPER_PATHS, "meta-sizes": SIZE_PATHS,
                 "vlan-dev": ("vlan-dev",), "gre": ("gre",), "vxlan": ("vxlan",),
-                "vlan-dev-sw": ("vlan-dev-sw",), "veth-store": ("veth-store-skb",),
+                "vlan-dev-sw": ("vlan-dev-sw",), "veth-store": ("veth-store", "veth-store-skb"),
                 "cpumap-store": ("cpumap-store-skb",)}
 
 

@@ -412,6 +412,10 @@ CASES: list[tuple[o.Facts, SentPacket, str, str, str, Any, str]] = [
     (STORE_IGC, P_T4, "veth-store-skb", "hash", "value", store_hash(P_T4), "store-hash"),
     (STORE_IGC, P_Q, "cpumap-store-skb", "vlan", "value", STORE_VLAN, "store-vlan"),
     (STORE_VIRTIO, P_U4, "cpumap-store-skb", "timestamp", "value", store_ts(P_U4), "store-ts"),
+    (IGC, P_U6, "veth-store", "hash_type", "skip", None, "store-kfunc-absent"),
+    (STORE_IGC, P_T6, "veth-store", "hash_type", "value", 0x1A, "store-hash-type"),
+    (STORE_IGC, P_U4, "veth-store", "vlan", "value", (0x88A8, 0xB123), "store-vlan"),
+    (STORE_IGC, P_U6, "veth-store", "hash", "value", store_hash(P_U6), "store-hash"),
     # stacked devices and tunnels (harness.guest.stacked): the upper device's skb
     (SID, P_Q, "vlan-dev", "meta", "value", "intact", "stacked-vlan-meta-kept"),
     (replace(SID, vlan_strip=False), P_Q, "vlan-dev-sw", "meta", "value", "intact",
