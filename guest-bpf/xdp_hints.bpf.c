@@ -451,7 +451,7 @@ static __always_inline __u32 xh_fnv1a(const __u8 *b, const int n)
 static __always_inline __u32 xh_store_flow(struct xdp_md *ctx, const struct xh_pkt *p,
 					   __u32 *rss_type)
 {
-	__u8 key[XH_FLOW_KEY_MAX], l3[40], ports[4];
+	__u8 key[XH_FLOW_KEY_MAX], l3[40] = {}, ports[4];
 	__u32 off = 14 + 4 * (__u32)p->vlan_count, l4off, h;
 	int v6 = p->eth_proto == ETH_P_IPV6;
 
