@@ -24,6 +24,14 @@ In ``redirect-store`` mode (runner ``--store``, guest-bpf/xh_store.h, which thes
 constants mirror) the NIC's XDP program stores, per packet, :func:`store_hash`
 (FNV-1a over the flow; not the NIC's Toeplitz hash) with :func:`store_rss_type`,
 :data:`STORE_VLAN` and :func:`store_ts`, then redirects.
+
+Measured once (Dec 2026; the series cannot be committed): V2 does not apply to Debian
+sid's 7.2.13 as posted (include/net/xdp.h: 7.2 has XDP_FLAGS_FRAGS_UNREADABLE =
+BIT(2) and a frame_sz/flags union in struct xdp_buff); rebased by hand (the new flag
+bits moved to BIT(3)..BIT(6), hunks re-anchored, no other change) and built with the
+lean config, every store row passed on igc, virtio-net and veth (48/48 packets each),
+while on the same kernel the plain veth-skb/cpumap-skb rows still have no hash or
+stamp: the skb carries exactly what the program stored, as the series documents.
 """
 
 from __future__ import annotations
