@@ -344,7 +344,11 @@ class NicScenario:
                     out.rows.extend(runs.verdict_rows(
                         self.kind.name, runs.oracle_paths(run, [p]), "skip",
                         self.kind.why_not(p)))
-            if offered:
+            why = runs.not_runnable(run, self.base) if offered else None
+            if why is not None:
+                out.rows.extend(runs.verdict_rows(
+                    self.kind.name, runs.oracle_paths(run, offered), "skip", why))
+            elif offered:
                 rows, stats = self.run_one(run, offered)
                 out.rows.extend(rows)
                 out.stats.append(stats)
