@@ -4,7 +4,8 @@
  *
  *   xh_xdp_dev     device-bound XDP program on the NIC under test: calls the
  *                  RX metadata kfuncs, records them, writes struct xh_meta into
- *                  data_meta (unless cfg.flags has XH_CFG_NO_META) and acts by
+ *                  data_meta (unless cfg.flags has XH_CFG_NO_META), with
+ *                  XH_CFG_STORE stores hints of its own (xh_store.h) and acts by
  *                  cfg.mode (pass / veth / cpumap / xsk).  With XH_CFG_LATE_HINTS
  *                  it calls the kfuncs once more after writing data_meta and
  *                  records that too (point XH_PT_XDP_LATE), as a program that
@@ -34,6 +35,7 @@
 #include "xh_meta_sweep.h"
 #include "xh_meta_tlv.h"
 #include "xh_stacked.h"
+#include "xh_store.h"
 #include "xdp_hints_bpf.h"
 
 #ifndef ETH_P_IP
@@ -397,6 +399,112 @@ static __always_inline struct xh_rec *xh_rec_new(__u32 point, __u32 ifindex, __u
 	return r;
 }
 
+/* --- redirect-store mode (XH_CFG_STORE, xh_store.h) ------------------------------- */
+
+/* The store kfuncs of the XDP_REDIRECT RX hints series (V2, net/core/xdp.c there):
+ * weak like the others; called only where cfg.kfuncs says the kernel's BTF has them
+ * (the runner refuses --store otherwise). */
+extern int bpf_xdp_store_rx_hash(struct xdp_md *ctx, __u32 hash,
+				 enum xdp_rss_hash_type rss_type) __ksym __weak;
+extern int bpf_xdp_store_rx_vlan(struct xdp_md *ctx, __be16 vlan_proto,
+				 __u16 vlan_tci) __ksym __weak;
+extern int bpf_xdp_store_rx_ts(struct xdp_md *ctx, __u64 ts) __ksym __weak;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, XH_STORE_RC_ENTRIES);
+	__type(key, __u32);
+	__type(value, __s64);
+} store_rc SEC(".maps");
+
+static __always_inline void xh_store_count(__u32 kfunc, int rc)
+{
+	__u32 key = kfunc * XH_STORE_RC_NR + (rc ? XH_STORE_RC_ERR : XH_STORE_RC_OK);
+	__s64 *v = bpf_map_lookup_elem(&store_rc, &key);
+
+	if (v)
+		__sync_fetch_and_add(v, 1);
+	if (!rc)
+		return;
+	key = kfunc * XH_STORE_RC_NR + XH_STORE_RC_LAST_ERR;
+	v = bpf_map_lookup_elem(&store_rc, &key);
+	if (v)
+		*v = rc;
+}
+
+#define XH_FLOW_KEY_MAX	37	/* IPv6: 16 + 16 + 2 + 2 + 1 */
+
+/* n: a constant at each call, so the loop unrolls */
+static __always_inline __u32 xh_fnv1a(const __u8 *b, const int n)
+{
+	__u32 h = XH_FNV_OFFSET;
+	int i;
+
+#pragma clang loop unroll(full)
+	for (i = 0; i < n; i++)
+		h = (h ^ b[i]) * XH_FNV_PRIME;
+	return h;
+}
+
+/* The flow hash and RSS type the program stores (xh_store.h); 0 if the frame has no
+ * IPv4/IPv6 TCP/UDP header after its VLAN tags. */
+static __always_inline __u32 xh_store_flow(struct xdp_md *ctx, const struct xh_pkt *p,
+					   __u32 *rss_type)
+{
+	__u8 key[XH_FLOW_KEY_MAX], l3[40] = {}, ports[4];
+	__u32 off = 14 + 4 * (__u32)p->vlan_count, l4off, h;
+	int v6 = p->eth_proto == ETH_P_IPV6;
+
+	if (p->vlan_count > 2)
+		return 0;
+	if (p->l4_proto != XH_IPPROTO_TCP && p->l4_proto != XH_IPPROTO_UDP)
+		return 0;
+	if (p->eth_proto != ETH_P_IP && !v6)
+		return 0;
+	if (xh_load(ctx, 0, off, l3, v6 ? 40 : 20))
+		return 0;
+	l4off = off + (v6 ? 40 : (l3[0] & 0x0f) * 4);
+	if (l4off > 512 || xh_load(ctx, 0, l4off, ports, sizeof(ports)))	/* sport, dport */
+		return 0;
+	*rss_type = (v6 ? XH_RSS_L3_IPV6 : XH_RSS_L3_IPV4) | XH_RSS_L4 |
+		    (p->l4_proto == XH_IPPROTO_TCP ? XH_RSS_L4_TCP : XH_RSS_L4_UDP);
+	if (v6) {
+		__builtin_memcpy(key, l3 + 8, 32);	/* saddr, daddr */
+		__builtin_memcpy(key + 32, ports, 4);
+		key[36] = p->l4_proto;
+		h = xh_fnv1a(key, 37);
+	} else {
+		__builtin_memcpy(key, l3 + 12, 8);
+		__builtin_memcpy(key + 8, ports, 4);
+		key[12] = p->l4_proto;
+		h = xh_fnv1a(key, 13);
+	}
+	return h ? h : 1;
+}
+
+/* Store the hints of xh_store.h for this frame (kernel with the store kfuncs). */
+static __always_inline void xh_store_hints(struct xdp_md *ctx, const struct xh_pkt *p)
+{
+	__u32 hash, rss_type = 0;
+	int rc;
+
+	if (cfg.kfuncs & XH_KF_STORE_RX_HASH) {
+		hash = xh_store_flow(ctx, p, &rss_type);
+		if (hash) {
+			rc = bpf_xdp_store_rx_hash(ctx, hash, (enum xdp_rss_hash_type)rss_type);
+			xh_store_count(0, rc);
+		}
+	}
+	if (cfg.kfuncs & XH_KF_STORE_RX_VLAN) {
+		rc = bpf_xdp_store_rx_vlan(ctx, bpf_htons(XH_STORE_VLAN_PROTO), XH_STORE_VLAN_TCI);
+		xh_store_count(1, rc);
+	}
+	if (cfg.kfuncs & XH_KF_STORE_RX_TS) {
+		rc = bpf_xdp_store_rx_ts(ctx, XH_STORE_TS_BASE + p->id);
+		xh_store_count(2, rc);
+	}
+}
+
 SEC("xdp")
 int xh_xdp_dev(struct xdp_md *ctx)
 {
@@ -459,6 +567,10 @@ int xh_xdp_dev(struct xdp_md *ctx)
 	}
 	if (adj_rc && adj_rc != XH_RC_NOT_CALLED)
 		stat_inc(XH_PT_XDP, XH_ST_META_FAIL);
+
+	/* 3b. redirect-store mode: hints of our own for the skb built after the redirect */
+	if (cfg.flags & XH_CFG_STORE)
+		xh_store_hints(ctx, &p);
 
 	/* 4. act */
 	switch (cfg.mode) {

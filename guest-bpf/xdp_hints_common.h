@@ -47,6 +47,11 @@ struct xh_meta {
 #define XH_KF_RX_VLAN		(1U << 2)
 #define XH_KF_DYNPTR_SKB_META	(1U << 3)
 #define XH_KF_RX_CSUM		(1U << 4)	/* detected only (proposed kfunc) */
+/* the never-merged XDP_REDIRECT RX hints series (harness/oracle/store.py) */
+#define XH_KF_STORE_RX_HASH	(1U << 5)
+#define XH_KF_STORE_RX_VLAN	(1U << 6)
+#define XH_KF_STORE_RX_TS	(1U << 7)
+#define XH_KF_STORE_ALL		(XH_KF_STORE_RX_HASH | XH_KF_STORE_RX_VLAN | XH_KF_STORE_RX_TS)
 
 enum xh_mode {
 	XH_MODE_PASS = 0,	/* XDP_PASS: the skb goes up the NIC's stack */

@@ -40,6 +40,7 @@
 #include "xh_stk.h"
 #include "xh_meta_sweep.h"
 #include "xh_meta_tlv.h"
+#include "xh_store.h"
 #include "xh_user.h"
 #include "xh_util.h"
 
@@ -536,7 +537,33 @@ static int count_rx_queues(const char *ifname)
 	return n ? n : 1;
 }
 
-static void print_stats(struct bpf_object *obj)
+/* "store_rc": per store kfunc, [calls returning 0, calls failing, the last error] */
+static void print_store_rc(struct bpf_object *obj, struct jbuf *j)
+{
+	static const char *const names[XH_STORE_N_KFUNCS] = {
+		"bpf_xdp_store_rx_hash", "bpf_xdp_store_rx_vlan", "bpf_xdp_store_rx_ts" };
+	struct bpf_map *m = bpf_object__find_map_by_name(obj, "store_rc");
+	int fd, k, c;
+
+	if (!m || (fd = bpf_map__fd(m)) < 0)
+		return;
+	jb_key(j, "store_rc");
+	jb_raw(j, "{");
+	for (k = 0; k < XH_STORE_N_KFUNCS; k++) {
+		jb_raw(j, "%s\"%s\":[", k ? "," : "", names[k]);
+		for (c = 0; c < XH_STORE_RC_NR; c++) {
+			__u32 key = (__u32)(k * XH_STORE_RC_NR + c);
+			long long v = 0;
+
+			bpf_map_lookup_elem(fd, &key, &v);
+			jb_raw(j, "%s%lld", c ? "," : "", v);
+		}
+		jb_raw(j, "]");
+	}
+	jb_raw(j, "}");
+}
+
+static void print_stats(struct bpf_object *obj, bool store)
 {
 	static const char *const pts[XH_PT_MAX] = { "", "xdp", "tc", "veth_xdp", "cpumap", "", "" };
 	static const char *const cn[XH_ST_NR] = { "seen", "matched", "no_magic", "ringbuf_full",
@@ -563,6 +590,8 @@ static void print_stats(struct bpf_object *obj)
 		}
 		jb_raw(&j, "}");
 	}
+	if (store)
+		print_store_rc(obj, &j);
 	jb_end_print(&j);
 }
 
@@ -612,6 +641,8 @@ static void run_setup(struct run_state *st)
 		st->cfg.flags |= XH_CFG_META_TLV;
 	if (o->late_hints)
 		st->cfg.flags |= XH_CFG_LATE_HINTS;
+	if (o->store)
+		st->cfg.flags |= XH_CFG_STORE;
 	if (o->upper_obj)
 		st->cfg.flags |= XH_CFG_ENCAP;
 	/*
@@ -639,6 +670,11 @@ static int pick_programs(struct run_state *st)
 {
 	struct run_opts *o = st->o;
 
+	if (o->store && (st->cfg.kfuncs & XH_KF_STORE_ALL) != XH_KF_STORE_ALL) {
+		emit_error("config", -EOPNOTSUPP, "--store: the kernel's BTF lacks the "
+			   "bpf_xdp_store_rx_* kfuncs (XDP_REDIRECT RX hints series)");
+		return -1;
+	}
 	if (o->mode == XH_MODE_SKB) {
 		/* the baseline: what the driver puts in the skb without any XDP program */
 		bpf_program__set_autoload(st->p_dev, false);
@@ -958,6 +994,7 @@ static void emit_ready(const struct run_state *st)
 	jb_uint(&j, "meta_size", sizeof(struct xh_meta));
 	jb_bool(&j, "meta_write", !o->no_meta);
 	jb_bool(&j, "meta_sweep", o->meta_sweep);
+	jb_bool(&j, "store", o->store);
 	jb_str(&j, "meta_format", o->meta_tlv ? "tlv" : "struct");
 	jb_str(&j, "runner_version", XH_VERSION);
 	jb_end_print(&j);
@@ -1005,7 +1042,7 @@ static void run_teardown(struct run_state *st, int rc)
 	/* NIC program first, so nothing new enters the paths being torn down */
 	xh_detach(&st->xa_nic);
 	if (st->obj && rc == 0)
-		print_stats(st->obj);
+		print_stats(st->obj, st->o->store);
 	xh_detach(&st->ta_nic);
 	xh_tch_stop(&st->tch);
 	xh_stk_stop(&st->stk);

@@ -16,7 +16,10 @@
 /* stacked devices (xh_stacked.h): codes of their own, apart from others' additions */
 #define OPT_UPPER_OBJ	0x110
 #define OPT_UPPER	0x111
-#define OPT_HOLD	0x120
+/* redirect-store mode (xh_store.h) */
+#define OPT_STORE	0x120
+/* --hold (a held run) */
+#define OPT_HOLD	0x130
 
 const struct xh_kfunc xh_kfuncs[XH_N_KFUNCS] = {
 	{ "bpf_xdp_metadata_rx_timestamp", "rx_timestamp", XH_KF_RX_TS },
@@ -25,6 +28,9 @@ const struct xh_kfunc xh_kfuncs[XH_N_KFUNCS] = {
 	{ "bpf_dynptr_from_skb_meta", "dynptr_from_skb_meta", XH_KF_DYNPTR_SKB_META },
 	/* proposed 2026 (veth, ice), not merged: detected only, never called */
 	{ "bpf_xdp_metadata_rx_checksum", "rx_checksum", XH_KF_RX_CSUM },
+	{ "bpf_xdp_store_rx_hash", "store_rx_hash", XH_KF_STORE_RX_HASH },
+	{ "bpf_xdp_store_rx_vlan", "store_rx_vlan", XH_KF_STORE_RX_VLAN },
+	{ "bpf_xdp_store_rx_ts", "store_rx_ts", XH_KF_STORE_RX_TS },
 };
 
 static const char *const mode_names[] = {
@@ -84,6 +90,10 @@ void xh_usage(FILE *f)
 		"                                struct (xh_meta_tlv.h); consumers print the area raw\n"
 		"  --late-hints                  the NIC's XDP program calls the kfuncs once more after\n"
 		"                                writing data_meta (records at point xdp_late)\n"
+		"  --store                       mode veth or cpumap: before redirecting, the NIC's XDP\n"
+		"                                program stores a flow hash, a VLAN tag and a stamp\n"
+		"                                with the bpf_xdp_store_rx_* kfuncs (xh_store.h); the\n"
+		"                                kernel's BTF must have them\n"
 		"  --disable-kfunc NAME          treat a kfunc as absent (repeatable; rx_timestamp,\n"
 		"                                rx_hash, rx_vlan_tag, dynptr_from_skb_meta or all)\n"
 		"  --xdp-obj PATH --xdp-prog NAME  a user's object: its program NAME (or section) is the\n"
@@ -195,6 +205,7 @@ static int apply_opt(struct run_opts *o, int c, const char *arg)
 	case 'S': o->meta_sweep = true; break;
 	case OPT_META_TLV: o->meta_tlv = true; break;
 	case 'L': o->late_hints = true; break;
+	case OPT_STORE: o->store = true; break;
 	case 'v': o->verbose = true; break;
 	case 'X': o->xdp_obj = arg; break;
 	case 'P': o->xdp_prog = arg; break;
@@ -232,6 +243,7 @@ int xh_opts_parse(int argc, char **argv, struct run_opts *o)
 		{ "meta-sweep", no_argument, NULL, 'S' },
 		{ "meta-tlv", no_argument, NULL, OPT_META_TLV },
 		{ "late-hints", no_argument, NULL, 'L' },
+		{ "store", no_argument, NULL, OPT_STORE },
 		{ "disable-kfunc", required_argument, NULL, 'K' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "xdp-obj", required_argument, NULL, 'X' },
@@ -262,6 +274,10 @@ int xh_opts_parse(int argc, char **argv, struct run_opts *o)
 	}
 	if (o->tc_prog && (!o->xdp_obj || (o->mode != XH_MODE_PASS && o->mode != XH_MODE_SKB))) {
 		fprintf(stderr, "run: --tc-prog needs --xdp-obj and mode pass or skb\n");
+		return 2;
+	}
+	if (o->store && ((o->mode != XH_MODE_VETH && o->mode != XH_MODE_CPUMAP) || o->xdp_obj)) {
+		fprintf(stderr, "run: --store needs mode veth or cpumap and our XDP program\n");
 		return 2;
 	}
 	/* held, the upper devices may come with the release (run_hold) */

@@ -13,7 +13,7 @@ struct xh_kfunc {
 	unsigned int bit;
 };
 
-#define XH_N_KFUNCS 5
+#define XH_N_KFUNCS 8
 extern const struct xh_kfunc xh_kfuncs[XH_N_KFUNCS];
 
 struct run_opts {
@@ -39,6 +39,7 @@ struct run_opts {
 	bool meta_sweep;		/* --meta-sweep: a blob of 4..252 bytes by packet id */
 	bool meta_tlv;			/* --meta-tlv: the TLV format (xh_meta_tlv.h) */
 	bool late_hints;		/* ... and calls the kfuncs again after writing it */
+	bool store;			/* --store: redirect-store mode (xh_store.h) */
 	unsigned int kfunc_disable;	/* XH_KF_* to treat as absent */
 	bool verbose;
 	const char *xdp_obj;		/* a user's object: its program stands in for ours */

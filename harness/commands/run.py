@@ -81,7 +81,12 @@ def register(sub: argparse._SubParsersAction) -> None:
                         "GRE/VXLAN frames) reads the metadata, skb hash and tag (rows "
                         "meta, hash, vlan; one runner invocation for the three, ~3 s per "
                         "NIC under TCG); vlan-dev-sw (opt-in, one more invocation, ~3 s per "
-                        "NIC): the VLAN devices with rx-vlan-offload off")
+                        "NIC): the VLAN devices with rx-vlan-offload off; veth-store, "
+                        "cpumap-store: the XDP program stores a hash, a VLAN tag and a stamp "
+                        "with the bpf_xdp_store_rx_* kfuncs of the never-merged XDP_REDIRECT "
+                        "RX hints series before redirecting (rows veth-store, veth-store-skb, "
+                        "cpumap-store-skb); skip without a runner (0 s) where the kernel "
+                        "lacks them, else one invocation each")
     p.add_argument("--meta-format", choices=("struct", "tlv"), default="struct",
                    help="what the XDP program writes into data_meta: struct (default, "
                         "struct xh_meta) or tlv (a total-length byte, then type-length-value "

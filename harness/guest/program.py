@@ -74,6 +74,8 @@ NEEDS: dict[str, tuple[str, ...]] = {
     "cpumap": (*_AFTER_XDP, "cpu_map"),
     "xsk": (*_AFTER_XDP, "xsks"),
     "xsk-zc": (*_AFTER_XDP, "xsks"),
+    "veth-store": ("cfg", "tx_port"),
+    "cpumap-store": ("cfg", "cpu_map"),
     "tc-helpers": _AFTER_XDP,
     "meta-sizes": ("sweep",),
     "faults": ("records", "cfg"),  # a --no-meta pass run: kfunc records, skb at TC

@@ -165,9 +165,10 @@ EVENT_KEYS: dict[str, tuple[str, ...]] = {
               "veth_peer_ifindex", "cpumap_cpu", "cpumap_dev_bound_rc", "xsk_queues",
               "xsk_mode", "hwtstamp_rc", "hwtstamp_rx_filter", "meta_size", "meta_write",
               "upper_devices",
-              "meta_sweep", "meta_format", "runner_version"),
+              "meta_sweep", "meta_format", "store", "runner_version"),
     "error": ("event", "stage", "errno", "error", "msg"),
-    "stats": ("event",),
+    # store_rc (run --store): {store kfunc: [calls returning 0, failing, the last error]}
+    "stats": ("event", "store_rc"),
     "exit": ("event", "rc", "records"),
     "ringbuf": ("event", "map", "data"),
 }

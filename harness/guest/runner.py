@@ -319,6 +319,7 @@ class GuestRunner:
                 cpumap_cpu: int | None = None, hwtstamp: bool = True,
                 duration: float | None = None, count: int | None = None,
                 disable_kfuncs: Iterable[str] = (), no_meta: bool = False,
+                store: bool = False,
                 tc_chain: bool = False, meta_sweep: bool = False,
                 late_hints: bool = False, upper: Sequence[str] = (),
                 upper_later: bool = False, extra_args: Iterable[str] = (),
@@ -330,6 +331,7 @@ class GuestRunner:
         ``disable_kfuncs`` (e.g. ``["rx_vlan_tag"]`` or ``["all"]``) makes the
         programs skip kfuncs as if the kernel lacked them (their rc is null).
         ``no_meta``: the NIC's XDP program writes no data_meta (``--no-meta``).
+        ``store``: redirect-store mode (``--store``, harness.oracle.store).
         ``tc_chain``: the TC helper chain (:attr:`tc_chain_obj`) on the NIC's tcx
         ingress (``--tc-chain``; records of point ``tc_helper``).
         ``meta_sweep``: the NIC's XDP program writes a 4..252-byte blob by packet id
@@ -366,6 +368,8 @@ class GuestRunner:
             argv += ["--disable-kfunc", k]
         if no_meta:
             argv.append("--no-meta")
+        if store:
+            argv.append("--store")
         if tc_chain:
             argv += ["--tc-chain", self.tc_chain_obj]
         if meta_sweep:

@@ -30,7 +30,8 @@ if TYPE_CHECKING:
 #: CLI paths, in the order a suite runs them
 CLI_PATHS: tuple[str, ...] = ("skb", "tpacket", "xdp", "xdp-late", "pass", "veth", "cpumap",
                                "xsk", "xsk-zc", "faults", "tc-helpers", "meta-sizes",
-                               "vlan-dev", "gre", "vxlan", "vlan-dev-sw")
+                               "vlan-dev", "gre", "vxlan", "vlan-dev-sw",
+                               "veth-store", "cpumap-store")
 #: CLI paths run only when asked for (cost under TCG in harness.commands.run's help)
 OPT_IN_PATHS: tuple[str, ...] = ("meta-sizes", "vlan-dev-sw")
 #: what a run without --path runs

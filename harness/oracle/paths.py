@@ -19,6 +19,12 @@ Paths (guest runner point in brackets):
   ``xsk``         AF_XDP copy mode: the metadata the NIC's XDP program stored in front of
                   the frame [xsk, xsk_mode copy]
   ``xsk-zc``      the same in zero-copy mode [xsk, xsk_mode zerocopy]
+  ``veth-store-skb``, ``cpumap-store-skb``  ``veth-skb`` / ``cpumap-skb`` in
+                  ``redirect-store`` mode: the NIC's XDP program stored a hash, a VLAN tag
+                  and a stamp with the store kfuncs before redirecting (harness.oracle.store)
+                  [veth_skb, cpumap_skb; runner ``--store``]
+  ``veth-store``  ``veth`` in that mode: the peer's XDP program reads the stored hints
+                  back through the RX metadata kfuncs [veth_xdp]
   ``tpacket``     the driver's skb (no XDP) as an af_packet mmap ring (TPACKET_V3, as
                   libpcap reads it) shows its hardware stamp: timestamp only [tpacket,
                   harness.guest.scripts.tpacket_rx]
@@ -74,6 +80,9 @@ PATHS: tuple[str, ...] = (
     "cpumap-skb",
     "xsk",
     "xsk-zc",
+    "veth-store",
+    "veth-store-skb",
+    "cpumap-store-skb",
     "tpacket",
     "faults",
     "faults-skb",
@@ -81,6 +90,8 @@ PATHS: tuple[str, ...] = (
 FIELDS: tuple[str, ...] = ("hash", "hash_type", "timestamp", "vlan", "meta", "queue", "csum")
 
 SKB_FROM_FRAME_PATHS = frozenset({"veth-skb", "cpumap-skb"})  # __xdp_build_skb_from_frame
+STORE_SKB_PATHS = frozenset({"veth-store-skb", "cpumap-store-skb"})  # harness.oracle.store
+STORE_PATHS = STORE_SKB_PATHS | {"veth-store"}  # redirect-store mode (runner --store)
 PASS_PATHS = frozenset({"pass", "pass-bare"})  # the NIC's skb after XDP_PASS
 NIC_SKB_PATHS = PASS_PATHS | {"skb"}  # the skb the NIC's driver builds, with or without XDP
 #: the driver's skb as other readers see its hardware stamp (af_packet's mmap ring)
@@ -148,7 +159,9 @@ NOT_OBSERVABLE: dict[tuple[str, str], str] = {
     **{(p, f): "the size sweep checks the custom metadata only"
        for p in SIZE_PATHS for f in FIELDS if f != "meta"},
     **{(p, "hash_type"): "struct __sk_buff has a hash but no RSS hash type"
-       for p in sorted(NIC_SKB_PATHS | SKB_FROM_FRAME_PATHS)},
+       for p in sorted(NIC_SKB_PATHS | SKB_FROM_FRAME_PATHS | STORE_SKB_PATHS)},
+    **{(p, "meta"): "data_meta is checked on veth, veth-skb and cpumap-skb"
+       for p in sorted(STORE_PATHS)},
     ("xdp", "meta"): "data_meta is written at the XDP hook and checked downstream",
     ("xdp-late", "meta"): "data_meta is written at the XDP hook and checked downstream",
     **{("tpacket", f): "the tpacket path checks the ring's hardware stamp only"

@@ -52,10 +52,21 @@ from harness.oracle.paths import (
     SKB_FROM_FRAME_PATHS,
     SKB_READER_PATHS,
     STACKED_PATHS,
+    STORE_PATHS,
     SWEEP_SIZES,
     TC_HELPER_PATHS,
 )
 from harness.oracle.rx_filters import filter_queue
+from harness.oracle.store import (
+    KFUNC_OF_STORE_FIELD,
+    SERIES,
+    STORE_VLAN,
+    absent_reason,
+    missing_store_kfuncs,
+    store_hash,
+    store_rss_type,
+    store_ts,
+)
 from harness.oracle.uapi import (
     CHECKSUM_NONE,
     CHECKSUM_UNNECESSARY,
@@ -212,6 +223,56 @@ def _igc_clobbered_then(ctx: Ctx) -> Expectation:
 def _vlan_value(reason: str) -> Then:
     return lambda ctx: value(outer_tag(ctx.pkt), reason)
 
+
+#: redirect-store paths (harness.oracle.store): first, so no veth/veth-skb/cpumap-skb rule
+#: applies.  The skb paths read what __xdp_build_skb_from_frame set (series patch 4/7), the
+#: veth peer's program what veth's kfuncs return from the frame (5/7).
+STORE_RULES: tuple[Rule, ...] = (
+    Rule(
+        "store-kfunc-absent",
+        paths=STORE_PATHS,
+        when=lambda c: bool(missing_store_kfuncs(c.facts.kfuncs)),
+        then=lambda c: skip(absent_reason(missing_store_kfuncs(c.facts.kfuncs))),
+        source=SERIES,
+    ),
+    Rule(
+        "store-hash",
+        paths=STORE_PATHS,
+        fields=_fs("hash"),
+        then=lambda c: value(store_hash(c.pkt), "the hash the XDP program stored with "
+                             f"{KFUNC_OF_STORE_FIELD['hash']}, not the NIC's"),
+        source=SERIES + ": 4/7 xdp_set_skb_rx_hash_from_meta -> skb_set_hash(stored hash); "
+        "5/7 veth_xdp_rx_hash -> xdp_load_rx_hash_from_buff; 7/7 docs: 'the networking "
+        "stack will use the stored hints to populate ... skb->hash'",
+    ),
+    Rule(
+        "store-hash-type",
+        paths=STORE_PATHS,
+        fields=_fs("hash_type"),
+        then=lambda c: value(store_rss_type(c.pkt), "the RSS type the XDP program stored "
+                             f"with {KFUNC_OF_STORE_FIELD['hash_type']}"),
+        source=SERIES + ": 5/7 xdp_load_rx_hash_from_buff returns rx_meta->hash.type",
+    ),
+    Rule(
+        "store-vlan",
+        paths=STORE_PATHS,
+        fields=_fs("vlan"),
+        then=lambda c: value(STORE_VLAN, "the tag the XDP program stored with "
+                             f"{KFUNC_OF_STORE_FIELD['vlan']}"),
+        source=SERIES + ": 4/7 __vlan_hwaccel_put_tag(skb, rx_meta.vlan.proto, "
+        "rx_meta.vlan.tci); 5/7 veth_xdp_rx_vlan_tag -> xdp_load_rx_vlan_tag_from_buff",
+    ),
+    Rule(
+        "store-ts",
+        paths=STORE_PATHS,
+        fields=_fs("timestamp"),
+        then=lambda c: value(store_ts(c.pkt), "the stamp the XDP program stored with "
+                             f"{KFUNC_OF_STORE_FIELD['timestamp']}"),
+        source=SERIES + ": 3/7 stores it in skb_shared_info hwtstamps; 4/7 "
+        "skb_hwtstamps(skb)->hwtstamp = ts; 5/7 veth_xdp_rx_timestamp -> "
+        "xdp_load_rx_ts_from_buff",
+    ),
+)
 
 # --- the TC helper chain (paths tc:<helper>, harness.guest.tc_chain) ---------------
 #: first release with "bpf: Make TC BPF helpers preserve skb metadata" (v4,
@@ -529,6 +590,7 @@ SIZE_RULES: tuple[Rule, ...] = (
 
 
 RULES: tuple[Rule, ...] = (
+    *STORE_RULES,
     # --- RX checksum state of the skb at TC (bpf_csum_level QUERY: UNNECESSARY or not) ---
     # the driver's state, then GRO's: on a device with NETIF_F_GRO, GRO verifies the
     # TCP/UDP checksum of a CHECKSUM_NONE skb in software and marks a good one UNNECESSARY

@@ -48,8 +48,12 @@ KFUNC_RX_VLAN_TAG = "bpf_xdp_metadata_rx_vlan_tag"  # 6.8
 KFUNC_DYNPTR_SKB_META = "bpf_dynptr_from_skb_meta"  # 6.18
 # proposed 2026 (veth + ice, v4 July), not merged: detected from BTF, not called
 KFUNC_RX_CHECKSUM = "bpf_xdp_metadata_rx_checksum"
+# the never-merged XDP_REDIRECT RX hints series (harness.oracle.store)
+KFUNC_STORE_RX_HASH = "bpf_xdp_store_rx_hash"
+KFUNC_STORE_RX_VLAN = "bpf_xdp_store_rx_vlan"
+KFUNC_STORE_RX_TS = "bpf_xdp_store_rx_ts"
 KFUNCS = (KFUNC_RX_TIMESTAMP, KFUNC_RX_HASH, KFUNC_RX_VLAN_TAG, KFUNC_DYNPTR_SKB_META,
-          KFUNC_RX_CHECKSUM)
+          KFUNC_RX_CHECKSUM, KFUNC_STORE_RX_HASH, KFUNC_STORE_RX_VLAN, KFUNC_STORE_RX_TS)
 
 # netdev netlink xdp-rx-metadata-features (one per xmo_rx_* callback)
 FEATURE_TIMESTAMP = "timestamp"

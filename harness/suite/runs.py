@@ -17,6 +17,10 @@ veth       veth                ``veth`` (kfuncs on the peer), ``veth-skb``
 cpumap     cpumap              ``cpumap`` (cpumap program), ``cpumap-skb``
 xsk        xsk copy            ``xsk`` (metadata area in the UMEM)
 xsk-zc     xsk zerocopy        ``xsk-zc``
+veth-      veth --store        ``veth-store`` (the peer's kfuncs), ``veth-store-skb``
+store                          (redirect-store mode: what the XDP program stored)
+cpumap-    cpumap --store      ``cpumap-store-skb``
+store
 tc-helpers pass --tc none      ``tc:<helper>`` per helper (field meta): the TC helper
            --tc-chain          chain, harness.guest.tc_chain; its own plan (untagged
                                frames, 4 per helper)
@@ -37,6 +41,10 @@ faults     faults (pass        ``faults`` (kfuncs), ``faults-skb`` (skb at TC): 
            rx-faults)          checksum error); the answers must be exact per packet
 =========  ==================  ===================================================
 
+The ``*-store`` invocations run only where the guest's BTF has the store kfuncs
+(harness.oracle.store); elsewhere :func:`not_runnable` gives the skip reason and no
+runner starts.
+
 ``xdp`` and ``pass`` share one runner invocation; ``pass`` adds a second one,
 ``pass-bare``: it shows whether a driver's skb depends on what XDP did to the
 headroom.  Every invocation gets its own plan with ids no other invocation uses.
@@ -50,8 +58,9 @@ from typing import Any
 
 from harness.guest import meta_sizes, stacked, tc_chain
 from harness.nics.base import CLI_PATHS
-from harness.oracle import FIELDS
+from harness.oracle import FIELDS, Facts
 from harness.oracle.paths import SIZE_PATHS, SWEEP_SIZES, TC_HELPER_PATHS, TC_HELPERS
+from harness.oracle.store import absent_reason, missing_store_kfuncs
 from harness.verdict.compare import Row, has_row
 
 
@@ -98,6 +107,10 @@ RUNS: dict[str, Run] = {
     "cpumap": Run("cpumap", {}, "cpumap_skb", ("cpumap", "cpumap-skb")),
     "xsk": Run("xsk", {"xsk_mode": "copy"}, "xsk", ("xsk",)),
     "xsk-zc": Run("xsk", {"xsk_mode": "zerocopy"}, "xsk", ("xsk-zc",)),
+    "veth-store": Run("veth", {"store": True}, "veth_skb", ("veth-store", "veth-store-skb"),
+                      {"veth_skb": "veth-store-skb", "veth_xdp": "veth-store"}),
+    "cpumap-store": Run("cpumap", {"store": True}, "cpumap_skb", ("cpumap-store-skb",),
+                        {"cpumap_skb": "cpumap-store-skb", "cpumap": "cpumap-store"}),
     "tc-helpers": Run("pass", {"tc": "none", "tc_chain": True}, tc_chain.POINT,
                       TC_HELPER_PATHS, kinds=TC_CHAIN_KINDS,
                       packets=len(TC_CHAIN_KINDS) * len(TC_HELPERS),
@@ -125,12 +138,15 @@ RUNS: dict[str, Run] = {
     "faults": Run("pass", {"no_meta": True}, "tc", ("faults", "faults-skb"),
                   {"xdp": "faults", "tc": "faults-skb"}),
 }
+#: invocations that need the store kfuncs in the guest's BTF
+STORE_RUNS = frozenset({"veth-store", "cpumap-store"})
 #: CLI path -> the invocation it shares (xdp and pass: one)
 RUN_OF_PATH = {"skb": "skb", "tpacket": "skb", "xdp": "pass", "xdp-late": "pass",
                "pass": "pass", "veth": "veth", "cpumap": "cpumap", "xsk": "xsk",
                "xsk-zc": "xsk-zc", "faults": "faults", "tc-helpers": "tc-helpers",
                "meta-sizes": "sizes-pass", "vlan-dev": "stacked", "gre": "stacked",
-               "vxlan": "stacked", "vlan-dev-sw": "stacked-sw"}
+               "vxlan": "stacked", "vlan-dev-sw": "stacked-sw",
+               "veth-store": "veth-store", "cpumap-store": "cpumap-store"}
 #: CLI path -> invocations of its own after that one
 EXTRA_RUNS: dict[str, tuple[str, ...]] = {"pass": ("pass-bare",),
                                           "meta-sizes": ("sizes-veth", "sizes-cpumap",
@@ -142,7 +158,8 @@ ORACLE_PATHS = {"skb": ("skb",), "tpacket": ("tpacket",), "xdp": ("xdp",),
                 "xsk": ("xsk",), "xsk-zc": ("xsk-zc",), "faults": ("faults", "faults-skb"),
                 "tc-helpers": TC_HELPER_PATHS, "meta-sizes": SIZE_PATHS,
                 "vlan-dev": ("vlan-dev",), "gre": ("gre",), "vxlan": ("vxlan",),
-                "vlan-dev-sw": ("vlan-dev-sw",)}
+                "vlan-dev-sw": ("vlan-dev-sw",), "veth-store": ("veth-store", "veth-store-skb"),
+                "cpumap-store": ("cpumap-store-skb",)}
 
 
 def invocations(paths: Sequence[str]) -> dict[str, list[str]]:
@@ -156,6 +173,15 @@ def invocations(paths: Sequence[str]) -> dict[str, list[str]]:
             for run in (RUN_OF_PATH[p], *EXTRA_RUNS.get(p, ())):
                 serves.setdefault(run, []).append(p)
     return serves
+
+
+def not_runnable(run: str, facts: Facts | None) -> str | None:
+    """Why invocation ``run`` cannot run on this kernel (skip its rows), or None."""
+    if run in STORE_RUNS:
+        missing = missing_store_kfuncs(facts.kfuncs if facts is not None else None)
+        if missing:
+            return absent_reason(missing)
+    return None
 
 
 def oracle_paths(run: str, paths: Iterable[str]) -> list[str]:

@@ -407,11 +407,18 @@ class NicScenario:
                         self.kind.why_not(p)))
             if offered:
                 steps.append((run, offered))
-        todo = [s for s in steps if isinstance(s, tuple)]
+        first = next((s for s in steps if isinstance(s, tuple)), None)
         try:
             if self.base is None:
-                self.prepare(first=todo[0] if todo else None)
+                self.prepare(first=first)
             out.facts = self.facts_summary()
+            for k, step in enumerate(steps):  # what this kernel cannot run: skip rows
+                why = runs.not_runnable(step[0], self.base) if isinstance(step, tuple) \
+                    else None
+                if why is not None:
+                    steps[k] = runs.verdict_rows(
+                        self.kind.name, runs.oracle_paths(step[0], step[1]), "skip", why)
+            todo = [s for s in steps if isinstance(s, tuple)]
             for step in steps:
                 if isinstance(step, list):
                     out.rows.extend(step)

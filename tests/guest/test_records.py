@@ -82,7 +82,7 @@ def test_point_names_and_dynamic_keys_are_in_the_c() -> None:
     assert set(records.POINTS) <= names
     # the stats event's keys, built at run time from name tables
     assert set(records.STATS_POINTS) <= names and set(records.STATS_COUNTERS) <= names
-    kfuncs = set(re.findall(r'"(bpf_(?:xdp_metadata|dynptr)_\w+)"', src))
+    kfuncs = set(re.findall(r'"(bpf_(?:xdp_metadata|xdp_store|dynptr)_\w+)"', src))
     assert kfuncs == set(records.RUNNER_KFUNCS) == set(uapi.KFUNCS)
 
 

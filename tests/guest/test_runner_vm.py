@@ -280,3 +280,20 @@ def test_veth_as_nic_under_test(env):
         assert x["rx_vlan_tag_rc"] in (0, ENODATA), x
         assert tc[pid]["skb_hash"] == x["rx_hash"], (x, tc[pid])
     _assert_nothing_attached(runner, rx)
+
+
+def test_store_refused_without_the_store_kfuncs(env):
+    """run --store where the kernel's BTF lacks the XDP_REDIRECT RX hints series' kfuncs
+    (every released kernel): a config error before anything is attached, not a run that
+    quietly stores nothing (the suite skips the store rows without starting the runner)."""
+    from harness.guest.runner import RunnerError
+    from harness.oracle.store import STORE_KFUNCS
+
+    _vm, nic, runner, probe, _rxhash = env
+    if all(probe["kfuncs"].get(k) for k in STORE_KFUNCS):
+        pytest.skip("this kernel has the store kfuncs")
+    with pytest.raises(RunnerError) as err, runner.observe(nic.guest_ifname, "veth", store=True):
+        pass
+    (ev,) = [e for e in err.value.events if e.get("event") == "error"]
+    assert ev["stage"] == "config" and "bpf_xdp_store_rx" in ev["msg"], ev
+    _assert_nothing_attached(runner, nic.guest_ifname)

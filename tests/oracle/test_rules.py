@@ -11,6 +11,7 @@ import pytest
 import harness.oracle as o
 import harness.oracle.paths as o_paths
 from harness.oracle.rx_filters import RxRule
+from harness.oracle.store import STORE_KFUNCS, STORE_VLAN, store_hash, store_ts
 from harness.traffic.packets import (
     SentPacket,
     break_checksum,
@@ -47,6 +48,10 @@ VIRTIO = o.Facts(driver="virtio_net", rss_key=KEY2)
 IGC = o.Facts(driver="igc", rss_key=KEY2, hwtstamp_rx=True)
 VETH = o.Facts(driver="veth")
 IGC_STRIP = replace(IGC, vlan_strip=True)  # ethtool -K <if> rxvlan on
+
+
+STORE_IGC = replace(IGC, kfuncs=frozenset(STORE_KFUNCS))  # a kernel with the series
+STORE_VIRTIO = replace(VIRTIO, kfuncs=frozenset(STORE_KFUNCS))
 
 
 def h4(p: SentPacket, key: bytes = KEY2) -> int:
@@ -402,6 +407,15 @@ CASES: list[tuple[o.Facts, SentPacket, str, str, str, Any, str]] = [
     (IGB, P_T4, "tpacket", "timestamp", "nodata", None, "igb-ts-ptp-only"),
     (IGC_SOTS, P_T4, "tpacket", "hash", "skip", None, "tpacket-timestamp-only"),
     (VIRTIO, P_Q, "tpacket", "vlan", "skip", None, "tpacket-timestamp-only"),
+    # redirect-store (harness.oracle.store): skip without the kfuncs, the stored values with
+    (IGC, P_T4, "veth-store-skb", "hash", "skip", None, "store-kfunc-absent"),
+    (STORE_IGC, P_T4, "veth-store-skb", "hash", "value", store_hash(P_T4), "store-hash"),
+    (STORE_IGC, P_Q, "cpumap-store-skb", "vlan", "value", STORE_VLAN, "store-vlan"),
+    (STORE_VIRTIO, P_U4, "cpumap-store-skb", "timestamp", "value", store_ts(P_U4), "store-ts"),
+    (IGC, P_U6, "veth-store", "hash_type", "skip", None, "store-kfunc-absent"),
+    (STORE_IGC, P_T6, "veth-store", "hash_type", "value", 0x1A, "store-hash-type"),
+    (STORE_IGC, P_U4, "veth-store", "vlan", "value", (0x88A8, 0xB123), "store-vlan"),
+    (STORE_IGC, P_U6, "veth-store", "hash", "value", store_hash(P_U6), "store-hash"),
     # stacked devices and tunnels (harness.guest.stacked): the upper device's skb
     (SID, P_Q, "vlan-dev", "meta", "value", "intact", "stacked-vlan-meta-kept"),
     (replace(SID, vlan_strip=False), P_Q, "vlan-dev-sw", "meta", "value", "intact",
@@ -675,6 +689,21 @@ def test_igc_clobbered_stamp_follows_the_predicted_queue() -> None:
     assert (w.lo, w.hi, w.bug) == (3 * 10**9 - 1485, 3 * 10**9 + 3 - 1485, "igc-rx-ts-headroom")
     # the NIC's ifindex unknown: the exact stamp, which a clobbered one fails
     assert o.expect(replace(IGC_SOTS, ifindex=None), P_T4, "pass", "timestamp").rule == "igc-ts"
+
+
+def test_store_absent_reason_names_missing_kfuncs() -> None:
+    only_hash = replace(IGC, kfuncs=frozenset({"bpf_xdp_store_rx_hash"}))
+    exp = o.expect(only_hash, P_T4, "cpumap-store-skb", "hash")
+    assert exp.kind == "skip"
+    assert "bpf_xdp_store_rx_vlan, bpf_xdp_store_rx_ts absent" in exp.reason
+    assert "never merged" in exp.reason
+
+
+def test_store_hash_differs_from_nic_hash() -> None:
+    """The stored hash is over the inner flow, not the NIC's Toeplitz hash."""
+    for p in (P_U4, P_T4, P_U6, P_T6):
+        assert store_hash(p) not in (0, h4(p), h2(p))
+    assert store_hash(P_T4) != store_hash(P_U4)
 
 
 def test_known_bug_expectations_carry_the_right_value() -> None:

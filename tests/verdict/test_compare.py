@@ -11,6 +11,9 @@ import pytest
 
 import harness.oracle as o
 from harness.guest import records
+from harness.oracle.paths import STORE_PATHS
+from harness.oracle.store import STORE_KFUNCS, store_hash
+from harness.suite import runs
 from harness.traffic.packets import SentPacket, make_plan
 from harness.verdict import compare as c
 from harness.verdict import report
@@ -258,6 +261,9 @@ RUNNER_POINT = {
     "cpumap-skb": "cpumap_skb",
     "xsk": "xsk",
     "xsk-zc": "xsk",
+    "veth-store": "veth_xdp",  # a --store run
+    "veth-store-skb": "veth_skb",  # a --store run: compare(..., points=runs.RUNS[...].points)
+    "cpumap-store-skb": "cpumap_skb",
     "faults": "xdp",  # a faults run: compare(..., points=FAULT_POINTS)
     "faults-skb": "tc",
 }
@@ -315,7 +321,8 @@ def test_runner_records_same_verdicts_as_canonical(facts: o.Facts) -> None:
     # run's (no XDP program) are skb
     # (the tpacket path's observations are canonical already: harness.suite.tpacket)
     shared = [p for p in ALL_PATHS
-              if p not in ("pass-bare", "skb", "tpacket", "faults", "faults-skb")]
+              if p not in ("pass-bare", "skb", "tpacket", "faults", "faults-skb",
+                           *STORE_PATHS)]
     runner = runner_run(facts, shared)
     random.Random(3).shuffle(runner)
     rows = c.compare("n", facts, PLAN, runner)
@@ -323,6 +330,10 @@ def test_runner_records_same_verdicts_as_canonical(facts: o.Facts) -> None:
                       paths=["tpacket"])
     rows += c.compare("n", facts, PLAN, runner_run(facts, ["pass-bare"]), points=BARE_POINTS)
     rows += c.compare("n", facts, PLAN, runner_run(facts, ["skb"]), points={"tc": "skb"})
+    for run, paths in (("veth-store", ["veth-store", "veth-store-skb"]),
+                       ("cpumap-store", ["cpumap-store-skb"])):
+        rows += c.compare("n", facts, PLAN, runner_run(facts, paths), paths=paths,
+                          points=runs.RUNS[run].points)
     rows += c.compare("n", facts, PLAN, runner_run(facts, ["faults", "faults-skb"]),
                       points=FAULT_POINTS)
     b = {(r.path, r.field): r.verdict for r in rows}
@@ -467,3 +478,69 @@ def test_cpumap_kfuncs_judged_by_the_probe() -> None:
     assert "expectation table" in accepted["cpumap", "hash"].mismatches[0]["reason"]
     unprobed = rows_by(c.compare("n", VIRTIO, plan, recs, paths=["cpumap"]))
     assert unprobed["cpumap", "hash"].verdict == "skip"
+
+
+# --- redirect-store (harness.oracle.store): a kernel with the store kfuncs ------------
+
+STORE_FACTS = replace(IGC, kfuncs=frozenset(STORE_KFUNCS))
+
+
+@pytest.mark.parametrize("run,path", [("veth-store", "veth-store-skb"),
+                                      ("cpumap-store", "cpumap-store-skb")])
+def test_store_run_passes_with_stored_values(run: str, path: str) -> None:
+    recs = runner_run(STORE_FACTS, [path])
+    assert {r["skb_hash"] for r in recs} == {store_hash(p) for p in PLAN}
+    rows = rows_by(c.compare("igc", STORE_FACTS, PLAN, recs, paths=[path],
+                             points=runs.RUNS[run].points))
+    assert set(rows) == {(path, "hash"), (path, "timestamp"), (path, "vlan")}
+    assert all(r.verdict == "pass" and r.matched == len(PLAN) for r in rows.values()), rows
+
+
+def test_store_veth_peer_kfuncs_judged() -> None:
+    """The veth peer's kfuncs read the stored hints back (series 5/7): exact values pass;
+    the veth's own software hash (no stored hints) or a wrong RSS type fail."""
+    recs = runner_run(STORE_FACTS, ["veth-store"])
+    assert {r["rx_vlan_proto"] for r in recs} == {0x88A8}
+    points = runs.RUNS["veth-store"].points
+    rows = rows_by(c.compare("igc", STORE_FACTS, PLAN, recs, paths=["veth-store"],
+                             points=points))
+    assert set(rows) == {("veth-store", f) for f in ("hash", "hash_type", "timestamp", "vlan")}
+    assert all(r.verdict == "pass" and r.matched == len(PLAN) for r in rows.values()), rows
+    for r in recs:
+        r["rx_hash_type"] = 0x08  # L4_ANY: what veth reports for its own l4 hash
+        r["rx_timestamp_rc"], r["rx_timestamp"] = -61, 0  # -ENODATA: no stored stamp
+    bad = rows_by(c.compare("igc", STORE_FACTS, PLAN, recs, paths=["veth-store"],
+                            points=points))
+    assert bad["veth-store", "hash_type"].verdict == "fail"
+    assert bad["veth-store", "timestamp"].verdict == "fail"
+    assert bad["veth-store", "hash"].verdict == "pass"
+
+
+@pytest.mark.parametrize("fld,key,bad", [
+    ("hash", "skb_hash", "nic"),  # skb->hash is the NIC's hash, not the stored one
+    ("timestamp", "skb_hwtstamp", 0),  # the stored stamp did not reach the skb
+    ("vlan", "skb_vlan_tci", 0x64),  # the frame's own tag instead of the stored one
+])
+def test_store_run_fails_without_stored_values(fld: str, key: str, bad: Any) -> None:
+    path = "cpumap-store-skb"
+    recs = runner_run(STORE_FACTS, [path])
+    nic = {p.id: o.expect(IGC, p, "xdp", "hash").value for p in PLAN}
+    for r in recs:
+        r[key] = nic[r["id"]] if bad == "nic" else bad
+    rows = rows_by(c.compare("igc", STORE_FACTS, PLAN, recs, paths=[path],
+                             points=runs.RUNS["cpumap-store"].points))
+    assert rows[path, fld].verdict == "fail", rows[path, fld]
+    others = {f for f in ("hash", "timestamp", "vlan") if f != fld}
+    assert all(rows[path, f].verdict == "pass" for f in others)
+
+
+def test_store_rows_skip_without_kfuncs() -> None:
+    """On a kernel without the series: skip with the reason, no runner needed."""
+    why = runs.not_runnable("veth-store", IGC)
+    assert why is not None and "absent in this kernel's BTF" in why and "never merged" in why
+    assert runs.not_runnable("veth-store", STORE_FACTS) is None
+    assert runs.not_runnable("veth", IGC) is None
+    rows = runs.verdict_rows("igc", runs.oracle_paths("veth-store", ["veth-store"]), "skip", why)
+    assert {(r.path, r.field) for r in rows} == {
+        *(("veth-store-skb", f) for f in ("hash", "timestamp", "vlan")),
+        *(("veth-store", f) for f in ("hash", "hash_type", "timestamp", "vlan"))}
