@@ -183,8 +183,18 @@ class _Result:
         for path in self.paths:
             fam = next((f for f in FOLDED if path.startswith(f)), path)
             families.setdefault(fam, []).append(path)
-        self.lines = [(fam + f"* ({len(ps)})" if len(ps) > 1 else ps[0], ps)
-                      for fam, ps in families.items()]
+        lines = [(fam + f"* ({len(ps)})" if len(ps) > 1 else ps[0], ps)
+                 for fam, ps in families.items()]
+        skip_only = {label for label, ps in lines
+                     if all(r.get("verdict") == "skip" for r in self.rows if r["path"] in ps)}
+        # only those that would widen the path column (and so push NIC blocks below each
+        # other): a short all-skip line stays in the grid
+        kept = max((len(label) for label, _ in lines if label not in skip_only), default=0)
+        skip_only = {label for label in skip_only if len(label) > max(kept, len("path"))}
+        self.lines = [(label, ps) for label, ps in lines if label not in skip_only]
+        #: matrix lines whose every row (every NIC) is skip and whose label is longer than
+        #: any other: named under the grid, their reasons in the "skipped" section
+        self.skip_only = [label for label, _ in lines if label in skip_only]
         self.fields = _order((str(r["field"]) for r in self.rows), FIELD_ORDER)
         self.cell = {(r["nic"], r["path"], r["field"]): r for r in self.rows}
         self.labels: Mapping[str, str] = FIELD_LABELS
@@ -371,7 +381,10 @@ def render(rows: Iterable[Mapping[str, Any]], style: Style | None = None) -> str
     if not res.rows:
         return "(no results)"
     res.labels = fit_labels(res, st.width)
-    out = [*matrix(res, st), *legend(res, st)]
+    out = matrix(res, st)
+    if res.skip_only:
+        out += _wrap("skipped everywhere: " + ", ".join(res.skip_only), st.width, "  ")
+    out += legend(res, st)
     failed = [r for r in res.rows if r.get("verdict") == "fail"]
     other = [r for r in res.rows if str(r.get("verdict")) not in GLYPHS]
     for title, bad in (("FAILED", failed), ("other verdicts", other)):

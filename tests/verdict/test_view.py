@@ -348,3 +348,21 @@ def test_structured_reasons_and_old_files() -> None:
     # skip rows: each skip reason apart, not the joined detail
     skip = Row("igc", "xdp", "csum", "skip", detail="b; a (x; y)", reasons=["a (x; y)", "b"])
     assert view.reasons(skip.to_dict()) == ["a (x; y)", "b"]
+
+
+def test_paths_skipped_on_every_nic_leave_the_grid_and_are_named_under_it() -> None:
+    """A path whose every row is skip (e.g. the store paths on a kernel without the store
+    kfuncs) is one line under the grid, not a grid line: its long name must not push the
+    NIC blocks below each other; one non-skip row keeps it in the grid."""
+    rows = copy.deepcopy(real_run()["results"])
+    extra = [{**rows[0], "nic": nic, "path": "cpumap-store-skb", "field": fld,
+              "verdict": "skip", "detail": "store kfuncs absent"}
+             for nic in ("igc", "virtio-net") for fld in ("hash", "vlan")]
+    out = view.render(rows + extra, PLAIN)
+    assert not any(ln.split() and ln.split()[0] == "cpumap-store-skb" for ln in _lines(out))
+    assert "skipped everywhere: cpumap-store-skb" in out
+    assert _lines(out)[0].split() == ["igc", "virtio-net"]  # side by side still
+    extra[0]["verdict"] = "pass"
+    out = view.render(rows + extra, PLAIN)
+    assert _matrix_line(out, "cpumap-store-skb")[0] == "✓"
+    assert "skipped everywhere" not in out
