@@ -291,9 +291,14 @@ def test_tc_helper_chain_rows(suite: dict) -> None:
 def test_igb_control_nic(suite: dict) -> None:
     """igb has no XDP metadata callbacks: every kfunc row is expected-unsupported with that
     driver fact; its skb hash (key read from the device's RSSRK) and the RSS queue are
-    exact; no row is skipped but the checksum kfunc's; the skb's checksum state is exact."""
-    from harness.oracle.paths import NIC_SKB_PATHS, SKB_FROM_FRAME_PATHS
+    exact; no row is skipped but the checksum and store kfuncs'; the skb's checksum state
+    is exact."""
+    from harness.oracle.paths import NIC_SKB_PATHS, SKB_FROM_FRAME_PATHS, STORE_PATHS
     rows = {k: r for k, r in suite["rows"].items() if k[0] == "igb"}
+    # the store kfuncs (XDP_REDIRECT RX hints series) are in no kernel we run either
+    store = {k: rows.pop(k) for k in list(rows) if k[1] in STORE_PATHS}
+    assert store and all(r["verdict"] == "skip" and "bpf_xdp_store_rx_hash" in r["detail"]
+                         for r in store.values()), store
     # the proposed checksum kfunc is in no kernel we run: its rows skip with the reason;
     # the skb paths' csum (bpf_csum_level at TC) is judged per packet
     for k, r in rows.items():
