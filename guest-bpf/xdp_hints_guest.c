@@ -37,6 +37,7 @@
 #include "xh_tc_helpers.h"
 #include "xh_tch.h"
 #include "xh_stacked.h"
+#include "xh_stamps.h"
 #include "xh_stk.h"
 #include "xh_meta_sweep.h"
 #include "xh_meta_tlv.h"
@@ -1160,6 +1161,9 @@ int main(int argc, char **argv)
 		return cmd_abi();
 	if (!strcmp(cmd, "parse"))
 		return cmd_parse();
+	rc = xh_stamps_cmd(cmd, argc - 2, argv + 2);	/* tsrx, tpacket, tpacket-parse */
+	if (rc >= 0)
+		return rc;
 	if (!strcmp(cmd, "-h") || !strcmp(cmd, "--help")) {
 		xh_usage(stdout);
 		return 0;

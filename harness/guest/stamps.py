@@ -1,11 +1,11 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 """The skb hardware stamps a packet socket gets through SO_TIMESTAMPING (or, with
-``script="tpacket_rx.py"``, through an af_packet mmap ring).
+``kind="tpacket"``, through an af_packet mmap ring).
 
-Runs ``scripts/tsrx.py`` (or the given script) in the guest for one runner
-invocation: ``start()`` waits for it to listen, ``stop(ids)`` collects
-``{packet id: stamp ns}`` and ends it.  Its files are per invocation under the
-runner's directory.
+Runs the guest runner's ``tsrx`` (or ``tpacket``) subcommand
+(guest-bpf/xh_stamps.c) for one runner invocation: ``start()`` waits for it to
+listen, ``stop(ids)`` collects ``{packet id: stamp ns}`` and ends it.  Its
+files are per invocation under the runner's directory.
 """
 
 from __future__ import annotations
@@ -16,22 +16,25 @@ import shlex
 from typing import Any
 
 from harness.guest.runner import RunnerError
-from harness.guest.scripts import script
 
 POLL_S = 0.05  # the guest's poll interval while it waits
+KINDS = ("tsrx", "tpacket")
 
 
 class StampReceiver:
-    """SO_TIMESTAMPING (or ``script``'s) receiver on one guest interface."""
+    """SO_TIMESTAMPING (or ``kind``'s) receiver on one guest interface, run by
+    ``runner`` (a GuestRunner: its binary, installed on first use)."""
 
     _seq = itertools.count(1)
 
-    def __init__(self, vm: Any, remote_dir: str, ifname: str, script: str = "tsrx.py") -> None:
-        self.vm = vm
+    def __init__(self, runner: Any, ifname: str, kind: str = "tsrx") -> None:
+        if kind not in KINDS:
+            raise ValueError(f"stamp receiver kind must be one of {KINDS}, not {kind!r}")
+        self.runner = runner
+        self.vm = runner.vm
         self.ifname = ifname
-        self.name = script
-        self.script = f"{remote_dir}/{script}"
-        self.out = f"{remote_dir}/{script.removesuffix('.py')}{next(self._seq)}.jsonl"
+        self.name = kind
+        self.out = f"{runner.remote_dir}/{kind}{next(self._seq)}.jsonl"
 
     def _sh(self, cmd: str, timeout: float = 60) -> str:
         return self.vm.ssh.run(cmd, timeout=timeout).stdout
@@ -42,13 +45,15 @@ class StampReceiver:
         self.wait_ready(timeout_s)
 
     def launch(self) -> None:
-        """Copy and start the receiver in one round trip (it takes a while to listen:
-        :meth:`wait_ready`)."""
+        """Start the receiver in one round trip (the runner's binary: installed
+        first if it is not yet); it listens a moment later: :meth:`wait_ready`."""
+        if not self.runner.installed:
+            self.runner.install()
         out = self.out
-        r = self.vm.ssh.run(f"cat > {self.script} && rm -f {out} {out}.pid && "
-                            f"{{ setsid python3 {self.script} {shlex.quote(self.ifname)} "
-                            f"{out}.pid > {out} 2>&1 < /dev/null & }}",
-                            timeout=60, stdin=script(self.name))
+        r = self.vm.ssh.run(f"rm -f {out} {out}.pid && "
+                            f"{{ setsid {self.runner.binary} {self.name} "
+                            f"{shlex.quote(self.ifname)} {out}.pid > {out} 2>&1 < /dev/null & }}",
+                            timeout=60)
         if r.rc != 0:
             raise RunnerError(f"stamp receiver {self.name} could not be started in the guest",
                               stderr=r.stderr)

@@ -129,7 +129,7 @@ class IgcRun(RunHooks):
         self.deliver = deliver
         self.hits: dict[bytes, tuple[frozenset[str], int]] = {}
         self.stamps: dict[int, int | None] | None = None
-        self.tsrx = StampReceiver(g.vm, g.runner.remote_dir, g.ifname) if skb_stamps else None
+        self.tsrx = StampReceiver(g.runner, g.ifname) if skb_stamps else None
 
     def launch(self) -> None:
         if self.tsrx is not None:

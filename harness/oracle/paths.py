@@ -27,7 +27,7 @@ Paths (guest runner point in brackets):
                   back through the RX metadata kfuncs [veth_xdp]
   ``tpacket``     the driver's skb (no XDP) as an af_packet mmap ring (TPACKET_V3, as
                   libpcap reads it) shows its hardware stamp: timestamp only [tpacket,
-                  harness.guest.scripts.tpacket_rx]
+                  runner ``tpacket``: guest-bpf/xh_stamps.c]
   ``tc:<helper>`` XDP_PASS, then at TC ingress (tcx) one program calls an skb helper
                   and the next one reads the metadata (data_meta and the skb-meta
                   dynptr); field ``meta`` only [tc_helper]

@@ -314,7 +314,7 @@ class NicScenario:
                 self.emit(RunFinished(name, run, time.monotonic() - t0, 0, "no upper device"))
                 return refused, stats
             spec = replace(spec, observe={**spec.observe, "upper": upper})
-        # the ring receiver's python starts in the guest while the runner loads
+        # the ring receiver starts in the guest while the runner loads
         # (and so do the kind's receivers: hooks.launch)
         ring = tpacket.launch(self.g) if tpacket.PATH in opaths else None
         hooks = self.kind.run_hooks(self.g, plan, opaths)

@@ -2,10 +2,11 @@
 """The ``tpacket`` path: the driver's skb hardware stamp as an af_packet mmap ring
 (TPACKET_V3, as libpcap and ``tcpdump -j adapter_unsynced`` read it) shows it.
 
-It rides on the ``skb`` invocation (no XDP program): ``scripts/tpacket_rx.py``
-listens in the guest while the plan is sent, and each test frame it saw becomes
-one canonical observation at path ``tpacket`` (rc 0 and the ring's stamp when
-the frame carries TP_STATUS_TS_RAW_HARDWARE, -ENODATA otherwise).  The right
+It rides on the ``skb`` invocation (no XDP program): the runner's ``tpacket``
+receiver (guest-bpf/xh_stamps.c) listens in the guest while the plan is sent,
+and each test frame it saw becomes one canonical observation at path ``tpacket``
+(rc 0 and the ring's stamp when the frame carries TP_STATUS_TS_RAW_HARDWARE,
+-ENODATA otherwise).  The right
 value is the one SO_TIMESTAMPING hands a socket for the same skb (the ``skb``
 row's stamp); where they differ, a rule says why (harness.oracle.rules).
 """
@@ -24,7 +25,7 @@ if TYPE_CHECKING:
     from harness.verdict.compare import Row
 
 PATH = "tpacket"
-SCRIPT = "tpacket_rx.py"
+RECEIVER = "tpacket"  # the runner subcommand (guest-bpf/xh_stamps.c)
 
 
 def observations(stamps: dict[int, int | None]) -> list[dict[str, Any]]:
@@ -36,7 +37,7 @@ def observations(stamps: dict[int, int | None]) -> list[dict[str, Any]]:
 def launch(g: GuestNic) -> StampReceiver:
     """Start the ring receiver on ``g``'s interface (it listens a moment later:
     :class:`TpacketRun` waits for it right before the send)."""
-    rx = StampReceiver(g.vm, g.runner.remote_dir, g.ifname, SCRIPT)
+    rx = StampReceiver(g.runner, g.ifname, RECEIVER)
     rx.launch()
     return rx
 

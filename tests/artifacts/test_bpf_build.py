@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import json
 import os
+import select
 import shlex
 import shutil
+import socket
 import struct
 import subprocess
 import sys
@@ -520,3 +522,112 @@ def test_userspace_frame_parser_matches_ground_truth(artifacts):
         for i, (tpid, tci) in enumerate(p.vlans):
             assert (o[f"frame_vlan{i}_proto"], o[f"frame_vlan{i}_tci"]) == (tpid, tci)
     assert [o["match"] for o in out[len(plan):]] == [False] * len(bad)
+
+
+def _ring_frame(pid: int, lead: int = 42) -> bytes:
+    return b"\x00" * lead + b"XDPHINT1" + struct.pack("<II", pid, 0) + b"\x00" * 4
+
+
+def _ring_block(pkts: list[tuple[int, int, int, bytes]]) -> bytes:
+    """One TPACKET_V3 ring block: tpacket_block_desc, then tpacket3_hdr + frame per packet."""
+    buf = bytearray(4096)
+    first = 48
+    struct.pack_into("<III", buf, 8, 1, len(pkts), first)  # TP_STATUS_USER, num, offset
+    off = first
+    for i, (sec, nsec, status, data) in enumerate(pkts):
+        mac = 80
+        nxt = 0 if i == len(pkts) - 1 else mac + len(data) + 8
+        struct.pack_into("<IIIIIIH", buf, off, nxt, sec, nsec, len(data), len(data), status,
+                         mac)
+        buf[off + mac:off + mac + len(data)] = data
+        off += nxt
+    return bytes(buf)
+
+
+@needs_toolchain
+def test_tpacket_ring_block_parser(artifacts):
+    """The guest's TPACKET_V3 reader (xh_stamps.c) on crafted block bytes: ids, signed
+    tp_sec, the hardware-stamp status bit, frames that are no test frames."""
+    hw = (1 << 31) | 1  # TP_STATUS_TS_RAW_HARDWARE | TP_STATUS_USER
+    ptr = -0x0000777F00001234  # 0xffff8880ffffedcc read as a signed ktime
+    sec, nsec = ptr // 10**9, ptr % 10**9
+    short = b"\x00" * 30 + b"XDPHINT1" + b"\x01\x02\x03\x04"  # magic, but no 16 bytes
+    block = _ring_block([(1_900_000_000, 4242, hw, _ring_frame(7)),
+                         (sec & 0xFFFFFFFF, nsec, hw, _ring_frame(0xDEADBEEF, lead=3)),
+                         (5, 6, 1, _ring_frame(9)),  # no hardware stamp: software time only
+                         (5, 6, hw, b"\x00" * 60),  # not a test frame
+                         (5, 6, hw, short),
+                         (0, 0, hw, _ring_frame(10))])
+    r = subprocess.run([str(artifacts.runner), "tpacket-parse"], input=block,
+                       capture_output=True, timeout=30, check=True)
+    assert r.stdout.decode().splitlines() == [
+        '{"id": 7, "hw": 1900000000000004242, "status": 2147483649}',
+        f'{{"id": 3735928559, "hw": {ptr}, "status": 2147483649}}',
+        '{"id": 9, "hw": null, "status": 1}',
+        '{"id": 10, "hw": 0, "status": 2147483649}']
+    # a block claiming more frames than its bytes hold: parsed up to the end, no more
+    cut = subprocess.run([str(artifacts.runner), "tpacket-parse"], input=block[:200],
+                         capture_output=True, timeout=30, check=True)
+    assert cut.stdout.decode().splitlines() == [
+        '{"id": 7, "hw": 1900000000000004242, "status": 2147483649}']
+
+
+def _read_lines(fd: int, n: int, timeout_s: float = 20) -> list[str]:
+    """``n`` lines from pipe ``fd`` (fewer if the deadline passes first)."""
+    buf, end = b"", time.monotonic() + timeout_s
+    while buf.count(b"\n") < n and time.monotonic() < end:
+        if select.select([fd], [], [], 0.1)[0]:
+            chunk = os.read(fd, 65536)
+            if not chunk:
+                break
+            buf += chunk
+    return buf.decode().splitlines()[:n]
+
+
+def _packet_socket_or_skip() -> socket.socket:
+    try:
+        s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
+    except PermissionError:
+        pytest.skip("needs CAP_NET_RAW (packet sockets on lo)")
+    s.bind(("lo", 0))
+    return s
+
+
+@needs_toolchain
+@pytest.mark.parametrize("kind", ["tsrx", "tpacket"])
+def test_stamp_receiver_on_loopback(artifacts, tmp_path, kind):
+    """The real receivers on the host's lo: ready, pid file, one line per test frame
+    (tsrx skips the copy lo sends, PACKET_OUTGOING; the ring shows both), software
+    stamp, no hardware stamp, exit 0 on SIGTERM."""
+    tx = _packet_socket_or_skip()
+    pidfile = tmp_path / "rx.pid"
+    p = subprocess.Popen([str(artifacts.runner), kind, "lo", str(pidfile)],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert p.stdout is not None
+    out = p.stdout.fileno()
+    try:
+        assert _read_lines(out, 1) == ["ready"]
+        assert pidfile.read_text() == f"{p.pid}\n"
+        base = 0x5A000000 + os.getpid() % 0x10000 * 16  # ours, not another test's
+        t0 = time.time_ns()
+        for i in range(3):
+            tx.send(b"\xff" * 6 + b"\x02" * 6 + b"\x88\xb5" + _ring_frame(base + i, lead=i))
+        lines = _read_lines(out, 3 if kind == "tsrx" else 6)
+    finally:
+        p.terminate()
+        rc = p.wait(timeout=10)
+        tx.close()
+    assert rc == 0, p.stderr.read() if p.stderr else b""
+    assert _read_lines(out, 1, timeout_s=0.5) == []  # nothing more (tsrx: no outgoing copy)
+    recs = [json.loads(ln) for ln in lines]
+    ids = [r["id"] for r in recs if base <= r["id"] < base + 3]
+    assert len(ids) == len(recs)
+    assert ids == ([base, base + 1, base + 2] if kind == "tsrx"
+                   else [base, base, base + 1, base + 1, base + 2, base + 2])
+    assert all(r["hw"] is None for r in recs)
+    if kind == "tsrx":
+        assert all(t0 - 10**9 < r["sw"] < time.time_ns() + 10**9 for r in recs)
+        assert list(recs[0]) == ["id", "hw", "sw"]
+    else:
+        assert all(r["status"] & 1 for r in recs)  # TP_STATUS_USER
+        assert list(recs[0]) == ["id", "hw", "status"]

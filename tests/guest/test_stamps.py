@@ -1,12 +1,13 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
-"""StampReceiver's guest commands, run by a local shell standing in for the guest."""
+"""StampReceiver's guest commands, run by a local shell standing in for the guest and
+a fake runner binary (the real receivers: tests/artifacts/test_bpf_build.py)."""
 
 from __future__ import annotations
 
 import subprocess
+import sys
 import time
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -14,14 +15,18 @@ from harness.guest import stamps
 from harness.guest.runner import RunnerError
 from harness.vm.ssh import Result
 
-FAKE = b"""import json, os, sys, time
-with open(sys.argv[2], "w") as f:
-    f.write(f"{os.getpid()}\\n")
+FAKE = """#!{python}
+import json, os, sys, time
+if sys.argv[1:3] != ["{kind}", "eth9"]:
+    print("bad args", sys.argv, flush=True)
+    sys.exit(2)
+with open(sys.argv[3], "w") as f:
+    f.write(f"{{os.getpid()}}\\n")
 time.sleep(0.3)
 print("ready", flush=True)
 for i in (1, 2, 3):
     time.sleep(0.1)
-    print(json.dumps({"id": i, "hw": i * 10 if i != 2 else None}), flush=True)
+    print(json.dumps({{"id": i, "hw": i * 10 if i != 2 else None}}), flush=True)
 time.sleep(60)
 """
 
@@ -41,23 +46,52 @@ class _Vm:
         self.ssh = _Ssh()
 
 
-def test_launch_wait_stop_one_round_trip_each(monkeypatch: pytest.MonkeyPatch,
-                                              tmp_path: Path) -> None:
-    monkeypatch.setattr(stamps, "script", lambda _name: FAKE)
-    vm: Any = _Vm()
-    rx = stamps.StampReceiver(vm, str(tmp_path), "eth9", "fake.py")
+class _Runner:
+    """A GuestRunner's surface: its VM, directory, binary; installed on demand."""
+
+    def __init__(self, tmp: Path, program: str, installed: bool = True) -> None:
+        self.vm = _Vm()
+        self.remote_dir = str(tmp)
+        self.binary = str(tmp / "xdp-hints-guest")
+        self.program = program
+        self.installed = installed
+        self.installs = 0
+        if installed:
+            self._put()
+
+    def _put(self) -> None:
+        Path(self.binary).write_text(self.program)
+        Path(self.binary).chmod(0o755)
+
+    def install(self) -> None:
+        self._put()
+        self.installed = True
+        self.installs += 1
+
+
+@pytest.mark.parametrize("kind", stamps.KINDS)
+def test_launch_wait_stop_one_round_trip_each(tmp_path: Path, kind: str) -> None:
+    runner = _Runner(tmp_path, FAKE.format(python=sys.executable, kind=kind), installed=False)
+    rx = stamps.StampReceiver(runner, "eth9", kind)
     rx.launch()
+    assert runner.installs == 1  # not installed yet: the receiver installs the runner first
     rx.wait_ready(timeout_s=20)
-    assert vm.ssh.calls == 2
+    assert runner.vm.ssh.calls == 2
     got = rx.stop({1, 2, 3}, wait_s=20)
-    assert got == {1: 10, 2: None, 3: 30} and vm.ssh.calls == 3
+    assert got == {1: 10, 2: None, 3: 30} and runner.vm.ssh.calls == 3
     time.sleep(0.2)
     assert not list(tmp_path.glob("*.pid"))  # ended, its pid file gone
 
 
-def test_receiver_that_never_listens(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    monkeypatch.setattr(stamps, "script", lambda _name: b"import sys; print('boom'); sys.exit(1)")
-    rx = stamps.StampReceiver(_Vm(), str(tmp_path), "eth9", "fake.py")
+def test_receiver_that_never_listens(tmp_path: Path) -> None:
+    runner = _Runner(tmp_path, f"#!{sys.executable}\nimport sys; print('boom'); sys.exit(1)\n")
+    rx = stamps.StampReceiver(runner, "eth9")
     rx.launch()
-    with pytest.raises(RunnerError, match="did not start"):
+    assert runner.installs == 0  # installed already: not again
+    with pytest.raises(RunnerError, match="(?s)did not start.*boom"):
         rx.wait_ready(timeout_s=1)
+
+
+def test_unknown_kind_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="tsrx"):
+        stamps.StampReceiver(_Runner(tmp_path, ""), "eth9", "tsrx.py")

@@ -311,7 +311,7 @@ def _run_tpacket(monkeypatch: pytest.MonkeyPatch, ring: Any) -> list[Row]:
 
     class Ring:
         def __init__(self, *a: Any) -> None:
-            assert a[-1] == tpacket.SCRIPT
+            assert a[-1] == tpacket.RECEIVER
 
         def launch(self) -> None:
             order.append("launch")
