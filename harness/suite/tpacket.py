@@ -6,9 +6,9 @@ It rides on the ``skb`` invocation (no XDP program): the runner's ``tpacket``
 receiver (guest-bpf/xh_stamps.c) listens in the guest while the plan is sent,
 and each test frame it saw becomes one canonical observation at path ``tpacket``
 (rc 0 and the ring's stamp when the frame carries TP_STATUS_TS_RAW_HARDWARE,
--ENODATA otherwise).  The right
-value is the one SO_TIMESTAMPING hands a socket for the same skb (the ``skb``
-row's stamp); where they differ, a rule says why (harness.oracle.rules).
+-ENODATA otherwise).  The right value is the one SO_TIMESTAMPING hands a socket
+for the same skb (the ``skb`` row's stamp); where they differ, a rule says why
+(harness.oracle.rules).
 """
 
 from __future__ import annotations
