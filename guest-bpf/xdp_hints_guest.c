@@ -34,6 +34,7 @@
 
 #include "xh_attach.h"
 #include "xh_opts.h"
+#include "xh_send.h"
 #include "xh_tc_helpers.h"
 #include "xh_tch.h"
 #include "xh_stacked.h"
@@ -729,6 +730,12 @@ static int run_load(struct run_state *st)
 	}
 	if (pick_programs(st))
 		return -1;
+	if (getenv("XH_VSTATS")) {	/* verifier statistics (bench/runner_profile.py --vstats) */
+		struct bpf_program *p;
+
+		bpf_object__for_each_program(p, st->obj)
+			bpf_program__set_log_level(p, 4);
+	}
 	tmark("open done, load");
 	err = bpf_object__load(st->obj);
 	tmark("load done");
@@ -1160,6 +1167,8 @@ int main(int argc, char **argv)
 		return cmd_abi();
 	if (!strcmp(cmd, "parse"))
 		return cmd_parse();
+	if (!strcmp(cmd, "send"))
+		return cmd_send(argc - 2, argv + 2);
 	if (!strcmp(cmd, "-h") || !strcmp(cmd, "--help")) {
 		xh_usage(stdout);
 		return 0;

@@ -60,11 +60,13 @@ void xh_usage(FILE *f)
 		"usage: xdp-hints-guest probe [IFNAME...]\n"
 		"       xdp-hints-guest abi\n"
 		"       xdp-hints-guest parse < hex-frames   (userspace frame parser, one JSON line each)\n"
+		"       xdp-hints-guest send GAP_S < 'IFNAME PRIO HEX' lines   (raw frames out, GAP_S apart)\n"
 		"       xdp-hints-guest run --ifname IF [options]\n"
 		"run options:\n"
 		"  --mode pass|veth|cpumap|xsk|skb  path after the NIC's XDP program (default pass);\n"
 		"                                skb: no XDP program, TC ingress sees the driver's skb\n"
-		"  --obj PATH                    BPF object (default: xdp_hints.bpf.o next to the binary)\n"
+		"  --obj PATH                    BPF object (default: xdp_hints.bpf.o next to the binary;\n"
+		"                                with --store: xdp_hints_store.bpf.o)\n"
 		"  --duration SEC                stop after SEC seconds (default: until SIGINT/SIGTERM)\n"
 		"  --count N                     stop once at least N observation records were printed\n"
 		"  --tc auto|tcx|clsact|none     TC ingress attach (default auto: tcx if present)\n"
@@ -108,18 +110,20 @@ void xh_usage(FILE *f)
 		"  -v, --verbose                 libbpf debug output on stderr\n");
 }
 
-/* xdp_hints.bpf.o next to the running binary */
-static const char *default_obj(void)
+/* xdp_hints.bpf.o next to the running binary (--store: xdp_hints_store.bpf.o, the
+ * same programs with the store kfuncs) */
+static const char *default_obj(bool store)
 {
+	const char *name = store ? "xdp_hints_store.bpf.o" : "xdp_hints.bpf.o";
 	static char path[PATH_MAX];
 	ssize_t n = readlink("/proc/self/exe", path, sizeof(path) - 32);
 	char *slash;
 
 	if (n <= 0)
-		return "xdp_hints.bpf.o";
+		return name;
 	path[n] = 0;
 	slash = strrchr(path, '/');
-	strcpy(slash ? slash + 1 : path, "xdp_hints.bpf.o");
+	strcpy(slash ? slash + 1 : path, name);
 	return path;
 }
 
@@ -286,6 +290,6 @@ int xh_opts_parse(int argc, char **argv, struct run_opts *o)
 		return 2;
 	}
 	if (!o->obj_path)
-		o->obj_path = default_obj();
+		o->obj_path = default_obj(o->store);
 	return -1;
 }

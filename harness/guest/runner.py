@@ -288,6 +288,8 @@ class GuestRunner:
         ssh.check(f"mkdir -p {self.remote_dir}", timeout=60)
         ssh.put(self.artifacts.runner, self.binary, mode=0o755)
         ssh.put(self.artifacts.bpf_object, f"{self.remote_dir}/xdp_hints.bpf.o", mode=0o644)
+        ssh.put(self.artifacts.store_object, f"{self.remote_dir}/xdp_hints_store.bpf.o",
+                mode=0o644)
         ssh.put(self.artifacts.tc_helpers_object, f"{self.remote_dir}/xh_tc_helpers.bpf.o",
                 mode=0o644)
         ssh.put(self.artifacts.stacked_object, self.upper_obj, mode=0o644)
@@ -501,16 +503,8 @@ class GuestRunner:
 
     def send_in_guest(self, ifname: str, frames: Iterable[bytes], gap_s: float = 0.01) -> int:
         """Write raw Ethernet frames to ``ifname`` from inside the guest (AF_PACKET)."""
-        data = "".join(f.hex() + "\n" for f in frames).encode()
-        script = ("import socket,sys,time\n"
-                  "s=socket.socket(socket.AF_PACKET,socket.SOCK_RAW);s.bind((sys.argv[1],0))\n"
-                  "n=0\n"
-                  "for l in sys.stdin:\n"
-                  " l=l.strip()\n"
-                  " if l:\n"
-                  "  s.send(bytes.fromhex(l));n+=1;time.sleep(float(sys.argv[2]))\n"
-                  "print(n)\n")
-        r = self.vm.ssh.run(f"python3 -c {shlex.quote(script)} {shlex.quote(ifname)} {gap_s}",
+        data = "".join(f"{ifname} 0 {f.hex()}\n" for f in frames).encode()
+        r = self.vm.ssh.run(f"{self.binary} send {gap_s}",
                             timeout=120 + len(data) // 1000, stdin=data)
         if r.rc != 0:
             raise RunnerError(f"sending frames in the guest on {ifname} failed", stderr=r.stderr)

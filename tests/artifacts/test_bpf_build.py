@@ -368,9 +368,8 @@ def fake_runner(tmp_path):
     art = bpf_build.BpfArtifacts(tmp_path / "art", "fake")
     art.dir.mkdir()
     art.runner.write_text(FAKE_RUNNER.format(python=sys.executable, meta=META_SIZE))
-    art.bpf_object.write_bytes(b"\x7fELF")
-    art.tc_helpers_object.write_bytes(b"\x7fELF")
-    art.stacked_object.write_bytes(b"\x7fELF")
+    for obj in (art.bpf_object, art.store_object, art.tc_helpers_object, art.stacked_object):
+        obj.write_bytes(b"\x7fELF")
     runner = GuestRunner(vm, artifacts=art, remote_dir=str(remote))
     runner.install()
     return runner
