@@ -61,6 +61,8 @@ void xh_usage(FILE *f)
 		"       xdp-hints-guest abi\n"
 		"       xdp-hints-guest parse < hex-frames   (userspace frame parser, one JSON line each)\n"
 		"       xdp-hints-guest send GAP_S < 'IFNAME PRIO HEX' lines   (raw frames out, GAP_S apart)\n"
+		"       xdp-hints-guest wait [FILE] [--match S]... [--count N] [--pid N|--pid-file P]\n"
+		"                            [--timeout SEC]   (N matching lines, or the process's end)\n"
 		"       xdp-hints-guest run --ifname IF [options]\n"
 		"run options:\n"
 		"  --mode pass|veth|cpumap|xsk|skb  path after the NIC's XDP program (default pass);\n"

@@ -56,7 +56,6 @@ from harness.guest.records import META_SIZE
 
 REMOTE_DIR = "/opt/xdp-hints"
 #: the guest polls its own files at this interval, for at most a chunk per SSH command
-GUEST_POLL_S = 0.05
 GUEST_WAIT_CHUNK_S = 5.0
 ERR_SEPARATOR = "__XDP_HINTS_STDERR__"
 _STOPPED = "__XDP_HINTS_STOPPED__"  # wait_for(stop=True): the runner was stopped
@@ -202,8 +201,8 @@ class Observation:
                         f"echo {_STOPPED}; {self.runner._stop_sh(self, STOP_TIMEOUT_S)}; "
                         f"else {tail}; fi")
             out = self.runner.vm.ssh.run(
-                f"i=0; while {count}[ \"${{c:-0}}\" -lt {n} ] && [ $i -lt "
-                f"{int(chunk / GUEST_POLL_S)} ]; do sleep {GUEST_POLL_S}; i=$((i+1)); done; "
+                f"{self.runner.binary} wait {self.out_path} --match '\"point\":\"{point}\"' "
+                f"--count {n} --pid-file {self.pid_path} --timeout {chunk:.2f}; {count}"
                 f"{tail}", timeout=chunk + STOP_TIMEOUT_S + 60).stdout
             if out.startswith(_STOPPED + "\n"):
                 self.stopped = True
@@ -404,8 +403,7 @@ class GuestRunner:
             f"{' ' + obs.go_path if obs.go_path else ''}; "
             f"setsid sh -c {inner} {' '.join(shlex.quote(a) for a in argv)} "
             f"> {obs.out_path} 2> {obs.err_path} < /dev/null & "
-            f"i=0; while [ ! -s {obs.pid_path} ] && [ $i -lt 500 ]; do "
-            f"sleep 0.01; i=$((i+1)); done; ")
+            f"{self.binary} wait {obs.pid_path} --timeout 5; ")
         if hold:
             return obs
         return self._await_ready(obs, obs.start_cmd, also)
@@ -421,14 +419,13 @@ class GuestRunner:
         end = time.monotonic() + obs.ready_timeout
         # the guest polls for ready (or error/exit, or the runner's death) itself; the
         # first poll rides in the round trip that starts the runner
-        settled = (f"grep -qE '\"event\":\"(ready|error|exit)\"' {obs.out_path} 2>/dev/null || "
-                   f"! kill -0 $(cat {obs.pid_path}) 2>/dev/null")
+        settled = " ".join(f"--match '\"event\":\"{e}\"'" for e in ("ready", "error", "exit"))
         while True:
             chunk = max(0.0, min(GUEST_WAIT_CHUNK_S, end - time.monotonic()))
             start, cmd = cmd, ""
             r = self.vm.ssh.run(
-                f"{start}i=0; until {settled} || [ $i -ge {int(chunk / GUEST_POLL_S)} ]; do "
-                f"sleep {GUEST_POLL_S}; i=$((i+1)); done; "
+                f"{start}{self.binary} wait {obs.out_path} {settled} "
+                f"--pid-file {obs.pid_path} --timeout {chunk:.2f}; "
                 f"cat {obs.out_path}; kill -0 $(cat {obs.pid_path}) 2>/dev/null && echo __ALIVE__",
                 timeout=chunk + 60)
             alive = "__ALIVE__" in r.stdout
@@ -459,9 +456,8 @@ class GuestRunner:
         links then go away with the process); then the records and stderr."""
         t = max(5, int(timeout))
         return (f"p=$(cat {obs.pid_path} 2>/dev/null); if [ -n \"$p\" ]; then "
-                f"kill -TERM $p 2>/dev/null; i=0; "
-                f"while kill -0 $p 2>/dev/null && [ $i -lt {t * 20} ]; do sleep {GUEST_POLL_S}; "
-                f"i=$((i+1)); done; kill -0 $p 2>/dev/null && kill -KILL $p; fi; "
+                f"kill -TERM $p 2>/dev/null; {self.binary} wait --pid $p --timeout {t}; "
+                f"kill -0 $p 2>/dev/null && kill -KILL $p; fi; "
                 f"{self._cat(obs)}")
 
     @staticmethod
