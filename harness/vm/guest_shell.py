@@ -25,11 +25,14 @@ import time
 
 import paramiko
 
+from harness.errors import HarnessError
+
 POLL_S = 0.002
 
 
-class ShellGone(Exception):
-    """The shell ended or timed out; ``timeout`` tells which."""
+class ShellGone(HarnessError):
+    """The shell ended or timed out; ``timeout`` tells which (Ssh.run turns it into
+    an SshError)."""
 
     def __init__(self, msg: str, timeout: bool = False) -> None:
         super().__init__(msg)
