@@ -285,13 +285,12 @@ class GuestRunner:
             self.artifacts = build()
         ssh = self.vm.ssh
         ssh.check(f"mkdir -p {self.remote_dir}", timeout=60)
-        ssh.put(self.artifacts.runner, self.binary, mode=0o755)
-        ssh.put(self.artifacts.bpf_object, f"{self.remote_dir}/xdp_hints.bpf.o", mode=0o644)
-        ssh.put(self.artifacts.store_object, f"{self.remote_dir}/xdp_hints_store.bpf.o",
-                mode=0o644)
-        ssh.put(self.artifacts.tc_helpers_object, f"{self.remote_dir}/xh_tc_helpers.bpf.o",
-                mode=0o644)
-        ssh.put(self.artifacts.stacked_object, self.upper_obj, mode=0o644)
+        art, d = self.artifacts, self.remote_dir
+        ssh.put_many([(art.runner, self.binary, 0o755),
+                      (art.bpf_object, f"{d}/xdp_hints.bpf.o", 0o644),
+                      (art.store_object, f"{d}/xdp_hints_store.bpf.o", 0o644),
+                      (art.tc_helpers_object, f"{d}/xh_tc_helpers.bpf.o", 0o644),
+                      (art.stacked_object, self.upper_obj, 0o644)])
         r = ssh.run(f"{self.binary} abi", timeout=60)
         if r.rc != 0:
             raise RunnerError(f"runner does not start in the guest (rc {r.rc})", stderr=r.stderr)

@@ -188,10 +188,16 @@ class Ssh:
         return r.stdout
 
     def put(self, local: Path | str, remote: str, mode: int | None = None) -> None:
+        self.put_many([(local, remote, mode)])
+
+    def put_many(self, files: list[tuple[Path | str, str, int | None]]) -> None:
+        """(local, remote, mode) copies through one SFTP session (each session starts an
+        sftp-server in the guest)."""
         with self.client.open_sftp() as sftp:
-            sftp.put(str(local), remote)
-            if mode is not None:
-                sftp.chmod(remote, mode)
+            for local, remote, mode in files:
+                sftp.put(str(local), remote)
+                if mode is not None:
+                    sftp.chmod(remote, mode)
 
     def get(self, remote: str, local: Path | str) -> None:
         with self.client.open_sftp() as sftp:

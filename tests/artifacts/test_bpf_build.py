@@ -309,6 +309,10 @@ class _LocalSsh:
         if mode is not None:
             os.chmod(remote, mode)
 
+    def put_many(self, files):
+        for local, remote, mode in files:
+            self.put(local, remote, mode)
+
 
 FAKE_RUNNER = textwrap.dedent("""\
     #!{python}
