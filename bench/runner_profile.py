@@ -57,10 +57,33 @@ def guest_steps(stderr: str) -> dict[str, float]:
     return out
 
 
+VLOG = re.compile(r"prog '(\w+)': -- BEGIN PROG LOAD LOG --(.*?)-- END PROG LOAD LOG --", re.S)
+VTIME = re.compile(r"verification time (\d+) usec")
+VINSNS = re.compile(r"processed (\d+) insns .*?total_states (\d+) peak_states (\d+)")
+
+
+def print_vstats(prof: list[dict]) -> None:
+    """Per invocation and program: verification ms, processed insns, states."""
+    print(f"\n{'nic':11s} {'run':11s} {'program':16s} {'verify ms':>9s} {'insns':>8s} "
+          f"{'states':>7s} {'peak':>6s}")
+    total = 0.0
+    for p in prof:
+        for prog, log in VLOG.findall(p["stderr"]):
+            t, n = VTIME.search(log), VINSNS.search(log)
+            ms = int(t.group(1)) / 1e3 if t else float("nan")
+            total += ms if t else 0.0
+            ins, states, peak = n.groups() if n else ("?", "?", "?")
+            print(f"{p['nic']:11s} {p['run']:11s} {prog:16s} {ms:9.0f} {ins:>8s} "
+                  f"{states:>7s} {peak:>6s}")
+    print(f"verification in all: {total / 1e3:.1f} s")
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--json", type=Path, help="write every invocation's figures here")
     ap.add_argument("--run-json", type=Path, help="keep the run's own --json output here")
+    ap.add_argument("--vstats", action="store_true",
+                    help="also print the verifier's statistics per program (XH_VSTATS)")
     ap.add_argument("run_args", nargs="*", help="`xdp-hints run` arguments (after --)")
     args = ap.parse_args()
 
@@ -80,6 +103,8 @@ def main() -> int:
     def init(self, *a, **kw):  # type: ignore[no-untyped-def]
         orig_init(self, *a, **kw)
         self.env["XH_TIMING"] = "1"
+        if args.vstats:
+            self.env["XH_VSTATS"] = "1"
 
     def timed(key, fn):  # type: ignore[no-untyped-def]
         def wrap(*a, **kw):  # type: ignore[no-untyped-def]
@@ -136,6 +161,8 @@ def main() -> int:
         if prof else {}
     print(f"{'median':23s} " + " ".join(f"{med.get(c, 0):10.2f}" for c in cols) + " | "
           + " ".join(f"{gmed.get(c, 0):10.0f}" for c in gcols))
+    if args.vstats:
+        print_vstats(prof)
     if args.json:
         args.json.write_text(json.dumps({"rc": rc, "wall_s": wall, "boot_s": doc.get("boot_s"),
                                          "duration_s": doc.get("duration_s"),

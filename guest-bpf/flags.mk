@@ -5,4 +5,4 @@
 BPF_CFLAGS := -O2 -g -target bpf -Wall -Werror
 CFLAGS := -O2 -g -Wall -Wextra -Werror
 LDLIBS := -Wl,--as-needed -lxdp -lbpf -lelf -lz
-RUNNER_SRCS := xdp_hints_guest.c xh_opts.c xh_attach.c xh_util.c xh_netlink.c xh_xsk.c xh_user.c xh_tch.c xh_stk.c xh_stamps.c
+RUNNER_SRCS := xdp_hints_guest.c xh_opts.c xh_attach.c xh_util.c xh_netlink.c xh_xsk.c xh_user.c xh_tch.c xh_stk.c xh_send.c xh_kbtf.c xh_wait.c xh_stamps.c

@@ -401,21 +401,24 @@ static __always_inline struct xh_rec *xh_rec_new(__u32 point, __u32 ifindex, __u
 
 /* --- redirect-store mode (XH_CFG_STORE, xh_store.h) ------------------------------- */
 
-/* The store kfuncs of the XDP_REDIRECT RX hints series (V2, net/core/xdp.c there):
- * weak like the others; called only where cfg.kfuncs says the kernel's BTF has them
- * (the runner refuses --store otherwise). */
-extern int bpf_xdp_store_rx_hash(struct xdp_md *ctx, __u32 hash,
-				 enum xdp_rss_hash_type rss_type) __ksym __weak;
-extern int bpf_xdp_store_rx_vlan(struct xdp_md *ctx, __be16 vlan_proto,
-				 __u16 vlan_tci) __ksym __weak;
-extern int bpf_xdp_store_rx_ts(struct xdp_md *ctx, __u64 ts) __ksym __weak;
-
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, XH_STORE_RC_ENTRIES);
 	__type(key, __u32);
 	__type(value, __s64);
 } store_rc SEC(".maps");
+
+#ifdef XH_WITH_STORE
+/* The store kfuncs of the XDP_REDIRECT RX hints series (V2, net/core/xdp.c there):
+ * weak like the others; called only where cfg.kfuncs says the kernel's BTF has them
+ * (the runner refuses --store otherwise).  Only xdp_hints_store.bpf.o (built with
+ * XH_WITH_STORE, loaded for --store) has them: libbpf looks for an unresolved weak
+ * kfunc in every module's BTF too, ~0.1 s of guest CPU per load under TCG. */
+extern int bpf_xdp_store_rx_hash(struct xdp_md *ctx, __u32 hash,
+				 enum xdp_rss_hash_type rss_type) __ksym __weak;
+extern int bpf_xdp_store_rx_vlan(struct xdp_md *ctx, __be16 vlan_proto,
+				 __u16 vlan_tci) __ksym __weak;
+extern int bpf_xdp_store_rx_ts(struct xdp_md *ctx, __u64 ts) __ksym __weak;
 
 static __always_inline void xh_store_count(__u32 kfunc, int rc)
 {
@@ -481,10 +484,12 @@ static __always_inline __u32 xh_store_flow(struct xdp_md *ctx, const struct xh_p
 	}
 	return h ? h : 1;
 }
+#endif /* XH_WITH_STORE */
 
 /* Store the hints of xh_store.h for this frame (kernel with the store kfuncs). */
 static __always_inline void xh_store_hints(struct xdp_md *ctx, const struct xh_pkt *p)
 {
+#ifdef XH_WITH_STORE
 	__u32 hash, rss_type = 0;
 	int rc;
 
@@ -503,6 +508,7 @@ static __always_inline void xh_store_hints(struct xdp_md *ctx, const struct xh_p
 		rc = bpf_xdp_store_rx_ts(ctx, XH_STORE_TS_BASE + p->id);
 		xh_store_count(2, rc);
 	}
+#endif
 }
 
 SEC("xdp")

@@ -31,7 +31,7 @@ const volatile struct xh_cfg cfg SEC(".rodata.cfg") = {};
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
-	__uint(max_entries, 1 << 20);
+	__uint(max_entries, 1 << 18);	/* ~960 records of 264 bytes, drained live (full: XH_ST_RB_FULL) */
 } events SEC(".maps");
 
 static __always_inline int xh_meta_ok(const struct xh_meta *m)

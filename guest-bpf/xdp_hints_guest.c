@@ -33,7 +33,10 @@
 #include <bpf/libbpf.h>
 
 #include "xh_attach.h"
+#include "xh_kbtf.h"
 #include "xh_opts.h"
+#include "xh_send.h"
+#include "xh_wait.h"
 #include "xh_tc_helpers.h"
 #include "xh_tch.h"
 #include "xh_stacked.h"
@@ -128,6 +131,8 @@ static void probe_kernel_btf(struct kprobe_info *ki)
 		if (btf__find_by_name_kind(btf, xh_kfuncs[i].name, BTF_KIND_FUNC) > 0)
 			ki->kfuncs |= xh_kfuncs[i].bit;
 	ki->tcx_ingress = btf_enum_value(btf, "bpf_attach_type", "BPF_TCX_INGRESS");
+	if (!getenv("XH_FULL_BTF"))
+		xh_kbtf_write(btf, XH_KBTF_PATH);	/* best effort: without it, the full BTF */
 	btf__free(btf);
 }
 
@@ -700,7 +705,9 @@ static int pick_programs(struct run_state *st)
 	return 0;
 }
 
-static int run_load(struct run_state *st)
+/* Open the object, configure it, pick its programs and load them: 0, 1 (an error,
+ * emitted) or bpf_object__load's -errno (not emitted: the caller may retry). */
+static int open_and_load(struct run_state *st)
 {
 	struct run_opts *o = st->o;
 	struct bpf_map *m_cfg;
@@ -711,12 +718,12 @@ static int run_load(struct run_state *st)
 	if (err) {
 		st->obj = NULL;
 		emit_error("open", err, "cannot open BPF object %s", o->obj_path);
-		return -1;
+		return 1;
 	}
 	m_cfg = find_map(st->obj, ".rodata.cfg");
 	if (!m_cfg || bpf_map__set_initial_value(m_cfg, &st->cfg, sizeof(st->cfg))) {
 		emit_error("config", 0, "BPF object has no .rodata.cfg of the expected size");
-		return -1;
+		return 1;
 	}
 	bpf_map__set_max_entries(find_map(st->obj, "cpu_map"), (__u32)st->ncpus);
 
@@ -726,18 +733,48 @@ static int run_load(struct run_state *st)
 	st->p_tc = bpf_object__find_program_by_name(st->obj, "xh_tc");
 	if (!st->p_dev || !st->p_veth || !st->p_cpumap || !st->p_tc) {
 		emit_error("open", 0, "BPF object lacks one of the xh_* programs");
-		return -1;
+		return 1;
 	}
 	if (pick_programs(st))
-		return -1;
+		return 1;
+	if (getenv("XH_VSTATS")) {	/* verifier statistics (bench/runner_profile.py --vstats) */
+		struct bpf_program *p;
+
+		bpf_object__for_each_program(p, st->obj)
+			bpf_program__set_log_level(p, 4);
+	}
 	tmark("open done, load");
 	err = bpf_object__load(st->obj);
 	tmark("load done");
+	return err;
+}
+
+static int run_load(struct run_state *st)
+{
+	struct run_opts *o = st->o;
+	bool kbtf = xh_kbtf_use(XH_KBTF_PATH);
+	int err;
+
+	err = open_and_load(st);
+	if (err > 0)
+		return -1;
+	if (err == -ESRCH && kbtf) {
+		/* not expected: the kfunc index lacked a kfunc or ksym the object uses */
+		fprintf(stderr, "xdp-hints-guest: load failed (%d) with the kfunc index "
+			"%s, again with the kernel's BTF\n", err, XH_KBTF_PATH);
+		bpf_object__close(st->obj);
+		st->obj = NULL;
+		xh_kbtf_drop();
+		err = open_and_load(st);
+		if (err > 0)
+			return -1;
+	}
 	if (err) {
 		emit_error("load", err, "loading the BPF object failed (verifier log on stderr)");
 		return -1;
 	}
 	if (o->xdp_obj) {
+		xh_kbtf_drop();	/* a user's object may have CO-RE relocations: the real BTF */
 		st->uobj = xh_user_open(o, st->obj, &st->cfg, sizeof(st->cfg),
 					st->dev_bound && o->xdp_dev_bound ? o->ifindex : 0,
 					&st->u_xdp, &st->u_tc);
@@ -1161,6 +1198,10 @@ int main(int argc, char **argv)
 		return cmd_abi();
 	if (!strcmp(cmd, "parse"))
 		return cmd_parse();
+	if (!strcmp(cmd, "send"))
+		return cmd_send(argc - 2, argv + 2);
+	if (!strcmp(cmd, "wait"))
+		return cmd_wait(argc - 1, argv + 1);
 	rc = xh_stamps_cmd(cmd, argc - 2, argv + 2);	/* tsrx, tpacket, tpacket-parse */
 	if (rc >= 0)
 		return rc;

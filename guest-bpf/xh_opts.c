@@ -60,6 +60,9 @@ void xh_usage(FILE *f)
 		"usage: xdp-hints-guest probe [IFNAME...]\n"
 		"       xdp-hints-guest abi\n"
 		"       xdp-hints-guest parse < hex-frames   (userspace frame parser, one JSON line each)\n"
+		"       xdp-hints-guest send GAP_S < 'IFNAME PRIO HEX' lines   (raw frames out, GAP_S apart)\n"
+		"       xdp-hints-guest wait [FILE] [--match S]... [--count N] [--pid N|--pid-file P]\n"
+		"                            [--timeout SEC]   (N matching lines, or the process's end)\n"
 		"       xdp-hints-guest tsrx IFNAME [PIDFILE]     (SO_TIMESTAMPING receiver: \"ready\", then\n"
 		"                                                 one JSON line per test frame until SIGTERM)\n"
 		"       xdp-hints-guest tpacket IFNAME [PIDFILE]  (the same through a TPACKET_V3 mmap ring)\n"
@@ -68,7 +71,8 @@ void xh_usage(FILE *f)
 		"run options:\n"
 		"  --mode pass|veth|cpumap|xsk|skb  path after the NIC's XDP program (default pass);\n"
 		"                                skb: no XDP program, TC ingress sees the driver's skb\n"
-		"  --obj PATH                    BPF object (default: xdp_hints.bpf.o next to the binary)\n"
+		"  --obj PATH                    BPF object (default: xdp_hints.bpf.o next to the binary;\n"
+		"                                with --store: xdp_hints_store.bpf.o)\n"
 		"  --duration SEC                stop after SEC seconds (default: until SIGINT/SIGTERM)\n"
 		"  --count N                     stop once at least N observation records were printed\n"
 		"  --tc auto|tcx|clsact|none     TC ingress attach (default auto: tcx if present)\n"
@@ -112,18 +116,20 @@ void xh_usage(FILE *f)
 		"  -v, --verbose                 libbpf debug output on stderr\n");
 }
 
-/* xdp_hints.bpf.o next to the running binary */
-static const char *default_obj(void)
+/* xdp_hints.bpf.o next to the running binary (--store: xdp_hints_store.bpf.o, the
+ * same programs with the store kfuncs) */
+static const char *default_obj(bool store)
 {
+	const char *name = store ? "xdp_hints_store.bpf.o" : "xdp_hints.bpf.o";
 	static char path[PATH_MAX];
 	ssize_t n = readlink("/proc/self/exe", path, sizeof(path) - 32);
 	char *slash;
 
 	if (n <= 0)
-		return "xdp_hints.bpf.o";
+		return name;
 	path[n] = 0;
 	slash = strrchr(path, '/');
-	strcpy(slash ? slash + 1 : path, "xdp_hints.bpf.o");
+	strcpy(slash ? slash + 1 : path, name);
 	return path;
 }
 
@@ -290,6 +296,6 @@ int xh_opts_parse(int argc, char **argv, struct run_opts *o)
 		return 2;
 	}
 	if (!o->obj_path)
-		o->obj_path = default_obj();
+		o->obj_path = default_obj(o->store);
 	return -1;
 }

@@ -21,9 +21,11 @@
 #include "xh_meta_tlv.h"
 #include "xh_util.h"
 
-#define XH_NUM_FRAMES	4096
+/* 4 MiB of UMEM per queue, half of it in the fill ring (recycled as frames are read):
+ * registering pins (and faults in) every page, costly under TCG with 16 MiB */
+#define XH_NUM_FRAMES	1024
 #define XH_FRAME_SIZE	XSK_UMEM__DEFAULT_FRAME_SIZE
-#define XH_RING_SIZE	2048
+#define XH_RING_SIZE	512
 #define XH_BATCH	64
 #define XH_MAX_QUEUES	64
 

@@ -46,6 +46,8 @@ SRC_DIR = REPO / "guest-bpf"
 FLAGS_FILE = "flags.mk"
 BPF_SOURCE = "xdp_hints.bpf.c"
 BPF_OBJECT = "xdp_hints.bpf.o"
+#: the same programs with the store kfuncs (runner ``--store``; -DXH_WITH_STORE)
+STORE_OBJECT = "xdp_hints_store.bpf.o"
 #: the TC helper chain (runner ``--tc-chain``), a BPF object of its own
 TCH_SOURCE = "xh_tc_helpers.bpf.c"
 TCH_OBJECT = "xh_tc_helpers.bpf.o"
@@ -108,6 +110,10 @@ class BpfArtifacts:
         return self.dir / BPF_OBJECT
 
     @property
+    def store_object(self) -> Path:
+        return self.dir / STORE_OBJECT
+
+    @property
     def tc_helpers_object(self) -> Path:
         return self.dir / TCH_OBJECT
 
@@ -121,7 +127,8 @@ class BpfArtifacts:
 
     def files(self) -> list[Path]:
         """What has to go into the guest (the runner looks for the object next to itself)."""
-        return [self.runner, self.bpf_object, self.tc_helpers_object, self.stacked_object]
+        return [self.runner, self.bpf_object, self.store_object, self.tc_helpers_object,
+                self.stacked_object]
 
 
 def sources() -> list[Path]:
@@ -201,6 +208,7 @@ def commands(out: Path) -> list[list[str]]:
     """The compiler command lines (BPF objects, then runner) that build into ``out``."""
     return [
         bpf_command(BPF_SOURCE, out / BPF_OBJECT),
+        bpf_command(BPF_SOURCE, out / STORE_OBJECT, "XH_WITH_STORE"),
         bpf_command(TCH_SOURCE, out / TCH_OBJECT),
         bpf_command(STK_SOURCE, out / STK_OBJECT),
         ["gcc", *CFLAGS, "-I", str(SRC_DIR), *[str(SRC_DIR / s) for s in RUNNER_SOURCES],

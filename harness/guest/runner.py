@@ -56,7 +56,6 @@ from harness.guest.records import META_SIZE
 
 REMOTE_DIR = "/opt/xdp-hints"
 #: the guest polls its own files at this interval, for at most a chunk per SSH command
-GUEST_POLL_S = 0.05
 GUEST_WAIT_CHUNK_S = 5.0
 ERR_SEPARATOR = "__XDP_HINTS_STDERR__"
 _STOPPED = "__XDP_HINTS_STOPPED__"  # wait_for(stop=True): the runner was stopped
@@ -202,8 +201,8 @@ class Observation:
                         f"echo {_STOPPED}; {self.runner._stop_sh(self, STOP_TIMEOUT_S)}; "
                         f"else {tail}; fi")
             out = self.runner.vm.ssh.run(
-                f"i=0; while {count}[ \"${{c:-0}}\" -lt {n} ] && [ $i -lt "
-                f"{int(chunk / GUEST_POLL_S)} ]; do sleep {GUEST_POLL_S}; i=$((i+1)); done; "
+                f"{self.runner.binary} wait {self.out_path} --match '\"point\":\"{point}\"' "
+                f"--count {n} --pid-file {self.pid_path} --timeout {chunk:.2f}; {count}"
                 f"{tail}", timeout=chunk + STOP_TIMEOUT_S + 60).stdout
             if out.startswith(_STOPPED + "\n"):
                 self.stopped = True
@@ -286,11 +285,12 @@ class GuestRunner:
             self.artifacts = build()
         ssh = self.vm.ssh
         ssh.check(f"mkdir -p {self.remote_dir}", timeout=60)
-        ssh.put(self.artifacts.runner, self.binary, mode=0o755)
-        ssh.put(self.artifacts.bpf_object, f"{self.remote_dir}/xdp_hints.bpf.o", mode=0o644)
-        ssh.put(self.artifacts.tc_helpers_object, f"{self.remote_dir}/xh_tc_helpers.bpf.o",
-                mode=0o644)
-        ssh.put(self.artifacts.stacked_object, self.upper_obj, mode=0o644)
+        art, d = self.artifacts, self.remote_dir
+        ssh.put_many([(art.runner, self.binary, 0o755),
+                      (art.bpf_object, f"{d}/xdp_hints.bpf.o", 0o644),
+                      (art.store_object, f"{d}/xdp_hints_store.bpf.o", 0o644),
+                      (art.tc_helpers_object, f"{d}/xh_tc_helpers.bpf.o", 0o644),
+                      (art.stacked_object, self.upper_obj, 0o644)])
         r = ssh.run(f"{self.binary} abi", timeout=60)
         if r.rc != 0:
             raise RunnerError(f"runner does not start in the guest (rc {r.rc})", stderr=r.stderr)
@@ -402,8 +402,7 @@ class GuestRunner:
             f"{' ' + obs.go_path if obs.go_path else ''}; "
             f"setsid sh -c {inner} {' '.join(shlex.quote(a) for a in argv)} "
             f"> {obs.out_path} 2> {obs.err_path} < /dev/null & "
-            f"i=0; while [ ! -s {obs.pid_path} ] && [ $i -lt 500 ]; do "
-            f"sleep 0.01; i=$((i+1)); done; ")
+            f"{self.binary} wait {obs.pid_path} --timeout 5; ")
         if hold:
             return obs
         return self._await_ready(obs, obs.start_cmd, also)
@@ -419,14 +418,13 @@ class GuestRunner:
         end = time.monotonic() + obs.ready_timeout
         # the guest polls for ready (or error/exit, or the runner's death) itself; the
         # first poll rides in the round trip that starts the runner
-        settled = (f"grep -qE '\"event\":\"(ready|error|exit)\"' {obs.out_path} 2>/dev/null || "
-                   f"! kill -0 $(cat {obs.pid_path}) 2>/dev/null")
+        settled = " ".join(f"--match '\"event\":\"{e}\"'" for e in ("ready", "error", "exit"))
         while True:
             chunk = max(0.0, min(GUEST_WAIT_CHUNK_S, end - time.monotonic()))
             start, cmd = cmd, ""
             r = self.vm.ssh.run(
-                f"{start}i=0; until {settled} || [ $i -ge {int(chunk / GUEST_POLL_S)} ]; do "
-                f"sleep {GUEST_POLL_S}; i=$((i+1)); done; "
+                f"{start}{self.binary} wait {obs.out_path} {settled} "
+                f"--pid-file {obs.pid_path} --timeout {chunk:.2f}; "
                 f"cat {obs.out_path}; kill -0 $(cat {obs.pid_path}) 2>/dev/null && echo __ALIVE__",
                 timeout=chunk + 60)
             alive = "__ALIVE__" in r.stdout
@@ -457,9 +455,8 @@ class GuestRunner:
         links then go away with the process); then the records and stderr."""
         t = max(5, int(timeout))
         return (f"p=$(cat {obs.pid_path} 2>/dev/null); if [ -n \"$p\" ]; then "
-                f"kill -TERM $p 2>/dev/null; i=0; "
-                f"while kill -0 $p 2>/dev/null && [ $i -lt {t * 20} ]; do sleep {GUEST_POLL_S}; "
-                f"i=$((i+1)); done; kill -0 $p 2>/dev/null && kill -KILL $p; fi; "
+                f"kill -TERM $p 2>/dev/null; {self.binary} wait --pid $p --timeout {t}; "
+                f"kill -0 $p 2>/dev/null && kill -KILL $p; fi; "
                 f"{self._cat(obs)}")
 
     @staticmethod
@@ -501,16 +498,8 @@ class GuestRunner:
 
     def send_in_guest(self, ifname: str, frames: Iterable[bytes], gap_s: float = 0.01) -> int:
         """Write raw Ethernet frames to ``ifname`` from inside the guest (AF_PACKET)."""
-        data = "".join(f.hex() + "\n" for f in frames).encode()
-        script = ("import socket,sys,time\n"
-                  "s=socket.socket(socket.AF_PACKET,socket.SOCK_RAW);s.bind((sys.argv[1],0))\n"
-                  "n=0\n"
-                  "for l in sys.stdin:\n"
-                  " l=l.strip()\n"
-                  " if l:\n"
-                  "  s.send(bytes.fromhex(l));n+=1;time.sleep(float(sys.argv[2]))\n"
-                  "print(n)\n")
-        r = self.vm.ssh.run(f"python3 -c {shlex.quote(script)} {shlex.quote(ifname)} {gap_s}",
+        data = "".join(f"{ifname} 0 {f.hex()}\n" for f in frames).encode()
+        r = self.vm.ssh.run(f"{self.binary} send {gap_s}",
                             timeout=120 + len(data) // 1000, stdin=data)
         if r.rc != 0:
             raise RunnerError(f"sending frames in the guest on {ifname} failed", stderr=r.stderr)

@@ -37,22 +37,6 @@ VLAN_DEI = 0x1000
 #: skb->priority p -> PCP p
 EGRESS_QOS_MAP = " ".join(f"{p}:{p}" for p in range(8))
 
-#: in-guest sender: lines "IFNAME PRIORITY HEX"; one packet socket per interface
-SEND_SCRIPT = """import socket,sys,time
-socks={}
-n=0
-for l in sys.stdin:
- f=l.split()
- if len(f)!=3: continue
- s=socks.get(f[0])
- if s is None:
-  s=socks[f[0]]=socket.socket(socket.AF_PACKET,socket.SOCK_RAW);s.bind((f[0],0))
- s.setsockopt(socket.SOL_SOCKET,socket.SO_PRIORITY,int(f[1]))
- s.send(bytes.fromhex(f[2]));n+=1;time.sleep(float(sys.argv[1]))
-print(n)
-"""
-
-
 def vlan_dev(tx_if: str, tpid: int, vid: int) -> str:
     """Name of the VLAN device on ``tx_if`` for (tpid, vid), e.g. ``xhn0.ad10``."""
     return f"{tx_if}.{VLAN_PROTO[tpid][1]}{vid}"
@@ -121,7 +105,7 @@ class Veth(NicKind):
             f"egress-qos-map {EGRESS_QOS_MAP} && ip link set {shlex.quote(d)} up; }}; }} && "
             for d, (tpid, vid) in sorted(devs.items()))
         data = "".join(lines).encode()
-        r = g.vm.ssh.run(f"{mk}python3 -c {shlex.quote(SEND_SCRIPT)} {gap_s}",
+        r = g.vm.ssh.run(f"{mk}{g.runner.binary} send {gap_s}",
                          timeout=120 + len(data) // 1000, stdin=data)
         if r.rc != 0:
             raise RunnerError(f"sending frames in the guest on {g.tx_if} failed", stderr=r.stderr)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import logging
 import subprocess
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -19,6 +20,7 @@ import paramiko
 
 from harness.errors import HarnessError
 from harness.paths import cache_dir
+from harness.vm.guest_shell import GuestShell, ShellGone
 
 # paramiko's transport thread logs every refused early connection with a traceback;
 # failures reach the caller as exceptions anyway.
@@ -72,6 +74,10 @@ class Ssh:
         self.key = paramiko.Ed25519Key.from_private_key_file(str(key))
         self.host_key = host_key
         self.client: paramiko.SSHClient | None = None
+        #: the long-lived shell for commands without stdin (one caller at a time; a
+        #: concurrent caller gets an exec channel)
+        self._shell: GuestShell | None = None
+        self._shell_lock = threading.Lock()
 
     def wait_ready(self, deadline: float, keep_going: Callable[[], bool]) -> None:
         """Connect with backoff until it works, ``deadline`` (monotonic) passes,
@@ -112,9 +118,35 @@ class Ssh:
         self.client = client
 
     def run(self, cmd: str, timeout: float = 60.0, stdin: bytes | None = None) -> Result:
-        """Run ``cmd`` in the guest shell; SshError on timeout."""
+        """Run ``cmd`` in the guest shell; SshError on timeout.  Without ``stdin`` it
+        goes to the long-lived guest shell (harness.vm.guest_shell), with it to an exec
+        channel of its own."""
         if self.client is None:
             raise SshError("not connected")
+        if stdin is None and self._shell_lock.acquire(blocking=False):
+            try:
+                return self._run_in_shell(cmd, timeout)
+            finally:
+                self._shell_lock.release()
+        return self._run_exec(cmd, timeout, stdin)
+
+    def _run_in_shell(self, cmd: str, timeout: float) -> Result:
+        try:
+            if self._shell is None or not self._shell.alive:
+                self._shell = GuestShell(self.client.get_transport())
+            rc, out, err = self._shell.run(cmd, timeout)
+        except ShellGone as e:
+            self._shell = None
+            if e.timeout:
+                raise SshError(f"guest command timed out after {timeout:.0f} s: {cmd}") from None
+            raise SshError(f"the guest shell ended during: {cmd}") from None
+        except (OSError, EOFError, paramiko.SSHException) as e:
+            self._shell = None
+            raise SshError(f"guest command failed ({type(e).__name__}: {e}): {cmd}") from None
+        return Result(rc, out.decode(errors="replace"), err.decode(errors="replace"))
+
+    def _run_exec(self, cmd: str, timeout: float, stdin: bytes | None) -> Result:
+        """``cmd`` on an exec channel of its own (``stdin`` sent, then EOF)."""
         chan = self.client.get_transport().open_session()
         chan.settimeout(timeout)
         try:
@@ -156,10 +188,16 @@ class Ssh:
         return r.stdout
 
     def put(self, local: Path | str, remote: str, mode: int | None = None) -> None:
+        self.put_many([(local, remote, mode)])
+
+    def put_many(self, files: list[tuple[Path | str, str, int | None]]) -> None:
+        """(local, remote, mode) copies through one SFTP session (each session starts an
+        sftp-server in the guest)."""
         with self.client.open_sftp() as sftp:
-            sftp.put(str(local), remote)
-            if mode is not None:
-                sftp.chmod(remote, mode)
+            for local, remote, mode in files:
+                sftp.put(str(local), remote)
+                if mode is not None:
+                    sftp.chmod(remote, mode)
 
     def get(self, remote: str, local: Path | str) -> None:
         with self.client.open_sftp() as sftp:
@@ -171,6 +209,9 @@ class Ssh:
                 "-o", "UserKnownHostsFile=/dev/null", "-o", "LogLevel=ERROR", "root@127.0.0.1"]
 
     def close(self) -> None:
+        if self._shell is not None:
+            self._shell.close()
+            self._shell = None
         if self.client is not None:
             self.client.close()
             self.client = None

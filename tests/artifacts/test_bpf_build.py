@@ -311,6 +311,10 @@ class _LocalSsh:
         if mode is not None:
             os.chmod(remote, mode)
 
+    def put_many(self, files):
+        for local, remote, mode in files:
+            self.put(local, remote, mode)
+
 
 FAKE_RUNNER = textwrap.dedent("""\
     #!{python}
@@ -318,6 +322,28 @@ FAKE_RUNNER = textwrap.dedent("""\
     args = sys.argv[1:]
     if args[0] == "abi":
         print(json.dumps({{"meta_size": {meta}}})); sys.exit(0)
+    if args[0] == "wait":  # the C runner's wait (tested on the real binary below), simply
+        import os
+        opt = lambda k, d=None: args[args.index(k) + 1] if k in args else d
+        path = args[1] if not args[1].startswith("--") else None
+        matches = [args[i + 1] for i, a in enumerate(args) if a == "--match"]
+        end = time.monotonic() + float(opt("--timeout", "30"))
+        while time.monotonic() < end:
+            if path and os.path.exists(path):
+                lines = open(path).read().splitlines()
+                hit = [ln for ln in lines if not matches or any(m in ln for m in matches)]
+                if len(hit) >= int(opt("--count", "1")):
+                    sys.exit(0)
+            pf, pid = opt("--pid-file"), opt("--pid")
+            if pf and os.path.exists(pf) and open(pf).read().strip():
+                pid = open(pf).read().split()[0]
+            if pid:
+                try:
+                    os.kill(int(pid), 0)
+                except ProcessLookupError:
+                    sys.exit(3 if path else 0)
+            time.sleep(0.01)
+        sys.exit(1)
     ifname = args[args.index("--ifname") + 1]
     if ifname == "bad0":
         print(json.dumps({{"event": "error", "stage": "load", "errno": 13,
@@ -370,9 +396,8 @@ def fake_runner(tmp_path):
     art = bpf_build.BpfArtifacts(tmp_path / "art", "fake")
     art.dir.mkdir()
     art.runner.write_text(FAKE_RUNNER.format(python=sys.executable, meta=META_SIZE))
-    art.bpf_object.write_bytes(b"\x7fELF")
-    art.tc_helpers_object.write_bytes(b"\x7fELF")
-    art.stacked_object.write_bytes(b"\x7fELF")
+    for obj in (art.bpf_object, art.store_object, art.tc_helpers_object, art.stacked_object):
+        obj.write_bytes(b"\x7fELF")
     runner = GuestRunner(vm, artifacts=art, remote_dir=str(remote))
     runner.install()
     return runner
@@ -631,3 +656,30 @@ def test_stamp_receiver_on_loopback(artifacts, tmp_path, kind):
     else:
         assert all(r["status"] & 1 for r in recs)  # TP_STATUS_USER
         assert list(recs[0]) == ["id", "hw", "status"]
+
+
+def test_wait_blocks_until_lines_process_end_or_timeout(artifacts, tmp_path):
+    """The runner's ``wait``: N matching lines (substring or ^prefix), the process's end
+    (exit 3 with a file, 0 without), or the timeout (exit 1); appended lines count."""
+    w = [str(artifacts.runner), "wait"]
+    f = tmp_path / "out.jsonl"
+    writer = subprocess.Popen(["sh", "-c", f"sleep 0.3; echo 'x \"point\":\"tc\"' >> {f}; "
+                               f"echo '{{\"point\":\"xdp\"}}' >> {f}; sleep 0.3; "
+                               f"echo '{{\"point\":\"tc\"}}' >> {f}"])
+    t0 = time.monotonic()
+    r = subprocess.run([*w, str(f), "--match", '"point":"tc"', "--count", "2",
+                        "--timeout", "10"])
+    writer.wait()
+    assert r.returncode == 0 and 0.5 < time.monotonic() - t0 < 5
+    assert subprocess.run([*w, str(f), "--match", "^{", "--count", "2",
+                           "--timeout", "1"]).returncode == 0
+    assert subprocess.run([*w, str(f), "--match", "^{", "--count", "3",
+                           "--timeout", "0.3"]).returncode == 1
+    sleeper = subprocess.Popen(["sleep", "0.3"])
+    assert subprocess.run([*w, str(f), "--match", "nothing", "--pid", str(sleeper.pid),
+                           "--timeout", "10"]).returncode == 3
+    sleeper.wait()
+    (tmp_path / "pid").write_text(f"{sleeper.pid}\n")
+    assert subprocess.run([*w, "--pid-file", str(tmp_path / "pid"),
+                           "--timeout", "10"]).returncode == 0
+    assert subprocess.run([*w, "--count", "1"]).returncode == 2

@@ -1,0 +1,210 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * `xdp-hints-guest wait [FILE] [--match S]... [--count N] [--pid N | --pid-file P]
+ *                       [--timeout SEC]`
+ *
+ * Blocks until FILE has N lines (default 1) containing any S (an S starting with
+ * '^' must start the line; no --match: any line), or the process ends, or SEC
+ * pass (default 30).  Without FILE it waits for the process to end.  Exit
+ * status: 0 the lines are there (without FILE: the process ended), 1 timeout,
+ * 3 the process ended first, 2 usage.
+ *
+ * The harness's guest-side waits used to be shell loops (`until grep ...; do
+ * sleep 0.05; done`): each turn forks and execs two or three programs, ~0.1 s of
+ * CPU under TCG, so the wait itself took most of the single-threaded guest's
+ * CPU from the runner and the packets it waited for.  This sleeps in poll() on
+ * inotify (FILE's directory: FILE may not exist yet) and a pidfd, and looks
+ * again at least every 200 ms.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <libgen.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/inotify.h>
+#include <sys/syscall.h>
+
+#include "xh_wait.h"
+
+#define MAX_MATCH 8
+#define RECHECK_MS 200
+
+struct line_count {
+	const char *path;
+	const char *match[MAX_MATCH];
+	int nmatch;
+	long count;		/* matching lines so far */
+	off_t off;		/* bytes consumed (whole lines) */
+	char part[4096];	/* an unfinished last line */
+	size_t plen;
+};
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static bool line_matches(const struct line_count *lc, const char *line)
+{
+	int i;
+
+	if (!lc->nmatch)
+		return true;
+	for (i = 0; i < lc->nmatch; i++) {
+		const char *m = lc->match[i];
+
+		if (m[0] == '^' ? !strncmp(line, m + 1, strlen(m + 1)) : strstr(line, m) != NULL)
+			return true;
+	}
+	return false;
+}
+
+/* Read what was appended since the last look; count the complete new lines. */
+static void scan(struct line_count *lc)
+{
+	char buf[65536];
+	ssize_t n;
+	int fd = open(lc->path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return;
+	if (lseek(fd, lc->off, SEEK_SET) != lc->off) {
+		close(fd);
+		return;
+	}
+	while ((n = read(fd, buf, sizeof(buf))) > 0) {
+		ssize_t i;
+
+		for (i = 0; i < n; i++) {
+			if (buf[i] != '\n') {
+				if (lc->plen < sizeof(lc->part) - 1)
+					lc->part[lc->plen++] = buf[i];
+				continue;
+			}
+			lc->part[lc->plen] = 0;
+			if (line_matches(lc, lc->part))
+				lc->count++;
+			lc->plen = 0;
+		}
+		lc->off += n;
+	}
+	close(fd);
+}
+
+static int read_pid(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	int pid = 0;
+
+	if (!f)
+		return 0;
+	if (fscanf(f, "%d", &pid) != 1)
+		pid = 0;
+	fclose(f);
+	return pid;
+}
+
+static bool pid_gone(int pid)
+{
+	return pid > 0 && kill(pid, 0) && errno == ESRCH;
+}
+
+int cmd_wait(int argc, char **argv)
+{
+	static const struct option lo[] = {
+		{ "match", required_argument, NULL, 'm' },
+		{ "count", required_argument, NULL, 'c' },
+		{ "pid", required_argument, NULL, 'p' },
+		{ "pid-file", required_argument, NULL, 'P' },
+		{ "timeout", required_argument, NULL, 't' },
+		{ 0 },
+	};
+	struct line_count lc = { 0 };
+	const char *pid_file = NULL;
+	double timeout = 30, end;
+	long want = 1;
+	int pid = 0, pidfd = -1, ifd = -1, c;
+	bool exited = false;	/* the pidfd said so (a zombie still answers kill 0) */
+	char dir[4096];
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
+		switch (c) {
+		case 'm':
+			if (lc.nmatch == MAX_MATCH)
+				goto usage;
+			lc.match[lc.nmatch++] = optarg;
+			break;
+		case 'c': want = strtol(optarg, NULL, 10); break;
+		case 'p': pid = (int)strtol(optarg, NULL, 10); break;
+		case 'P': pid_file = optarg; break;
+		case 't': timeout = strtod(optarg, NULL); break;
+		default: goto usage;
+		}
+	}
+	if (optind < argc)
+		lc.path = argv[optind++];
+	if (optind != argc || (!lc.path && !pid && !pid_file) || timeout < 0)
+		goto usage;
+	end = now_s() + timeout;
+	if (lc.path) {
+		snprintf(dir, sizeof(dir), "%s", lc.path);
+		ifd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+		if (ifd >= 0 && inotify_add_watch(ifd, dirname(dir), IN_MODIFY | IN_CREATE |
+						  IN_CLOSE_WRITE | IN_MOVED_TO) < 0) {
+			close(ifd);
+			ifd = -1;
+		}
+	}
+	for (;;) {
+		struct pollfd pfd[2];
+		double left;
+		int n = 0, pi = -1;
+
+		if (!pid && pid_file)
+			pid = read_pid(pid_file);
+		if (pid && pidfd < 0)
+			pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+		if (lc.path) {
+			scan(&lc);
+			if (lc.count >= want)
+				return 0;
+		}
+		if (exited || pid_gone(pid))
+			return lc.path ? 3 : 0;
+		left = end - now_s();
+		if (left <= 0)
+			return 1;
+		if (ifd >= 0)
+			pfd[n++] = (struct pollfd){ .fd = ifd, .events = POLLIN };
+		if (pidfd >= 0) {
+			pi = n;
+			pfd[n++] = (struct pollfd){ .fd = pidfd, .events = POLLIN };
+		}
+		if (poll(pfd, (nfds_t)n, left * 1e3 < RECHECK_MS ? (int)(left * 1e3) + 1
+							  : RECHECK_MS) > 0 &&
+		    pi >= 0 && (pfd[pi].revents & POLLIN))
+			exited = true;
+		if (ifd >= 0) {
+			char ev[4096];
+
+			while (read(ifd, ev, sizeof(ev)) > 0)
+				;
+		}
+	}
+usage:
+	fprintf(stderr, "usage: xdp-hints-guest wait [FILE] [--match S]... [--count N] "
+		"[--pid N | --pid-file P] [--timeout SEC]\n");
+	return 2;
+}
