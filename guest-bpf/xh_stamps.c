@@ -76,12 +76,13 @@ static int frame_id(const uint8_t *data, size_t len, uint32_t *id)
 	return 1;
 }
 
-static void print_ns(const char *key, long long ns, int present)
+/* @sep_key: the separator and the quoted key (comma, key, colon, space) */
+static void print_ns(const char *sep_key, long long ns, int present)
 {
 	if (present)
-		printf(", \"%s\": %lld", key, ns);
+		printf("%s%lld", sep_key, ns);
 	else
-		printf(", \"%s\": null", key);
+		printf("%snull", sep_key);
 }
 
 static void on_term(int sig)
@@ -182,8 +183,8 @@ static int cmd_tsrx(const char *ifname, const char *pidfile)
 			hw = (long long)(t[4] * 1000000000LL + t[5]);
 		}
 		printf("{\"id\": %u", id);
-		print_ns("hw", hw, hw != 0);
-		print_ns("sw", sw, sw != 0);
+		print_ns(", \"hw\": ", hw, hw != 0);
+		print_ns(", \"sw\": ", sw, sw != 0);
 		printf("}\n");
 		fflush(stdout);
 	}
@@ -216,7 +217,7 @@ static void ring_block(const uint8_t *blk, size_t len)
 		to = from + snaplen < len ? from + snaplen : len;
 		if (frame_id(blk + from, to - from, &id)) {
 			printf("{\"id\": %u", id);
-			print_ns("hw", (long long)(int32_t)sec * 1000000000LL + nsec,
+			print_ns(", \"hw\": ", (long long)(int32_t)sec * 1000000000LL + nsec,
 				 !!(status & TS_RAW_HARDWARE));
 			printf(", \"status\": %u}\n", status);
 			fflush(stdout);

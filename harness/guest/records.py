@@ -184,17 +184,20 @@ ABI_KEYS = ("runner_version", "meta_size", "meta_magic", "meta_version", "rec_si
             "cfg_size", "pkt_magic")
 #: ``parse``: one line per frame given in hex (the userspace parser)
 PARSE_KEYS = ("match", ID_KEY, "pkt_flags", *FRAME_KEYS)
+#: ``tsrx`` / ``tpacket`` (and ``tpacket-parse``): one line per test frame
+#: (harness.guest.stamps)
+STAMP_KEYS = (ID_KEY, "hw", "sw", "status")
 #: kfuncs the runner looks up in BTF (probe ``kfuncs``, ready ``kfuncs_present``)
 RUNNER_KFUNCS = KFUNCS
 
 
 def printed_keys() -> frozenset[str]:
-    """Every literal key the runner prints (records, events, probe, abi, parse); the
+    """Every literal key the runner prints (records, events, probe, abi, parse, stamps); the
     keys built from names at run time are :data:`STATS_POINTS`, :data:`STATS_COUNTERS`
     and the kfunc names (:data:`RUNNER_KFUNCS`)."""
     groups: Iterable[Iterable[str]] = (
         *RECORD_KEYS.values(), META_KEYS, TLV_KEYS, *EVENT_KEYS.values(), PROBE_KEYS, IFACE_KEYS,
-        ABI_KEYS, PARSE_KEYS)
+        ABI_KEYS, PARSE_KEYS, STAMP_KEYS)
     return frozenset(k for g in groups for k in g)
 
 
