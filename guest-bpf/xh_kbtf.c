@@ -11,19 +11,20 @@
  *
  * The index keeps every type id of vmlinux BTF where it is, so the ids libbpf
  * writes into the kfunc calls are the kernel's own and the verifier checks them
- * against the real BTF as always.  Kept whole: every FUNC with "bpf_" in its name
- * (the kfuncs: bpf_*, scx_bpf_*, hid_bpf_*, ...), every VAR (typed __ksym
- * variables) and what they refer to (through pointers, typedefs, modifiers,
- * arrays and prototypes, down to the first struct/union/enum, which libbpf's
- * compatibility check compares by kind only).  Every other type becomes an anonymous pointer to
- * void, so its id stays valid and costs libbpf next to nothing.
+ * against the real BTF as always.  Kept: every FUNC with "bpf_" in its name (the
+ * kfuncs: bpf_*, scx_bpf_*, hid_bpf_*, ...) and what it refers to (through
+ * pointers, typedefs, modifiers, arrays and prototypes, down to the first
+ * struct/union/enum, which libbpf's compatibility check compares by kind only:
+ * structs and unions are kept without members).  Every other type becomes an
+ * anonymous pointer to void, so its id stays valid and costs libbpf next to
+ * nothing; the index ends with the last type kept.
  *
  * The runner writes it with its kernel probe (once per boot) and, before its
  * first load, bind-mounts it over /sys/kernel/btf/vmlinux in a mount namespace
  * of its own; XH_FULL_BTF=1 turns that off.  A load that fails with the index
- * for a missing kfunc or ksym (-ESRCH) is retried with the kernel's file
- * (xh_kbtf_drop).  Module BTF (kfuncs of modules) is read from the kernel by id,
- * not through this file: untouched.
+ * for a missing kfunc or ksym (-ESRCH; typed __ksym variables are not in it) is
+ * retried with the kernel's file (xh_kbtf_drop).  Module BTF (kfuncs of
+ * modules) is read from the kernel by id, not through this file: untouched.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -60,7 +61,6 @@ static void keep_closure(const struct btf *btf, __u32 id, unsigned char *keep, _
 		case BTF_KIND_RESTRICT:
 		case BTF_KIND_TYPE_TAG:
 		case BTF_KIND_FUNC:
-		case BTF_KIND_VAR:
 			id = t->type;
 			break;
 		case BTF_KIND_ARRAY:
@@ -98,12 +98,22 @@ int xh_kbtf_write(const struct btf *vmlinux, const char *path)
 		const struct btf_type *t = btf__type_by_id(vmlinux, id);
 		const char *name = btf__name_by_offset(vmlinux, t->name_off);
 
-		if ((btf_is_func(t) && name && strstr(name, "bpf_")) || btf_is_var(t))
+		if (btf_is_func(t) && name && strstr(name, "bpf_"))
 			keep_closure(vmlinux, id, keep, n);
 	}
+	while (n > 1 && !keep[n - 1])	/* nothing kept refers past the last kept type */
+		n--;
 	for (id = 1; id < n && !err; id++) {
-		int got = keep[id] ? btf__add_type(out, vmlinux, btf__type_by_id(vmlinux, id))
-				   : btf__add_ptr(out, 0);
+		const struct btf_type *t = btf__type_by_id(vmlinux, id);
+		int got;
+
+		if (!keep[id])
+			got = btf__add_ptr(out, 0);
+		else if (btf_is_struct(t) || btf_is_union(t))	/* compared by kind: no members */
+			got = (btf_is_struct(t) ? btf__add_struct : btf__add_union)(
+				out, btf__name_by_offset(vmlinux, t->name_off), t->size);
+		else
+			got = btf__add_type(out, vmlinux, t);
 
 		if (got < 0)
 			err = got;
