@@ -17,7 +17,6 @@ from typing import Any
 
 from harness.guest.runner import RunnerError
 
-POLL_S = 0.05  # the guest's poll interval while it waits
 KINDS = ("tsrx", "tpacket")
 
 
@@ -59,11 +58,11 @@ class StampReceiver:
                               stderr=r.stderr)
 
     def wait_ready(self, timeout_s: float = 60) -> None:
-        """Wait until the launched receiver listens (the guest polls: one round trip;
-        RunnerError with its output if it does not)."""
-        out, n = self.out, int(timeout_s / POLL_S)
-        text = self._sh(f"i=0; until grep -q '^ready' {out} 2>/dev/null || [ $i -ge {n} ]; "
-                        f"do sleep {POLL_S}; i=$((i+1)); done; head -c 4000 {out}",
+        """Wait until the launched receiver listens (the guest's ``wait`` blocks on it:
+        one round trip; RunnerError with its output if it does not)."""
+        out = self.out
+        text = self._sh(f"{self.runner.binary} wait {out} --match ^ready --pid-file {out}.pid "
+                        f"--timeout {timeout_s:.2f}; head -c 4000 {out}",
                         timeout=timeout_s + 30)
         if not text.startswith("ready"):
             raise RunnerError(f"stamp receiver {self.name} did not start in the guest",
@@ -72,9 +71,9 @@ class StampReceiver:
     def stop(self, ids: set[int], wait_s: float = 10) -> dict[int, int | None]:
         """Stamps by packet id (the guest waits up to ``wait_s`` for as many lines as
         ``ids``), then ends it: one round trip."""
-        out, n = self.out, int(wait_s / POLL_S)
-        text = self._sh(f"i=0; until [ $(cat {out} 2>/dev/null | grep -c '^{{') -ge "
-                        f"{len(ids)} ] || [ $i -ge {n} ]; do sleep {POLL_S}; i=$((i+1)); done; "
+        out = self.out
+        text = self._sh(f"{self.runner.binary} wait {out} --match '^{{' --count {len(ids)} "
+                        f"--pid-file {out}.pid --timeout {wait_s:.2f}; "
                         f"cat {out}; kill $(cat {out}.pid) 2>/dev/null; rm -f {out}.pid; true",
                         timeout=wait_s + 120)
         got: dict[int, int | None] = {}

@@ -26,6 +26,7 @@ import pytest
 
 from harness.artifacts import bpf_build
 from harness.guest.runner import META_SIZE, GuestRunner, RunnerError, parse_lines
+from tests.fake_wait import WAIT
 
 MISSING = bpf_build.missing_packages()
 needs_toolchain = pytest.mark.skipif(
@@ -322,28 +323,6 @@ FAKE_RUNNER = textwrap.dedent("""\
     args = sys.argv[1:]
     if args[0] == "abi":
         print(json.dumps({{"meta_size": {meta}}})); sys.exit(0)
-    if args[0] == "wait":  # the C runner's wait (tested on the real binary below), simply
-        import os
-        opt = lambda k, d=None: args[args.index(k) + 1] if k in args else d
-        path = args[1] if not args[1].startswith("--") else None
-        matches = [args[i + 1] for i, a in enumerate(args) if a == "--match"]
-        end = time.monotonic() + float(opt("--timeout", "30"))
-        while time.monotonic() < end:
-            if path and os.path.exists(path):
-                lines = open(path).read().splitlines()
-                hit = [ln for ln in lines if not matches or any(m in ln for m in matches)]
-                if len(hit) >= int(opt("--count", "1")):
-                    sys.exit(0)
-            pf, pid = opt("--pid-file"), opt("--pid")
-            if pf and os.path.exists(pf) and open(pf).read().strip():
-                pid = open(pf).read().split()[0]
-            if pid:
-                try:
-                    os.kill(int(pid), 0)
-                except ProcessLookupError:
-                    sys.exit(3 if path else 0)
-            time.sleep(0.01)
-        sys.exit(1)
     ifname = args[args.index("--ifname") + 1]
     if ifname == "bad0":
         print(json.dumps({{"event": "error", "stage": "load", "errno": 13,
@@ -395,7 +374,8 @@ def fake_runner(tmp_path):
     remote.mkdir()
     art = bpf_build.BpfArtifacts(tmp_path / "art", "fake")
     art.dir.mkdir()
-    art.runner.write_text(FAKE_RUNNER.format(python=sys.executable, meta=META_SIZE))
+    shebang, body = FAKE_RUNNER.format(python=sys.executable, meta=META_SIZE).split("\n", 1)
+    art.runner.write_text(f"{shebang}\n{WAIT}{body}")
     for obj in (art.bpf_object, art.store_object, art.tc_helpers_object, art.stacked_object):
         obj.write_bytes(b"\x7fELF")
     runner = GuestRunner(vm, artifacts=art, remote_dir=str(remote))

@@ -14,9 +14,10 @@ import pytest
 from harness.guest import stamps
 from harness.guest.runner import RunnerError
 from harness.vm.ssh import Result
+from tests.fake_wait import WAIT
 
 FAKE = """#!{python}
-import json, os, sys, time
+{wait}import json, os, sys, time
 if sys.argv[1:3] != ["{kind}", "eth9"]:
     print("bad args", sys.argv, flush=True)
     sys.exit(2)
@@ -71,7 +72,8 @@ class _Runner:
 
 @pytest.mark.parametrize("kind", stamps.KINDS)
 def test_launch_wait_stop_one_round_trip_each(tmp_path: Path, kind: str) -> None:
-    runner = _Runner(tmp_path, FAKE.format(python=sys.executable, kind=kind), installed=False)
+    runner = _Runner(tmp_path, FAKE.format(python=sys.executable, kind=kind, wait=WAIT),
+                     installed=False)
     rx = stamps.StampReceiver(runner, "eth9", kind)
     rx.launch()
     assert runner.installs == 1  # not installed yet: the receiver installs the runner first
