@@ -16,6 +16,7 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <net/if.h>
 #include <poll.h>
@@ -25,6 +26,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/file.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/utsname.h>
@@ -168,7 +170,27 @@ static bool kprobe_key(char *key, size_t n)
 	return true;
 }
 
+/* A probe that finds none cached holds this lock while it parses, so a runner
+ * started meanwhile (the harness starts one held while it probes) waits and
+ * reads the cache instead of parsing the BTF a second time. */
+#define XH_KPROBE_LOCK XH_KPROBE_CACHE ".lock"
+
+static void probe_kernel_cached(struct kprobe_info *ki);
+
 static void probe_kernel(struct kprobe_info *ki)
+{
+	int lk = open(XH_KPROBE_LOCK, O_CREAT | O_RDWR | O_CLOEXEC, 0600);
+
+	if (lk >= 0 && flock(lk, LOCK_EX)) {
+		close(lk);
+		lk = -1;
+	}
+	probe_kernel_cached(ki);
+	if (lk >= 0)
+		close(lk);	/* unlocks */
+}
+
+static void probe_kernel_cached(struct kprobe_info *ki)
 {
 	char key[128], line[256], tmp[sizeof(XH_KPROBE_CACHE) + 16];
 	bool keyed = kprobe_key(key, sizeof(key));

@@ -37,10 +37,6 @@ VLAN_DEI = 0x1000
 #: skb->priority p -> PCP p
 EGRESS_QOS_MAP = " ".join(f"{p}:{p}" for p in range(8))
 
-#: sends of more frames than this are paced (the scenario's gap between frames)
-PACE_FROM = 128
-
-
 def vlan_dev(tx_if: str, tpid: int, vid: int) -> str:
     """Name of the VLAN device on ``tx_if`` for (tpid, vid), e.g. ``xhn0.ad10``."""
     return f"{tx_if}.{VLAN_PROTO[tpid][1]}{vid}"
@@ -109,10 +105,7 @@ class Veth(NicKind):
             f"egress-qos-map {EGRESS_QOS_MAP} && ip link set {shlex.quote(d)} up; }}; }} && "
             for d, (tpid, vid) in sorted(devs.items()))
         data = "".join(lines).encode()
-        # the peer's XDP ring holds 256 frames (VETH_RING_SIZE) and everything behind it
-        # (cpumap queue, AF_XDP ring) 512: a send of up to PACE_FROM frames needs no gap
-        gap = gap_s if len(plan) > PACE_FROM else 0
-        r = g.vm.ssh.run(f"{mk}{g.runner.binary} send {gap}",
+        r = g.vm.ssh.run(f"{mk}{g.runner.binary} send {gap_s}",
                          timeout=120 + len(data) // 1000, stdin=data)
         if r.rc != 0:
             raise RunnerError(f"sending frames in the guest on {g.tx_if} failed", stderr=r.stderr)
