@@ -2,12 +2,14 @@
 /*
  * `xdp-hints-guest wait [FILE] [--match S]... [--count N] [--pid N | --pid-file P]
  *                       [--timeout SEC]`
+ * `xdp-hints-guest wait --carrier IFNAME [--timeout SEC]``
  *
  * Blocks until FILE has N lines (default 1) containing any S (an S starting with
  * '^' must start the line; no --match: any line), or the process ends, or SEC
  * pass (default 30).  Without FILE it waits for the process to end.  Exit
  * status: 0 the lines are there (without FILE: the process ended), 1 timeout,
- * 3 the process ended first, 2 usage.
+ * 3 the process ended first, 2 usage.  --carrier: until the interface's
+ * carrier is up (sysfs, read every 10 ms: no inotify there), 0 or 1.
  *
  * The harness's guest-side waits used to be shell loops (`until grep ...; do
  * sleep 0.05; done`): each turn forks and execs two or three programs, ~0.1 s of
@@ -120,6 +122,31 @@ static bool pid_gone(int pid)
 	return pid > 0 && kill(pid, 0) && errno == ESRCH;
 }
 
+/* --carrier: poll /sys/class/net/IF/carrier (sysfs attributes do not notify). */
+static int wait_carrier(const char *ifname, double timeout)
+{
+	const struct timespec tick = { .tv_nsec = 10 * 1000 * 1000 };
+	double end = now_s() + timeout;
+	char path[128], c;
+	int fd;
+
+	snprintf(path, sizeof(path), "/sys/class/net/%s/carrier", ifname);
+	for (;;) {
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+		c = 0;
+		if (fd >= 0) {
+			if (read(fd, &c, 1) != 1)
+				c = 0;
+			close(fd);
+		}
+		if (c == '1')
+			return 0;
+		if (now_s() > end)
+			return 1;
+		nanosleep(&tick, NULL);
+	}
+}
+
 int cmd_wait(int argc, char **argv)
 {
 	static const struct option lo[] = {
@@ -128,10 +155,11 @@ int cmd_wait(int argc, char **argv)
 		{ "pid", required_argument, NULL, 'p' },
 		{ "pid-file", required_argument, NULL, 'P' },
 		{ "timeout", required_argument, NULL, 't' },
+		{ "carrier", required_argument, NULL, 'C' },
 		{ 0 },
 	};
 	struct line_count lc = { 0 };
-	const char *pid_file = NULL;
+	const char *pid_file = NULL, *carrier = NULL;
 	double timeout = 30, end;
 	long want = 1;
 	int pid = 0, pidfd = -1, ifd = -1, c;
@@ -150,9 +178,12 @@ int cmd_wait(int argc, char **argv)
 		case 'p': pid = (int)strtol(optarg, NULL, 10); break;
 		case 'P': pid_file = optarg; break;
 		case 't': timeout = strtod(optarg, NULL); break;
+		case 'C': carrier = optarg; break;
 		default: goto usage;
 		}
 	}
+	if (carrier)
+		return optind == argc && timeout >= 0 ? wait_carrier(carrier, timeout) : 2;
 	if (optind < argc)
 		lc.path = argv[optind++];
 	if (optind != argc || (!lc.path && !pid && !pid_file) || timeout < 0)
@@ -205,6 +236,7 @@ int cmd_wait(int argc, char **argv)
 	}
 usage:
 	fprintf(stderr, "usage: xdp-hints-guest wait [FILE] [--match S]... [--count N] "
-		"[--pid N | --pid-file P] [--timeout SEC]\n");
+		"[--pid N | --pid-file P] [--timeout SEC]\n"
+		"       xdp-hints-guest wait --carrier IFNAME [--timeout SEC]\n");
 	return 2;
 }

@@ -136,7 +136,7 @@ class Stack:
                 self._rxvlan(vlan[0] == "vlan-dev")
                 devs = [f"{self.g.ifname}.{vid}" for vid in PLAN_VIDS]
                 blocks[vlan[0]] = (devs, [
-                    f"{{ ip link show {shlex.quote(d)} >/dev/null 2>&1 || ip link add link {q} "
+                    f"{{ [ -e /sys/class/net/{shlex.quote(d)} ] || ip link add link {q} "
                     f"name {shlex.quote(d)} type vlan id {vid}; }}"
                     for d, vid in zip(devs, PLAN_VIDS, strict=True)])
                 self._undo += [f"ip link set {shlex.quote(d)} down" for d in devs]

@@ -663,3 +663,6 @@ def test_wait_blocks_until_lines_process_end_or_timeout(artifacts, tmp_path):
     assert subprocess.run([*w, "--pid-file", str(tmp_path / "pid"),
                            "--timeout", "10"]).returncode == 0
     assert subprocess.run([*w, "--count", "1"]).returncode == 2
+    # --carrier: sysfs polled (lo's carrier is up; a missing interface times out)
+    assert subprocess.run([*w, "--carrier", "lo", "--timeout", "5"]).returncode == 0
+    assert subprocess.run([*w, "--carrier", "xh-none0", "--timeout", "0.2"]).returncode == 1
