@@ -11,9 +11,9 @@ and it cannot read the shell's own input.  After it, the shell prints an end
 marker with the exit status on stdout and one on stderr; the caller reads up to
 both.
 
-A command that times out leaves the shell busy: it is closed (as an exec
-channel's command, the command itself may go on running in the guest) and the
-next command opens a new one.
+A command that times out (or is interrupted) leaves the shell busy: it is
+closed (as an exec channel's command, the command itself may go on running in
+the guest) and the next command opens a new one.
 """
 
 from __future__ import annotations
@@ -42,9 +42,15 @@ class ShellGone(HarnessError):
 class GuestShell:
     """``bash`` on one session channel of ``transport``."""
 
-    def __init__(self, transport: paramiko.Transport) -> None:
-        self.chan = transport.open_session()
-        self.chan.exec_command("exec bash --noprofile --norc")
+    def __init__(self, chan: paramiko.Channel) -> None:
+        """``chan``: a channel already running the shell (:meth:`open`)."""
+        self.chan = chan
+
+    @classmethod
+    def open(cls, transport: paramiko.Transport) -> GuestShell:
+        chan = transport.open_session()
+        chan.exec_command("exec bash --noprofile --norc")
+        return cls(chan)
 
     @property
     def alive(self) -> bool:
@@ -56,6 +62,15 @@ class GuestShell:
     def run(self, cmd: str, timeout: float) -> tuple[int, bytes, bytes]:
         """(exit status, stdout, stderr) of ``cmd``; ShellGone if the shell ends first or
         ``timeout`` passes (the shell is closed then)."""
+        try:
+            return self._run(cmd, timeout)
+        except BaseException:
+            # a timeout, a lost connection or Ctrl-C: the shell may still be busy with
+            # this command, whose output would come before the next one's
+            self.close()
+            raise
+
+    def _run(self, cmd: str, timeout: float) -> tuple[int, bytes, bytes]:
         mark = f"\x1e{secrets.token_hex(8)}:"
         self.chan.sendall((f"( eval {shlex.quote(cmd)}\n) </dev/null\n"
                            f"printf '%s%d\\n' '{mark}' $?\nprintf '%s\\n' '{mark}' >&2\n").encode())
@@ -78,10 +93,8 @@ class GuestShell:
                     err_done = True
                     del err[-len(end_err):]
             elif not self.alive:
-                self.close()
                 raise ShellGone("the guest shell ended")
             elif time.monotonic() > deadline:
-                self.close()
                 raise ShellGone(f"guest command timed out after {timeout:.0f} s", timeout=True)
             else:
                 time.sleep(POLL_S)

@@ -133,7 +133,7 @@ class Ssh:
     def _run_in_shell(self, cmd: str, timeout: float) -> Result:
         try:
             if self._shell is None or not self._shell.alive:
-                self._shell = GuestShell(self.client.get_transport())
+                self._shell = GuestShell.open(self.client.get_transport())
             rc, out, err = self._shell.run(cmd, timeout)
         except ShellGone as e:
             self._shell = None
