@@ -387,6 +387,7 @@ struct run_state {
 	struct kprobe_info ki;		/* kfuncs: present minus --disable-kfunc */
 	struct xh_cfg cfg;		/* .rodata.cfg of the programs */
 	bool dev_bound;
+	bool kbtf_ok;	/* every kfunc our objects declare is in vmlinux BTF (xh_kbtf.h) */
 	int ncpus;
 	int veth_ifindex;
 	int veth_peer_ifindex;
@@ -683,6 +684,13 @@ static void run_setup(struct run_state *st)
 	 * what the kernel has.
 	 */
 	st->dev_bound = (ki->kfuncs & (XH_KF_RX_TS | XH_KF_RX_HASH | XH_KF_RX_VLAN)) != 0;
+	/*
+	 * A kfunc extern missing from vmlinux makes libbpf search every module's BTF,
+	 * which is split BTF on top of vmlinux's: it does not parse on top of the
+	 * kfunc index.  So the index only where the kernel has all of ours.
+	 */
+	st->kbtf_ok = (ki->kfuncs & XH_KF_OBJECT_EXTERNS) == XH_KF_OBJECT_EXTERNS &&
+		      (!o->store || (ki->kfuncs & XH_KF_STORE_ALL) == XH_KF_STORE_ALL);
 	ki->kfuncs &= ~o->kfunc_disable;
 	st->cfg.kfuncs = ki->kfuncs;
 	st->ncpus = libbpf_num_possible_cpus();
@@ -774,7 +782,7 @@ static int open_and_load(struct run_state *st)
 static int run_load(struct run_state *st)
 {
 	struct run_opts *o = st->o;
-	bool kbtf = xh_kbtf_use(XH_KBTF_PATH);
+	bool kbtf = st->kbtf_ok && xh_kbtf_use(XH_KBTF_PATH);
 	int err;
 
 	err = open_and_load(st);

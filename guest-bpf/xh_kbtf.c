@@ -23,8 +23,11 @@
  * first load, bind-mounts it over /sys/kernel/btf/vmlinux in a mount namespace
  * of its own; XH_FULL_BTF=1 turns that off.  A load that fails with the index
  * for a missing kfunc or ksym (-ESRCH; typed __ksym variables are not in it) is
- * retried with the kernel's file (xh_kbtf_drop).  Module BTF (kfuncs of
- * modules) is read from the kernel by id, not through this file: untouched.
+ * retried with the kernel's file (xh_kbtf_drop).  Module BTF is split BTF on
+ * top of vmlinux's (type ids and string offsets go on from it) and does not
+ * parse on top of the index: libbpf reads it when a kfunc is not in vmlinux, so
+ * the runner uses the index only where the kernel has every kfunc our objects
+ * declare (XH_KF_OBJECT_EXTERNS; older kernels load as before).
  */
 #define _GNU_SOURCE
 #include <errno.h>
