@@ -55,6 +55,8 @@ TCH_OBJECT = "xh_tc_helpers.bpf.o"
 STK_SOURCE = "xh_stacked.bpf.c"
 STK_OBJECT = "xh_stacked.bpf.o"
 RUNNER = "xdp-hints-guest"
+#: send, wait, tsrx, tpacket without libbpf, static (started ~100 times a run)
+TOOLS = "xh-tools"
 
 #: (what is checked, Debian package that provides it)
 REQUIRED = (
@@ -96,6 +98,8 @@ BPF_CFLAGS = _FLAGS["BPF_CFLAGS"]
 CFLAGS = _FLAGS["CFLAGS"]
 LDLIBS = _FLAGS["LDLIBS"]
 RUNNER_SOURCES = _FLAGS["RUNNER_SRCS"]
+TOOLS_SOURCES = _FLAGS["TOOLS_SRCS"]
+TOOLS_LDFLAGS = _FLAGS["TOOLS_LDFLAGS"]
 
 
 @dataclass(frozen=True)
@@ -125,10 +129,14 @@ class BpfArtifacts:
     def runner(self) -> Path:
         return self.dir / RUNNER
 
+    @property
+    def tools(self) -> Path:
+        return self.dir / TOOLS
+
     def files(self) -> list[Path]:
         """What has to go into the guest (the runner looks for the object next to itself)."""
-        return [self.runner, self.bpf_object, self.store_object, self.tc_helpers_object,
-                self.stacked_object]
+        return [self.runner, self.tools, self.bpf_object, self.store_object,
+                self.tc_helpers_object, self.stacked_object]
 
 
 def sources() -> list[Path]:
@@ -172,6 +180,7 @@ def _multiarch_include() -> list[str]:
 def build_key() -> str:
     return recipe_key(
         "guest-bpf-v1", " ".join(BPF_CFLAGS), " ".join(CFLAGS), " ".join(LDLIBS),
+        " ".join(TOOLS_LDFLAGS),
         _tool_version("clang"), _tool_version("gcc"),
         files=sources(),
     )
@@ -213,6 +222,8 @@ def commands(out: Path) -> list[list[str]]:
         bpf_command(STK_SOURCE, out / STK_OBJECT),
         ["gcc", *CFLAGS, "-I", str(SRC_DIR), *[str(SRC_DIR / s) for s in RUNNER_SOURCES],
          "-o", str(out / RUNNER), *LDLIBS],
+        ["gcc", *CFLAGS, "-I", str(SRC_DIR), *[str(SRC_DIR / s) for s in TOOLS_SOURCES],
+         "-o", str(out / TOOLS), *TOOLS_LDFLAGS],
     ]
 
 

@@ -201,7 +201,7 @@ class Observation:
                         f"echo {_STOPPED}; {self.runner._stop_sh(self, STOP_TIMEOUT_S)}; "
                         f"else {tail}; fi")
             out = self.runner.vm.ssh.run(
-                f"{self.runner.binary} wait {self.out_path} --match '\"point\":\"{point}\"' "
+                f"{self.runner.tools} wait {self.out_path} --match '\"point\":\"{point}\"' "
                 f"--count {n} --pid-file {self.pid_path} --timeout {chunk:.2f}; {count}"
                 f"{tail}", timeout=chunk + STOP_TIMEOUT_S + 60).stdout
             if out.startswith(_STOPPED + "\n"):
@@ -279,6 +279,11 @@ class GuestRunner:
     def binary(self) -> str:
         return f"{self.remote_dir}/xdp-hints-guest"
 
+    @property
+    def tools(self) -> str:
+        """The guest path of ``xh-tools`` (send, wait, tsrx, tpacket: no libbpf, static)."""
+        return f"{self.remote_dir}/xh-tools"
+
     def install(self) -> None:
         """Build on the host if needed (cached) and copy runner + object into the guest."""
         if self.artifacts is None:
@@ -286,7 +291,7 @@ class GuestRunner:
         ssh = self.vm.ssh
         ssh.check(f"mkdir -p {self.remote_dir}", timeout=60)
         art, d = self.artifacts, self.remote_dir
-        ssh.put_many([(art.runner, self.binary, 0o755),
+        ssh.put_many([(art.runner, self.binary, 0o755), (art.tools, self.tools, 0o755),
                       (art.bpf_object, f"{d}/xdp_hints.bpf.o", 0o644),
                       (art.store_object, f"{d}/xdp_hints_store.bpf.o", 0o644),
                       (art.tc_helpers_object, f"{d}/xh_tc_helpers.bpf.o", 0o644),
@@ -402,7 +407,7 @@ class GuestRunner:
             f"{' ' + obs.go_path if obs.go_path else ''}; "
             f"setsid sh -c {inner} {' '.join(shlex.quote(a) for a in argv)} "
             f"> {obs.out_path} 2> {obs.err_path} < /dev/null & "
-            f"{self.binary} wait {obs.pid_path} --timeout 5; ")
+            f"{self.tools} wait {obs.pid_path} --timeout 5; ")
         if hold:
             return obs
         return self._await_ready(obs, obs.start_cmd, also)
@@ -423,7 +428,7 @@ class GuestRunner:
             chunk = max(0.0, min(GUEST_WAIT_CHUNK_S, end - time.monotonic()))
             start, cmd = cmd, ""
             r = self.vm.ssh.run(
-                f"{start}{self.binary} wait {obs.out_path} {settled} "
+                f"{start}{self.tools} wait {obs.out_path} {settled} "
                 f"--pid-file {obs.pid_path} --timeout {chunk:.2f}; "
                 f"cat {obs.out_path}; kill -0 $(cat {obs.pid_path}) 2>/dev/null && echo __ALIVE__",
                 timeout=chunk + 60)
@@ -455,7 +460,7 @@ class GuestRunner:
         links then go away with the process); then the records and stderr."""
         t = max(5, int(timeout))
         return (f"p=$(cat {obs.pid_path} 2>/dev/null); if [ -n \"$p\" ]; then "
-                f"kill -TERM $p 2>/dev/null; {self.binary} wait --pid $p --timeout {t}; "
+                f"kill -TERM $p 2>/dev/null; {self.tools} wait --pid $p --timeout {t}; "
                 f"kill -0 $p 2>/dev/null && kill -KILL $p; fi; "
                 f"{self._cat(obs)}")
 
@@ -499,7 +504,7 @@ class GuestRunner:
     def send_in_guest(self, ifname: str, frames: Iterable[bytes], gap_s: float = 0.01) -> int:
         """Write raw Ethernet frames to ``ifname`` from inside the guest (AF_PACKET)."""
         data = "".join(f"{ifname} 0 {f.hex()}\n" for f in frames).encode()
-        r = self.vm.ssh.run(f"{self.binary} send {gap_s}",
+        r = self.vm.ssh.run(f"{self.tools} send {gap_s}",
                             timeout=120 + len(data) // 1000, stdin=data)
         if r.rc != 0:
             raise RunnerError(f"sending frames in the guest on {ifname} failed", stderr=r.stderr)

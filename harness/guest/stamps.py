@@ -50,7 +50,7 @@ class StampReceiver:
             self.runner.install()
         out = self.out
         r = self.vm.ssh.run(f"rm -f {out} {out}.pid && "
-                            f"{{ setsid {self.runner.binary} {self.name} "
+                            f"{{ setsid {self.runner.tools} {self.name} "
                             f"{shlex.quote(self.ifname)} {out}.pid > {out} 2>&1 < /dev/null & }}",
                             timeout=60)
         if r.rc != 0:
@@ -61,7 +61,7 @@ class StampReceiver:
         """Wait until the launched receiver listens (the guest's ``wait`` blocks on it:
         one round trip; RunnerError with its output if it does not)."""
         out = self.out
-        text = self._sh(f"{self.runner.binary} wait {out} --match ^ready --pid-file {out}.pid "
+        text = self._sh(f"{self.runner.tools} wait {out} --match ^ready --pid-file {out}.pid "
                         f"--timeout {timeout_s:.2f}; head -c 4000 {out}",
                         timeout=timeout_s + 30)
         if not text.startswith("ready"):
@@ -72,7 +72,7 @@ class StampReceiver:
         """Stamps by packet id (the guest waits up to ``wait_s`` for as many lines as
         ``ids``), then ends it: one round trip."""
         out = self.out
-        text = self._sh(f"{self.runner.binary} wait {out} --match '^{{' --count {len(ids)} "
+        text = self._sh(f"{self.runner.tools} wait {out} --match '^{{' --count {len(ids)} "
                         f"--pid-file {out}.pid --timeout {wait_s:.2f}; "
                         f"cat {out}; kill $(cat {out}.pid) 2>/dev/null; rm -f {out}.pid; true",
                         timeout=wait_s + 120)

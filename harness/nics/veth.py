@@ -105,7 +105,7 @@ class Veth(NicKind):
             f"egress-qos-map {EGRESS_QOS_MAP} && ip link set {shlex.quote(d)} up; }}; }} && "
             for d, (tpid, vid) in sorted(devs.items()))
         data = "".join(lines).encode()
-        r = g.vm.ssh.run(f"{mk}{g.runner.binary} send {gap_s}",
+        r = g.vm.ssh.run(f"{mk}{g.runner.tools} send {gap_s}",
                          timeout=120 + len(data) // 1000, stdin=data)
         if r.rc != 0:
             raise RunnerError(f"sending frames in the guest on {g.tx_if} failed", stderr=r.stderr)

@@ -199,7 +199,7 @@ class NicScenario:
                                      for ft in oracle.FLOW_TYPES),
                 f"cat /sys/class/net/{q}/speed"]
         out = self.g.sh(
-            f"{self.g.runner.binary} wait --carrier {q} --timeout 60; "
+            f"{self.g.runner.tools} wait --carrier {q} --timeout 60; "
             + "".join(f"{c}; echo {_SEP} $?; " for c in cmds), timeout=120).stdout
         cut = re.split(rf"{_SEP} (\d+)\n", out)
         return [(cut[2 * k], int(cut[2 * k + 1])) if 2 * k + 1 < len(cut) else ("", 1)

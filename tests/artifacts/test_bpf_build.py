@@ -224,13 +224,16 @@ def test_flags_come_from_flags_mk():
     assert bpf_build.CFLAGS == flags["CFLAGS"] and "-Werror" in flags["CFLAGS"]
     assert bpf_build.LDLIBS == flags["LDLIBS"]
     assert bpf_build.RUNNER_SOURCES == flags["RUNNER_SRCS"]
-    # every runner source exists and is part of the cache key, flags.mk too
+    assert bpf_build.TOOLS_SOURCES == flags["TOOLS_SRCS"]
+    assert bpf_build.TOOLS_LDFLAGS == flags["TOOLS_LDFLAGS"]
+    # every runner and tools source exists and is part of the cache key, flags.mk too
+    user = set(bpf_build.RUNNER_SOURCES) | set(bpf_build.TOOLS_SOURCES)
     keyed = {p.name for p in bpf_build.sources()}
-    assert set(bpf_build.RUNNER_SOURCES) | {bpf_build.FLAGS_FILE, "Makefile"} <= keyed
-    assert all((bpf_build.SRC_DIR / f).is_file() for f in bpf_build.RUNNER_SOURCES)
-    # and every C file of guest-bpf is either the BPF program or a runner source
+    assert user | {bpf_build.FLAGS_FILE, "Makefile"} <= keyed
+    assert all((bpf_build.SRC_DIR / f).is_file() for f in user)
+    # and every C file of guest-bpf is a BPF program or a runner or tools source
     c_files = {p.name for p in bpf_build.SRC_DIR.glob("*.c")}
-    assert c_files == set(bpf_build.RUNNER_SOURCES) | {bpf_build.BPF_SOURCE,
+    assert c_files == user | {bpf_build.BPF_SOURCE,
                                                          bpf_build.TCH_SOURCE,
                                                          bpf_build.STK_SOURCE}
 
@@ -376,6 +379,8 @@ def fake_runner(tmp_path):
     art.dir.mkdir()
     shebang, body = FAKE_RUNNER.format(python=sys.executable, meta=META_SIZE).split("\n", 1)
     art.runner.write_text(f"{shebang}\n{WAIT}{body}")
+    art.tools.write_text(f"{shebang}\n{WAIT}sys.exit(2)\n")  # xh-tools: its wait
+    art.tools.chmod(0o755)
     for obj in (art.bpf_object, art.store_object, art.tc_helpers_object, art.stacked_object):
         obj.write_bytes(b"\x7fELF")
     runner = GuestRunner(vm, artifacts=art, remote_dir=str(remote))
@@ -638,10 +643,12 @@ def test_stamp_receiver_on_loopback(artifacts, tmp_path, kind):
         assert list(recs[0]) == ["id", "hw", "status"]
 
 
-def test_wait_blocks_until_lines_process_end_or_timeout(artifacts, tmp_path):
-    """The runner's ``wait``: N matching lines (substring or ^prefix), the process's end
-    (exit 3 with a file, 0 without), or the timeout (exit 1); appended lines count."""
-    w = [str(artifacts.runner), "wait"]
+@pytest.mark.parametrize("binary", ["runner", "tools"])
+def test_wait_blocks_until_lines_process_end_or_timeout(artifacts, tmp_path, binary):
+    """``wait`` (the runner's and the static xh-tools'): N matching lines (substring or
+    ^prefix), the process's end (exit 3 with a file, 0 without), or the timeout (exit 1);
+    appended lines count."""
+    w = [str(getattr(artifacts, binary)), "wait"]
     f = tmp_path / "out.jsonl"
     writer = subprocess.Popen(["sh", "-c", f"sleep 0.3; echo 'x \"point\":\"tc\"' >> {f}; "
                                f"echo '{{\"point\":\"xdp\"}}' >> {f}; sleep 0.3; "

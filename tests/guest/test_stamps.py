@@ -54,6 +54,7 @@ class _Runner:
         self.vm = _Vm()
         self.remote_dir = str(tmp)
         self.binary = str(tmp / "xdp-hints-guest")
+        self.tools = self.binary  # the fake serves xh-tools' receivers and wait too
         self.program = program
         self.installed = installed
         self.installs = 0
