@@ -37,12 +37,9 @@
 #include "xh_attach.h"
 #include "xh_kbtf.h"
 #include "xh_opts.h"
-#include "xh_send.h"
-#include "xh_wait.h"
 #include "xh_tc_helpers.h"
 #include "xh_tch.h"
 #include "xh_stacked.h"
-#include "xh_stamps.h"
 #include "xh_stk.h"
 #include "xh_meta_sweep.h"
 #include "xh_meta_tlv.h"
@@ -1228,13 +1225,6 @@ int main(int argc, char **argv)
 		return cmd_abi();
 	if (!strcmp(cmd, "parse"))
 		return cmd_parse();
-	if (!strcmp(cmd, "send"))
-		return cmd_send(argc - 2, argv + 2);
-	if (!strcmp(cmd, "wait"))
-		return cmd_wait(argc - 1, argv + 1);
-	rc = xh_stamps_cmd(cmd, argc - 2, argv + 2);	/* tsrx, tpacket, tpacket-parse */
-	if (rc >= 0)
-		return rc;
 	if (!strcmp(cmd, "-h") || !strcmp(cmd, "--help")) {
 		xh_usage(stdout);
 		return 0;

@@ -3,8 +3,7 @@
  * xh-tools: the runner's helpers that need no libbpf -- send, wait, tsrx,
  * tpacket (and the hidden tpacket-parse) -- in a small static binary.  The
  * harness starts them ~100 times a run; under TCG the dynamically linked
- * runner (libbpf, libxdp, libelf, libz) costs ~25 ms more per start.  The
- * runner binary keeps the same subcommands.
+ * runner (libbpf, libxdp, libelf, libz) costs ~25 ms more per start.
  */
 #include <stdio.h>
 #include <string.h>
@@ -25,6 +24,6 @@ int main(int argc, char **argv)
 	rc = argc >= 2 ? xh_stamps_cmd(argv[1], argc - 2, argv + 2) : -1;
 	if (rc >= 0)
 		return rc;
-	fprintf(stderr, "usage: xh-tools send|wait|tsrx|tpacket ... (see xdp-hints-guest --help)\n");
+	fprintf(stderr, "usage: xh-tools send|wait|tsrx|tpacket ... (guest-bpf/README.md)\n");
 	return 2;
 }

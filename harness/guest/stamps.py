@@ -2,10 +2,10 @@
 """The skb hardware stamps a packet socket gets through SO_TIMESTAMPING (or, with
 ``kind="tpacket"``, through an af_packet mmap ring).
 
-Runs the guest runner's ``tsrx`` (or ``tpacket``) subcommand
-(guest-bpf/xh_stamps.c) for one runner invocation: ``start()`` waits for it to
-listen, ``stop(ids)`` collects ``{packet id: stamp ns}`` and ends it.  Its
-files are per invocation under the runner's directory.
+Runs ``xh-tools tsrx`` (or ``tpacket``, guest-bpf/xh_stamps.c) for one runner
+invocation: ``start()`` waits for it to listen, ``stop(ids)`` collects
+``{packet id: stamp ns}`` and ends it.  Its files are per invocation under the
+runner's directory.
 """
 
 from __future__ import annotations
@@ -44,8 +44,9 @@ class StampReceiver:
         self.wait_ready(timeout_s)
 
     def launch(self) -> None:
-        """Start the receiver in one round trip (the runner's binary: installed
-        first if it is not yet); it listens a moment later: :meth:`wait_ready`."""
+        """Start the receiver in one round trip (xh-tools comes with the runner, which
+        is installed first if it is not yet); it listens a moment later:
+        :meth:`wait_ready`."""
         if not self.runner.installed:
             self.runner.install()
         out = self.out

@@ -2,7 +2,7 @@
 """The ``tpacket`` path: the driver's skb hardware stamp as an af_packet mmap ring
 (TPACKET_V3, as libpcap and ``tcpdump -j adapter_unsynced`` read it) shows it.
 
-It rides on the ``skb`` invocation (no XDP program): the runner's ``tpacket``
+It rides on the ``skb`` invocation (no XDP program): xh-tools' ``tpacket``
 receiver (guest-bpf/xh_stamps.c) listens in the guest while the plan is sent,
 and each test frame it saw becomes one canonical observation at path ``tpacket``
 (rc 0 and the ring's stamp when the frame carries TP_STATUS_TS_RAW_HARDWARE,

@@ -568,7 +568,7 @@ def test_tpacket_ring_block_parser(artifacts):
                          (5, 6, hw, b"\x00" * 60),  # not a test frame
                          (5, 6, hw, short),
                          (0, 0, hw, _ring_frame(10))])
-    r = subprocess.run([str(artifacts.runner), "tpacket-parse"], input=block,
+    r = subprocess.run([str(artifacts.tools), "tpacket-parse"], input=block,
                        capture_output=True, timeout=30, check=True)
     assert r.stdout.decode().splitlines() == [
         '{"id": 7, "hw": 1900000000000004242, "status": 2147483649}',
@@ -576,7 +576,7 @@ def test_tpacket_ring_block_parser(artifacts):
         '{"id": 9, "hw": null, "status": 1}',
         '{"id": 10, "hw": 0, "status": 2147483649}']
     # a block claiming more frames than its bytes hold: parsed up to the end, no more
-    cut = subprocess.run([str(artifacts.runner), "tpacket-parse"], input=block[:200],
+    cut = subprocess.run([str(artifacts.tools), "tpacket-parse"], input=block[:200],
                          capture_output=True, timeout=30, check=True)
     assert cut.stdout.decode().splitlines() == [
         '{"id": 7, "hw": 1900000000000004242, "status": 2147483649}']
@@ -611,7 +611,7 @@ def test_stamp_receiver_on_loopback(artifacts, tmp_path, kind):
     stamp, no hardware stamp, exit 0 on SIGTERM."""
     tx = _packet_socket_or_skip()
     pidfile = tmp_path / "rx.pid"
-    p = subprocess.Popen([str(artifacts.runner), kind, "lo", str(pidfile)],
+    p = subprocess.Popen([str(artifacts.tools), kind, "lo", str(pidfile)],
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     assert p.stdout is not None
     out = p.stdout.fileno()
@@ -643,12 +643,10 @@ def test_stamp_receiver_on_loopback(artifacts, tmp_path, kind):
         assert list(recs[0]) == ["id", "hw", "status"]
 
 
-@pytest.mark.parametrize("binary", ["runner", "tools"])
-def test_wait_blocks_until_lines_process_end_or_timeout(artifacts, tmp_path, binary):
-    """``wait`` (the runner's and the static xh-tools'): N matching lines (substring or
-    ^prefix), the process's end (exit 3 with a file, 0 without), or the timeout (exit 1);
-    appended lines count."""
-    w = [str(getattr(artifacts, binary)), "wait"]
+def test_wait_blocks_until_lines_process_end_or_timeout(artifacts, tmp_path):
+    """xh-tools' ``wait``: N matching lines (substring or ^prefix), the process's end
+    (exit 3 with a file, 0 without), or the timeout (exit 1); appended lines count."""
+    w = [str(artifacts.tools), "wait"]
     f = tmp_path / "out.jsonl"
     writer = subprocess.Popen(["sh", "-c", f"sleep 0.3; echo 'x \"point\":\"tc\"' >> {f}; "
                                f"echo '{{\"point\":\"xdp\"}}' >> {f}; sleep 0.3; "
