@@ -55,7 +55,7 @@ from harness.errors import HarnessError
 from harness.guest.records import META_SIZE
 
 REMOTE_DIR = "/opt/xdp-hints"
-#: the guest polls its own files at this interval, for at most a chunk per SSH command
+#: the guest waits (xh-tools wait) at most this long per SSH command
 GUEST_WAIT_CHUNK_S = 5.0
 ERR_SEPARATOR = "__XDP_HINTS_STDERR__"
 _STOPPED = "__XDP_HINTS_STOPPED__"  # wait_for(stop=True): the runner was stopped
@@ -190,7 +190,6 @@ class Observation:
         n = len(want) if want is not None else n
         # the guest waits for the count itself (no round trip per poll), in chunks so a
         # deadline or Ctrl-C is never far away; then the records are read once
-        count = f"c=$(grep -c '\"point\":\"{point}\"' {self.out_path} 2>/dev/null); "
         end = time.monotonic() + timeout
         while True:
             chunk = max(0.0, min(GUEST_WAIT_CHUNK_S, end - time.monotonic()))
@@ -202,7 +201,7 @@ class Observation:
                         f"else {tail}; fi")
             out = self.runner.vm.ssh.run(
                 f"{self.runner.tools} wait {self.out_path} --match '\"point\":\"{point}\"' "
-                f"--count {n} --pid-file {self.pid_path} --timeout {chunk:.2f}; {count}"
+                f"--count {n} --pid-file {self.pid_path} --timeout {chunk:.2f} && c={n}; "
                 f"{tail}", timeout=chunk + STOP_TIMEOUT_S + 60).stdout
             if out.startswith(_STOPPED + "\n"):
                 self.stopped = True
@@ -421,7 +420,7 @@ class GuestRunner:
             also.launched = True
         cmd = first
         end = time.monotonic() + obs.ready_timeout
-        # the guest polls for ready (or error/exit, or the runner's death) itself; the
+        # the guest waits for ready (or error/exit, or the runner's death) itself; the
         # first poll rides in the round trip that starts the runner
         settled = " ".join(f"--match '\"event\":\"{e}\"'" for e in ("ready", "error", "exit"))
         while True:
