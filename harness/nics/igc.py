@@ -98,9 +98,8 @@ class Igc(NicKind):
         super().prepare(g)
         assert g.nic is not None
         g.model = IgcModel(g.vm.qmp.command, g.nic.qdev_id)
-        if g.udp_4tuple:
-            for ft in ("udp4", "udp6"):
-                g.sh(f"ethtool -N {g.qifname} rx-flow-hash {ft} sdfn")
+        if g.udp_4tuple:  # as ethtool -N IF rx-flow-hash udp4 sdfn (and udp6), one exec
+            g.sh(f"{g.runner.tools} rxfh {g.qifname} udp4=sdfn udp6=sdfn")
 
     def extra_facts(self, g: GuestNic) -> dict[str, Any]:
         rules = g.sh(f"ethtool -n {g.qifname}")

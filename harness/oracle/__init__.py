@@ -13,6 +13,7 @@ from harness.oracle.ethtool import (
     parse_ethtool_indir,
     parse_ethtool_rss_key,
     parse_rx_flow_hash,
+    parse_rxfh,
 )
 from harness.oracle.expectation import (
     Expectation,
@@ -91,6 +92,7 @@ __all__ = [
     "parse_ethtool_indir",
     "parse_ethtool_rss_key",
     "parse_rx_flow_hash",
+    "parse_rxfh",
     "present",
     "rules_table",
     "skip",

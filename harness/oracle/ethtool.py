@@ -40,6 +40,30 @@ def parse_rx_flow_hash(text: str) -> frozenset[str]:
     return frozenset(out)
 
 
+#: ethtool's RXH_* bits (include/uapi/linux/ethtool.h) by the names parse_rx_flow_hash gives
+_RXH_BITS = ((0x2, "l2da"), (0x4, "vlan"), (0x8, "l3_proto"), (0x10, IP_SRC), (0x20, IP_DST),
+             (0x40, L4_0_1), (0x80, L4_2_3))
+
+
+def parse_rxfh(text: str) -> dict[str, frozenset[str]]:
+    """``xh-tools rxfh IF FLOW...`` lines (``FLOW 0 0xBITS`` or ``FLOW -ERRNO``) ->
+    {flow type: fields}, the flows the driver answered with at least one field (as
+    parse_rx_flow_hash reads ``ethtool -n IF rx-flow-hash FLOW``)."""
+    out: dict[str, frozenset[str]] = {}
+    for line in text.splitlines():
+        parts = line.split()
+        if len(parts) < 3 or parts[1] != "0":
+            continue
+        try:
+            bits = int(parts[2], 16)
+        except ValueError:
+            continue
+        got = frozenset(name for bit, name in _RXH_BITS if bits & bit)
+        if got:
+            out[parts[0]] = got
+    return out
+
+
 def parse_ethtool_rss_key(text: str) -> bytes:
     """The key from ``ethtool -x <if>`` (the lines after ``RSS hash key:``)."""
     lines = text.splitlines()

@@ -11,7 +11,7 @@ The paths and the runner invocations they need are in harness.suite.runs.  The
 NIC's kind (harness.nics) does its own set-up and adds the facts only it knows;
 this module reads the facts every NIC has (harness.oracle.Facts): kfuncs from
 the guest's BTF, xdp-rx-metadata-features from netlink (the runner's
-``probe``), ``ethtool`` -k features and rx-flow-hash fields, the link speed,
+``probe``), ``ethtool`` -k features, the RSS hash fields (``xh-tools rxfh``), the link speed,
 and per run the runner's hwtstamp result and cpumap probe.
 """
 
@@ -145,12 +145,9 @@ class NicScenario:
         reads = self._read_link()
         probe = g.runner.probe(g.ifname)
         feats = oracle.parse_ethtool_features(reads[0][0])
-        hash_fields: dict[str, frozenset[str]] = {}
-        for ft, (out, rc) in zip(oracle.FLOW_TYPES, reads[1:], strict=False):
-            got = oracle.parse_rx_flow_hash(out) if rc == 0 else frozenset()
-            if got:
-                hash_fields[ft] = got
-        speed_txt = reads[-1][0].strip()
+        hash_fields = {ft: f for ft, f in oracle.parse_rxfh(reads[1][0]).items()
+                       if ft in oracle.FLOW_TYPES}
+        speed_txt = reads[2][0].strip()
         speed = int(speed_txt) if speed_txt.lstrip("-").isdigit() and int(speed_txt) > 0 \
             else None
         extra: dict[str, Any] = {
@@ -192,12 +189,13 @@ class NicScenario:
         raise RunnerError("test fault guest-panic: the guest did not crash (sysrq c)")
 
     def _read_link(self) -> list[tuple[str, int]]:
-        """Wait (up to 60 s, the guest polls) for the carrier, then (stdout, rc) of
-        ``ethtool -k``, ``ethtool -n rx-flow-hash`` per flow type and the sysfs speed."""
+        """Wait (up to 60 s, the guest waits) for the carrier, then (stdout, rc) of
+        ``ethtool -k``, the RSS hash fields per flow type (``xh-tools rxfh``, as
+        ``ethtool -n IF rx-flow-hash FLOW`` reads them) and the sysfs speed (read by
+        the shell: no exec)."""
         q = self.g.qifname
-        cmds = [f"ethtool -k {q}", *(f"ethtool -n {q} rx-flow-hash {ft}"
-                                     for ft in oracle.FLOW_TYPES),
-                f"cat /sys/class/net/{q}/speed"]
+        cmds = [f"ethtool -k {q}", f"{self.g.runner.tools} rxfh {q} {' '.join(oracle.FLOW_TYPES)}",
+                f"{{ read -r s < /sys/class/net/{q}/speed && echo \"$s\"; }} 2>/dev/null"]
         out = self.g.sh(
             f"{self.g.runner.tools} wait --carrier {q} --timeout 60; "
             + "".join(f"{c}; echo {_SEP} $?; " for c in cmds), timeout=120).stdout

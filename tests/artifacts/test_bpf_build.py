@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import select
 import shlex
 import shutil
@@ -671,3 +672,17 @@ def test_wait_blocks_until_lines_process_end_or_timeout(artifacts, tmp_path):
     # --carrier: sysfs polled (lo's carrier is up; a missing interface times out)
     assert subprocess.run([*w, "--carrier", "lo", "--timeout", "5"]).returncode == 0
     assert subprocess.run([*w, "--carrier", "xh-none0", "--timeout", "0.2"]).returncode == 1
+
+
+def test_rxfh_usage_and_refusals(artifacts):
+    """xh-tools' ``rxfh``: a bad flow or field letter is refused before any ioctl
+    (exit 2); a device without RSS gives one ``FLOW -errno`` line per flow, exit 0."""
+    t = [str(artifacts.tools), "rxfh"]
+    for bad in ([], ["lo", "tcp9"], ["lo", "udp4=sdq"], ["x" * 20, "tcp4"]):
+        r = subprocess.run([*t, *bad], capture_output=True, text=True)
+        assert r.returncode == 2 and r.stdout == "" and "rxfh" in r.stderr, bad
+    r = subprocess.run([*t, "lo", "tcp4", "udp6"], capture_output=True, text=True)
+    assert r.returncode == 0
+    lines = r.stdout.splitlines()
+    assert [ln.split()[0] for ln in lines] == ["tcp4", "udp6"]
+    assert all(re.fullmatch(r"\w+ -\d+", ln) for ln in lines), lines

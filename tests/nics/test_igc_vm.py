@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import socket
 import struct
@@ -259,6 +260,36 @@ def test_ethtool_lists_hw_rx_timestamping(igc_vm):
     assert "hardware-receive" in out and "hardware-raw-clock" in out
     filters = out.split("Hardware Receive Filter Modes:")[1]
     assert "all" in filters
+
+
+def test_rxfh_reads_and_sets_what_ethtool_does(igc_vm):
+    """``xh-tools rxfh`` (one exec for the suite's flow types) against ``ethtool -n/-N
+    rx-flow-hash``: the same fields read, a set seen by ethtool, and igc's refusals."""
+    from harness import oracle
+    vm, nic, _, _ = igc_vm
+    ifn = nic.guest_ifname
+    tools = _runner(vm).tools
+    flows = ("tcp4", "udp4", "tcp6", "udp6")
+
+    def by_ethtool() -> dict:
+        got = {ft: oracle.parse_rx_flow_hash(vm.ssh.check(f"ethtool -n {ifn} rx-flow-hash {ft}"))
+               for ft in flows}
+        return {ft: f for ft, f in got.items() if f}
+
+    try:
+        vm.ssh.check(f"ethtool -N {ifn} rx-flow-hash udp4 sd")
+        read = oracle.parse_rxfh(vm.ssh.check(f"{tools} rxfh {ifn} {' '.join(flows)}"))
+        assert read == by_ethtool() and read["udp4"] == oracle.TWO_TUPLE
+        assert read["tcp4"] == oracle.FOUR_TUPLE  # igc always hashes TCP ports
+        out = vm.ssh.check(f"{tools} rxfh {ifn} udp4=sdfn udp6=sdfn")
+        assert oracle.parse_rxfh(out) == {"udp4": oracle.FOUR_TUPLE, "udp6": oracle.FOUR_TUPLE}
+        assert by_ethtool()["udp4"] == oracle.FOUR_TUPLE
+        # igc refuses to leave the IP addresses out: the line carries the errno
+        out = vm.ssh.check(f"{tools} rxfh {ifn} udp4=fn")
+        assert re.fullmatch(r"udp4 -\d+", out.strip()), out
+        assert vm.ssh.run(f"{tools} rxfh {ifn} udp4=q", timeout=30).rc == 2
+    finally:
+        vm.ssh.run(f"ethtool -N {ifn} rx-flow-hash udp4 sdfn", timeout=30)
 
 
 def test_rss_hash_and_queue_match_toeplitz(igc_vm):

@@ -746,3 +746,14 @@ def test_every_known_bug_has_its_section_in_the_docs() -> None:
         exp = o.expect(facts, p, path, fld)
         assert exp.bug in heads, exp.bug
         assert f"#{exp.bug}" in rules[exp.rule].source, exp.rule
+
+
+def test_hash_fields_from_rxfh_lines() -> None:
+    """``xh-tools rxfh`` lines: RXH_* bits by the names parse_rx_flow_hash gives; flows
+    the driver refused (-errno) or hashes on nothing are left out."""
+    text = "tcp4 0 0xf0\nudp4 0 0x30\ntcp6 -95\nudp6 0 0x0\nip4 0 0xfe\nbad line\nx 0 zz\n"
+    got = o.parse_rxfh(text)
+    assert got == {"tcp4": o.FOUR_TUPLE, "udp4": o.TWO_TUPLE,
+                   "ip4": o.FOUR_TUPLE | {"l2da", "vlan", "l3_proto"}}
+    assert got["tcp4"] == o.parse_rx_flow_hash(
+        "IP SA\nIP DA\nL4 bytes 0 & 1 [TCP/UDP src port]\nL4 bytes 2 & 3 [TCP/UDP dst port]\n")
