@@ -1020,10 +1020,20 @@ static int run_attach(struct run_state *st)
 	if (o->hwtstamp)
 		hwts_enable(o->ifname, &st->hw);
 	tmark("hwtstamp");
-	if (o->mode == XH_MODE_SKB)
+	if (o->mode == XH_MODE_SKB) {
+		if (o->xdp_link)	/* a previous run's program: this run has none */
+			xh_xdp_drop(o->xdp_link);
 		return 0;
-	err = xh_xdp_attach(bpf_program__fd(st->u_xdp ? st->u_xdp : st->p_dev), o->ifindex,
-			    &st->xa_nic);
+	}
+	err = 0;
+	if (o->xdp_link)
+		err = xh_xdp_take(bpf_program__fd(st->u_xdp ? st->u_xdp : st->p_dev),
+				  o->ifindex, o->xdp_link, &st->xa_nic);
+	if (err == 1)
+		err = 0;
+	else
+		err = xh_xdp_attach(bpf_program__fd(st->u_xdp ? st->u_xdp : st->p_dev),
+				    o->ifindex, &st->xa_nic);
 	if (err) {
 		emit_error("attach_xdp", err, "device-bound XDP (native) on %s", o->ifname);
 		return -1;
@@ -1043,8 +1053,8 @@ static void emit_ready(const struct run_state *st)
 	jb_int(&j, "ifindex", o->ifindex);
 	jb_uint(&j, "kfuncs", st->ki.kfuncs);
 	jb_kfuncs(&j, "kfuncs_present", st->ki.kfuncs);
-	jb_str(&j, "xdp_attach",
-	       !st->xa_nic.used ? "none" : st->xa_nic.legacy ? "netlink" : "link");
+	jb_str(&j, "xdp_attach", !st->xa_nic.used ? "none" : st->xa_nic.legacy ? "netlink" :
+	       st->xa_nic.pin ? "link-update" : "link");
 	jb_bool(&j, "dev_bound", st->dev_bound);
 	jb_str(&j, "xdp_prog", st->u_xdp ? bpf_program__name(st->u_xdp) : "xh_xdp_dev");
 	jb_str(&j, "tc_attach", !st->ta_nic.used ? "none" : st->ta_nic.legacy ? "clsact" : "tcx");
@@ -1104,8 +1114,10 @@ static void run_poll(struct run_state *st)
 
 static void run_teardown(struct run_state *st, int rc)
 {
-	/* NIC program first, so nothing new enters the paths being torn down */
-	xh_detach(&st->xa_nic);
+	/* NIC program first, so nothing new enters the paths being torn down (unless it
+	 * stays for the next run: --xdp-link-keep) */
+	if (!st->o->xdp_link_keep || rc || xh_xdp_keep(&st->xa_nic, st->o->xdp_link))
+		xh_detach(&st->xa_nic);
 	if (st->obj && rc == 0)
 		print_stats(st->obj, st->o->store);
 	xh_detach(&st->ta_nic);

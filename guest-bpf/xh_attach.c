@@ -68,6 +68,58 @@ int xh_xdp_attach(int prog_fd, int ifindex, struct xh_att *a)
 	return 0;
 }
 
+static void drop_fd(int fd, const char *pin)
+{
+	unlink(pin);
+	bpf_link_detach(fd);
+	close(fd);
+}
+
+int xh_xdp_take(int prog_fd, int ifindex, const char *pin, struct xh_att *a)
+{
+	struct bpf_link_info info;
+	__u32 len = sizeof(info);
+	int fd = bpf_obj_get(pin), err;
+
+	if (fd < 0)
+		return errno == ENOENT ? 0 : -errno;
+	memset(&info, 0, sizeof(info));
+	if (bpf_obj_get_info_by_fd(fd, &info, &len))
+		err = -errno;
+	else if (info.type != BPF_LINK_TYPE_XDP || (int)info.xdp.ifindex != ifindex)
+		err = -EBADF;
+	else
+		err = bpf_link_update(fd, prog_fd, NULL) ? -errno : 0;
+	if (err) {
+		drop_fd(fd, pin);
+		return err;
+	}
+	att_init(a, XH_ATT_XDP, ifindex);
+	a->used = true;
+	a->link_fd = fd;
+	a->pin = pin;
+	return 1;
+}
+
+int xh_xdp_keep(struct xh_att *a, const char *pin)
+{
+	if (!a->used || a->legacy || a->kind != XH_ATT_XDP)
+		return -EINVAL;
+	if (!a->pin && bpf_obj_pin(a->link_fd, pin))
+		return -errno;
+	close(a->link_fd);
+	a->used = false;
+	return 0;
+}
+
+void xh_xdp_drop(const char *pin)
+{
+	int fd = bpf_obj_get(pin);
+
+	if (fd >= 0)
+		drop_fd(fd, pin);
+}
+
 static int clsact_attach(int prog_fd, struct xh_att *a)
 {
 	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = a->ifindex, .attach_point = BPF_TC_INGRESS);
@@ -122,7 +174,11 @@ void xh_detach(struct xh_att *a)
 {
 	if (!a->used)
 		return;
-	if (!a->legacy)
+	if (a->pin) {	/* the pin holds the link too: detach it explicitly */
+		unlink(a->pin);
+		bpf_link_detach(a->link_fd);
+		close(a->link_fd);
+	} else if (!a->legacy)
 		close(a->link_fd);
 	else if (a->kind == XH_ATT_XDP)
 		bpf_xdp_detach(a->ifindex, XDP_FLAGS_DRV_MODE, NULL);

@@ -20,6 +20,7 @@ struct xh_att {
 	bool hook_created;	/* clsact: the qdisc was created here */
 	int link_fd;
 	int ifindex;
+	const char *pin;	/* XDP link taken from this bpffs pin (xh_xdp_take) */
 };
 
 /* Native XDP; 0 or -errno. */
@@ -31,6 +32,21 @@ int xh_xdp_attach(int prog_fd, int ifindex, struct xh_att *a);
 int xh_tc_attach(int prog_fd, int ifindex, const char *want, long long tcx_type,
 		 struct xh_att *a);
 void xh_detach(struct xh_att *a);	/* no-op if nothing is attached */
+
+/*
+ * XDP link handover between runs (--xdp-link PIN).  A driver that resets its
+ * rings when XDP turns on or off (igc: close + open) does nothing when one
+ * program replaces another, so consecutive runs on a NIC pass one link along:
+ * xh_xdp_take() puts @prog_fd into the link pinned at @pin (BPF_LINK_UPDATE);
+ * 1 if taken, 0 if nothing is pinned there, or -errno (a pin of another device,
+ * a refused update: the pin is dropped and the caller attaches as usual).
+ * xh_xdp_keep() pins the link at @pin and lets go of it without detaching
+ * (0, or -errno for a legacy attach or a failed pin: then xh_detach() it).
+ * xh_xdp_drop() detaches and unpins whatever link is pinned at @pin.
+ */
+int xh_xdp_take(int prog_fd, int ifindex, const char *pin, struct xh_att *a);
+int xh_xdp_keep(struct xh_att *a, const char *pin);
+void xh_xdp_drop(const char *pin);
 
 struct bpf_program;
 /* Device-bound to @ifindex (BPF_F_XDP_DEV_BOUND_ONLY): may call the RX metadata kfuncs. */

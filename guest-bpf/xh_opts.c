@@ -20,6 +20,9 @@
 #define OPT_STORE	0x120
 /* --hold (a held run) */
 #define OPT_HOLD	0x130
+/* XDP link handover between runs (xh_attach.h) */
+#define OPT_XDP_LINK	0x140
+#define OPT_XDP_LINK_KEEP	0x141
 
 const struct xh_kfunc xh_kfuncs[XH_N_KFUNCS] = {
 	{ "bpf_xdp_metadata_rx_timestamp", "rx_timestamp", XH_KF_RX_TS },
@@ -107,6 +110,13 @@ void xh_usage(FILE *f)
 		"                                exists before wiring and attaching (a harness loads\n"
 		"                                the next run while the current one's traffic flows);\n"
 		"                                with --upper-obj, FILE's lines name the upper devices\n"
+		"  --xdp-link PIN                the NIC's XDP link is handed from run to run through\n"
+		"                                this bpffs pin: a link pinned there gets our program\n"
+		"                                in place (no detach + attach: igc resets its rings on\n"
+		"                                each); mode skb detaches it; without --xdp-link-keep\n"
+		"                                the run detaches and unpins at its end\n"
+		"  --xdp-link-keep               with --xdp-link: at the end, pin the link there and\n"
+		"                                leave the program attached for the next run\n"
 		"  -v, --verbose                 libbpf debug output on stderr\n");
 }
 
@@ -216,6 +226,8 @@ static int apply_opt(struct run_opts *o, int c, const char *arg)
 	case 'T': o->tc_prog = arg; break;
 	case 'B': o->xdp_dev_bound = true; break;
 	case OPT_HOLD: o->hold = arg; break;
+	case OPT_XDP_LINK: o->xdp_link = arg; break;
+	case OPT_XDP_LINK_KEEP: o->xdp_link_keep = true; break;
 	case 'm': case 't': case 'x': case 'K':
 		return parse_choice(o, c, arg) ? 2 : -1;
 	case 'h': xh_usage(stdout); return 0;
@@ -255,6 +267,8 @@ int xh_opts_parse(int argc, char **argv, struct run_opts *o)
 		{ "tc-prog", required_argument, NULL, 'T' },
 		{ "xdp-dev-bound", no_argument, NULL, 'B' },
 		{ "hold", required_argument, NULL, OPT_HOLD },
+		{ "xdp-link", required_argument, NULL, OPT_XDP_LINK },
+		{ "xdp-link-keep", no_argument, NULL, OPT_XDP_LINK_KEEP },
 		{ "help", no_argument, NULL, 'h' },
 		{}
 	};
@@ -287,6 +301,10 @@ int xh_opts_parse(int argc, char **argv, struct run_opts *o)
 	/* held, the upper devices may come with the release (run_hold) */
 	if (o->n_upper ? !o->upper_obj : o->upper_obj && !o->hold) {
 		fprintf(stderr, "run: --upper-obj and --upper go together\n");
+		return 2;
+	}
+	if (o->xdp_link_keep && !o->xdp_link) {
+		fprintf(stderr, "run: --xdp-link-keep needs --xdp-link PIN\n");
 		return 2;
 	}
 	if (!o->obj_path)

@@ -47,6 +47,8 @@ struct run_opts {
 	const char *tc_prog;		/*   optional: the NIC's TC ingress program */
 	bool xdp_dev_bound;		/*   bind it to the NIC (it calls the kfuncs) */
 	const char *hold;		/* --hold FILE: load, then wait for FILE to wire and attach */
+	const char *xdp_link;		/* --xdp-link PIN: take the NIC's XDP link from PIN */
+	bool xdp_link_keep;		/* --xdp-link-keep: ... and pin it there at the end */
 };
 
 /* "pass", "veth", ... for an XH_MODE_*; "?" for anything else. */

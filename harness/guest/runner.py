@@ -326,7 +326,8 @@ class GuestRunner:
                 store: bool = False,
                 tc_chain: bool = False, meta_sweep: bool = False,
                 late_hints: bool = False, upper: Sequence[str] = (),
-                upper_later: bool = False, extra_args: Iterable[str] = (),
+                upper_later: bool = False, xdp_link: str | None = None,
+                xdp_link_keep: bool = False, extra_args: Iterable[str] = (),
                 ready_timeout: float = 180.0, hold: bool = False,
                 also: Observation | None = None) -> Observation:
         """Start the runner for ``ifname``/``mode``; returns once it reported ready.
@@ -346,6 +347,11 @@ class GuestRunner:
         ``upper``: upper devices (VLAN, gretap, VXLAN) whose tcx ingress gets the
         stacked-device reader (:attr:`upper_obj`, ``--upper``; records of point
         ``stacked``, harness.guest.stacked).
+        ``xdp_link``: a bpffs pin the NIC's XDP link is handed over through
+        (``--xdp-link``): a link a previous run left there gets this run's program in
+        place, no detach + attach (igc closes and opens on each); mode skb detaches it;
+        ``xdp_link_keep``: pin it there at the end instead of detaching (the next run
+        on the NIC takes it).
         Raises RunnerError if it fails before ready (load/verifier/attach errors
         are in the exception text, with the tail of the runner's stderr).
         ``hold``: nothing runs yet; the returned Observation is launched with the
@@ -384,6 +390,8 @@ class GuestRunner:
             argv += ["--upper-obj", self.upper_obj]
             for dev in upper:
                 argv += ["--upper", dev]
+        if xdp_link:
+            argv += ["--xdp-link", xdp_link, *(["--xdp-link-keep"] if xdp_link_keep else [])]
         argv += list(extra_args)
         n = next(self._seq)
         # under remote_dir, not a fixed /tmp name: two harness processes sharing one

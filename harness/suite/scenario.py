@@ -117,6 +117,9 @@ class NicScenario:
         self.extra_args: list[str] = ["--meta-tlv"] if self.opts.meta_format == "tlv" else []
         #: the next invocation's runner, loaded while this one's traffic flows (--hold)
         self._held: tuple[str, tuple[str, ...], Observation] | None = None
+        #: the NIC's last invocation (run, paths): the one that detaches its XDP link
+        self._last: tuple[str, tuple[str, ...]] | None = None
+        self._kept = False  # an invocation was started with --xdp-link-keep
         self._mac: str | None = None
 
     @property
@@ -246,6 +249,31 @@ class NicScenario:
                        cpumap_dev_bound_rc=probe if isinstance(probe, int) and probe != 1
                        else None)
 
+    @property
+    def xdp_pin(self) -> str:
+        """The bpffs pin the NIC's XDP link is handed over through between invocations
+        (runner ``--xdp-link``)."""
+        return f"/sys/fs/bpf/xh-link-{self.ifname}"
+
+    def _observe_args(self, run: str, paths: Sequence[str], spec: runs.Run,
+                      opaths: Sequence[str]) -> dict[str, Any]:
+        """observe() keywords of one invocation: its run's, plus the XDP link handover
+        (every invocation but the NIC's last leaves its link pinned for the next)."""
+        kw = spec.observe_args(list(opaths))
+        kw["xdp_link"] = self.xdp_pin
+        kw["xdp_link_keep"] = (run, tuple(paths)) != self._last
+        self._kept = self._kept or kw["xdp_link_keep"]
+        return kw
+
+    def drop_link(self) -> None:
+        """Detach an XDP link an invocation left pinned (one whose successor did not
+        start), if any invocation was asked to keep one (a shell test in the guest)."""
+        if not self._kept:
+            return
+        self._kept = False
+        pin = shlex.quote(self.xdp_pin)
+        self.g.sh(f"if [ -e {pin} ]; then rm -f {pin}; fi")
+
     def _hold(self, nxt: tuple[str, Sequence[str]] | None) -> Observation | None:
         """A held runner for the invocation after this one, to launch with this one's
         start (a stacked run's upper devices are named when it is released)."""
@@ -253,7 +281,7 @@ class NicScenario:
             return None
         run, paths = nxt
         spec = runs.RUNS[run]
-        kw = spec.observe_args(runs.oracle_paths(run, paths))
+        kw = self._observe_args(run, paths, spec, runs.oracle_paths(run, paths))
         if spec.stacked:
             kw["upper_later"] = True
         obs = self.g.runner.observe(self.ifname, spec.mode, extra_args=self.extra_args,
@@ -266,7 +294,7 @@ class NicScenario:
         """This invocation's runner ready: the held one if it was launched for it, else a
         new one; the next invocation's held runner launches in the same round trip."""
         held, self._held = self._held, None
-        kw = spec.observe_args(opaths)
+        kw = self._observe_args(run, paths, spec, opaths)
         if held is not None and (held[0], held[1]) == (run, tuple(paths)):
             return held[2].release(also=self._hold(nxt), upper=kw.get("upper", ()))
         if held is not None:
@@ -411,6 +439,8 @@ class NicScenario:
             if offered:
                 steps.append((run, offered))
         first = next((s for s in steps if isinstance(s, tuple)), None)
+        last = next((s for s in reversed(steps) if isinstance(s, tuple)), None)
+        self._last = (last[0], tuple(last[1])) if last else None  # until the kernel says
         try:
             if self.base is None:
                 self.prepare(first=first)
@@ -422,6 +452,7 @@ class NicScenario:
                     steps[k] = runs.verdict_rows(
                         self.kind.name, runs.oracle_paths(step[0], step[1]), "skip", why)
             todo = [s for s in steps if isinstance(s, tuple)]
+            self._last = (todo[-1][0], tuple(todo[-1][1])) if todo else None
             for step in steps:
                 if isinstance(step, list):
                     out.rows.extend(step)
@@ -435,6 +466,8 @@ class NicScenario:
             raise  # the VM is torn down next
         except BaseException:
             self.drop_held()
+            self.drop_link()
             raise
         self.drop_held()  # one nobody took (a stacked run without upper devices)
+        self.drop_link()
         return out

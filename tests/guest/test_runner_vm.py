@@ -172,6 +172,57 @@ def test_pass_xdp_and_tc_see_every_packet(env):
             assert t["dynptr_meta_found"] and t["dynptr_meta"] == t["meta"], t
 
 
+def test_xdp_link_handed_over_between_runs(env):
+    """--xdp-link: a kept link stays attached and pinned after the run; the next run puts
+    its program into that same link (no detach + attach: igc would close and open, the
+    carrier would drop) and sees every packet; mode skb detaches it; a run without
+    --xdp-link-keep detaches and unpins at its end."""
+    vm, nic, runner, _probe, _rxhash = env
+    ifn = nic.guest_ifname
+    pin = f"/sys/fs/bpf/xh-test-{ifn}"
+
+    def attached() -> dict:
+        out = vm.ssh.check(f"bpftool -j net show dev {ifn}")
+        info = json.loads(out)[0] if out.strip().startswith("[") else json.loads(out)
+        return info.get("xdp") or []
+
+    def carrier_changes() -> int:
+        return int(vm.ssh.check(f"cat /sys/class/net/{ifn}/carrier_changes"))
+
+    def run(mode: str, keep: bool, point: str = "tc"):
+        plan = _plan(nic)
+        ids = {p.id for p in plan}
+        with runner.observe(ifn, mode=mode, xdp_link=pin, xdp_link_keep=keep) as obs:
+            _send(nic, plan)
+            obs.wait_for(len(plan), point=point, ids=ids, timeout=90)
+        assert not obs.errors and obs.exit and obs.exit["rc"] == 0, (obs.events, obs.stderr)
+        assert not _missing(obs, point, ids), sorted(_missing(obs, point, ids))
+        return obs
+
+    vm.ssh.run(f"rm -f {pin}", timeout=30)
+    try:
+        first = run("pass", keep=True)
+        if first.ready["xdp_attach"] != "link":
+            pytest.skip(f"no XDP links on this kernel ({first.ready['xdp_attach']})")
+        kept = attached()
+        assert kept and vm.ssh.run(f"test -e {pin}", timeout=30).rc == 0, kept
+        changes = carrier_changes()
+        second = run("pass", keep=True)
+        assert second.ready["xdp_attach"] == "link-update"
+        now = attached()
+        assert now and now[0]["id"] != kept[0]["id"], (kept, now)  # another program
+        assert carrier_changes() == changes, "the handover took the link down"
+        run("skb", keep=False)  # no XDP program of its own: the kept one goes
+        assert not attached() and vm.ssh.run(f"test -e {pin}", timeout=30).rc != 0
+        run("pass", keep=True)
+        last = run("pass", keep=False)
+        assert last.ready["xdp_attach"] == "link-update"
+        _assert_nothing_attached(runner, ifn)
+        assert vm.ssh.run(f"test -e {pin}", timeout=30).rc != 0
+    finally:
+        vm.ssh.run(f"rm -f {pin}", timeout=30)
+
+
 def test_pass_no_meta_calls_kfuncs_but_writes_nothing(env):
     """--no-meta: the kfuncs are still called and recorded; no xh_meta reaches the skb."""
     _plan_, ids, obs = _send_and_observe(env, "pass", "tc", no_meta=True)

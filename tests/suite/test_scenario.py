@@ -129,9 +129,11 @@ class _Runner:
 
     def __init__(self) -> None:
         self.calls: list[tuple[str, dict[str, Any]]] = []
+        self.links: list[tuple[str | None, bool | None]] = []  # (xdp_link, xdp_link_keep)
         self.obs: _Obs | None = None
 
     def observe(self, ifname: str, mode: str, extra_args: Any = (), **kw: Any) -> _Obs:
+        self.links.append((kw.pop("xdp_link", None), kw.pop("xdp_link_keep", None)))
         self.calls.append((mode, kw))
         obs = _Obs({"hwtstamp_rc": 0, "hwtstamp_rx_filter": 1,
                     "meta_write": not kw.get("no_meta")})
@@ -229,10 +231,14 @@ def test_next_invocation_loads_held_and_is_released(monkeypatch: pytest.MonkeyPa
         runner.obs.records = [_tc_record(facts, p, meta=False) for p in plan]
 
     _fake_igc(monkeypatch, scn, send, lambda ids: dict.fromkeys(ids))
+    scn._last = ("pass-bare", ("pass",))  # as run() sets it
     scn.run_one("pass", ["pass"], nxt=("pass-bare", ["pass"]))
     (mode1, kw1), (mode0, kw0) = runner.calls  # the held one is made first
     assert mode1 == "pass" and kw1 == {"no_meta": True, "hold": True}
     assert mode0 == "pass" and kw0["also"] is not None and "hold" not in kw0
+    # one XDP link handed over: the first keeps it pinned, the last detaches it
+    pin = "/sys/fs/bpf/xh-link-eth1"
+    assert runner.links == [(pin, False), (pin, True)]
     rows, stats = scn.run_one("pass-bare", ["pass"])
     assert runner.calls[2] == ("release", {"also": None})  # no runner started for it
     assert stats.run == "pass-bare" and {r.path for r in rows} == {"pass-bare"}
