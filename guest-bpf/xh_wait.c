@@ -4,12 +4,19 @@
  *                       [--timeout SEC]`
  * `xdp-hints-guest wait --carrier IFNAME [--timeout SEC]``
  *
+ *                       [--cat F]... [--cat-sep TEXT] [--alive TEXT]`
+ *
  * Blocks until FILE has N lines (default 1) containing any S (an S starting with
  * '^' must start the line; no --match: any line), or the process ends, or SEC
  * pass (default 30).  Without FILE it waits for the process to end.  Exit
  * status: 0 the lines are there (without FILE: the process ended), 1 timeout,
  * 3 the process ended first, 2 usage.  --carrier: until the interface's
  * carrier is up (sysfs, read every 10 ms: no inotify there), 0 or 1.
+ *
+ * Then, whatever ended the wait, it prints each --cat file (a missing one as
+ * empty) with "\nTEXT\n" of --cat-sep between two of them, and TEXT of --alive
+ * on a line of its own if the process still runs: what the harness read with
+ * `cat` and `kill -0` right after each wait, without an exec apiece.
  *
  * The harness's guest-side waits used to be shell loops (`until grep ...; do
  * sleep 0.05; done`): each turn forks and execs two or three programs, ~0.1 s of
@@ -37,6 +44,7 @@
 #include "xh_wait.h"
 
 #define MAX_MATCH 8
+#define MAX_CAT 4
 #define RECHECK_MS 200
 
 struct line_count {
@@ -147,6 +155,44 @@ static int wait_carrier(const char *ifname, double timeout)
 	}
 }
 
+/* --cat: a file's bytes to stdout (nothing if it is missing) */
+static void cat_file(const char *path)
+{
+	char buf[65536];
+	ssize_t n;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return;
+	fflush(stdout);
+	while ((n = read(fd, buf, sizeof(buf))) > 0)
+		if (write(STDOUT_FILENO, buf, (size_t)n) != n)
+			break;
+	close(fd);
+}
+
+struct wait_print {
+	const char *cat[MAX_CAT];
+	int ncat;
+	const char *sep;
+	const char *alive;
+};
+
+/* After the wait: the --cat files and the --alive mark; returns @rc. */
+static int print_after(const struct wait_print *wp, int rc, int pid, bool exited)
+{
+	for (int i = 0; i < wp->ncat; i++) {
+		if (i && wp->sep)
+			printf("\n%s\n", wp->sep);
+		fflush(stdout);
+		cat_file(wp->cat[i]);
+	}
+	if (wp->alive && pid > 0 && !exited && !kill(pid, 0))
+		printf("%s\n", wp->alive);
+	fflush(stdout);
+	return rc;
+}
+
 int cmd_wait(int argc, char **argv)
 {
 	static const struct option lo[] = {
@@ -156,8 +202,12 @@ int cmd_wait(int argc, char **argv)
 		{ "pid-file", required_argument, NULL, 'P' },
 		{ "timeout", required_argument, NULL, 't' },
 		{ "carrier", required_argument, NULL, 'C' },
+		{ "cat", required_argument, NULL, 'k' },
+		{ "cat-sep", required_argument, NULL, 's' },
+		{ "alive", required_argument, NULL, 'a' },
 		{ 0 },
 	};
+	struct wait_print wp = { 0 };
 	struct line_count lc = { 0 };
 	const char *pid_file = NULL, *carrier = NULL;
 	double timeout = 30, end;
@@ -179,6 +229,13 @@ int cmd_wait(int argc, char **argv)
 		case 'P': pid_file = optarg; break;
 		case 't': timeout = strtod(optarg, NULL); break;
 		case 'C': carrier = optarg; break;
+		case 'k':
+			if (wp.ncat == MAX_CAT)
+				goto usage;
+			wp.cat[wp.ncat++] = optarg;
+			break;
+		case 's': wp.sep = optarg; break;
+		case 'a': wp.alive = optarg; break;
 		default: goto usage;
 		}
 	}
@@ -186,8 +243,10 @@ int cmd_wait(int argc, char **argv)
 		return optind == argc && timeout >= 0 ? wait_carrier(carrier, timeout) : 2;
 	if (optind < argc)
 		lc.path = argv[optind++];
-	if (optind != argc || (!lc.path && !pid && !pid_file) || timeout < 0)
+	if (optind != argc || (!lc.path && !pid && !pid_file && !wp.ncat) || timeout < 0)
 		goto usage;
+	if (!lc.path && !pid && !pid_file)	/* only --cat: nothing to wait for */
+		return print_after(&wp, 0, 0, true);
 	end = now_s() + timeout;
 	if (lc.path) {
 		snprintf(dir, sizeof(dir), "%s", lc.path);
@@ -210,13 +269,13 @@ int cmd_wait(int argc, char **argv)
 		if (lc.path) {
 			scan(&lc);
 			if (lc.count >= want)
-				return 0;
+				return print_after(&wp, 0, pid, exited);
 		}
 		if (exited || pid_gone(pid))
-			return lc.path ? 3 : 0;
+			return print_after(&wp, lc.path ? 3 : 0, pid, true);
 		left = end - now_s();
 		if (left <= 0)
-			return 1;
+			return print_after(&wp, 1, pid, exited);
 		if (ifd >= 0)
 			pfd[n++] = (struct pollfd){ .fd = ifd, .events = POLLIN };
 		if (pidfd >= 0) {
@@ -237,6 +296,7 @@ int cmd_wait(int argc, char **argv)
 usage:
 	fprintf(stderr, "usage: xdp-hints-guest wait [FILE] [--match S]... [--count N] "
 		"[--pid N | --pid-file P] [--timeout SEC]\n"
+		"           [--cat F]... [--cat-sep TEXT] [--alive TEXT]\n"
 		"       xdp-hints-guest wait --carrier IFNAME [--timeout SEC]\n");
 	return 2;
 }

@@ -78,6 +78,13 @@ def describe_status(text: str) -> str:
     return f"exited with status {code}"
 
 
+def _cut(text: str, marker: str) -> tuple[str, bool, str]:
+    """(text before a line ``marker`` that follows a newline, whether there is one, text
+    after it)."""
+    head, sep, tail = text.partition(f"\n{marker}\n")
+    return (head, True, tail) if sep else (text, False, "")
+
+
 class RunnerError(HarnessError):
     """The guest runner failed to start, attach, or stop."""
 
@@ -193,19 +200,20 @@ class Observation:
         end = time.monotonic() + timeout
         while True:
             chunk = max(0.0, min(GUEST_WAIT_CHUNK_S, end - time.monotonic()))
-            tail = f"cat {self.out_path} 2>/dev/null"
-            if stop and not self.stopped:
+            tail = ""
+            if stop and not self.stopped:  # after the records so far, a stop's output
                 last = time.monotonic() + chunk >= end
                 tail = (f"if [ \"${{c:-0}}\" -ge {n} ]{' || true' if last else ''}; then "
-                        f"echo {_STOPPED}; {self.runner._stop_sh(self, STOP_TIMEOUT_S)}; "
-                        f"else {tail}; fi")
+                        f"echo; echo {_STOPPED}; {self.runner._stop_sh(self, STOP_TIMEOUT_S)}; fi")
             out = self.runner.vm.ssh.run(
                 f"{self.runner.tools} wait {self.out_path} --match '\"point\":\"{point}\"' "
-                f"--count {n} --pid-file {self.pid_path} --timeout {chunk:.2f} && c={n}; "
-                f"{tail}", timeout=chunk + STOP_TIMEOUT_S + 60).stdout
-            if out.startswith(_STOPPED + "\n"):
+                f"--count {n} --pid-file {self.pid_path} --timeout {chunk:.2f} "
+                f"--cat {self.out_path} && c={n}; {tail}",
+                timeout=chunk + STOP_TIMEOUT_S + 60).stdout
+            out, stopped, after = _cut(out, _STOPPED)
+            if stopped:
                 self.stopped = True
-                self.runner._collect(self, out[len(_STOPPED) + 1:])
+                self.runner._collect(self, after)
                 return self.by_point(point)
             recs = [r for r in parse_lines(out)[0] if r.get("point") == point]
             got = {int(r["id"]) for r in recs}
@@ -228,7 +236,7 @@ class Observation:
             raise ValueError("release() is for runners started with hold=True")
         names = " ".join(shlex.quote(u) for u in upper)
         go = (f"printf '%s\\n' {names} > {self.go_path}.tmp && mv {self.go_path}.tmp "
-              f"{self.go_path}; " if upper else f"touch {self.go_path}; ")
+              f"{self.go_path}; " if upper else f": > {self.go_path}; ")
         return self.runner._await_ready(self, go if self.launched else self.start_cmd + go,
                                         also)
 
@@ -402,19 +410,16 @@ class GuestRunner:
         obs = Observation(self, ifname, mode, argv, f"{base}.jsonl", f"{base}.err",
                           f"{base}.pid", go_path=f"{base}.go" if hold else None,
                           no_meta=no_meta, ready_timeout=ready_timeout)
-        # A wrapper shell in its own session starts the runner, writes the runner's pid
-        # (stop() signals exactly that process) and, once it ends, its exit status: a
-        # runner that dies without its exit event is then explained (signal, status).
-        # LIBC_FATAL_STDERR_: glibc's fatal messages (abort) go to the err file.
+        # xh-tools spawn starts the runner in its own session and returns once its pid
+        # is in the pid file (stop() signals exactly that process); a watcher it
+        # leaves writes the exit status once the runner ends: a runner that dies
+        # without its exit event is then explained (signal, status).  The file names
+        # are new per invocation (nothing to remove first).
         env = "".join(f"{k}={shlex.quote(v)} " for k, v in self.env.items())
-        inner = shlex.quote(f"LIBC_FATAL_STDERR_=1 {env}\"$0\" \"$@\" & echo $! > {obs.pid_path}; "
-                            f"wait $!; echo $? > {obs.pid_path}.status")
         obs.start_cmd = (
-            f"rm -f {obs.out_path} {obs.err_path} {obs.pid_path} {obs.pid_path}.status"
-            f"{' ' + obs.go_path if obs.go_path else ''}; "
-            f"setsid sh -c {inner} {' '.join(shlex.quote(a) for a in argv)} "
-            f"> {obs.out_path} 2> {obs.err_path} < /dev/null & "
-            f"{self.tools} wait {obs.pid_path} --timeout 5; ")
+            f"{env}{self.tools} spawn --pid-file {obs.pid_path} --status-file "
+            f"{obs.pid_path}.status --out {obs.out_path} --err {obs.err_path} -- "
+            f"{' '.join(shlex.quote(a) for a in argv)}; ")
         if hold:
             return obs
         return self._await_ready(obs, obs.start_cmd, also)
@@ -436,9 +441,8 @@ class GuestRunner:
             start, cmd = cmd, ""
             r = self.vm.ssh.run(
                 f"{start}{self.tools} wait {obs.out_path} {settled} "
-                f"--pid-file {obs.pid_path} --timeout {chunk:.2f}; "
-                f"cat {obs.out_path}; kill -0 $(cat {obs.pid_path}) 2>/dev/null && echo __ALIVE__",
-                timeout=chunk + 60)
+                f"--pid-file {obs.pid_path} --timeout {chunk:.2f} --cat {obs.out_path} "
+                f"--alive __ALIVE__", timeout=chunk + 60)
             alive = "__ALIVE__" in r.stdout
             _, events, _ = parse_lines(r.stdout.replace("__ALIVE__", ""))
             obs.ready = next((e for e in events if e.get("event") == "ready"), None)
@@ -466,16 +470,19 @@ class GuestRunner:
         """Shell: SIGTERM, wait for a clean detach, SIGKILL as the last resort (its BPF
         links then go away with the process); then the records and stderr."""
         t = max(5, int(timeout))
-        return (f"p=$(cat {obs.pid_path} 2>/dev/null); if [ -n \"$p\" ]; then "
-                f"kill -TERM $p 2>/dev/null; {self.tools} wait --pid $p --timeout {t}; "
-                f"kill -0 $p 2>/dev/null && kill -KILL $p; fi; "
-                f"{self._cat(obs)}")
+        return (f"p=; {{ read -r p < {obs.pid_path}; }} 2>/dev/null; if [ -n \"$p\" ]; then "
+                f"kill -TERM $p 2>/dev/null; {self.tools} wait --pid $p --timeout {t} "
+                f"{self._cat_args(obs)}; kill -0 $p 2>/dev/null && kill -KILL $p; "
+                f"else {self._cat(obs)}; fi; true")
 
-    @staticmethod
-    def _cat(obs: Observation) -> str:
+    def _cat_args(self, obs: Observation) -> str:
+        """xh-tools wait arguments printing the runner's output, a separator, then its
+        stderr once the wait is over."""
+        return f"--cat {obs.out_path} --cat {obs.err_path} --cat-sep {ERR_SEPARATOR}"
+
+    def _cat(self, obs: Observation) -> str:
         """Shell printing the runner's output, a separator, then its stderr."""
-        return (f"cat {obs.out_path} 2>/dev/null; echo; echo {ERR_SEPARATOR}; "
-                f"cat {obs.err_path} 2>/dev/null; true")
+        return f"{self.tools} wait {self._cat_args(obs)}; true"
 
     def _collect(self, obs: Observation, both: str | None = None) -> None:
         if both is None:

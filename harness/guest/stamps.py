@@ -50,8 +50,8 @@ class StampReceiver:
         if not self.runner.installed:
             self.runner.install()
         out = self.out
-        r = self.vm.ssh.run(f"rm -f {out} {out}.pid && "
-                            f"{{ setsid {self.runner.tools} {self.name} "
+        # out is new per receiver: nothing to remove first
+        r = self.vm.ssh.run(f"{{ setsid {self.runner.tools} {self.name} "
                             f"{shlex.quote(self.ifname)} {out}.pid > {out} 2>&1 < /dev/null & }}",
                             timeout=60)
         if r.rc != 0:
@@ -63,7 +63,7 @@ class StampReceiver:
         one round trip; RunnerError with its output if it does not)."""
         out = self.out
         text = self._sh(f"{self.runner.tools} wait {out} --match ^ready --pid-file {out}.pid "
-                        f"--timeout {timeout_s:.2f}; head -c 4000 {out}",
+                        f"--timeout {timeout_s:.2f} --cat {out}",
                         timeout=timeout_s + 30)
         if not text.startswith("ready"):
             raise RunnerError(f"stamp receiver {self.name} did not start in the guest",
@@ -74,8 +74,9 @@ class StampReceiver:
         ``ids``), then ends it: one round trip."""
         out = self.out
         text = self._sh(f"{self.runner.tools} wait {out} --match '^{{' --count {len(ids)} "
-                        f"--pid-file {out}.pid --timeout {wait_s:.2f}; "
-                        f"cat {out}; kill $(cat {out}.pid) 2>/dev/null; rm -f {out}.pid; true",
+                        f"--pid-file {out}.pid --timeout {wait_s:.2f} --cat {out}; "
+                        f"p=; {{ read -r p < {out}.pid; }} 2>/dev/null; "
+                        f"[ -n \"$p\" ] && kill $p 2>/dev/null; true",
                         timeout=wait_s + 120)
         got: dict[int, int | None] = {}
         for line in text.splitlines():

@@ -15,6 +15,7 @@ import re
 import select
 import shlex
 import shutil
+import signal
 import socket
 import struct
 import subprocess
@@ -686,3 +687,47 @@ def test_rxfh_usage_and_refusals(artifacts):
     lines = r.stdout.splitlines()
     assert [ln.split()[0] for ln in lines] == ["tcp4", "udp6"]
     assert all(re.fullmatch(r"\w+ -\d+", ln) for ln in lines), lines
+
+
+def test_spawn_pid_status_and_wait_prints(artifacts, tmp_path):
+    """xh-tools' ``spawn``: the pid file is there when it returns, the program runs in
+    a new session (its watcher's) with stdout/stderr in their files, its status (128 + signal) lands
+    in the status file; ``wait --cat/--cat-sep/--alive`` print after the wait as
+    ``cat F; echo; echo SEP; cat G`` and ``kill -0 && echo MARK`` did."""
+    t = str(artifacts.tools)
+    f = {k: str(tmp_path / k) for k in ("pid", "status", "out", "err")}
+    spawn = [t, "spawn", "--pid-file", f["pid"], "--status-file", f["status"],
+             "--out", f["out"], "--err", f["err"], "--"]
+    r = subprocess.run([*spawn, "sh", "-c", "echo out; echo err >&2; exec sleep 30"],
+                       capture_output=True, text=True, timeout=30)
+    assert r.returncode == 0 and r.stdout == "", r.stderr
+    pid = int(Path(f["pid"]).read_text())
+    assert os.getsid(pid) not in (os.getsid(0), pid)  # the watcher's new session
+    w = [t, "wait", f["out"], "--pid-file", f["pid"], "--timeout", "10",
+         "--cat", f["out"], "--cat", f["err"], "--cat-sep", "SEP", "--alive", "ALIVE"]
+    r = subprocess.run(w, capture_output=True, text=True, timeout=30)
+    assert (r.returncode, r.stdout) == (0, "out\n\nSEP\nerr\nALIVE\n")
+    os.kill(pid, signal.SIGTERM)
+    r = subprocess.run([t, "wait", "--pid", str(pid), "--timeout", "10", "--cat", f["out"]],
+                       capture_output=True, text=True, timeout=30)
+    assert (r.returncode, r.stdout) == (0, "out\n")  # ended: no ALIVE asked, none printed
+    for _ in range(100):
+        if Path(f["status"]).exists():
+            break
+        time.sleep(0.02)
+    assert Path(f["status"]).read_text() == f"{128 + signal.SIGTERM}\n"
+    # only --cat: nothing to wait for; a missing file prints as empty
+    r = subprocess.run([t, "wait", "--cat", str(tmp_path / "none"), "--cat", f["out"],
+                        "--cat-sep", "S"], capture_output=True, text=True, timeout=30)
+    assert (r.returncode, r.stdout) == (0, "\nS\nout\n")
+    # a program that cannot start: spawned, exit 127 in the status, the reason in err
+    r = subprocess.run([*spawn, str(tmp_path / "missing")], capture_output=True, timeout=30)
+    assert r.returncode == 0
+    for _ in range(100):
+        if Path(f["status"]).read_text() == "127\n":
+            break
+        time.sleep(0.02)
+    assert Path(f["status"]).read_text() == "127\n"
+    assert "missing" in Path(f["err"]).read_text()
+    assert subprocess.run([t, "spawn", "--pid-file", f["pid"], "--", "true"],
+                          capture_output=True).returncode == 2

@@ -4,6 +4,7 @@ a fake runner binary (the real receivers: tests/artifacts/test_bpf_build.py)."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import time
@@ -82,8 +83,16 @@ def test_launch_wait_stop_one_round_trip_each(tmp_path: Path, kind: str) -> None
     assert runner.vm.ssh.calls == 2
     got = rx.stop({1, 2, 3}, wait_s=20)
     assert got == {1: 10, 2: None, 3: 30} and runner.vm.ssh.calls == 3
-    time.sleep(0.2)
-    assert not list(tmp_path.glob("*.pid"))  # ended, its pid file gone
+    (pid_file,) = tmp_path.glob("*.pid")
+    pid = int(pid_file.read_text().split()[0])
+    for _ in range(100):  # ended (SIGTERM) and reaped
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            break
+        time.sleep(0.02)
+    else:
+        raise AssertionError(f"receiver {pid} still runs after stop()")
 
 
 def test_receiver_that_never_listens(tmp_path: Path) -> None:
