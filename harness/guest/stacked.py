@@ -97,7 +97,8 @@ class Stack:
     uppers: dict[int, str] | None = None  # ifindex -> path, once up
     refused: dict[str, str] = field(default_factory=dict)  # path -> why it cannot run
     role: dict[int, str] = field(default_factory=dict)  # packet id -> its path (adapt)
-    _undo: list[str] | None = None
+    _undo: list[str] | None = None  # shell commands (ethtool)
+    _undo_ip: list[str] = field(default_factory=list)  # ip -batch lines, in set-up order
     rxvlan_before: str | None = None
 
     def _sh(self, cmd: str) -> tuple[int, str]:
@@ -122,45 +123,47 @@ class Stack:
         self._undo.append(f"ethtool -K {q} rxvlan {self.rxvlan_before}")
 
     def up(self) -> list[str]:
-        """Set rx-vlan-offload and make the upper devices in one guest script; their
-        names.  A path whose set-up fails lands in :attr:`refused` with the reason (its
-        rows skip), the others go on."""
+        """Set rx-vlan-offload and make the upper devices in one guest script (one
+        ``ip -batch`` per path); their names.  A path whose set-up fails lands in
+        :attr:`refused` with the reason (its rows skip), the others go on."""
         from harness.nics.base import PLAN_VIDS
 
-        self._undo, self.refused = [], {}
-        q = self.g.qifname
-        blocks: dict[str, tuple[list[str], list[str]]] = {}  # path -> (devices, commands)
+        self._undo, self._undo_ip, self.refused = [], [], {}
+        # path -> (devices, shell lines printing its ip -batch commands)
+        blocks: dict[str, tuple[list[str], list[str]]] = {}
         vlan = [p for p in self.paths if p in VLAN_PATHS]
         if vlan:
             try:
                 self._rxvlan(vlan[0] == "vlan-dev")
                 devs = [f"{self.g.ifname}.{vid}" for vid in PLAN_VIDS]
                 blocks[vlan[0]] = (devs, [
-                    f"{{ [ -e /sys/class/net/{shlex.quote(d)} ] || ip link add link {q} "
-                    f"name {shlex.quote(d)} type vlan id {vid}; }}"
+                    f"[ -e /sys/class/net/{shlex.quote(d)} ] || echo "
+                    f"{shlex.quote(f'link add link {self.g.ifname} name {d} type vlan id {vid}')}"
                     for d, vid in zip(devs, PLAN_VIDS, strict=True)])
-                self._undo += [f"ip link set {shlex.quote(d)} down" for d in devs]
+                self._undo_ip += [f"link set {d} down" for d in devs]
             except StackRefused as e:
                 self.refused[vlan[0]] = str(e)
         addr = f"{OUTER_GUEST_IP}/{OUTER_PREFIX}"
         tunnels = {"gre": (GRE_DEV, f"gretap local {OUTER_GUEST_IP} remote {OUTER_HOST_IP}"),
                    "vxlan": (VXLAN_DEV, f"vxlan id {VXLAN_VNI} local {OUTER_GUEST_IP} "
-                                        f"dstport 4789 dev {q}")}
+                                        f"dstport 4789 dev {self.g.ifname}")}
         for p, (dev, how) in tunnels.items():
             if p in self.paths:
                 blocks[p] = ([dev], [
-                    f"{{ ip -4 addr show dev {q} | grep -q ' {addr} ' || "
-                    f"ip addr add {addr} dev {q}; }}", f"ip link add {dev} type {how}"])
-                self._undo.append(f"ip link del {dev}")
+                    f"echo {shlex.quote(f'addr replace {addr} dev {self.g.ifname}')}",
+                    f"echo {shlex.quote(f'link add {dev} type {how}')}"])
+                self._undo_ip.append(f"link del {dev}")
         if any(p in tunnels for p in self.paths):
-            self._undo.append(f"ip addr del {addr} dev {q}")
+            self._undo_ip.append(f"addr del {addr} dev {self.g.ifname}")
         script = []
-        for p, (devs, cmds) in blocks.items():
-            cmds = [*cmds, *(f"ip link set {shlex.quote(d)} up" for d in devs)]
-            script.append(f"if {{ {' && '.join(cmds)}; }} >/dev/null 2>/tmp/xh-stk.err; then "
+        for p, (devs, lines) in blocks.items():
+            lines = [*lines, *(f"echo {shlex.quote(f'link set {d} up')}" for d in devs)]
+            script.append(f"if {{ {'; '.join(lines)}; }} | ip -batch - >/dev/null "
+                          f"2>/tmp/xh-stk.err; then "
                           f"for d in {' '.join(shlex.quote(d) for d in devs)}; do "
-                          f"echo \"UP {p} $d $(cat /sys/class/net/$d/ifindex)\"; done; "
-                          f"else echo \"FAIL {p} $(tr '\\n' ' ' </tmp/xh-stk.err)\"; fi")
+                          f"read -r i < /sys/class/net/$d/ifindex; echo \"UP {p} $d $i\"; "
+                          f"done; else printf 'FAIL {p} '; tr '\\n' ' ' </tmp/xh-stk.err; "
+                          f"echo; fi")
         self.uppers = {}
         out = self.g.sh("; ".join(script), timeout=120).stdout if script else ""
         names = []
@@ -179,10 +182,16 @@ class Stack:
         return names
 
     def down(self) -> None:
-        """Undo :meth:`up` (last step first, one guest command); best effort."""
-        if self._undo:
-            self.g.sh("; ".join(reversed(self._undo)), timeout=120)
-        self._undo = []
+        """Undo :meth:`up` (last step first, one guest command: the ip commands in one
+        ``ip -force -batch``); best effort."""
+        cmds = []
+        if self._undo_ip:
+            lines = " ".join(shlex.quote(c) for c in reversed(self._undo_ip))
+            cmds.append(f"printf '%s\\n' {lines} | ip -force -batch - >/dev/null 2>&1")
+        cmds += reversed(self._undo or [])
+        if cmds:
+            self.g.sh("; ".join(cmds), timeout=120)
+        self._undo, self._undo_ip = [], []
 
     def adapt(self, plan: list[SentPacket]) -> list[SentPacket]:
         """The plan as sent: packet i for path ``roles()[i]``; tunnel packets wrapped in

@@ -230,4 +230,7 @@ def test_stack_setup_refuses_per_path() -> None:
     st2 = stacked.Stack(g2, ("gre", "vxlan"))  # type: ignore[arg-type]
     assert st2.up() == ["xhgre0"] and "not supported" in st2.refused["vxlan"]
     st2.down()
-    assert "ip link del xhvx0" in g2.cmds[-1] and "ip addr del 198.51.100.1/24" in g2.cmds[-1]
+    # undone in one ip -batch, last step first
+    assert "ip -force -batch -" in g2.cmds[-1]
+    assert g2.cmds[-1].index("'addr del 198.51.100.1/24 dev eth1'") \
+        < g2.cmds[-1].index("'link del xhvx0'") < g2.cmds[-1].index("'link del xhgre0'")
