@@ -130,7 +130,7 @@ int cmd_spawn(int argc, char **argv)
 		/* the caller's pipes (an SSH channel) must not stay open in the watcher */
 		redirect(STDIN_FILENO, "/dev/null", O_RDONLY);
 		redirect(STDOUT_FILENO, "/dev/null", O_WRONLY);
-		redirect(STDERR_FILENO, err, O_WRONLY | O_CREAT | O_TRUNC);
+		redirect(STDERR_FILENO, "/dev/null", O_WRONLY);
 		watch(argv + optind, pid_file, status_file, out, err, pipefd[1]);
 	}
 	close(pipefd[1]);
