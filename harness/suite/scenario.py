@@ -255,14 +255,13 @@ class NicScenario:
         (runner ``--xdp-link``)."""
         return f"/sys/fs/bpf/xh-link-{self.ifname}"
 
-    def _observe_args(self, run: str, paths: Sequence[str], spec: runs.Run,
-                      opaths: Sequence[str]) -> dict[str, Any]:
+    def _observe_args(self, spec: runs.Run, opaths: Sequence[str], keep: bool) -> dict[str, Any]:
         """observe() keywords of one invocation: its run's, plus the XDP link handover
-        (every invocation but the NIC's last leaves its link pinned for the next)."""
+        (``keep``: an invocation follows on this NIC, leave the link pinned for it)."""
         kw = spec.observe_args(list(opaths))
         kw["xdp_link"] = self.xdp_pin
-        kw["xdp_link_keep"] = (run, tuple(paths)) != self._last
-        self._kept = self._kept or kw["xdp_link_keep"]
+        kw["xdp_link_keep"] = keep
+        self._kept = self._kept or keep
         return kw
 
     def drop_link(self) -> None:
@@ -281,7 +280,9 @@ class NicScenario:
             return None
         run, paths = nxt
         spec = runs.RUNS[run]
-        kw = self._observe_args(run, paths, spec, runs.oracle_paths(run, paths))
+        # one after it? run() knows the NIC's last invocation
+        kw = self._observe_args(spec, runs.oracle_paths(run, paths),
+                                keep=(run, tuple(paths)) != self._last)
         if spec.stacked:
             kw["upper_later"] = True
         obs = self.g.runner.observe(self.ifname, spec.mode, extra_args=self.extra_args,
@@ -294,7 +295,7 @@ class NicScenario:
         """This invocation's runner ready: the held one if it was launched for it, else a
         new one; the next invocation's held runner launches in the same round trip."""
         held, self._held = self._held, None
-        kw = self._observe_args(run, paths, spec, opaths)
+        kw = self._observe_args(spec, opaths, keep=nxt is not None)
         if held is not None and (held[0], held[1]) == (run, tuple(paths)):
             return held[2].release(also=self._hold(nxt), upper=kw.get("upper", ()))
         if held is not None:

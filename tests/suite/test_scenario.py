@@ -257,6 +257,8 @@ def _clobbered(facts: o.Facts, _p: SentPacket, rec: dict[str, Any]) -> int:
 def test_bare_run_judges_the_intact_skb_stamp_exactly(monkeypatch: pytest.MonkeyPatch) -> None:
     rows, runner = _run_pass(monkeypatch, "pass-bare", _exact)
     assert runner.calls == [("pass", {"no_meta": True})]
+    # on its own (no invocation after it): it detaches the XDP link at its end
+    assert runner.links == [("/sys/fs/bpf/xh-link-eth1", False)]
     by = {(r.path, r.field): r for r in rows}
     assert set(by) == set(runs.row_keys(["pass-bare"]))
     ts = by["pass-bare", "timestamp"]
