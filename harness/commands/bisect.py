@@ -40,7 +40,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--row", metavar="NIC/PATH/FIELD",
                    help="the row that changed, e.g. igc/xdp/hash_type (restricts the suite to "
                         "that NIC and path)")
-    p.add_argument("--path", type=csv_of(CLI_PATHS, "path"), metavar="PATH[,PATH]",
+    p.add_argument("--path", type=csv_of(CLI_PATHS, "path", all_word=True), metavar="PATH[,PATH]",
                    help="paths when no --row is given (default all)")
     p.add_argument("--packets", type=int, default=Options.packets, metavar="N")
     add_vm_args(p, list(nics.KINDS), "; default: the --row's NIC, else igc and virtio-net")

@@ -55,9 +55,9 @@ def register(sub: argparse._SubParsersAction) -> None:
                 "; default: igc, virtio-net and veth, igc where our QEMU build exists; igb: "
                 "QEMU's 82576, a control NIC whose driver has no XDP metadata callbacks; veth: "
                 "a pair inside the guest, tags inline and out of band (VLAN devices)")
-    p.add_argument("--path", type=csv_of(CLI_PATHS, "path"), default=None,
+    p.add_argument("--path", type=csv_of(CLI_PATHS, "path", all_word=True), default=None,
                    metavar="PATH[,PATH]",
-                   help=f"paths ({', '.join(CLI_PATHS)}; default all but "
+                   help=f"paths ({', '.join(CLI_PATHS)}, or all; default all but "
                         f"{', '.join(OPT_IN_PATHS)}): skb is the "
                         "driver's skb without XDP; pass adds pass-bare (the skb after an "
                         "XDP program that wrote no data_meta); xdp-late: the kfuncs called "

@@ -33,9 +33,13 @@ def resolve_backend(asked: str) -> tuple[str, str]:
     return "tap", "default"
 
 
-def csv_of(choices: Sequence[str], what: str) -> Callable[[str], list[str]]:
-    """An argparse type: a comma-separated list, each item one of ``choices``."""
+def csv_of(choices: Sequence[str], what: str,
+           all_word: bool = False) -> Callable[[str], list[str]]:
+    """An argparse type: a comma-separated list, each item one of ``choices``
+    (``all_word``: ``all`` alone is every choice, as a matrix TOML's ``"all"``)."""
     def parse(text: str) -> list[str]:
+        if all_word and text.strip() == "all":
+            return list(choices)
         items = [t.strip() for t in text.split(",") if t.strip()]
         bad = [t for t in items if t not in choices]
         if bad or not items:

@@ -15,6 +15,12 @@ def test_run_cli_parsing_and_backend_choice(monkeypatch: pytest.MonkeyPatch) -> 
     assert vmargs.resolve_backend("socket") == ("socket", "asked for")
     with pytest.raises(SystemExit):
         build_parser().parse_args(["run", "--path", "xdp,bogus"])
+    # "all": every path, opt-in ones too (as a matrix TOML's paths = "all")
+    from harness.nics.base import CLI_PATHS, OPT_IN_PATHS
+    every = build_parser().parse_args(["run", "--path", "all"]).path
+    assert every == list(CLI_PATHS) and set(OPT_IN_PATHS) <= set(every)
+    with pytest.raises(SystemExit):
+        build_parser().parse_args(["run", "--path", "all,xdp"])
     monkeypatch.setattr(vmargs.os, "geteuid", lambda: 1000)
     monkeypatch.setattr(vmargs.userns, "unavailable", lambda: "no userns here")
     assert vmargs.resolve_backend("auto") == ("socket", "not root, and no userns here")
