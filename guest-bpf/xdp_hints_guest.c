@@ -35,6 +35,7 @@
 #include <bpf/libbpf.h>
 
 #include "xh_attach.h"
+#include "xh_hex.h"
 #include "xh_kbtf.h"
 #include "xh_opts.h"
 #include "xh_tc_helpers.h"
@@ -337,19 +338,12 @@ static int cmd_parse(void)
 	static uint8_t frame[32768];
 
 	while (fgets(line, sizeof(line), stdin)) {
-		size_t n = 0, i, len = strcspn(line, "\r\n");
+		int n = xh_unhex(line, strcspn(line, "\r\n"), frame, sizeof(frame));
 		struct xh_pkt p;
 		struct jbuf j;
 		int ok;
 
-		for (i = 0; i + 1 < len && n < sizeof(frame); i += 2) {
-			unsigned int b;
-
-			if (sscanf(line + i, "%2x", &b) != 1)
-				break;
-			frame[n++] = (uint8_t)b;
-		}
-		ok = xh_parse_frame(frame, n, &p);
+		ok = xh_parse_frame(frame, n > 0 ? (size_t)n : 0, &p);
 		jb_begin(&j);
 		jb_bool(&j, "match", ok);
 		jb_uint(&j, "id", p.id);

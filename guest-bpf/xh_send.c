@@ -17,6 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "xh_hex.h"
 #include "xh_send.h"
 
 #define MAX_IFS 16
@@ -26,34 +27,6 @@ struct tx_sock {
 	char ifname[IF_NAMESIZE];
 	int fd;
 };
-
-static int hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
-/* Hex text to bytes; -1 on an odd length, a bad digit or a frame over max. */
-static int unhex(const char *s, unsigned char *out, size_t max)
-{
-	size_t n = strlen(s), i;
-
-	if (n % 2 || n / 2 > max)
-		return -1;
-	for (i = 0; i < n / 2; i++) {
-		int hi = hexval(s[2 * i]), lo = hexval(s[2 * i + 1]);
-
-		if (hi < 0 || lo < 0)
-			return -1;
-		out[i] = (unsigned char)(hi << 4 | lo);
-	}
-	return (int)(n / 2);
-}
 
 /* The socket bound to ifname (opened on first use); -1 with a message on stderr. */
 static int sock_for(struct tx_sock *socks, int *nsocks, const char *ifname)
@@ -108,7 +81,7 @@ int cmd_send(int argc, char **argv)
 		lineno++;
 		if (sscanf(line, "%63s %d %s", ifname, &prio, hex) != 3)
 			continue;	/* blank or foreign lines, as the Python sender did */
-		len = unhex(hex, frame, sizeof(frame));
+		len = xh_unhex(hex, strlen(hex), frame, sizeof(frame));
 		if (len < 14) {
 			fprintf(stderr, "send: line %d: not a frame in hex\n", lineno);
 			rc = 1;
