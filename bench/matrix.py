@@ -6,7 +6,8 @@ Runs ``xdp-hints matrix FILE`` (default matrix/nightly.toml: every Debian suite,
 NIC, every path) once per ``-j`` value, as a user runs it (separate process, cache
 warm), and prints:
 
-(a) cells per hour for each -j (cells / wall time of the whole matrix);
+(a) cells per hour for each -j (cells / wall time of the whole matrix), with the cells'
+    statuses (a cell that failed still counts: read them before the rate);
 (b) memory per VM: the peak resident set of each QEMU process (sampled every 0.5 s),
     median and max over the VMs;
 (c) the default run's ratio to a boot: per cell, ``duration_s`` (the whole ``run``:
@@ -23,6 +24,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections import Counter
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
@@ -101,7 +103,9 @@ def main() -> int:
         print(json.dumps(res, indent=2))
         return 0
     for j, r in res["per_j"].items():
-        print(f"-j{j}: {r['cells']} cells in {r['wall_s']} s = {r['cells_per_hour']} cells/hour")
+        verdicts = Counter(r["statuses"].values())
+        print(f"-j{j}: {r['cells']} cells in {r['wall_s']} s = {r['cells_per_hour']} cells/hour "
+              f"({', '.join(f'{k} {n}' for k, n in sorted(verdicts.items()))})")
     if res["vm_rss_mb"]:
         m = res["vm_rss_mb"]
         print(f"memory per VM (QEMU peak RSS): median {m['median']} MB, max {m['max']} MB "
