@@ -18,6 +18,7 @@ which on igc overwrites the stamp -- a kernel bug, issue 13.)
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import time
@@ -57,14 +58,10 @@ def tool():
     return path
 
 
-@pytest.fixture(scope="module")
-def igc_guest(tool):
-    from harness.vm import netns
+@contextlib.contextmanager
+def _igc_guest(tool):
+    """A booted guest with the igc test NIC set up and the tool copied in."""
     from harness.vm.machine import NicSpec, VMSpec, running_vm
-    if os.geteuid() != 0:
-        pytest.skip("the igc test NIC here is a tap: needs root")
-    if why := netns.rtnl_wedged():
-        pytest.skip(why)
     spec = VMSpec(kernel=f"debian:{SUITE}", nics=[NicSpec(kind="igc", queues=2, backend="tap")])
     with running_vm(spec) as vm:
         nic = vm.test_nics[0]
@@ -120,10 +117,37 @@ def _wait_for(vm, pattern: str, count: int, timeout_s: float) -> str:
     return out
 
 
-def test_xdp_hw_metadata_against_the_model(igc_guest):
+#: the one guest crash retried (once, in a new VM): a NULL rx_buffer_info[].xdp in igc's
+#: zero-copy RX clean (igc_poll -> igc_clean_rx_irq_zc), seen once in five runs of this
+#: test, never in the suite's own xsk-zc runs; not understood (driver race or model)
+ZC_RX_CRASH = re.compile(r"RIP: .*igc_(poll|clean_rx_irq_zc)\+")
+
+
+def test_xdp_hw_metadata_against_the_model(tool):
+    from harness.vm import netns
+    from harness.vm.machine import GuestCrashed, raise_if_crashed
+    if os.geteuid() != 0:
+        pytest.skip("the igc test NIC here is a tap: needs root")
+    if why := netns.rtnl_wedged():
+        pytest.skip(why)
+    for attempt in (1, 2):
+        try:
+            with _igc_guest(tool) as (vm, nic):
+                try:
+                    _check_tool_against_the_model(vm, nic)
+                except Exception as e:
+                    raise_if_crashed(vm, "during xdp_hw_metadata", wait_s=5, cause=e)
+                    raise
+            return
+        except GuestCrashed as e:
+            if attempt == 2 or not any(ZC_RX_CRASH.search(ln) for ln in e.detail):
+                raise
+            print(f"attempt 1: {e}; retried once in a new VM:\n  " + "\n  ".join(e.detail[:12]))
+
+
+def _check_tool_against_the_model(vm, nic) -> None:
     from harness.oracle.nic_model import nic_hash
     from harness.traffic.sender import send_plan
-    vm, nic = igc_guest
     ifn = nic.guest_ifname
     facts = _facts(vm, nic)
     plan = _plan(nic)
