@@ -6,8 +6,9 @@
  * truncated; LIBC_FATAL_STDERR_=1 so glibc's fatal messages land in E) and
  * returns once its pid is in P.  A watcher left behind in that session waits
  * for PROG and writes its status to S as a shell's $? reads (128 + n: killed
- * by signal n).  Exit 0, 2 on usage, 1 if PROG could not be started (the
- * reason on stderr).
+ * by signal n).  Exit 0, 2 on usage, 1 if no child or no pid file could be
+ * made (the reason on stderr).  A PROG that cannot be executed still gets a
+ * pid: its status is 127, the reason in E.
  *
  * The harness did this with `setsid sh -c '"$0" "$@" & echo $! > P; wait $!;
  * echo $? > S'` plus a wait for P: three execs per runner start (setsid, sh,

@@ -1,10 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * `xdp-hints-guest wait [FILE] [--match S]... [--count N] [--pid N | --pid-file P]
- *                       [--timeout SEC]`
- * `xdp-hints-guest wait --carrier IFNAME [--timeout SEC]``
- *
- *                       [--cat F]... [--cat-sep TEXT] [--alive TEXT]`
+ * `xh-tools wait [FILE] [--match S]... [--count N] [--pid N | --pid-file P]
+ *                [--timeout SEC] [--cat F]... [--cat-sep TEXT] [--alive TEXT]`
+ * `xh-tools wait --carrier IFNAME [--timeout SEC]`
  *
  * Blocks until FILE has N lines (default 1) containing any S (an S starting with
  * '^' must start the line; no --match: any line), or the process ends, or SEC
@@ -184,8 +182,7 @@ static int print_after(const struct wait_print *wp, int rc, int pid, bool exited
 	for (int i = 0; i < wp->ncat; i++) {
 		if (i && wp->sep)
 			printf("\n%s\n", wp->sep);
-		fflush(stdout);
-		cat_file(wp->cat[i]);
+		cat_file(wp->cat[i]);	/* flushes stdout first */
 	}
 	if (wp->alive && pid > 0 && !exited && !kill(pid, 0))
 		printf("%s\n", wp->alive);
@@ -294,9 +291,9 @@ int cmd_wait(int argc, char **argv)
 		}
 	}
 usage:
-	fprintf(stderr, "usage: xdp-hints-guest wait [FILE] [--match S]... [--count N] "
+	fprintf(stderr, "usage: xh-tools wait [FILE] [--match S]... [--count N] "
 		"[--pid N | --pid-file P] [--timeout SEC]\n"
-		"           [--cat F]... [--cat-sep TEXT] [--alive TEXT]\n"
-		"       xdp-hints-guest wait --carrier IFNAME [--timeout SEC]\n");
+		"                     [--cat F]... [--cat-sep TEXT] [--alive TEXT]\n"
+		"       xh-tools wait --carrier IFNAME [--timeout SEC]\n");
 	return 2;
 }

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* `xdp-hints-guest wait`: block on a file's lines or a process's end, without polling. */
+/* `xh-tools wait`: block on a file's lines or a process's end, without polling. */
 #ifndef XH_WAIT_H
 #define XH_WAIT_H
 
